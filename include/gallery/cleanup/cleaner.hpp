@@ -1,0 +1,85 @@
+#pragma once
+// The cleaner: claims due queue rows with a lease, deletes their objects from
+// storage, and records each outcome. Used by `gallery cleanup`, the API's
+// cleanup/run endpoint and the in-process scheduler alike.
+
+#include <chrono>
+#include <random>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gallery/common/error.hpp"
+#include "gallery/common/time.hpp"
+#include "gallery/db/connection.hpp"
+#include "gallery/queue/backoff.hpp"
+#include "gallery/queue/queue.hpp"
+#include "gallery/storage/storage.hpp"
+
+namespace gallery::cleanup {
+
+struct Options {
+    std::size_t batch_size = 100;  // rows per claim, at most k_max_batch_size
+    int max_attempts = 3;
+    std::chrono::seconds lease{300};
+    bool until_empty = false;                     // keep claiming batches until none is due
+    std::optional<std::chrono::seconds> max_time;  // with until_empty: stop claiming after this
+    queue::BackoffPolicy backoff{};
+    int whole_request_retries = 2;                // in-run retries of a batch whose request failed
+    std::chrono::seconds max_in_run_wait{30};     // longest in-run wait before such a retry
+    std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
+    // Checked between batches: when it returns true the run ends after the current batch.
+    std::function<bool()> stop_requested;
+};
+
+inline constexpr std::size_t k_max_batch_size = 1000;
+
+struct Report {
+    std::int64_t processed = 0;     // rows claimed and handled this run
+    std::int64_t deleted = 0;       // objects confirmed gone; their rows removed
+    std::int64_t failed = 0;        // per-key failures (each counted one attempt)
+    std::int64_t dead = 0;          // rows that reached max_attempts this run (the API's "skipped")
+    std::int64_t skipped_live = 0;  // rows dropped because a live image still references the key
+    std::int64_t remaining = 0;     // pending rows after the run
+    std::uint64_t bytes_reclaimed = 0;
+    std::int64_t batches = 0;
+    // Set when a failure stopped the run: a storage error that is not per key, or a database error.
+    std::optional<Error> stopped_by;
+};
+
+// What one run would do, without changing anything.
+struct PlanEntry {
+    std::string key;
+    std::string client_id;
+    int attempts = 0;
+    bool live = false;  // would be dropped from the queue, not deleted
+};
+
+class Cleaner {
+public:
+    Cleaner(db::Connection& connection, storage::Storage& storage, Options options, Clock clock,
+            std::string owner);
+
+    // Runs one batch, or batches until none is due (until_empty). `on_batch` sees
+    // the running totals after each batch.
+    Report run(const std::function<void(const Report&)>& on_batch = {});
+
+    Result<std::vector<PlanEntry>> plan();
+
+private:
+    // Returns false when the run must stop (report.stopped_by is then set).
+    bool process_batch(const std::vector<queue::Item>& items, Report& report);
+    UnixMicros retry_time(int failures);
+
+    std::mt19937_64 m_random{std::random_device{}()};
+
+    db::Connection& m_connection;
+    storage::Storage& m_storage;
+    Options m_options;
+    Clock m_clock;
+    std::string m_owner;
+};
+
+}  // namespace gallery::cleanup

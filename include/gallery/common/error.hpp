@@ -1,0 +1,62 @@
+#pragma once
+// The project's one error type. Library errors (SQLite, errno, later curl/S3) are
+// converted into it where the library is called; callers branch on `kind`.
+
+#include <chrono>
+#include <expected>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace gallery {
+
+enum class ErrorKind {
+    invalid_input,      // the caller's data is wrong (bad key, bad value); retrying won't help
+    not_found,          // a named thing does not exist
+    database,           // SQLite failed (busy past the timeout, I/O, constraint)
+    storage_transient,  // storage failed in a way worth retrying later (timeout, 5xx, throttling)
+    storage_permanent,  // storage refuses this for good (access denied, no such bucket)
+    io,                 // a local file operation failed
+};
+
+struct Error {
+    ErrorKind kind;
+    std::string message;
+    // Set when the failing service said how long to wait (HTTP Retry-After).
+    std::optional<std::chrono::seconds> retry_after{};
+};
+
+template <class T>
+using Result = std::expected<T, Error>;
+
+inline std::unexpected<Error> fail(ErrorKind kind, std::string message) {
+    return std::unexpected(Error{kind, std::move(message)});
+}
+
+// Prefixes context to an error: "queue: claim batch: database is locked".
+inline Error with_context(std::string_view context, Error error) {
+    error.message = std::string(context) + ": " + error.message;
+    return error;
+}
+
+// Thrown at start-up for problems a person must fix before anything can run
+// (bad configuration, unreadable database). main() turns it into `exit_code`.
+class StartupError : public std::runtime_error {
+public:
+    StartupError(int exit_code, const std::string& message)
+        : std::runtime_error(message), m_exit_code(exit_code) {}
+    int exit_code() const { return m_exit_code; }
+
+private:
+    int m_exit_code;
+};
+
+// Exit codes shared by every subcommand.
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int failure = 1;  // database or runtime failure
+inline constexpr int usage = 2;    // bad flags, bad configuration value, invalid input
+inline constexpr int storage = 3;  // storage failure that stopped the run
+}  // namespace exit_code
+
+}  // namespace gallery

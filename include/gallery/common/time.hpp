@@ -1,0 +1,25 @@
+#pragma once
+// Time is stored everywhere as microseconds since the Unix epoch, UTC
+// (an INTEGER column in SQLite), and rendered ISO-8601 only at the edges.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace gallery {
+
+using UnixMicros = std::int64_t;
+
+inline constexpr UnixMicros k_micros_per_second = 1'000'000;
+
+UnixMicros now_micros();
+
+// "2026-01-05T16:55:00.123456+00:00", the form API.md uses.
+std::string to_iso8601(UnixMicros t);
+
+// A clock passed into code that schedules work, so tests can move time.
+using Clock = std::function<UnixMicros()>;
+
+inline Clock system_clock() { return [] { return now_micros(); }; }
+
+}  // namespace gallery

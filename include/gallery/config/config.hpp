@@ -1,0 +1,70 @@
+#pragma once
+// Every setting gallery reads, resolved once at start-up.
+// Precedence: command-line flag > environment variable > config file > default.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gallery::config {
+
+enum class StorageKind { local, s3 };
+
+struct S3Settings {
+    std::string endpoint;
+    std::string bucket;
+    std::string region = "auto";
+    std::string access_key;
+    std::string secret_key;
+    std::string session_token;
+};
+
+struct Config {
+    std::filesystem::path db_path = "./data/gallery.db";
+    StorageKind storage = StorageKind::local;
+    std::filesystem::path media_root = "./data/media";
+    S3Settings s3;
+    std::string public_url;  // empty: images are served by `gallery serve` under /media/
+
+    std::uint64_t max_upload_bytes = 1024 * 1024;
+    int compression_quality = 80;
+    int compression_min_quality = 45;
+
+    int batch_size = 100;
+    int max_attempts = 3;
+    std::chrono::seconds lease{300};
+};
+
+// Where raw setting values come from; keys are the setting names listed by
+// `setting_names()` (the config file's keys, e.g. "batch_size").
+struct Sources {
+    std::map<std::string, std::string> flags;
+    std::function<std::optional<std::string>(const std::string& name)> environment;
+    std::map<std::string, std::string> file;
+    std::string file_path;  // for messages
+};
+
+// Throws StartupError (exit code 2) naming the setting and where its value came
+// from when a value is invalid or the config file names an unknown setting.
+Config resolve(const Sources& sources);
+
+// The real process environment, for Sources::environment.
+std::optional<std::string> process_environment(const std::string& name);
+
+// Setting names with their environment variable names, for --help texts.
+struct SettingDoc {
+    std::string name;
+    std::vector<std::string> environment;
+    std::string default_value;
+};
+std::vector<SettingDoc> setting_docs();
+
+// "****abcd": enough to tell keys apart, never enough to use one.
+std::string redact(const std::string& secret);
+
+}  // namespace gallery::config

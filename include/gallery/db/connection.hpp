@@ -1,0 +1,39 @@
+#pragma once
+// One SQLite connection set up the way gallery needs it: WAL, busy timeout,
+// foreign keys. SQLiteCpp objects are not thread-safe: open one per thread.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+namespace SQLite {
+class Database;
+}
+
+namespace gallery::db {
+
+struct ConnectionOptions {
+    std::filesystem::path path;
+    // migrate creates the file (and its folder); every other command expects it.
+    bool create_if_missing = false;
+    std::chrono::milliseconds busy_timeout{10'000};
+};
+
+class Connection {
+public:
+    // Throws StartupError (exit code 1) with a sentence when the file cannot be opened.
+    explicit Connection(const ConnectionOptions& options);
+    ~Connection();
+    Connection(Connection&&) noexcept;
+    Connection& operator=(Connection&&) noexcept;
+
+    // For the SQL code of the core modules (catalog, queue, migrator).
+    SQLite::Database& sqlite() { return *m_database; }
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+    std::unique_ptr<SQLite::Database> m_database;
+};
+
+}  // namespace gallery::db

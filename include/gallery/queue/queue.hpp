@@ -1,0 +1,103 @@
+#pragma once
+// The deletion queue: storage keys whose image rows are gone and whose objects must
+// be deleted. See ARCHITECTURE.md, "The deletion queue: invariants".
+//
+// Rows are claimed with a lease (owner + expiry) and finished only by the owner
+// that still holds the lease, so overlapping workers never process a row at once
+// and a killed worker's rows come back when its lease runs out.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gallery/common/error.hpp"
+#include "gallery/common/time.hpp"
+#include "gallery/db/connection.hpp"
+
+namespace gallery::queue {
+
+using ItemId = std::int64_t;
+
+struct EnqueueRequest {
+    std::string key;
+    std::string client_id;
+    std::optional<std::uint64_t> size_bytes;
+};
+
+struct Item {
+    ItemId id = 0;
+    std::string key;
+    std::string client_id;
+    int attempts = 0;
+    std::optional<std::uint64_t> size_bytes;
+};
+
+// Must run inside the caller's db::WriteTransaction (so it commits or rolls back
+// with the caller's other changes). Returns false when the key was already pending.
+Result<bool> enqueue(db::Connection& connection, const EnqueueRequest& request, UnixMicros now);
+
+// "host:pid:random": unique per process run, readable in the admin pages.
+std::string make_lease_owner();
+
+// Claims up to `limit` due pending rows for `owner` until `lease_expires_at`.
+Result<std::vector<Item>> claim(db::Connection& connection, const std::string& owner,
+                                std::size_t limit, UnixMicros now, UnixMicros lease_expires_at);
+
+// Removes the rows whose objects are confirmed gone, but only those `owner` still
+// leases; returns how many were removed.
+Result<std::size_t> complete(db::Connection& connection, const std::string& owner,
+                             std::span<const ItemId> ids);
+
+struct Failure {
+    ItemId id;
+    std::string error;
+    UnixMicros retry_at;
+};
+
+struct FailureOutcome {
+    std::size_t retried = 0;  // scheduled for another attempt
+    std::size_t dead = 0;     // reached max_attempts: moved to `dead`
+};
+
+// Counts one attempt against each row `owner` still leases and releases it:
+// back to pending at `retry_at`, or to `dead` once attempts reach `max_attempts`.
+Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,
+                                       std::span<const Failure> failures, int max_attempts);
+
+// Gives rows back without counting an attempt (the whole storage request failed,
+// so nothing is known about any key): pending again at `retry_at`.
+Result<void> release(db::Connection& connection, const std::string& owner,
+                     std::span<const ItemId> ids, UnixMicros retry_at, const std::string& error);
+
+// Moves every dead row back to pending with zero attempts, due now. A dead row
+// whose key is pending again already is removed instead. Returns rows requeued.
+Result<std::size_t> retry_dead(db::Connection& connection, UnixMicros now);
+
+// Due pending rows without claiming them (for --dry-run).
+Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit, UnixMicros now);
+
+struct AttemptCount {
+    int attempts;
+    std::int64_t count;
+};
+
+struct Stats {
+    std::int64_t pending = 0;
+    std::int64_t dead = 0;
+    std::int64_t leased = 0;  // pending rows a worker holds right now
+    std::int64_t due = 0;     // pending rows a worker may claim right now
+    std::optional<UnixMicros> oldest_queued;  // of pending rows
+    std::optional<UnixMicros> newest_queued;
+    std::vector<AttemptCount> by_attempts;    // of pending rows, ascending attempts
+    std::uint64_t bytes_pending = 0;          // sum of the known sizes of pending rows
+    std::int64_t pending_unknown_size = 0;    // pending rows whose size is not known
+    std::uint64_t bytes_dead = 0;
+};
+
+Result<Stats> stats(db::Connection& connection, UnixMicros now);
+
+Result<std::int64_t> pending_count(db::Connection& connection);
+
+}  // namespace gallery::queue

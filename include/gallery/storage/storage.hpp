@@ -1,0 +1,71 @@
+#pragma once
+// Where image objects live. Every backend (local disk now, S3 later) implements this
+// interface and passes the same contract tests (tests/unit/storage_contract.hpp).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gallery/common/error.hpp"
+#include "gallery/common/time.hpp"
+
+namespace gallery::storage {
+
+struct ObjectInfo {
+    std::string key;
+    std::uint64_t size = 0;
+    UnixMicros last_modified = 0;
+};
+
+struct RemoveOutcome {
+    std::string key;
+    // nullopt: the object is gone (deleted now, or already absent).
+    std::optional<Error> error;
+};
+
+struct ListPage {
+    std::vector<ObjectInfo> objects;  // ascending by key
+    bool truncated = false;           // more keys follow the last one listed
+};
+
+class Storage {
+public:
+    virtual ~Storage() = default;
+
+    // "local" or "s3", for messages.
+    virtual std::string_view kind() const = 0;
+
+    // Refuses, without any I/O, a key this backend must never touch.
+    virtual Result<void> check_key(std::string_view key) const = 0;
+
+    // Stores `bytes` under `key`, replacing any object; readers see the old or the
+    // new object, never a partial one.
+    virtual Result<void> put(std::string_view key, std::string_view bytes,
+                             std::string_view content_type) = 0;
+
+    // nullopt when there is no such object.
+    virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+    virtual Result<std::optional<ObjectInfo>> head(std::string_view key) = 0;
+
+    // Returns false when the key was already absent (which is not a failure).
+    virtual Result<bool> remove(std::string_view key) = 0;
+
+    // One outcome per key, in the order given. An error result means the whole
+    // request failed and nothing can be said about any key.
+    virtual Result<std::vector<RemoveOutcome>> remove_many(std::span<const std::string> keys) = 0;
+
+    // Objects whose key starts with `prefix` and sorts after `start_after`, at most
+    // `max_keys` of them.
+    virtual Result<ListPage> list(std::string_view prefix, std::string_view start_after,
+                                  std::size_t max_keys) = 0;
+};
+
+// The rules every backend applies to keys: 1 to 1024 bytes, no control characters,
+// relative '/'-separated segments that are non-empty and do not start with '.'
+// (no '.', '..' or hidden names), no backslash. Our keys (images/<uuid>.<ext>) pass.
+Result<void> check_portable_key(std::string_view key);
+
+}  // namespace gallery::storage

@@ -1,0 +1,175 @@
+#include "gallery/cleanup/cleaner.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "gallery/catalog/catalog.hpp"
+
+namespace gallery::cleanup {
+namespace {
+
+constexpr UnixMicros to_micros(std::chrono::seconds s) {
+    return static_cast<UnixMicros>(s.count()) * k_micros_per_second;
+}
+
+}  // namespace
+
+Cleaner::Cleaner(db::Connection& connection, storage::Storage& storage, Options options, Clock clock,
+                 std::string owner)
+    : m_connection(connection),
+      m_storage(storage),
+      m_options(std::move(options)),
+      m_clock(std::move(clock)),
+      m_owner(std::move(owner)) {
+    m_options.batch_size = std::clamp<std::size_t>(m_options.batch_size, 1, k_max_batch_size);
+    if (!m_options.sleep) m_options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+UnixMicros Cleaner::retry_time(int failures) {
+    return m_clock() + queue::backoff_delay(m_options.backoff, failures, m_random);
+}
+
+Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
+    Report report;
+    const UnixMicros started = m_clock();
+    const auto out_of_time = [&] {
+        return m_options.max_time && m_clock() - started >= to_micros(*m_options.max_time);
+    };
+    for (;;) {
+        const UnixMicros now = m_clock();
+        auto items = queue::claim(m_connection, m_owner, m_options.batch_size, now, now + to_micros(m_options.lease));
+        if (!items) {
+            report.stopped_by = items.error();
+            break;
+        }
+        if (items->empty()) break;
+        ++report.batches;
+        const bool keep_going = process_batch(*items, report);
+        if (on_batch) on_batch(report);
+        if (!keep_going || !m_options.until_empty || out_of_time()) break;
+        if (m_options.stop_requested && m_options.stop_requested()) break;
+    }
+    if (auto remaining = queue::pending_count(m_connection)) {
+        report.remaining = *remaining;
+    } else if (!report.stopped_by) {
+        report.stopped_by = remaining.error();
+    }
+    return report;
+}
+
+bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& report) {
+    report.processed += static_cast<std::int64_t>(items.size());
+
+    std::vector<std::string> keys;
+    keys.reserve(items.size());
+    for (const queue::Item& item : items) keys.push_back(item.key);
+    auto in_use = catalog::keys_in_use(m_connection, keys);
+    if (!in_use) {
+        report.stopped_by = in_use.error();
+        return false;  // the rows' leases expire and they come back
+    }
+
+    // Invariant 3: a key a live image references is dropped from the queue, never deleted.
+    std::vector<queue::ItemId> live_ids;
+    std::vector<const queue::Item*> to_delete;
+    std::vector<queue::Failure> failures;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if ((*in_use)[i]) {
+            live_ids.push_back(items[i].id);
+        } else if (items[i].attempts >= m_options.max_attempts) {
+            // max_attempts was lowered since this row last failed: give up on it now.
+            failures.push_back({items[i].id, "max_attempts (" + std::to_string(m_options.max_attempts) +
+                                                 ") reached before this run", m_clock()});
+        } else {
+            to_delete.push_back(&items[i]);
+        }
+    }
+    if (auto dropped = queue::complete(m_connection, m_owner, live_ids)) {
+        report.skipped_live += static_cast<std::int64_t>(*dropped);
+    } else {
+        report.stopped_by = dropped.error();
+        return false;
+    }
+
+    std::vector<std::string> delete_keys;
+    for (const queue::Item* item : to_delete) delete_keys.push_back(item->key);
+    std::vector<queue::ItemId> gone_ids;
+    std::uint64_t gone_bytes = 0;
+    std::optional<Error> stop;
+    if (!delete_keys.empty()) {
+        auto outcomes = m_storage.remove_many(delete_keys);
+        for (int retry = 0; !outcomes && outcomes.error().kind == ErrorKind::storage_transient &&
+                            retry < m_options.whole_request_retries;
+             ++retry) {
+            std::mt19937_64& random = m_random;
+            auto wait = std::chrono::milliseconds(queue::backoff_delay({std::chrono::seconds{0}, std::chrono::seconds{1},
+                                                                         m_options.max_in_run_wait},
+                                                                        retry + 1, random) / 1000);
+            if (outcomes.error().retry_after) wait = std::max<std::chrono::milliseconds>(wait, *outcomes.error().retry_after);
+            m_options.sleep(std::min<std::chrono::milliseconds>(wait, m_options.max_in_run_wait));
+            outcomes = m_storage.remove_many(delete_keys);
+        }
+        if (!outcomes) {
+            // Nothing is known about any key: give the rows back without counting an
+            // attempt, so an outage does not push every row towards dead.
+            std::vector<queue::ItemId> ids;
+            for (const queue::Item* item : to_delete) ids.push_back(item->id);
+            UnixMicros retry_at = retry_time(1);
+            if (outcomes.error().retry_after) {
+                retry_at = std::max(retry_at, m_clock() + to_micros(*outcomes.error().retry_after));
+            }
+            stop = with_context("storage: delete batch of " + std::to_string(ids.size()) + " keys", outcomes.error());
+            if (auto released = queue::release(m_connection, m_owner, ids, retry_at, stop->message); !released) {
+                stop = released.error();
+            }
+        } else {
+            for (std::size_t i = 0; i < to_delete.size(); ++i) {
+                const queue::Item& item = *to_delete[i];
+                const auto& outcome = (*outcomes)[i];
+                if (!outcome.error) {
+                    gone_ids.push_back(item.id);
+                    gone_bytes += item.size_bytes.value_or(0);
+                } else {
+                    failures.push_back({item.id, outcome.error->message, retry_time(item.attempts + 1)});
+                }
+            }
+        }
+    }
+
+    if (auto removed = queue::complete(m_connection, m_owner, gone_ids)) {
+        report.deleted += static_cast<std::int64_t>(gone_ids.size());
+        report.bytes_reclaimed += gone_bytes;
+    } else {
+        report.stopped_by = removed.error();
+        return false;
+    }
+    if (auto outcome = queue::record_failures(m_connection, m_owner, failures, m_options.max_attempts)) {
+        report.failed += static_cast<std::int64_t>(failures.size());
+        report.dead += static_cast<std::int64_t>(outcome->dead);
+    } else {
+        report.stopped_by = outcome.error();
+        return false;
+    }
+    if (stop) {
+        report.stopped_by = stop;
+        return false;
+    }
+    return true;
+}
+
+Result<std::vector<PlanEntry>> Cleaner::plan() {
+    auto items = queue::peek_due(m_connection, m_options.batch_size, m_clock());
+    if (!items) return std::unexpected(items.error());
+    std::vector<std::string> keys;
+    for (const queue::Item& item : *items) keys.push_back(item.key);
+    auto in_use = catalog::keys_in_use(m_connection, keys);
+    if (!in_use) return std::unexpected(in_use.error());
+    std::vector<PlanEntry> entries;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        const queue::Item& item = (*items)[i];
+        entries.push_back({item.key, item.client_id, item.attempts, (*in_use)[i]});
+    }
+    return entries;
+}
+
+}  // namespace gallery::cleanup

@@ -1,0 +1,145 @@
+// gallery cleanup: the cron entry point. Claims queued deletions, deletes the
+// objects from storage, records the outcome.
+
+#include <csignal>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "gallery/cleanup/cleaner.hpp"
+#include "gallery/queue/queue.hpp"
+#include "gallery/storage/factory.hpp"
+
+namespace gallery::cli {
+
+namespace {
+
+struct CleanupOptions {
+    bool until_empty = false;
+    std::optional<int> max_seconds;
+    bool retry_dead = false;
+    bool dry_run = false;
+    bool json = false;
+};
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+void request_stop(int) { g_stop_requested = 1; }
+
+nlohmann::json report_json(const cleanup::Report& report) {
+    nlohmann::json out{{"success", !report.stopped_by},
+                       {"processed", report.processed},
+                       {"deleted", report.deleted},
+                       {"failed", report.failed},
+                       {"skipped", report.dead},
+                       {"dead", report.dead},
+                       {"skipped_live", report.skipped_live},
+                       {"remaining_in_queue", report.remaining},
+                       {"bytes_reclaimed", report.bytes_reclaimed},
+                       {"batches", report.batches}};
+    if (report.stopped_by) out["error"] = report.stopped_by->message;
+    return out;
+}
+
+void print_report(const cleanup::Report& report) {
+    std::cout << "Cleanup finished: processed " << report.processed << ", deleted " << report.deleted << ", failed "
+              << report.failed << ", dead (skipped) " << report.dead << ", dropped as still in use "
+              << report.skipped_live << "\n"
+              << "Remaining in queue: " << report.remaining << "\n"
+              << "Bytes reclaimed: " << human_bytes(report.bytes_reclaimed) << "\n";
+}
+
+int run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
+    auto plan = cleaner.plan();
+    if (!plan) {
+        std::cerr << "gallery: " << plan.error().message << "\n";
+        return exit_code_for(plan.error());
+    }
+    if (options.json) {
+        nlohmann::json entries = nlohmann::json::array();
+        for (const auto& e : *plan) {
+            entries.push_back({{"key", e.key}, {"client_id", e.client_id}, {"attempts", e.attempts},
+                               {"action", e.live ? "drop (still in use)" : "delete"}});
+        }
+        print_json({{"dry_run", true}, {"items", entries}});
+    } else {
+        for (const auto& e : *plan) {
+            std::cout << (e.live ? "would drop (still in use) " : "would delete ") << e.key << "\n";
+        }
+        std::cout << plan->size() << " due item" << (plan->size() == 1 ? "" : "s") << " in the next batch; nothing changed\n";
+    }
+    return exit_code::ok;
+}
+
+int run_cleanup(const Globals& globals, const CleanupOptions& options) {
+    const config::Config config = load_config(globals);
+    db::Connection connection = open_database(config);
+
+    if (options.retry_dead) {
+        auto requeued = queue::retry_dead(connection, now_micros());
+        if (!requeued) {
+            std::cerr << "gallery: " << requeued.error().message << "\n";
+            return exit_code_for(requeued.error());
+        }
+        if (options.json) print_json({{"success", true}, {"requeued", *requeued}});
+        else std::cout << "requeued " << *requeued << " dead item" << (*requeued == 1 ? "" : "s") << "\n";
+        return exit_code::ok;
+    }
+
+    const std::unique_ptr<storage::Storage> storage = storage::open_storage(config);
+    cleanup::Options cleaner_options;
+    cleaner_options.batch_size = static_cast<std::size_t>(config.batch_size);
+    cleaner_options.max_attempts = config.max_attempts;
+    cleaner_options.lease = config.lease;
+    cleaner_options.until_empty = options.until_empty;
+    if (options.max_seconds) cleaner_options.max_time = std::chrono::seconds(*options.max_seconds);
+    cleaner_options.stop_requested = [] { return g_stop_requested != 0; };
+    cleanup::Cleaner cleaner(connection, *storage, cleaner_options, system_clock(), queue::make_lease_owner());
+
+    if (options.dry_run) return run_dry(cleaner, options);
+
+    // SIGINT/SIGTERM end the run after the current batch: nothing is left half-done.
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    const bool show_progress = options.until_empty && stderr_is_terminal();
+    const cleanup::Report report = cleaner.run([&](const cleanup::Report& so_far) {
+        if (!show_progress) return;
+        std::cerr << "\rprocessed " << so_far.processed << ", deleted " << so_far.deleted << ", failed "
+                  << so_far.failed << ", dead " << so_far.dead << "   " << std::flush;
+    });
+    if (show_progress && report.batches > 0) std::cerr << "\n";
+
+    if (options.json) print_json(report_json(report));
+    else print_report(report);
+    if (report.stopped_by) {
+        std::cerr << "gallery: cleanup stopped: " << report.stopped_by->message << "\n";
+        return exit_code_for(*report.stopped_by);
+    }
+    return exit_code::ok;
+}
+
+}  // namespace
+
+void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
+    auto options = std::make_shared<CleanupOptions>();
+    CLI::App* command = app.add_subcommand("cleanup", "Delete queued files from storage (run it from cron)");
+    add_setting_flag(*command, globals, "--batch-size", "batch_size",
+                     "Rows claimed per batch, 1-1000 [GALLERY_BATCH_SIZE, default 100]");
+    add_setting_flag(*command, globals, "--max-attempts", "max_attempts",
+                     "Failures before a row is moved to dead [GALLERY_MAX_ATTEMPTS, default 3]");
+    add_setting_flag(*command, globals, "--lease-seconds", "lease_seconds",
+                     "How long a claimed batch is reserved [GALLERY_LEASE_SECONDS, default 300]");
+    command->add_flag("--until-empty", options->until_empty, "Keep claiming batches until none is due");
+    command->add_option("--max-seconds", options->max_seconds, "With --until-empty: stop claiming after this long")
+        ->check(CLI::Range(1, 7 * 24 * 3600));
+    command->add_flag("--retry-dead", options->retry_dead, "Requeue every dead item (attempts reset) and exit");
+    command->add_flag("--dry-run", options->dry_run, "Show the next batch; change nothing");
+    command->add_flag("--json", options->json, "Print one JSON object");
+    command->callback([&globals, &selected, options] {
+        if (options->max_seconds && !options->until_empty) {
+            throw CLI::ValidationError("--max-seconds", "only makes sense with --until-empty");
+        }
+        selected = [&globals, options] { return run_cleanup(globals, *options); };
+    });
+}
+
+}  // namespace gallery::cli

@@ -1,0 +1,87 @@
+#include "cli/common.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "gallery/common/error.hpp"
+#include "gallery/db/migrator.hpp"
+
+namespace gallery::cli {
+
+void add_global_options(CLI::App& app, Globals& globals) {
+    app.add_option("--config", globals.config_file, "Config file (TOML; keys are the setting names listed in the README)")
+        ->envname("GALLERY_CONFIG");
+    add_setting_flag(app, globals, "--db", "db", "SQLite database file [GALLERY_DB, default ./data/gallery.db]");
+    add_setting_flag(app, globals, "--storage", "storage", "local or s3 [GALLERY_STORAGE, default local]");
+    add_setting_flag(app, globals, "--media-root", "media_root",
+                     "Folder of the local storage backend [GALLERY_MEDIA_ROOT, default ./data/media]");
+}
+
+CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag, const std::string& setting,
+                              const std::string& help) {
+    return app.add_option_function<std::string>(
+        flag, [&globals, setting](const std::string& value) { globals.setting_flags[setting] = value; }, help);
+}
+
+config::Config load_config(const Globals& globals) {
+    config::Sources sources;
+    sources.flags = globals.setting_flags;
+    sources.environment = config::process_environment;
+    if (!globals.config_file.empty()) {
+        sources.file_path = globals.config_file;
+        try {
+            for (const CLI::ConfigItem& item : CLI::ConfigTOML().from_file(globals.config_file)) {
+                std::string value;
+                for (const std::string& input : item.inputs) value += (value.empty() ? "" : ",") + input;
+                sources.file[item.fullname()] = value;
+            }
+        } catch (const CLI::Error& e) {
+            throw StartupError(exit_code::usage, "cannot read config file " + globals.config_file + ": " + e.what());
+        }
+    }
+    return config::resolve(sources);
+}
+
+db::Connection open_database(const config::Config& config) {
+    db::Connection connection({.path = config.db_path});
+    db::require_current_schema(connection);
+    return connection;
+}
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+std::string human_bytes(std::uint64_t bytes) {
+    constexpr const char* k_units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(k_units)) {
+        value /= 1024;
+        ++unit;
+    }
+    char text[32];
+    if (unit == 0) std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+    else std::snprintf(text, sizeof text, "%.1f %s", value, k_units[unit]);
+    return text;
+}
+
+void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+
+int exit_code_for(const Error& error) {
+    switch (error.kind) {
+        case ErrorKind::storage_transient:
+        case ErrorKind::storage_permanent:
+        case ErrorKind::io:
+            return exit_code::storage;
+        case ErrorKind::invalid_input:
+            return exit_code::usage;
+        case ErrorKind::not_found:
+        case ErrorKind::database:
+            return exit_code::failure;
+    }
+    return exit_code::failure;
+}
+
+}  // namespace gallery::cli

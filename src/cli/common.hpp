@@ -1,0 +1,49 @@
+#pragma once
+// What every subcommand shares: global options, configuration loading, output helpers.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "gallery/common/error.hpp"
+#include "gallery/config/config.hpp"
+#include "gallery/db/connection.hpp"
+
+namespace gallery::cli {
+
+// Filled while CLI11 parses; read when the chosen command runs.
+struct Globals {
+    std::string config_file;
+    std::map<std::string, std::string> setting_flags;  // setting name -> value given on the command line
+};
+
+// The selected subcommand's body; returns the process exit code.
+using Command = std::function<int()>;
+
+void add_global_options(CLI::App& app, Globals& globals);
+
+// Adds `--flag` that records its value as the setting `name` (validated later by config::resolve).
+CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag,
+                              const std::string& setting, const std::string& help);
+
+// Throws StartupError (exit code 2) for an unreadable config file or a bad value.
+config::Config load_config(const Globals& globals);
+
+// Opens the database and checks its schema is current (StartupError otherwise).
+db::Connection open_database(const config::Config& config);
+
+bool stdout_is_terminal();
+bool stderr_is_terminal();
+
+// "12.3 MB"
+std::string human_bytes(std::uint64_t bytes);
+
+void print_json(const nlohmann::json& value);
+
+// Exit code for an error that stopped a command.
+int exit_code_for(const Error& error);
+
+}  // namespace gallery::cli

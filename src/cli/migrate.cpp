@@ -1,0 +1,80 @@
+// gallery migrate: creates or upgrades the database schema from the embedded migrations.
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "gallery/db/migrator.hpp"
+
+namespace gallery::cli {
+
+namespace {
+
+struct MigrateOptions {
+    bool status = false;
+    bool json = false;
+};
+
+int print_status(db::Connection& connection, const MigrateOptions& options) {
+    auto status = db::schema_status(connection, db::embedded_migrations());
+    if (!status) {
+        std::cerr << "gallery: " << status.error().message << "\n";
+        return exit_code::failure;
+    }
+    if (options.json) {
+        nlohmann::json migrations = nlohmann::json::array();
+        for (const auto& m : status->migrations) {
+            migrations.push_back({{"version", m.version},
+                                  {"name", m.name},
+                                  {"applied_at", m.applied_at ? nlohmann::json(to_iso8601(*m.applied_at)) : nullptr}});
+        }
+        print_json({{"database_version", status->database_version},
+                    {"binary_version", status->binary_version},
+                    {"migrations", migrations}});
+    } else {
+        std::cout << "database " << connection.path().string() << ": schema version " << status->database_version
+                  << ", this binary knows " << status->binary_version << "\n";
+        for (const auto& m : status->migrations) {
+            std::cout << "  " << m.name << "  " << (m.applied_at ? "applied " + to_iso8601(*m.applied_at) : "pending")
+                      << "\n";
+        }
+    }
+    if (status->newer_than_binary()) {
+        std::cerr << "gallery: the database schema is newer than this binary: use a newer gallery binary\n";
+        return exit_code::failure;
+    }
+    return exit_code::ok;
+}
+
+int run_migrate(const Globals& globals, const MigrateOptions& options) {
+    const config::Config config = load_config(globals);
+    db::Connection connection({.path = config.db_path, .create_if_missing = !options.status});
+    if (options.status) return print_status(connection, options);
+
+    auto applied = db::migrate(connection, db::embedded_migrations(), now_micros());
+    if (!applied) {
+        std::cerr << "gallery: " << applied.error().message << "\n";
+        return exit_code::failure;
+    }
+    const int version = db::embedded_migrations().empty() ? 0 : db::embedded_migrations().back().version;
+    if (options.json) {
+        print_json({{"applied", *applied}, {"schema_version", version}, {"database", config.db_path.string()}});
+    } else if (*applied == 0) {
+        std::cout << "database " << config.db_path.string() << " is up to date (schema version " << version << ")\n";
+    } else {
+        std::cout << "applied " << *applied << " migration" << (*applied == 1 ? "" : "s") << " to "
+                  << config.db_path.string() << " (schema version " << version << ")\n";
+    }
+    return exit_code::ok;
+}
+
+}  // namespace
+
+void add_migrate_command(CLI::App& app, Globals& globals, Command& selected) {
+    auto options = std::make_shared<MigrateOptions>();
+    CLI::App* command = app.add_subcommand("migrate", "Create or upgrade the database schema (idempotent)");
+    command->add_flag("--status", options->status, "List applied and pending migrations; change nothing");
+    command->add_flag("--json", options->json, "Print one JSON object");
+    command->callback([&globals, &selected, options] { selected = [&globals, options] { return run_migrate(globals, *options); }; });
+}
+
+}  // namespace gallery::cli

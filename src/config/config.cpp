@@ -1,0 +1,191 @@
+#include "gallery/config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include "gallery/common/error.hpp"
+
+namespace gallery::config {
+namespace {
+
+struct RawValue {
+    std::string text;
+    std::string origin;  // "--batch-size", "GALLERY_BATCH_SIZE", "config file x.toml"
+};
+
+// How an environment variable's text becomes the setting's text (for the original
+// deployment's names, e.g. CLOUDFLARE_R2_ENABLED=true means storage "s3").
+using Translate = std::function<std::string(const std::string&)>;
+
+struct EnvironmentName {
+    std::string name;
+    Translate translate{};
+};
+
+struct Setting {
+    std::string name;
+    std::vector<EnvironmentName> environment;
+    std::string default_value;
+    std::function<void(Config&, const RawValue&)> apply;
+};
+
+[[noreturn]] void invalid(const std::string& setting, const RawValue& value, const std::string& expected) {
+    throw StartupError(exit_code::usage, "invalid value '" + value.text + "' for " + setting + " (from " +
+                                             value.origin + "): " + expected);
+}
+
+std::string lower(std::string text) {
+    std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::string r2_enabled_to_storage(const std::string& text) {
+    const std::string value = lower(text);
+    if (value == "true" || value == "1" || value == "yes") return "s3";
+    if (value == "false" || value == "0" || value == "no" || value.empty()) return "local";
+    return text;  // left as is: the storage setting rejects it with a sentence
+}
+
+template <class Int>
+Int parse_int(const std::string& setting, const RawValue& value, Int low, Int high) {
+    Int parsed{};
+    const char* end = value.text.data() + value.text.size();
+    const auto [ptr, ec] = std::from_chars(value.text.data(), end, parsed);
+    if (ec != std::errc{} || ptr != end || parsed < low || parsed > high) {
+        invalid(setting, value, "expected a whole number from " + std::to_string(low) + " to " + std::to_string(high));
+    }
+    return parsed;
+}
+
+double parse_positive(const std::string& setting, const RawValue& value) {
+    double parsed = 0;
+    const char* end = value.text.data() + value.text.size();
+    const auto [ptr, ec] = std::from_chars(value.text.data(), end, parsed);
+    if (ec != std::errc{} || ptr != end || !(parsed > 0) || parsed > 1024 * 1024) {
+        invalid(setting, value, "expected a positive number");
+    }
+    return parsed;
+}
+
+std::string nonempty(const std::string& setting, const RawValue& value) {
+    if (value.text.empty()) invalid(setting, value, "it must not be empty");
+    return value.text;
+}
+
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> all{
+        {"db", {{"GALLERY_DB"}}, "./data/gallery.db",
+         [](Config& c, const RawValue& v) { c.db_path = nonempty("db", v); }},
+        {"storage", {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}}, "local",
+         [](Config& c, const RawValue& v) {
+             if (v.text == "local") c.storage = StorageKind::local;
+             else if (v.text == "s3") c.storage = StorageKind::s3;
+             else invalid("storage", v, "expected local or s3");
+         }},
+        {"media_root", {{"GALLERY_MEDIA_ROOT"}}, "./data/media",
+         [](Config& c, const RawValue& v) { c.media_root = nonempty("media_root", v); }},
+        {"s3_endpoint", {{"GALLERY_S3_ENDPOINT"}, {"CLOUDFLARE_R2_BUCKET_ENDPOINT"}}, "",
+         [](Config& c, const RawValue& v) { c.s3.endpoint = v.text; }},
+        {"s3_bucket", {{"GALLERY_S3_BUCKET"}, {"CLOUDFLARE_R2_BUCKET"}}, "",
+         [](Config& c, const RawValue& v) { c.s3.bucket = v.text; }},
+        {"s3_region", {{"GALLERY_S3_REGION"}}, "auto",
+         [](Config& c, const RawValue& v) { c.s3.region = nonempty("s3_region", v); }},
+        {"s3_access_key", {{"GALLERY_S3_ACCESS_KEY"}, {"CLOUDFLARE_R2_ACCESS_KEY"}}, "",
+         [](Config& c, const RawValue& v) { c.s3.access_key = v.text; }},
+        {"s3_secret_key", {{"GALLERY_S3_SECRET_KEY"}, {"CLOUDFLARE_R2_SECRET_KEY"}}, "",
+         [](Config& c, const RawValue& v) { c.s3.secret_key = v.text; }},
+        {"s3_session_token", {{"GALLERY_S3_SESSION_TOKEN"}}, "",
+         [](Config& c, const RawValue& v) { c.s3.session_token = v.text; }},
+        {"public_url", {{"GALLERY_PUBLIC_URL"}, {"CLOUDFLARE_R2_PUBLIC_URL"}}, "",
+         [](Config& c, const RawValue& v) {
+             c.public_url = v.text;
+             while (c.public_url.ends_with('/')) c.public_url.pop_back();
+         }},
+        {"max_upload_mb", {{"GALLERY_MAX_UPLOAD_MB"}, {"IMAGE_MAX_UPLOAD_MB"}}, "1",
+         [](Config& c, const RawValue& v) {
+             c.max_upload_bytes = static_cast<std::uint64_t>(parse_positive("max_upload_mb", v) * 1024 * 1024);
+         }},
+        {"compression_quality", {{"GALLERY_COMPRESSION_QUALITY"}, {"IMAGE_COMPRESSION_QUALITY"}}, "80",
+         [](Config& c, const RawValue& v) { c.compression_quality = parse_int("compression_quality", v, 1, 100); }},
+        {"compression_min_quality",
+         {{"GALLERY_COMPRESSION_MIN_QUALITY"}, {"IMAGE_COMPRESSION_MIN_QUALITY"}}, "45",
+         [](Config& c, const RawValue& v) {
+             c.compression_min_quality = parse_int("compression_min_quality", v, 1, 100);
+         }},
+        {"batch_size", {{"GALLERY_BATCH_SIZE"}}, "100",
+         [](Config& c, const RawValue& v) { c.batch_size = parse_int("batch_size", v, 1, 1000); }},
+        {"max_attempts", {{"GALLERY_MAX_ATTEMPTS"}}, "3",
+         [](Config& c, const RawValue& v) { c.max_attempts = parse_int("max_attempts", v, 1, 1000); }},
+        {"lease_seconds", {{"GALLERY_LEASE_SECONDS"}}, "300",
+         [](Config& c, const RawValue& v) {
+             c.lease = std::chrono::seconds(parse_int("lease_seconds", v, 1, 86'400));
+         }},
+    };
+    return all;
+}
+
+std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
+    if (auto flag = sources.flags.find(setting.name); flag != sources.flags.end()) {
+        std::string origin = "--" + setting.name;
+        std::ranges::replace(origin, '_', '-');
+        return RawValue{flag->second, origin};
+    }
+    if (sources.environment) {
+        for (const EnvironmentName& env : setting.environment) {
+            if (auto text = sources.environment(env.name)) {
+                return RawValue{env.translate ? env.translate(*text) : *text, env.name};
+            }
+        }
+    }
+    if (auto entry = sources.file.find(setting.name); entry != sources.file.end()) {
+        return RawValue{entry->second, "config file " + sources.file_path};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Config resolve(const Sources& sources) {
+    for (const auto& [name, value] : sources.file) {
+        const bool known = std::ranges::any_of(settings(), [&](const Setting& s) { return s.name == name; });
+        if (!known) {
+            throw StartupError(exit_code::usage,
+                               "unknown setting '" + name + "' in config file " + sources.file_path);
+        }
+    }
+    Config config;
+    for (const Setting& setting : settings()) {
+        const RawValue value = pick(setting, sources).value_or(RawValue{setting.default_value, "default"});
+        setting.apply(config, value);
+    }
+    if (config.compression_min_quality > config.compression_quality) {
+        throw StartupError(exit_code::usage, "compression_min_quality (" + std::to_string(config.compression_min_quality) +
+                                                 ") must not exceed compression_quality (" +
+                                                 std::to_string(config.compression_quality) + ")");
+    }
+    return config;
+}
+
+std::optional<std::string> process_environment(const std::string& name) {
+    if (const char* value = std::getenv(name.c_str())) return std::string(value);
+    return std::nullopt;
+}
+
+std::vector<SettingDoc> setting_docs() {
+    std::vector<SettingDoc> docs;
+    for (const Setting& setting : settings()) {
+        SettingDoc doc{setting.name, {}, setting.default_value};
+        for (const EnvironmentName& env : setting.environment) doc.environment.push_back(env.name);
+        docs.push_back(std::move(doc));
+    }
+    return docs;
+}
+
+std::string redact(const std::string& secret) {
+    if (secret.empty()) return "(not set)";
+    if (secret.size() < 12) return "****";
+    return "****" + secret.substr(secret.size() - 4);
+}
+
+}  // namespace gallery::config

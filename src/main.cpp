@@ -1,0 +1,44 @@
+// gallery: one binary, five subcommands. This is the one place where errors
+// become exit codes (see gallery::exit_code).
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "gallery/common/error.hpp"
+
+int main(int argc, char** argv) {
+    using namespace gallery;
+    CLI::App app{"gallery: an image store whose deletes never wait on storage"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "gallery 0.1.0");
+    cli::Globals globals;
+    cli::Command selected;
+    cli::add_global_options(app, globals);
+    cli::add_migrate_command(app, globals, selected);
+    cli::add_cleanup_command(app, globals, selected);
+    cli::add_stats_command(app, globals, selected);
+    cli::add_enqueue_command(app, globals, selected);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "gallery: " << e.what() << "\n(run `gallery --help` for usage)\n";
+        return exit_code::usage;
+    }
+
+    try {
+        return selected();
+    } catch (const StartupError& e) {
+        std::cerr << "gallery: " << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::cerr << "gallery: unexpected failure: " << e.what() << "\n";
+        return exit_code::failure;
+    }
+}

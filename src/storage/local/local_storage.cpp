@@ -1,0 +1,205 @@
+#include "gallery/storage/local_storage.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <queue>
+#include <random>
+#include <system_error>
+
+#include "storage/local/file_descriptor.hpp"
+
+namespace gallery::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error from_errno(int error_number, std::string_view action, std::string_view key) {
+    return Error{ErrorKind::io, "local: " + std::string(action) + " '" + std::string(key) +
+                                    "': " + std::strerror(error_number)};
+}
+
+UnixMicros modified_micros(const struct stat& info) {
+    return static_cast<UnixMicros>(info.st_mtim.tv_sec) * k_micros_per_second +
+           info.st_mtim.tv_nsec / 1000;
+}
+
+std::string random_suffix() {
+    thread_local std::mt19937_64 generator{std::random_device{}()};
+    constexpr char k_digits[] = "0123456789abcdef";
+    std::string suffix(16, '0');
+    for (char& c : suffix) c = k_digits[generator() % 16];
+    return suffix;
+}
+
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(written));
+    }
+    return true;
+}
+
+// fsync of the folder makes a rename durable.
+void sync_directory(const fs::path& directory) {
+    FileDescriptor fd{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (fd.valid()) ::fsync(fd.get());
+}
+
+class LocalStorage final : public Storage {
+public:
+    explicit LocalStorage(fs::path root) : m_root(std::move(root)) {}
+
+    std::string_view kind() const override { return "local"; }
+
+    Result<void> check_key(std::string_view key) const override { return check_portable_key(key); }
+
+    Result<void> put(std::string_view key, std::string_view bytes, std::string_view) override {
+        if (auto ok = check_key(key); !ok) return ok;
+        const fs::path target = path_for(key);
+        std::error_code ec;
+        fs::create_directories(target.parent_path(), ec);
+        if (ec) return std::unexpected(Error{ErrorKind::io, "local: create folder for '" + std::string(key) + "': " + ec.message()});
+
+        // Hidden temporary name: list() skips it and check_key() refuses it as a key.
+        const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp-" + random_suffix());
+        FileDescriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+        if (!fd.valid()) return std::unexpected(from_errno(errno, "create", key));
+        if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
+            const int error_number = errno;
+            ::unlink(temporary.c_str());
+            return std::unexpected(from_errno(error_number, "write", key));
+        }
+        if (::rename(temporary.c_str(), target.c_str()) != 0) {
+            const int error_number = errno;
+            ::unlink(temporary.c_str());
+            return std::unexpected(from_errno(error_number, "rename into place", key));
+        }
+        sync_directory(target.parent_path());
+        return {};
+    }
+
+    Result<std::optional<std::string>> get(std::string_view key) override {
+        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+        FileDescriptor fd{::open(path_for(key).c_str(), O_RDONLY | O_CLOEXEC)};
+        if (!fd.valid()) {
+            if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>{};
+            return std::unexpected(from_errno(errno, "open", key));
+        }
+        std::string content;
+        char buffer[64 * 1024];
+        for (;;) {
+            const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                return std::unexpected(from_errno(errno, "read", key));
+            }
+            if (got == 0) break;
+            content.append(buffer, static_cast<std::size_t>(got));
+        }
+        return std::optional<std::string>{std::move(content)};
+    }
+
+    Result<std::optional<ObjectInfo>> head(std::string_view key) override {
+        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+        struct stat info {};
+        if (::stat(path_for(key).c_str(), &info) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR) return std::optional<ObjectInfo>{};
+            return std::unexpected(from_errno(errno, "stat", key));
+        }
+        if (!S_ISREG(info.st_mode)) return std::optional<ObjectInfo>{};
+        return ObjectInfo{std::string(key), static_cast<std::uint64_t>(info.st_size), modified_micros(info)};
+    }
+
+    Result<bool> remove(std::string_view key) override {
+        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+        if (::unlink(path_for(key).c_str()) == 0) return true;
+        if (errno == ENOENT || errno == ENOTDIR) return false;
+        return std::unexpected(from_errno(errno, "delete", key));
+    }
+
+    Result<std::vector<RemoveOutcome>> remove_many(std::span<const std::string> keys) override {
+        std::vector<RemoveOutcome> outcomes;
+        outcomes.reserve(keys.size());
+        for (const std::string& key : keys) {
+            auto removed = remove(key);
+            outcomes.push_back(RemoveOutcome{key, removed ? std::nullopt : std::optional<Error>(removed.error())});
+        }
+        return outcomes;
+    }
+
+    Result<ListPage> list(std::string_view prefix, std::string_view start_after, std::size_t max_keys) override {
+        // Walks only the folder the prefix names; keeps the `max_keys + 1` smallest
+        // matching keys in a max-heap, so memory is bounded by the page size.
+        const std::size_t slash = prefix.rfind('/');
+        const std::string folder_key = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+        const fs::path start = folder_key.empty() ? m_root : m_root / folder_key;
+        std::priority_queue<std::string> smallest;
+        std::error_code ec;
+        fs::recursive_directory_iterator it(start, fs::directory_options::skip_permission_denied, ec);
+        if (ec) {
+            if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return ListPage{};
+            return std::unexpected(Error{ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message()});
+        }
+        for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (ec) return std::unexpected(Error{ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message()});
+            const std::string name = it->path().filename().string();
+            if (name.starts_with('.')) {
+                if (it->is_directory()) it.disable_recursion_pending();
+                continue;
+            }
+            if (!it->is_regular_file()) continue;
+            std::string key = it->path().lexically_relative(m_root).generic_string();
+            if (!key.starts_with(prefix) || key <= start_after) continue;
+            if (smallest.size() <= max_keys) {
+                smallest.push(std::move(key));
+            } else if (key < smallest.top()) {
+                smallest.pop();
+                smallest.push(std::move(key));
+            }
+        }
+        ListPage page;
+        page.truncated = smallest.size() > max_keys;
+        if (page.truncated) smallest.pop();
+        std::vector<std::string> keys;
+        keys.reserve(smallest.size());
+        while (!smallest.empty()) {
+            keys.push_back(smallest.top());
+            smallest.pop();
+        }
+        std::ranges::reverse(keys);
+        for (std::string& key : keys) {
+            auto info = head(key);
+            if (!info) return std::unexpected(info.error());
+            if (*info) page.objects.push_back(std::move(**info));  // vanished meanwhile: skip
+        }
+        return page;
+    }
+
+private:
+    fs::path path_for(std::string_view key) const { return m_root / fs::path(std::string(key)); }
+
+    fs::path m_root;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> make_local_storage(const std::filesystem::path& root) {
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    if (ec) {
+        throw StartupError(exit_code::failure,
+                           "cannot create the media folder " + root.string() + ": " + ec.message());
+    }
+    return std::make_unique<LocalStorage>(root);
+}
+
+}  // namespace gallery::storage
