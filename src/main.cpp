@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     using namespace gallery;
     CLI::App app{"gallery: an image store whose deletes never wait on storage"};
     app.require_subcommand(1);
+    app.fallthrough();  // global options may also follow the subcommand
     app.set_version_flag("--version", "gallery 0.1.0");
     cli::Globals globals;
     cli::Command selected;

@@ -16,9 +16,9 @@ struct ProcessResult {
 };
 
 struct ProcessOptions {
-    std::map<std::string, std::string> environment;  // added to a minimal environment
-    std::string input;                               // standard input
-    std::string working_directory;
+    std::map<std::string, std::string> environment{};  // added to a minimal environment
+    std::string input{};  // standard input
+    std::string working_directory{};
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});

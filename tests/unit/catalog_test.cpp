@@ -1,0 +1,99 @@
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <catch2/catch.hpp>
+
+#include "gallery/catalog/catalog.hpp"
+#include "gallery/queue/queue.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gallery;
+
+namespace {
+
+catalog::Image add_image(db::Connection& connection, const std::string& name, const std::string& client,
+                         std::uint64_t size = 100) {
+    catalog::NewImage image{name + ".jpg", "images/" + name + ".jpg", "orig-" + name + ".jpg", client,
+                            std::nullopt, std::nullopt, size, "image/jpeg"};
+    return catalog::insert_image(connection, image, 1).value();
+}
+
+std::int64_t count(db::Connection& connection, const std::string& table) {
+    return connection.sqlite().execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+}
+
+}  // namespace
+
+TEST_CASE("deleting images queues their objects in the same transaction") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    const auto a = add_image(connection, "a", "C1", 111);
+    const auto b = add_image(connection, "b", "C1", 222);
+    add_image(connection, "c", "C2");
+    const std::vector<catalog::ImageId> ids{a.id, b.id, 999};
+    auto outcome = catalog::delete_images(connection, ids, 50).value();
+    CHECK(outcome.deleted_ids.size() == 2);
+    CHECK(outcome.files_queued == 2);
+    CHECK(count(connection, "images") == 1);
+    auto stats = queue::stats(connection, 60).value();
+    CHECK(stats.pending == 2);
+    CHECK(stats.bytes_pending == 333);
+}
+
+TEST_CASE("when queueing fails the image rows are not deleted either") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    const auto a = add_image(connection, "a", "C1");
+    // Make the queue insert fail inside the transaction, as a full disk would.
+    connection.sqlite().exec(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON deletion_queue BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const std::vector<catalog::ImageId> ids{a.id};
+    auto outcome = catalog::delete_images(connection, ids, 50);
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().kind == ErrorKind::database);
+    CHECK(count(connection, "images") == 1);
+    CHECK(count(connection, "deletion_queue") == 0);
+
+    auto by_client = catalog::delete_client_images(connection, "c1", 50);
+    REQUIRE_FALSE(by_client);
+    CHECK(count(connection, "images") == 1);
+}
+
+TEST_CASE("deleting a client's images matches the client id case-insensitively") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    add_image(connection, "a", "Shop-1");
+    add_image(connection, "b", "SHOP-1");
+    add_image(connection, "c", "shop-2");
+    auto outcome = catalog::delete_client_images(connection, "shop-1", 50).value();
+    CHECK(outcome.deleted_ids.size() == 2);
+    CHECK(outcome.files_queued == 2);
+    CHECK(count(connection, "images") == 1);
+    CHECK(catalog::delete_client_images(connection, "nobody", 50).value().deleted_ids.empty());
+}
+
+TEST_CASE("a bulk delete of a million ids runs as one statement") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    const auto a = add_image(connection, "a", "C1");
+    std::vector<catalog::ImageId> ids(1'000'000);
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<catalog::ImageId>(i + 1000);
+    ids.push_back(a.id);
+    auto outcome = catalog::delete_images(connection, ids, 50).value();
+    CHECK(outcome.deleted_ids == std::vector<catalog::ImageId>{a.id});
+}
+
+TEST_CASE("image stats group clients case-insensitively with the largest first") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    add_image(connection, "a", "A", 10);
+    add_image(connection, "b", "b", 20);
+    add_image(connection, "c", "B", 30);
+    auto stats = catalog::stats(connection, std::nullopt).value();
+    CHECK(stats.total_images == 3);
+    CHECK(stats.total_size == 60);
+    CHECK(stats.unique_clients == 2);
+    REQUIRE(stats.by_client.size() == 2);
+    CHECK(stats.by_client[0].count == 2);
+    CHECK(stats.by_client[0].total_size == 50);
+    CHECK(catalog::stats(connection, 1).value().by_client.size() == 1);
+}

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include "gallery/common/error.hpp"
+#include "gallery/config/config.hpp"
+
+using namespace gallery;
+
+namespace {
+
+config::Sources sources_with(std::map<std::string, std::string> environment) {
+    config::Sources sources;
+    sources.environment = [environment](const std::string& name) -> std::optional<std::string> {
+        if (auto it = environment.find(name); it != environment.end()) return it->second;
+        return std::nullopt;
+    };
+    sources.file_path = "test.toml";
+    return sources;
+}
+
+std::string startup_message(const config::Sources& sources) {
+    try {
+        config::resolve(sources);
+    } catch (const StartupError& e) {
+        CHECK(e.exit_code() == exit_code::usage);
+        return e.what();
+    }
+    FAIL("expected a StartupError");
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("defaults are the embedded local setup") {
+    const config::Config config = config::resolve(sources_with({}));
+    CHECK(config.db_path == "./data/gallery.db");
+    CHECK(config.storage == config::StorageKind::local);
+    CHECK(config.media_root == "./data/media");
+    CHECK(config.batch_size == 100);
+    CHECK(config.max_attempts == 3);
+    CHECK(config.max_upload_bytes == 1024 * 1024);
+    CHECK(config.s3.region == "auto");
+}
+
+TEST_CASE("a flag beats the environment which beats the config file") {
+    auto sources = sources_with({{"GALLERY_BATCH_SIZE", "200"}, {"GALLERY_DB", "/env.db"}});
+    sources.file = {{"batch_size", "300"}, {"db", "/file.db"}, {"max_attempts", "7"}};
+    sources.flags = {{"batch_size", "400"}};
+    const config::Config config = config::resolve(sources);
+    CHECK(config.batch_size == 400);
+    CHECK(config.db_path == "/env.db");
+    CHECK(config.max_attempts == 7);
+}
+
+TEST_CASE("the original deployment's environment names still work") {
+    const config::Config config = config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "True"},
+                                                                {"CLOUDFLARE_R2_BUCKET", "photos"},
+                                                                {"CLOUDFLARE_R2_BUCKET_ENDPOINT", "https://x.r2.dev"},
+                                                                {"CLOUDFLARE_R2_ACCESS_KEY", "AK"},
+                                                                {"CLOUDFLARE_R2_SECRET_KEY", "SK"},
+                                                                {"CLOUDFLARE_R2_PUBLIC_URL", "https://cdn.example/"},
+                                                                {"IMAGE_MAX_UPLOAD_MB", "2.5"},
+                                                                {"IMAGE_COMPRESSION_QUALITY", "70"},
+                                                                {"IMAGE_COMPRESSION_MIN_QUALITY", "40"}}));
+    CHECK(config.storage == config::StorageKind::s3);
+    CHECK(config.s3.bucket == "photos");
+    CHECK(config.s3.endpoint == "https://x.r2.dev");
+    CHECK(config.s3.access_key == "AK");
+    CHECK(config.s3.secret_key == "SK");
+    CHECK(config.public_url == "https://cdn.example");
+    CHECK(config.max_upload_bytes == static_cast<std::uint64_t>(2.5 * 1024 * 1024));
+    CHECK(config.compression_quality == 70);
+    CHECK(config.compression_min_quality == 40);
+    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "false"}})).storage == config::StorageKind::local);
+    // The native name wins over the original's.
+    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "true"}, {"GALLERY_STORAGE", "local"}})).storage ==
+          config::StorageKind::local);
+}
+
+TEST_CASE("a bad value stops start-up with a sentence naming the setting and its source") {
+    CHECK(startup_message(sources_with({{"GALLERY_STORAGE", "ftp"}})) ==
+          "invalid value 'ftp' for storage (from GALLERY_STORAGE): expected local or s3");
+    auto negative = sources_with({});
+    negative.flags = {{"batch_size", "-5"}};
+    CHECK(startup_message(negative).find("batch_size (from --batch-size)") != std::string::npos);
+    CHECK(startup_message(sources_with({{"GALLERY_BATCH_SIZE", "1001"}})).find("from 1 to 1000") != std::string::npos);
+    CHECK(startup_message(sources_with({{"GALLERY_MAX_ATTEMPTS", "3x"}})).find("max_attempts") != std::string::npos);
+    CHECK(startup_message(sources_with({{"IMAGE_MAX_UPLOAD_MB", "-1"}})).find("max_upload_mb") != std::string::npos);
+    CHECK(startup_message(sources_with({{"IMAGE_COMPRESSION_MIN_QUALITY", "90"}})).find("must not exceed") !=
+          std::string::npos);
+    auto unknown = sources_with({});
+    unknown.file = {{"batch_sise", "3"}};
+    CHECK(startup_message(unknown) == "unknown setting 'batch_sise' in config file test.toml");
+}
+
+TEST_CASE("secrets are shown redacted") {
+    CHECK(config::redact("") == "(not set)");
+    CHECK(config::redact("short") == "****");
+    CHECK(config::redact("a-long-secret-key-abcd") == "****abcd");
+}

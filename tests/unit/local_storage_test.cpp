@@ -1,0 +1,64 @@
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "gallery/storage/local_storage.hpp"
+#include "storage_contract.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gallery;
+
+TEST_CASE("the local backend keeps the storage contract") {
+    testing::TempDir dir;
+    auto store = storage::make_local_storage(dir.media_root());
+    testing::check_storage_contract(*store);
+}
+
+TEST_CASE("a key that escapes the media root is refused and nothing outside is touched") {
+    testing::TempDir dir;
+    const auto outside = dir.path() / "outside.txt";
+    std::ofstream(outside) << "keep me";
+    auto store = storage::make_local_storage(dir.media_root());
+    auto removed = store->remove("../outside.txt");
+    REQUIRE_FALSE(removed);
+    CHECK(removed.error().kind == ErrorKind::invalid_input);
+    CHECK_FALSE(store->put("../outside.txt", "overwritten", "text/plain"));
+    CHECK(std::filesystem::exists(outside));
+    std::ifstream in(outside);
+    std::string content;
+    std::getline(in, content);
+    CHECK(content == "keep me");
+}
+
+TEST_CASE("local writes leave no temporary files behind and are not listed half-written") {
+    testing::TempDir dir;
+    auto store = storage::make_local_storage(dir.media_root());
+    REQUIRE(store->put("images/a.jpg", std::string(100'000, 'z'), "image/jpeg"));
+    std::size_t entries = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.media_root() / "images")) {
+        CHECK(entry.path().filename() == "a.jpg");
+        ++entries;
+    }
+    CHECK(entries == 1);
+    // A leftover temporary file (as a crash mid-write would leave) is never listed.
+    testing::write_file(dir.media_root(), "images/.a.jpg.tmp-123", "partial");
+    auto page = store->list("images/", "", 10);
+    REQUIRE(page);
+    REQUIRE(page->objects.size() == 1);
+    CHECK(page->objects[0].key == "images/a.jpg");
+}
+
+TEST_CASE("a per-key failure is reported for that key only") {
+    testing::TempDir dir;
+    auto store = storage::make_local_storage(dir.media_root());
+    REQUIRE(store->put("images/ok.jpg", "x", "image/jpeg"));
+    // A folder where a file is expected cannot be unlinked: a real per-key error.
+    std::filesystem::create_directories(dir.media_root() / "images" / "folder.jpg" / "inside");
+    const std::vector<std::string> keys{"images/ok.jpg", "images/folder.jpg"};
+    auto outcomes = store->remove_many(keys);
+    REQUIRE(outcomes);
+    CHECK_FALSE((*outcomes)[0].error.has_value());
+    REQUIRE((*outcomes)[1].error.has_value());
+    CHECK((*outcomes)[1].error->message.find("images/folder.jpg") != std::string::npos);
+}

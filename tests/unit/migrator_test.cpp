@@ -1,0 +1,72 @@
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <catch2/catch.hpp>
+
+#include "gallery/db/migrator.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gallery;
+
+TEST_CASE("migrate creates the schema once; running it again is a no-op") {
+    testing::TempDir dir;
+    const auto path = dir.path() / "nested" / "folder" / "gallery.db";
+    db::Connection connection({.path = path, .create_if_missing = true});
+    auto first = db::migrate(connection, db::embedded_migrations(), 1000);
+    REQUIRE(first);
+    CHECK(*first == static_cast<int>(db::embedded_migrations().size()));
+    auto second = db::migrate(connection, db::embedded_migrations(), 2000);
+    REQUIRE(second);
+    CHECK(*second == 0);
+    CHECK(connection.sqlite().tableExists("images"));
+    CHECK(connection.sqlite().tableExists("deletion_queue"));
+    auto status = db::schema_status(connection, db::embedded_migrations());
+    REQUIRE(status);
+    CHECK(status->current());
+    CHECK(status->migrations.front().applied_at == 1000);
+    CHECK_NOTHROW(db::require_current_schema(connection));
+}
+
+TEST_CASE("the database is opened in WAL mode with foreign keys on") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    CHECK(connection.sqlite().execAndGet("PRAGMA journal_mode").getString() == "wal");
+    CHECK(connection.sqlite().execAndGet("PRAGMA foreign_keys").getInt() == 1);
+}
+
+TEST_CASE("a database newer than the binary is refused without a write") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    connection.sqlite().exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 1)");
+    const int changes_before = connection.sqlite().execAndGet("SELECT total_changes()").getInt();
+    auto result = db::migrate(connection, db::embedded_migrations(), 5);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().message.find("newer than this binary") != std::string::npos);
+    CHECK(connection.sqlite().execAndGet("SELECT total_changes()").getInt() == changes_before);
+    CHECK_THROWS_AS(db::require_current_schema(connection), StartupError);
+}
+
+TEST_CASE("commands other than migrate refuse a database that is missing or not migrated") {
+    testing::TempDir dir;
+    CHECK_THROWS_AS(db::Connection({.path = dir.db_path()}), StartupError);
+    CHECK_FALSE(std::filesystem::exists(dir.db_path()));
+    db::Connection connection({.path = dir.db_path(), .create_if_missing = true});
+    try {
+        db::require_current_schema(connection);
+        FAIL("expected a StartupError");
+    } catch (const StartupError& e) {
+        CHECK(std::string(e.what()).find("run `gallery migrate`") != std::string::npos);
+    }
+}
+
+TEST_CASE("a migration that fails leaves no trace of itself") {
+    testing::TempDir dir;
+    db::Connection connection({.path = dir.db_path(), .create_if_missing = true});
+    std::vector<db::Migration> migrations = db::embedded_migrations();
+    migrations.push_back({9000, "9000_broken", "CREATE TABLE half (x INTEGER); SELECT no_such_function();"});
+    auto result = db::migrate(connection, migrations, 1);
+    REQUIRE_FALSE(result);
+    CHECK_FALSE(connection.sqlite().tableExists("half"));
+    auto status = db::schema_status(connection, migrations);
+    REQUIRE(status);
+    CHECK(status->database_version == db::embedded_migrations().back().version);
+}

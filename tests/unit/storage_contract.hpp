@@ -1,0 +1,98 @@
+#pragma once
+// The one test body every Storage backend runs (local disk now, S3 later).
+// Call from a TEST_CASE with a fresh, empty backend.
+
+#include <catch2/catch.hpp>
+
+#include "gallery/storage/storage.hpp"
+
+namespace gallery::testing {
+
+inline void check_storage_contract(storage::Storage& store) {
+    SECTION("put then get and head return the bytes and their size") {
+        const std::string bytes("binary\0data\xff", 12);
+        REQUIRE(store.put("images/a.jpg", bytes, "image/jpeg"));
+        auto got = store.get("images/a.jpg");
+        REQUIRE(got);
+        REQUIRE(got->has_value());
+        CHECK(**got == bytes);
+        auto info = store.head("images/a.jpg");
+        REQUIRE(info);
+        REQUIRE(info->has_value());
+        CHECK((*info)->size == bytes.size());
+        CHECK((*info)->key == "images/a.jpg");
+    }
+    SECTION("put replaces an existing object") {
+        REQUIRE(store.put("images/a.jpg", "old", "image/jpeg"));
+        REQUIRE(store.put("images/a.jpg", "new!", "image/jpeg"));
+        CHECK(store.get("images/a.jpg")->value() == "new!");
+    }
+    SECTION("a missing object is not there, which is not a failure") {
+        auto got = store.get("images/none.jpg");
+        REQUIRE(got);
+        CHECK_FALSE(got->has_value());
+        auto info = store.head("images/none.jpg");
+        REQUIRE(info);
+        CHECK_FALSE(info->has_value());
+    }
+    SECTION("remove reports whether the object existed; removing twice is fine") {
+        REQUIRE(store.put("images/b.png", "b", "image/png"));
+        auto first = store.remove("images/b.png");
+        REQUIRE(first);
+        CHECK(*first);
+        auto second = store.remove("images/b.png");
+        REQUIRE(second);
+        CHECK_FALSE(*second);
+        CHECK_FALSE(store.head("images/b.png")->has_value());
+    }
+    SECTION("remove_many answers every key in order, missing keys count as gone") {
+        REQUIRE(store.put("images/1.jpg", "1", "image/jpeg"));
+        REQUIRE(store.put("images/2.jpg", "2", "image/jpeg"));
+        const std::vector<std::string> keys{"images/1.jpg", "images/missing.jpg", "images/2.jpg"};
+        auto outcomes = store.remove_many(keys);
+        REQUIRE(outcomes);
+        REQUIRE(outcomes->size() == 3);
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            CHECK((*outcomes)[i].key == keys[i]);
+            CHECK_FALSE((*outcomes)[i].error.has_value());
+        }
+        CHECK_FALSE(store.head("images/1.jpg")->has_value());
+        CHECK_FALSE(store.head("images/2.jpg")->has_value());
+    }
+    SECTION("list pages through keys in order under a prefix, resuming after a key") {
+        for (const char* key : {"images/c.jpg", "images/a.jpg", "images/b.jpg", "other/z.jpg"}) {
+            REQUIRE(store.put(key, "x", "image/jpeg"));
+        }
+        auto first = store.list("images/", "", 2);
+        REQUIRE(first);
+        REQUIRE(first->objects.size() == 2);
+        CHECK(first->objects[0].key == "images/a.jpg");
+        CHECK(first->objects[1].key == "images/b.jpg");
+        CHECK(first->truncated);
+        auto second = store.list("images/", first->objects.back().key, 2);
+        REQUIRE(second);
+        REQUIRE(second->objects.size() == 1);
+        CHECK(second->objects[0].key == "images/c.jpg");
+        CHECK_FALSE(second->truncated);
+        auto none = store.list("nothing-here/", "", 10);
+        REQUIRE(none);
+        CHECK(none->objects.empty());
+    }
+    SECTION("keys that could escape or confuse are refused before any I/O") {
+        for (const std::string& bad : {std::string(""), std::string("/etc/passwd"), std::string("../x.jpg"),
+                                      std::string("images/../../x.jpg"), std::string("images/./x.jpg"),
+                                      std::string("images//x.jpg"), std::string("images\\x.jpg"),
+                                      std::string("images/x\0.jpg", 14), std::string("images/.hidden"),
+                                      std::string(1025, 'a')}) {
+            INFO("key: " << bad);
+            CHECK_FALSE(store.check_key(bad));
+            auto put = store.put(bad, "x", "image/jpeg");
+            REQUIRE_FALSE(put);
+            CHECK(put.error().kind == ErrorKind::invalid_input);
+            CHECK_FALSE(store.remove(bad));
+            CHECK_FALSE(store.get(bad));
+        }
+    }
+}
+
+}  // namespace gallery::testing
