@@ -74,3 +74,65 @@ struct Stats {
 Result<Stats> stats(db::Connection& connection, std::optional<std::size_t> top_clients);
 
 }  // namespace gallery::catalog
+
+namespace gallery::catalog {
+
+Result<std::optional<Image>> get_image(db::Connection& connection, ImageId id);
+
+// Each field set is changed; name and description may be set to null.
+struct ImageUpdate {
+    std::optional<std::optional<std::string>> name;
+    std::optional<std::optional<std::string>> description;
+    std::optional<std::string> client_id;
+};
+
+// nullopt when there is no such image.
+Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id, const ImageUpdate& update);
+
+struct PageRequest {
+    std::int64_t page = 1;        // 1-based
+    std::int64_t page_size = 20;  // already capped by the caller
+};
+
+struct ImageQuery {
+    std::optional<std::string> client_id;  // case-insensitive exact match
+    std::optional<std::string> search;     // case-insensitive substring of name, description, filenames
+    std::string sort_by = "-uploaded_at";  // one of image_sort_keys(); anything else: -uploaded_at
+    PageRequest page;
+};
+
+struct ImagePage {
+    std::vector<Image> images;
+    std::int64_t total_count = 0;
+};
+
+Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& query);
+
+// Whether `sort_by` is accepted by list_images (else it falls back to -uploaded_at).
+bool is_image_sort_key(std::string_view sort_by);
+
+struct ClientSummary {
+    std::string client_id;
+    std::int64_t image_count = 0;
+    std::uint64_t total_size = 0;
+    UnixMicros latest_upload = 0;
+    UnixMicros oldest_upload = 0;
+};
+
+struct ClientQuery {
+    std::optional<std::string> search;  // case-insensitive substring of client_id
+    std::string sort_by = "-count";     // client_id count total_size latest_upload, each with optional '-'
+    PageRequest page;
+};
+
+struct ClientPage {
+    std::vector<ClientSummary> clients;
+    std::int64_t total_count = 0;
+};
+
+// Clients differing only in letter case are one client (as list and delete-all treat them).
+Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& query);
+
+bool is_client_sort_key(std::string_view sort_by);
+
+}  // namespace gallery::catalog
