@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     cli::add_cleanup_command(app, globals, selected);
     cli::add_stats_command(app, globals, selected);
     cli::add_enqueue_command(app, globals, selected);
+    cli::add_serve_command(app, globals, selected);
 
     try {
         app.parse(argc, argv);

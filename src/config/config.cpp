@@ -73,6 +73,21 @@ std::string nonempty(const std::string& setting, const RawValue& value) {
     return value.text;
 }
 
+// "a, b,c" -> {"a", "b", "c"}; empty items dropped.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(',', start), text.size());
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) items.push_back(std::move(item));
+        start = end + 1;
+    }
+    return items;
+}
+
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all{
         {"db", {{"GALLERY_DB"}}, "./data/gallery.db",
@@ -121,6 +136,32 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.lease = std::chrono::seconds(parse_int("lease_seconds", v, 1, 86'400));
          }},
+        {"host", {{"GALLERY_HOST"}}, "127.0.0.1",
+         [](Config& c, const RawValue& v) { c.host = nonempty("host", v); }},
+        {"port", {{"GALLERY_PORT"}}, "8000",
+         [](Config& c, const RawValue& v) { c.port = parse_int("port", v, 0, 65535); }},
+        {"threads", {{"GALLERY_THREADS"}}, "8",
+         [](Config& c, const RawValue& v) { c.threads = parse_int("threads", v, 1, 256); }},
+        {"http_timeout_seconds", {{"GALLERY_HTTP_TIMEOUT_SECONDS"}}, "30",
+         [](Config& c, const RawValue& v) {
+             c.http_timeout = std::chrono::seconds(parse_int("http_timeout_seconds", v, 1, 3600));
+         }},
+        {"max_body_mb", {{"GALLERY_MAX_BODY_MB"}}, "10",
+         [](Config& c, const RawValue& v) {
+             c.max_body_bytes = static_cast<std::uint64_t>(parse_positive("max_body_mb", v) * 1024 * 1024);
+         }},
+        {"api_key", {{"GALLERY_API_KEY"}, {"API_KEY"}}, "",
+         [](Config& c, const RawValue& v) {
+             if (!v.text.empty() && v.text.size() < 16) {
+                 throw StartupError(exit_code::usage, "api_key (from " + v.origin +
+                                                          ") is shorter than 16 characters: use a long random key");
+             }
+             c.api_key = v.text;
+         }},
+        {"cors_origins", {{"GALLERY_CORS_ORIGINS"}}, "",
+         [](Config& c, const RawValue& v) { c.cors_origins = split_list(v.text); }},
+        {"client_ids_url", {{"GALLERY_CLIENT_IDS_URL"}}, "",
+         [](Config& c, const RawValue& v) { c.client_ids_url = v.text; }},
     };
     return all;
 }

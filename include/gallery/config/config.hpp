@@ -38,6 +38,16 @@ struct Config {
     int batch_size = 100;
     int max_attempts = 3;
     std::chrono::seconds lease{300};
+
+    // gallery serve
+    std::string host = "127.0.0.1";
+    int port = 8000;
+    int threads = 8;
+    std::chrono::seconds http_timeout{30};
+    std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+    std::string api_key;                    // empty: generated on loopback, refused elsewhere
+    std::vector<std::string> cors_origins;  // exact origins allowed to call the API from a browser
+    std::string client_ids_url;             // registered client ids; empty: every client id is accepted
 };
 
 // Where raw setting values come from; keys are the setting names listed by

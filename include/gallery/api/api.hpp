@@ -1,0 +1,35 @@
+#pragma once
+// The gallery HTTP API (shared/API.md) as plain handlers over the core.
+
+#include <memory>
+#include <string>
+
+#include "gallery/api/client_registry.hpp"
+#include "gallery/api/http.hpp"
+#include "gallery/api/router.hpp"
+#include "gallery/common/time.hpp"
+#include "gallery/config/config.hpp"
+#include "gallery/db/pool.hpp"
+#include "gallery/storage/storage.hpp"
+
+namespace gallery::api {
+
+// What the handlers need; owned by the caller and outliving the router.
+struct ApiContext {
+    db::ConnectionPool& pool;
+    storage::Storage& storage;
+    const config::Config& config;
+    ClientRegistry& clients;
+    std::string api_key;
+    Clock clock = system_clock();
+    std::string lease_owner;  // for cleanup/run
+};
+
+// Every route of API.md, /healthz, and /media/ for the local backend.
+Router make_router(ApiContext& context);
+
+// The whole request path: CORS preflight, API key check for /api/, routing, and
+// one fallback that turns any exception into API.md's JSON 500 (nothing leaks).
+Response handle_request(const Router& router, const ApiContext& context, Request& request);
+
+}  // namespace gallery::api

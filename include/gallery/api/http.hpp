@@ -1,0 +1,58 @@
+#pragma once
+// Plain request and response structs: handlers take one and return the other, so
+// every route is testable without a socket. Only src/api/http_server.cpp knows httplib.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gallery::api {
+
+struct CaseInsensitiveLess {
+    bool operator()(std::string_view a, std::string_view b) const;
+    using is_transparent = void;
+};
+
+struct FormPart {
+    std::string name;
+    std::string filename;  // empty for a plain field
+    std::string content_type;
+    std::string content;
+};
+
+struct Request {
+    std::string method;  // "GET", "POST", ...
+    std::string path;    // decoded, without the query string
+    std::multimap<std::string, std::string> query;
+    std::map<std::string, std::string, CaseInsensitiveLess> headers;
+    std::string body;
+    std::vector<FormPart> parts;  // multipart/form-data fields and files
+    // Set by the router: the {placeholders} of the matched route, in order.
+    std::vector<std::string> path_params;
+
+    std::optional<std::string> header(std::string_view name) const;
+    std::optional<std::string> query_value(std::string_view name) const;
+    const FormPart* part(std::string_view name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    // The transport answers a Range request from `body` (206 / multipart byteranges).
+    // Off for everything but stored objects: a JSON answer is always whole.
+    bool allow_ranges = false;
+
+    // Never throws on invalid UTF-8 (it is replaced): a response can always be sent.
+    static Response json(int status, const nlohmann::json& value);
+    // API.md's failure shape: {"success": false, "error": message}.
+    static Response error(int status, const std::string& message);
+};
+
+}  // namespace gallery::api

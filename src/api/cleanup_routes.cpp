@@ -1,0 +1,77 @@
+// POST /api/cleanup/run/ and GET /api/cleanup/stats/: the same cleaner and
+// leases as `gallery cleanup`, so a request can overlap a cron run safely.
+
+#include "api/support.hpp"
+#include "gallery/cleanup/cleaner.hpp"
+#include "gallery/common/log.hpp"
+#include "gallery/queue/queue.hpp"
+
+namespace gallery::api {
+namespace {
+
+Response run_cleanup(ApiContext& context, const Request& request) {
+    auto batch_size = int_query(request, "batch_size", 100, 1);
+    if (!batch_size) return batch_size.error();
+    auto max_attempts = int_query(request, "max_attempts", 3, 1);
+    if (!max_attempts) return max_attempts.error();
+    cleanup::Options options;
+    options.batch_size = static_cast<std::size_t>(std::min<std::int64_t>(*batch_size, cleanup::k_max_batch_size));
+    options.max_attempts = static_cast<int>(std::min<std::int64_t>(*max_attempts, 1000));
+    options.lease = context.config.lease;
+    options.whole_request_retries = 0;  // a request must not sleep: report and let the caller retry
+    auto connection = context.pool.acquire();
+    cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock, context.lease_owner);
+    const cleanup::Report report = cleaner.run();
+    nlohmann::json out{{"success", !report.stopped_by},
+                       {"processed", report.processed},
+                       {"deleted", report.deleted},
+                       {"failed", report.failed},
+                       {"skipped", report.dead},
+                       {"dead", report.dead},
+                       {"skipped_live", report.skipped_live},
+                       {"bytes_reclaimed", report.bytes_reclaimed},
+                       {"remaining_in_queue", report.remaining},
+                       {"message", "Processed " + std::to_string(report.processed) + " queued file" +
+                                       (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +
+                                       " deleted, " + std::to_string(report.failed) + " failed, " +
+                                       std::to_string(report.dead) + " gave up (dead)."}};
+    if (report.stopped_by) {
+        const Error& error = *report.stopped_by;
+        log::error("cleanup/run: " + error.message);
+        // Storage messages carry no secrets and help the caller; database ones stay in the log.
+        out["error"] = error.kind == ErrorKind::database ? "Cleanup stopped early: database failure (see the server log)."
+                                                         : "Cleanup stopped early: " + error.message;
+        return Response::json(503, out);
+    }
+    return Response::json(200, out);
+}
+
+Response cleanup_stats(ApiContext& context, const Request&) {
+    auto connection = context.pool.acquire();
+    auto stats = queue::stats(*connection, context.clock());
+    if (!stats) return internal_error(stats.error());
+    const auto time_or_null = [](const std::optional<UnixMicros>& t) {
+        return t ? nlohmann::json(to_iso8601(*t)) : nlohmann::json(nullptr);
+    };
+    nlohmann::json by_attempts = nlohmann::json::array();
+    for (const auto& a : stats->by_attempts) by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
+    return Response::json(200, {{"success", true},
+                                {"stats",
+                                 {{"total_pending", stats->pending},
+                                  {"oldest_queued", time_or_null(stats->oldest_queued)},
+                                  {"newest_queued", time_or_null(stats->newest_queued)},
+                                  {"by_attempts", by_attempts},
+                                  {"dead", stats->dead},
+                                  {"leased", stats->leased},
+                                  {"due", stats->due},
+                                  {"bytes_pending", stats->bytes_pending}}}});
+}
+
+}  // namespace
+
+void add_cleanup_routes(Router& router, ApiContext& context) {
+    router.add("POST", "/api/cleanup/run/", [&context](const Request& r) { return run_cleanup(context, r); });
+    router.add("GET", "/api/cleanup/stats/", [&context](const Request& r) { return cleanup_stats(context, r); });
+}
+
+}  // namespace gallery::api

@@ -1,0 +1,143 @@
+#include "api/support.hpp"
+
+#include <charconv>
+
+#include "gallery/common/log.hpp"
+
+namespace gallery::api {
+
+Parsed<std::int64_t> int_query(const Request& request, const std::string& name, std::int64_t fallback,
+                               std::int64_t minimum) {
+    const auto text = request.query_value(name);
+    if (!text) return fallback;
+    std::int64_t value = 0;
+    const char* end = text->data() + text->size();
+    const auto [ptr, ec] = std::from_chars(text->data(), end, value);
+    if (ec != std::errc{} || ptr != end) {
+        return std::unexpected(Response::error(400, "Invalid parameter: " + name + " must be an integer."));
+    }
+    if (value < minimum) {
+        return std::unexpected(Response::error(
+            400, "Invalid parameter: " + name + " must be at least " + std::to_string(minimum) + "."));
+    }
+    return value;
+}
+
+Parsed<catalog::PageRequest> page_query(const Request& request) {
+    // Pages past any plausible table are refused rather than turned into huge OFFSETs.
+    constexpr std::int64_t k_max_page = 1'000'000'000;
+    auto page = int_query(request, "page", 1, 1);
+    if (!page) return std::unexpected(page.error());
+    if (*page > k_max_page) return std::unexpected(Response::error(400, "Invalid parameter: page is too large."));
+    auto page_size = int_query(request, "page_size", k_default_page_size, 1);
+    if (!page_size) return std::unexpected(page_size.error());
+    return catalog::PageRequest{*page, std::min(*page_size, k_max_page_size)};
+}
+
+std::optional<std::string> text_query(const Request& request, const std::string& name) {
+    auto value = request.query_value(name);
+    if (!value || value->empty()) return std::nullopt;
+    return value;
+}
+
+Parsed<nlohmann::json> json_object_body(const Request& request) {
+    auto parsed = nlohmann::json::parse(request.body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+        return std::unexpected(Response::error(400, "Invalid JSON in request body."));
+    }
+    return parsed;
+}
+
+bool is_valid_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        std::size_t length = 0;
+        std::uint32_t code_point = 0;
+        if (byte < 0x80) {
+            ++i;
+            continue;
+        } else if ((byte & 0xE0) == 0xC0) {
+            length = 2;
+            code_point = byte & 0x1F;
+        } else if ((byte & 0xF0) == 0xE0) {
+            length = 3;
+            code_point = byte & 0x0F;
+        } else if ((byte & 0xF8) == 0xF0) {
+            length = 4;
+            code_point = byte & 0x07;
+        } else {
+            return false;
+        }
+        if (i + length > text.size()) return false;
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) return false;
+            code_point = (code_point << 6) | (next & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+        const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (code_point < smallest[length] || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+            return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
+Parsed<std::string> checked_client_id(const std::string& raw) {
+    const std::size_t first = raw.find_first_not_of(" \t\r\n");
+    const std::string id = first == std::string::npos ? "" : raw.substr(first, raw.find_last_not_of(" \t\r\n") - first + 1);
+    if (id.empty()) return std::unexpected(Response::error(400, "client_id is required"));
+    if (id.size() > k_max_client_id) {
+        return std::unexpected(Response::error(400, "client_id must be at most 255 bytes long."));
+    }
+    if (!is_valid_utf8(id)) return std::unexpected(Response::error(400, "client_id must be valid UTF-8 text."));
+    for (unsigned char c : id) {
+        if (c < 0x20 || c == 0x7f) {
+            return std::unexpected(Response::error(400, "client_id must not contain control characters."));
+        }
+    }
+    return id;
+}
+
+Parsed<std::string> checked_text(const std::string& field, const std::string& raw) {
+    if (raw.size() > k_max_text_field) {
+        return std::unexpected(Response::error(400, field + " must be at most 10000 bytes long."));
+    }
+    if (!is_valid_utf8(raw)) return std::unexpected(Response::error(400, field + " must be valid UTF-8 text."));
+    return raw;
+}
+
+nlohmann::json image_json(const catalog::Image& image, const config::Config& config) {
+    const std::string url =
+        config.public_url.empty() ? "/media/" + image.storage_key : config.public_url + "/" + image.storage_key;
+    const auto optional = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    return {{"id", image.id},
+            {"filename", image.filename},
+            {"url", url},
+            {"original_filename", image.original_filename},
+            {"client_id", image.client_id},
+            {"name", optional(image.name)},
+            {"description", optional(image.description)},
+            {"size", image.size},
+            {"uploaded_at", to_iso8601(image.uploaded_at)}};
+}
+
+nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count) {
+    // As Django's Paginator: an empty result still has one (empty) page.
+    const std::int64_t total_pages = std::max<std::int64_t>(1, (total_count + page.page_size - 1) / page.page_size);
+    return {{"page", page.page},
+            {"page_size", page.page_size},
+            {"total_count", total_count},
+            {"total_pages", total_pages},
+            {"has_next", page.page < total_pages},
+            {"has_previous", page.page > 1}};
+}
+
+Response internal_error(const Error& error) {
+    log::error(error.message);
+    return Response::error(500, "Internal server error.");
+}
+
+}  // namespace gallery::api

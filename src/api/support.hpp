@@ -1,0 +1,56 @@
+#pragma once
+// Helpers shared by the route files: parameter parsing that answers API.md's
+// 400s, JSON shapes of images and pagination, database failures as JSON 500.
+
+#include <expected>
+#include <string>
+
+#include "gallery/api/api.hpp"
+#include "gallery/catalog/catalog.hpp"
+
+namespace gallery::api {
+
+// A parse step either yields a value or the response to send instead.
+template <class T>
+using Parsed = std::expected<T, Response>;
+
+inline constexpr std::int64_t k_default_page_size = 20;
+inline constexpr std::int64_t k_max_page_size = 100;
+inline constexpr std::size_t k_max_text_field = 10'000;
+inline constexpr std::size_t k_max_client_id = 255;
+
+// An integer query parameter; `fallback` when absent. 400 "Invalid parameter: ..." otherwise.
+Parsed<std::int64_t> int_query(const Request& request, const std::string& name, std::int64_t fallback,
+                               std::int64_t minimum);
+
+// page (>= 1) and page_size (>= 1, capped at 100).
+Parsed<catalog::PageRequest> page_query(const Request& request);
+
+// A non-empty query parameter, or nullopt.
+std::optional<std::string> text_query(const Request& request, const std::string& name);
+
+// The body as a JSON object; 400 "Invalid JSON in request body." otherwise.
+Parsed<nlohmann::json> json_object_body(const Request& request);
+
+bool is_valid_utf8(std::string_view text);
+
+// A client id as given by a caller: trimmed, 1..255 bytes of UTF-8 without control characters.
+Parsed<std::string> checked_client_id(const std::string& raw);
+
+// A free-text field (name, description, filename): valid UTF-8 and not absurdly long.
+Parsed<std::string> checked_text(const std::string& field, const std::string& raw);
+
+nlohmann::json image_json(const catalog::Image& image, const config::Config& config);
+nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count);
+
+// Logs the database error and answers a JSON 500 that does not show it.
+Response internal_error(const Error& error);
+
+// Route groups, one file each.
+void add_image_routes(Router& router, ApiContext& context);
+void add_upload_route(Router& router, ApiContext& context);
+void add_client_routes(Router& router, ApiContext& context);
+void add_cleanup_routes(Router& router, ApiContext& context);
+void add_media_routes(Router& router, ApiContext& context);
+
+}  // namespace gallery::api
