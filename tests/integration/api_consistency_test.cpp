@@ -1,0 +1,113 @@
+// The upload and delete paths under faults and concurrency: every stored object is
+// referenced by an image row or queued, and nothing referenced is ever deleted.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gallery/cleanup/cleaner.hpp"
+#include "support/api_server.hpp"
+
+using namespace gallery;
+using nlohmann::json;
+
+namespace {
+
+httplib::Result upload(httplib::Client& client, const std::string& client_id) {
+    httplib::MultipartFormDataItems items{{"image", testing::fake_image(".png", 2000), "p.png", "image/png"},
+                                          {"client_id", client_id, "", ""}};
+    return client.Post("/api/upload/", items);
+}
+
+std::set<std::string> column_values(const std::filesystem::path& db_path, const std::string& sql) {
+    SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement query(db, sql);
+    std::set<std::string> values;
+    while (query.executeStep()) values.insert(query.getColumn(0).getString());
+    return values;
+}
+
+std::set<std::string> stored_keys(const testing::ApiServer& server) {
+    std::set<std::string> keys;
+    const auto folder = server.dir().media_root() / "images";
+    if (!std::filesystem::exists(folder)) return keys;
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+        keys.insert("images/" + entry.path().filename().string());
+    }
+    return keys;
+}
+
+}  // namespace
+
+TEST_CASE("when the image row cannot be written the stored object is queued for deletion") {
+    testing::ApiServer server;
+    {
+        SQLite::Database db(server.config().db_path.string(), SQLite::OPEN_READWRITE);
+        db.exec("CREATE TRIGGER refuse_images BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    }
+    auto client = server.client();
+    auto result = upload(client, "c");
+    REQUIRE(result);
+    CHECK(result->status == 500);
+    CHECK(json::parse(result->body) == json{{"success", false}, {"error", "Internal server error."}});
+    CHECK(result->body.find("disk full") == std::string::npos);  // no SQL text leaks
+    const auto stored = stored_keys(server);
+    REQUIRE(stored.size() == 1);
+    CHECK(column_values(server.config().db_path, "SELECT file_path FROM deletion_queue") == stored);
+}
+
+TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued") {
+    testing::ApiServer server;
+    std::atomic<bool> stop{false};
+    std::atomic<int> uploads{0}, deletes{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&, t] {
+            auto client = server.client();
+            for (int i = 0; i < 40; ++i) {
+                auto result = upload(client, "client-" + std::to_string(t % 2));
+                if (result && result->status == 201) ++uploads;
+            }
+        });
+    }
+    threads.emplace_back([&] {
+        auto client = server.client();
+        while (!stop) {
+            auto list = client.Get("/api/list/?page_size=5&sort_by=uploaded_at");
+            if (!list || list->status != 200) continue;
+            json ids = json::array();
+            for (const auto& image : json::parse(list->body)["images"]) ids.push_back(image["id"]);
+            if (ids.empty()) continue;
+            auto result = client.Post("/api/bulk-delete/", json{{"image_ids", ids}}.dump(), "application/json");
+            if (result && result->status == 200) deletes += json::parse(result->body)["deleted_count"].get<int>();
+            client.Delete("/api/clients/client-1/delete-all/");
+        }
+    });
+    threads.emplace_back([&] {
+        db::Connection connection({.path = server.config().db_path});
+        auto local = storage::make_local_storage(server.config().media_root);
+        cleanup::Options options;
+        options.batch_size = 7;
+        options.until_empty = true;
+        while (!stop) cleanup::Cleaner(connection, *local, options, system_clock(), "cron").run();
+    });
+    for (int t = 0; t < 3; ++t) threads[static_cast<std::size_t>(t)].join();
+    stop = true;
+    for (std::size_t t = 3; t < threads.size(); ++t) threads[t].join();
+
+    CHECK(uploads == 120);
+    const auto live = column_values(server.config().db_path, "SELECT storage_key FROM images");
+    const auto queued = column_values(server.config().db_path, "SELECT file_path FROM deletion_queue");
+    const auto stored = stored_keys(server);
+    for (const auto& key : live) {
+        INFO("live key " << key);
+        CHECK(stored.contains(key));  // nothing referenced was deleted
+    }
+    for (const auto& key : stored) {
+        INFO("stored key " << key);
+        CHECK((live.contains(key) || queued.contains(key)));  // nothing leaked
+    }
+}
