@@ -2,7 +2,7 @@
 
 CREATE TABLE images (
     id                INTEGER PRIMARY KEY,
-    filename          TEXT    NOT NULL UNIQUE,   -- <uuid4><ext>
+    filename          TEXT    NOT NULL,          -- <uuid4><ext>; unique because storage_key is
     storage_key       TEXT    NOT NULL UNIQUE,   -- images/<filename>
     original_filename TEXT    NOT NULL,
     client_id         TEXT    NOT NULL,
@@ -13,11 +13,22 @@ CREATE TABLE images (
     uploaded_at       INTEGER NOT NULL
 );
 -- client_id matches are case-insensitive (API.md); the composite index also serves
--- "a client's images, newest first" and per-client aggregates.
+-- "a client's images, newest first" and each client's latest/oldest upload.
 CREATE INDEX images_client_id_uploaded_at ON images (client_id COLLATE NOCASE, uploaded_at);
 CREATE INDEX images_uploaded_at ON images (uploaded_at);
-CREATE INDEX images_size ON images (size);
-CREATE INDEX images_name ON images (name);
+-- No index on name or size: every index is one more random b-tree write per deleted
+-- row, and deletes of 100,000 rows must stay fast (BENCHMARKS.md). Sorting by name or
+-- size scans (with a client filter, only that client's rows).
+
+-- Per-client counts and bytes kept by the catalog in the same transactions as the
+-- image rows, so list counts, /api/stats and /api/clients never scan the images.
+CREATE TABLE client_totals (
+    client_id     TEXT    NOT NULL PRIMARY KEY COLLATE NOCASE,  -- first spelling seen
+    image_count   INTEGER NOT NULL CHECK (image_count > 0),
+    total_size    INTEGER NOT NULL CHECK (total_size >= 0),
+    latest_upload INTEGER NOT NULL,
+    oldest_upload INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- The deletion queue: objects whose image rows are gone and whose files must be
 -- removed from storage. The original's columns plus state, scheduling and lease.
@@ -39,4 +50,11 @@ CREATE TABLE deletion_queue (
 -- A key is pending at most once.
 CREATE UNIQUE INDEX deletion_queue_pending_file_path ON deletion_queue (file_path) WHERE state = 'pending';
 CREATE INDEX deletion_queue_due ON deletion_queue (state, next_attempt_at);
-CREATE INDEX deletion_queue_queued_at ON deletion_queue (queued_at);
+
+-- Values the server keeps for itself, e.g. the API key generated for a loopback
+-- listener when none is configured.
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL
+);

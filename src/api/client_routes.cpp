@@ -38,7 +38,7 @@ Response delete_all(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     auto outcome = catalog::delete_client_images(*connection, *client_id, context.clock());
     if (!outcome) return internal_error(outcome.error());
-    const std::size_t count = outcome->deleted_ids.size();
+    const std::size_t count = outcome->deleted_count;
     if (count == 0) {
         return Response::json(200, {{"success", true}, {"deleted_count", 0}, {"message", "No images found for client_id: " + *client_id}});
     }

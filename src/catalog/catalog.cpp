@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/client_totals.hpp"
 #include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
 
@@ -27,6 +28,7 @@ std::string queue_insert_sql(const std::string& where) {
 
 Result<Image> insert_image(db::Connection& connection, const NewImage& image, UnixMicros now) {
     return db::guard("catalog: insert image", [&] {
+        db::WriteTransaction tx(connection);
         SQLite::Statement insert(connection.sqlite(),
                                  "INSERT INTO images (filename, storage_key, original_filename, client_id, name,"
                                  " description, size, content_type, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -40,7 +42,10 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
         insert.bind(8, image.content_type);
         insert.bind(9, now);
         insert.exec();
-        return Image{connection.sqlite().getLastInsertRowid(), image.filename, image.storage_key,
+        totals::add_image(connection.sqlite(), image.client_id, image.size, now);
+        const ImageId id = connection.sqlite().getLastInsertRowid();
+        tx.commit();
+        return Image{id, image.filename, image.storage_key,
                      image.original_filename, image.client_id, image.name, image.description, image.size,
                      image.content_type, now};
     });
@@ -48,19 +53,35 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
 
 Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const ImageId> ids, UnixMicros now) {
     return db::guard("catalog: delete images", [&] {
+        SQLite::Database& db = connection.sqlite();
         // The ids travel as one JSON array parameter: no SQL variable limit, nothing formatted into SQL.
         const std::string id_array = nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
         const std::string where = "id IN (SELECT value FROM json_each(?2))";
         db::WriteTransaction tx(connection);
-        SQLite::Statement queue_rows(connection.sqlite(), queue_insert_sql(where));
+        struct ClientChange {
+            std::string client_id;
+            std::int64_t count;
+            std::uint64_t size;
+        };
+        std::vector<ClientChange> changes;
+        SQLite::Statement per_client(db, "SELECT MIN(client_id), COUNT(*), SUM(size) FROM images WHERE " + where +
+                                             " GROUP BY client_id COLLATE NOCASE");
+        per_client.bind(2, id_array);
+        while (per_client.executeStep()) {
+            changes.push_back({per_client.getColumn(0).getString(), per_client.getColumn(1).getInt64(),
+                               static_cast<std::uint64_t>(per_client.getColumn(2).getInt64())});
+        }
+        SQLite::Statement queue_rows(db, queue_insert_sql(where));
         queue_rows.bind(1, now);
         queue_rows.bind(2, id_array);
         DeleteOutcome outcome;
         outcome.files_queued = static_cast<std::size_t>(queue_rows.exec());
-        SQLite::Statement remove(connection.sqlite(), "DELETE FROM images WHERE " + where + " RETURNING id");
+        SQLite::Statement remove(db, "DELETE FROM images WHERE " + where + " RETURNING id");
         remove.bind(2, id_array);
         while (remove.executeStep()) outcome.deleted_ids.push_back(remove.getColumn(0).getInt64());
         remove.reset();
+        for (const ClientChange& change : changes) totals::remove_images(db, change.client_id, change.count, change.size);
+        outcome.deleted_count = outcome.deleted_ids.size();
         tx.commit();
         return outcome;
     });
@@ -76,10 +97,10 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
         queue_rows.bind(2, client_id);
         DeleteOutcome outcome;
         outcome.files_queued = static_cast<std::size_t>(queue_rows.exec());
-        SQLite::Statement remove(connection.sqlite(), "DELETE FROM images WHERE " + where + " RETURNING id");
-        remove.bind(2, client_id);
-        while (remove.executeStep()) outcome.deleted_ids.push_back(remove.getColumn(0).getInt64());
-        remove.reset();
+        SQLite::Statement remove(connection.sqlite(), "DELETE FROM images WHERE client_id = ? COLLATE NOCASE");
+        remove.bind(1, client_id);
+        outcome.deleted_count = static_cast<std::size_t>(remove.exec());
+        totals::drop_client(connection.sqlite(), client_id);
         tx.commit();
         return outcome;
     });
@@ -104,16 +125,15 @@ Result<Stats> stats(db::Connection& connection, std::optional<std::size_t> top_c
         SQLite::Database& db = connection.sqlite();
         Stats result;
         SQLite::Statement totals(db,
-                                 "SELECT COUNT(*), COALESCE(SUM(size), 0), COUNT(DISTINCT client_id COLLATE NOCASE)"
-                                 " FROM images");
+                                 "SELECT COALESCE(SUM(image_count), 0), COALESCE(SUM(total_size), 0), COUNT(*)"
+                                 " FROM client_totals");
         totals.executeStep();
         result.total_images = totals.getColumn(0).getInt64();
         result.total_size = static_cast<std::uint64_t>(totals.getColumn(1).getInt64());
         result.unique_clients = totals.getColumn(2).getInt64();
         SQLite::Statement by_client(db,
-                                    "SELECT MIN(client_id), COUNT(*), COALESCE(SUM(size), 0) FROM images"
-                                    " GROUP BY client_id COLLATE NOCASE ORDER BY COUNT(*) DESC, MIN(client_id)"
-                                    " LIMIT ?");
+                                    "SELECT client_id, image_count, total_size FROM client_totals"
+                                    " ORDER BY image_count DESC, client_id LIMIT ?");
         by_client.bind(1, top_clients ? static_cast<std::int64_t>(*top_clients) : std::int64_t{-1});
         while (by_client.executeStep()) {
             result.by_client.push_back({by_client.getColumn(0).getString(), by_client.getColumn(1).getInt64(),

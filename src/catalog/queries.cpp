@@ -6,8 +6,10 @@
 #include <array>
 #include <utility>
 
+#include "catalog/client_totals.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/db/guard.hpp"
+#include "gallery/db/transaction.hpp"
 
 namespace gallery::catalog {
 namespace {
@@ -106,7 +108,12 @@ Result<std::optional<Image>> get_image(db::Connection& connection, ImageId id) {
 
 Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id, const ImageUpdate& update) {
     return db::guard("catalog: update image", [&]() -> std::optional<Image> {
-        // COALESCE-free form: each column is either kept (flag 0) or replaced (flag 1).
+        db::WriteTransaction tx(connection);
+        SQLite::Statement before(connection.sqlite(), "SELECT client_id FROM images WHERE id = ?");
+        before.bind(1, id);
+        if (!before.executeStep()) return std::nullopt;
+        const std::string old_client = before.getColumn(0).getString();
+        // Each column is either kept (flag 0) or replaced (flag 1); NULL is a valid new value.
         SQLite::Statement statement(connection.sqlite(),
                                     std::string("UPDATE images SET"
                                                 " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
@@ -120,9 +127,14 @@ Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id
         statement.bind(5, update.client_id.has_value() ? 1 : 0);
         statement.bind(6, update.client_id.value_or(""));
         statement.bind(7, id);
-        if (!statement.executeStep()) return std::nullopt;
+        statement.executeStep();
         Image image = read_image(statement);
         statement.reset();
+        if (!totals::same_client(old_client, image.client_id)) {
+            totals::remove_images(connection.sqlite(), old_client, 1, image.size);
+            totals::add_image(connection.sqlite(), image.client_id, image.size, image.uploaded_at);
+        }
+        tx.commit();
         return image;
     });
 }
@@ -141,7 +153,12 @@ Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& quer
             if (query.search) statement.bind(":search", like_pattern(*query.search));
         };
         ImagePage page;
-        SQLite::Statement count(connection.sqlite(), "SELECT COUNT(*) FROM images" + where);
+        // Without a search the count comes from client_totals instead of a scan.
+        const std::string count_sql = query.search      ? "SELECT COUNT(*) FROM images" + where
+                                      : query.client_id ? "SELECT COALESCE(SUM(image_count), 0) FROM client_totals"
+                                                          " WHERE client_id = :client"
+                                                        : "SELECT COALESCE(SUM(image_count), 0) FROM client_totals";
+        SQLite::Statement count(connection.sqlite(), count_sql);
         bind_filters(count);
         count.executeStep();
         page.total_count = count.getColumn(0).getInt64();
@@ -165,17 +182,14 @@ Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& q
             if (query.search) statement.bind(":search", like_pattern(*query.search));
         };
         ClientPage page;
-        SQLite::Statement count(connection.sqlite(),
-                                "SELECT COUNT(DISTINCT client_id COLLATE NOCASE) FROM images" + where);
+        SQLite::Statement count(connection.sqlite(), "SELECT COUNT(*) FROM client_totals" + where);
         bind_filters(count);
         count.executeStep();
         page.total_count = count.getColumn(0).getInt64();
 
         SQLite::Statement rows(connection.sqlite(),
-                               "SELECT MIN(client_id) AS client_id, COUNT(*) AS image_count,"
-                               " COALESCE(SUM(size), 0) AS total_size, MAX(uploaded_at) AS latest_upload,"
-                               " MIN(uploaded_at) AS oldest_upload FROM images" + where +
-                                   " GROUP BY client_id COLLATE NOCASE ORDER BY " +
+                               "SELECT client_id, image_count, total_size, latest_upload, oldest_upload"
+                               " FROM client_totals" + where + " ORDER BY " +
                                    std::string(order_for(k_client_orders, query.sort_by, "-count")) +
                                    " LIMIT :limit OFFSET :offset");
         bind_filters(rows);

@@ -1,6 +1,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/queue/queue.hpp"
@@ -65,10 +66,10 @@ TEST_CASE("deleting a client's images matches the client id case-insensitively")
     add_image(connection, "b", "SHOP-1");
     add_image(connection, "c", "shop-2");
     auto outcome = catalog::delete_client_images(connection, "shop-1", 50).value();
-    CHECK(outcome.deleted_ids.size() == 2);
+    CHECK(outcome.deleted_count == 2);
     CHECK(outcome.files_queued == 2);
     CHECK(count(connection, "images") == 1);
-    CHECK(catalog::delete_client_images(connection, "nobody", 50).value().deleted_ids.empty());
+    CHECK(catalog::delete_client_images(connection, "nobody", 50).value().deleted_count == 0);
 }
 
 TEST_CASE("a bulk delete of a million ids runs as one statement") {
@@ -96,4 +97,44 @@ TEST_CASE("image stats group clients case-insensitively with the largest first")
     CHECK(stats.by_client[0].count == 2);
     CHECK(stats.by_client[0].total_size == 50);
     CHECK(catalog::stats(connection, 1).value().by_client.size() == 1);
+}
+
+TEST_CASE("client totals stay equal to a recount after inserts updates and deletes") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir.db_path());
+    std::mt19937 random{7};
+    std::vector<catalog::ImageId> ids;
+    const std::vector<std::string> clients{"Alpha", "ALPHA", "beta", "Gamma"};
+    for (int i = 0; i < 300; ++i) {
+        const auto& client = clients[random() % clients.size()];
+        catalog::NewImage image{"f" + std::to_string(i) + ".jpg", "images/f" + std::to_string(i) + ".jpg", "o.jpg", client,
+                                std::nullopt, std::nullopt, random() % 5000, "image/jpeg"};
+        ids.push_back(catalog::insert_image(connection, image, static_cast<UnixMicros>(random() % 100000)).value().id);
+        if (i % 7 == 0) {
+            catalog::ImageUpdate move;
+            move.client_id = clients[random() % clients.size()];
+            REQUIRE(catalog::update_image(connection, ids[random() % ids.size()], move));
+        }
+        if (i % 11 == 0) {
+            const std::vector<catalog::ImageId> some{ids[random() % ids.size()], ids[random() % ids.size()]};
+            REQUIRE(catalog::delete_images(connection, some, 1));
+        }
+        if (i == 150) REQUIRE(catalog::delete_client_images(connection, "gamma", 1));
+    }
+    const auto rows = [&](const std::string& sql) {
+        std::vector<std::string> out;
+        SQLite::Statement query(connection.sqlite(), sql);
+        while (query.executeStep()) {
+            std::string row;
+            for (int c = 0; c < query.getColumnCount(); ++c) row += query.getColumn(c).getString() + "|";
+            out.push_back(row);
+        }
+        return out;
+    };
+    const auto kept = rows("SELECT UPPER(client_id), image_count, total_size, latest_upload, oldest_upload FROM client_totals"
+                           " ORDER BY UPPER(client_id)");
+    const auto recount = rows("SELECT UPPER(client_id), COUNT(*), SUM(size), MAX(uploaded_at), MIN(uploaded_at) FROM images"
+                              " GROUP BY client_id COLLATE NOCASE ORDER BY UPPER(client_id)");
+    CHECK(kept == recount);
+    CHECK(kept.size() >= 2);
 }

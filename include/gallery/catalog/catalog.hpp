@@ -43,7 +43,8 @@ struct Image {
 Result<Image> insert_image(db::Connection& connection, const NewImage& image, UnixMicros now);
 
 struct DeleteOutcome {
-    std::vector<ImageId> deleted_ids;
+    std::size_t deleted_count = 0;
+    std::vector<ImageId> deleted_ids;  // filled by delete_images only
     std::size_t files_queued = 0;  // newly queued keys (a key already pending counts once)
 };
 
