@@ -82,7 +82,7 @@ void add_serve_command(CLI::App& app, Globals& globals, Command& selected) {
     CLI::App* command = app.add_subcommand("serve", "Serve the HTTP API (and /media/ for local storage)");
     add_setting_flag(*command, globals, "--host", "host", "Address to listen on [GALLERY_HOST, default 127.0.0.1]");
     add_setting_flag(*command, globals, "--port", "port", "Port [GALLERY_PORT, default 8000; 0 picks a free one]");
-    add_setting_flag(*command, globals, "--threads", "threads", "Worker threads [GALLERY_THREADS, default 8]");
+    add_setting_flag(*command, globals, "--threads", "threads", "Worker threads [GALLERY_THREADS, default 16]");
     add_setting_flag(*command, globals, "--timeout", "http_timeout_seconds",
                      "Read/write timeout in seconds [GALLERY_HTTP_TIMEOUT_SECONDS, default 30]");
     add_setting_flag(*command, globals, "--max-body-mb", "max_body_mb",

@@ -140,7 +140,7 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) { c.host = nonempty("host", v); }},
         {"port", {{"GALLERY_PORT"}}, "8000",
          [](Config& c, const RawValue& v) { c.port = parse_int("port", v, 0, 65535); }},
-        {"threads", {{"GALLERY_THREADS"}}, "8",
+        {"threads", {{"GALLERY_THREADS"}}, "16",
          [](Config& c, const RawValue& v) { c.threads = parse_int("threads", v, 1, 256); }},
         {"http_timeout_seconds", {{"GALLERY_HTTP_TIMEOUT_SECONDS"}}, "30",
          [](Config& c, const RawValue& v) {

@@ -42,7 +42,7 @@ struct Config {
     // gallery serve
     std::string host = "127.0.0.1";
     int port = 8000;
-    int threads = 8;
+    int threads = 16;
     std::chrono::seconds http_timeout{30};
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::string api_key;                    // empty: generated on loopback, refused elsewhere
