@@ -3,6 +3,7 @@
 
 #include "api/support.hpp"
 #include "gallery/cleanup/cleaner.hpp"
+#include "gallery/cleanup/report_json.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/queue/queue.hpp"
 
@@ -22,19 +23,10 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock, context.lease_owner);
     const cleanup::Report report = cleaner.run();
-    nlohmann::json out{{"success", !report.stopped_by},
-                       {"processed", report.processed},
-                       {"deleted", report.deleted},
-                       {"failed", report.failed},
-                       {"skipped", report.dead},
-                       {"dead", report.dead},
-                       {"skipped_live", report.skipped_live},
-                       {"bytes_reclaimed", report.bytes_reclaimed},
-                       {"remaining_in_queue", report.remaining},
-                       {"message", "Processed " + std::to_string(report.processed) + " queued file" +
-                                       (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +
-                                       " deleted, " + std::to_string(report.failed) + " failed, " +
-                                       std::to_string(report.dead) + " gave up (dead)."}};
+    nlohmann::json out = cleanup::report_json(report);
+    out["message"] = "Processed " + std::to_string(report.processed) + " queued file" +
+                     (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) + " deleted, " +
+                     std::to_string(report.failed) + " failed, " + std::to_string(report.dead) + " gave up (dead).";
     if (report.stopped_by) {
         const Error& error = *report.stopped_by;
         log::error("cleanup/run: " + error.message);

@@ -1,12 +1,15 @@
 #include "gallery/api/http_server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "gallery/common/error.hpp"
 #include "gallery/common/log.hpp"
 
 namespace gallery::api {
 namespace {
+
+constexpr int k_listen_backlog = 1024;
 
 Request from_httplib(const httplib::Request& in) {
     Request out;
@@ -50,6 +53,13 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle)
     // peer's delayed ACK add 40 ms to every keep-alive response.
     m_server->set_tcp_nodelay(true);
     m_server->set_payload_max_length(m_settings.max_body_bytes);
+    // httplib's default also sets SO_REUSEPORT, which would let a second server bind
+    // the same port silently. Only SO_REUSEADDR here; remember the listening socket.
+    m_server->set_socket_options([this](int socket) {
+        int yes = 1;
+        ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        if (m_listen_socket < 0) m_listen_socket = socket;
+    });
 
     const auto route = [this](const httplib::Request& request, httplib::Response& response) {
         Request plain = from_httplib(request);
@@ -93,6 +103,9 @@ int HttpServer::bind() {
     } else if (!m_server->bind_to_port(m_settings.host, port)) {
         port = -1;
     }
+    // httplib listens with a backlog of 5: a burst of connections would see SYNs
+    // dropped and retried a second later. Widen it (listen again updates the backlog).
+    if (port >= 0 && m_listen_socket >= 0) ::listen(m_listen_socket, k_listen_backlog);
     if (port < 0) {
         throw StartupError(exit_code::failure, "cannot listen on " + m_settings.host + ":" +
                                                    std::to_string(m_settings.port) +

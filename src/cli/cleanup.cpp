@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "gallery/cleanup/cleaner.hpp"
+#include "gallery/cleanup/report_json.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/storage/factory.hpp"
 
@@ -24,21 +25,6 @@ struct CleanupOptions {
 volatile std::sig_atomic_t g_stop_requested = 0;
 
 void request_stop(int) { g_stop_requested = 1; }
-
-nlohmann::json report_json(const cleanup::Report& report) {
-    nlohmann::json out{{"success", !report.stopped_by},
-                       {"processed", report.processed},
-                       {"deleted", report.deleted},
-                       {"failed", report.failed},
-                       {"skipped", report.dead},
-                       {"dead", report.dead},
-                       {"skipped_live", report.skipped_live},
-                       {"remaining_in_queue", report.remaining},
-                       {"bytes_reclaimed", report.bytes_reclaimed},
-                       {"batches", report.batches}};
-    if (report.stopped_by) out["error"] = report.stopped_by->message;
-    return out;
-}
 
 void print_report(const cleanup::Report& report) {
     std::cout << "Cleanup finished: processed " << report.processed << ", deleted " << report.deleted << ", failed "
@@ -108,8 +94,13 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     });
     if (show_progress && report.batches > 0) std::cerr << "\n";
 
-    if (options.json) print_json(report_json(report));
-    else print_report(report);
+    if (options.json) {
+        nlohmann::json out = cleanup::report_json(report);
+        if (report.stopped_by) out["error"] = report.stopped_by->message;
+        print_json(out);
+    } else {
+        print_report(report);
+    }
     if (report.stopped_by) {
         std::cerr << "gallery: cleanup stopped: " << report.stopped_by->message << "\n";
         return exit_code_for(*report.stopped_by);

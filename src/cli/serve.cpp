@@ -44,7 +44,9 @@ int run_serve(const Globals& globals) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    db::ConnectionPool pool({.path = config.db_path}, static_cast<std::size_t>(config.threads) + 1);
+    constexpr std::uint64_t k_mmap_bytes = 256ull * 1024 * 1024;
+    db::ConnectionPool pool({.path = config.db_path, .mmap_bytes = k_mmap_bytes},
+                            static_cast<std::size_t>(config.threads) + 1);
     {
         auto connection = pool.acquire();
         db::require_current_schema(*connection);

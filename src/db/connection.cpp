@@ -34,9 +34,9 @@ Connection::Connection(const ConnectionOptions& options) : m_path(options.path) 
         m_database->exec("PRAGMA journal_mode=WAL");
         m_database->exec("PRAGMA synchronous=NORMAL");
         m_database->exec("PRAGMA foreign_keys=ON");
-        // Reads go through one shared map of the file instead of a private page cache
-        // per connection: less copying, and memory shared by every connection.
-        m_database->exec("PRAGMA mmap_size=268435456");
+        if (options.mmap_bytes > 0) {
+            m_database->exec("PRAGMA mmap_size=" + std::to_string(options.mmap_bytes));
+        }
     } catch (const std::exception& e) {
         throw StartupError(exit_code::failure,
                            "cannot open database " + options.path.string() + ": " + e.what());

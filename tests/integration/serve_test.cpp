@@ -81,6 +81,10 @@ TEST_CASE("serve on loopback generates a key once and stops cleanly on SIGTERM")
     auto listed = client.Get("/api/list/", {{"X-API-Key", first.key}});
     REQUIRE(listed);
     CHECK(listed->status == 200);
+    // A second server cannot take the same port (no SO_REUSEPORT sharing).
+    auto clash = testing::run_process({GALLERY_BINARY, "serve", "--port", std::to_string(first.port)}, {.environment = env});
+    CHECK(clash.exit_code == 1);
+    CHECK(clash.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port)) != std::string::npos);
     ::kill(first.pid, SIGTERM);
     CHECK(testing::wait_process(first.pid) == 0);
 

@@ -47,6 +47,7 @@ private:
     ServerSettings m_settings;
     Handle m_handle;
     std::unique_ptr<httplib::Server> m_server;
+    int m_listen_socket = -1;
 };
 
 }  // namespace gallery::api

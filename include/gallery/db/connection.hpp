@@ -3,6 +3,7 @@
 // foreign keys. SQLiteCpp objects are not thread-safe: open one per thread.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 
@@ -17,6 +18,10 @@ struct ConnectionOptions {
     // migrate creates the file (and its folder); every other command expects it.
     bool create_if_missing = false;
     std::chrono::milliseconds busy_timeout{10'000};
+    // > 0: reads go through one shared map of the file instead of each connection's
+    // private page cache (the server's many connections share it). Mapped pages count
+    // in RSS as they are touched, so batch commands leave it off.
+    std::uint64_t mmap_bytes = 0;
 };
 
 class Connection {

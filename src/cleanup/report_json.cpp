@@ -1,0 +1,18 @@
+#include "gallery/cleanup/report_json.hpp"
+
+namespace gallery::cleanup {
+
+nlohmann::json report_json(const Report& report) {
+    return {{"success", !report.stopped_by},
+            {"processed", report.processed},
+            {"deleted", report.deleted},
+            {"failed", report.failed},
+            {"skipped", report.dead},
+            {"dead", report.dead},
+            {"skipped_live", report.skipped_live},
+            {"remaining_in_queue", report.remaining},
+            {"bytes_reclaimed", report.bytes_reclaimed},
+            {"batches", report.batches}};
+}
+
+}  // namespace gallery::cleanup
