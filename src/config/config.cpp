@@ -112,6 +112,22 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) { c.s3.secret_key = v.text; }},
         {"s3_session_token", {{"GALLERY_S3_SESSION_TOKEN"}}, "",
          [](Config& c, const RawValue& v) { c.s3.session_token = v.text; }},
+        {"s3_addressing", {{"GALLERY_S3_ADDRESSING"}}, "path",
+         [](Config& c, const RawValue& v) {
+             if (v.text == "path") c.s3.path_style = true;
+             else if (v.text == "virtual") c.s3.path_style = false;
+             else invalid("s3_addressing", v, "expected path or virtual");
+         }},
+        {"s3_concurrency", {{"GALLERY_S3_CONCURRENCY"}}, "8",
+         [](Config& c, const RawValue& v) { c.s3.concurrency = parse_int("s3_concurrency", v, 1, 64); }},
+        {"s3_keys_per_delete", {{"GALLERY_S3_KEYS_PER_DELETE"}}, "1000",
+         [](Config& c, const RawValue& v) { c.s3.keys_per_delete = parse_int("s3_keys_per_delete", v, 1, 1000); }},
+        {"s3_connect_timeout_seconds", {{"GALLERY_S3_CONNECT_TIMEOUT_SECONDS"}}, "5",
+         [](Config& c, const RawValue& v) {
+             c.s3.connect_timeout_seconds = parse_int("s3_connect_timeout_seconds", v, 1, 600);
+         }},
+        {"s3_timeout_seconds", {{"GALLERY_S3_TIMEOUT_SECONDS"}}, "60",
+         [](Config& c, const RawValue& v) { c.s3.request_timeout_seconds = parse_int("s3_timeout_seconds", v, 1, 3600); }},
         {"public_url", {{"GALLERY_PUBLIC_URL"}, {"CLOUDFLARE_R2_PUBLIC_URL"}}, "",
          [](Config& c, const RawValue& v) {
              c.public_url = v.text;

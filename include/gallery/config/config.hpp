@@ -22,6 +22,11 @@ struct S3Settings {
     std::string access_key;
     std::string secret_key;
     std::string session_token;
+    bool path_style = true;
+    int concurrency = 8;
+    int keys_per_delete = 1000;
+    int connect_timeout_seconds = 5;
+    int request_timeout_seconds = 60;
 };
 
 struct Config {

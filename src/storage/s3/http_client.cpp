@@ -1,0 +1,110 @@
+#include "storage/s3/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace gallery::storage::s3 {
+namespace {
+
+using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+
+void initialise_curl_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
+    static_cast<std::string*>(user)->append(data, size * count);
+    return size * count;
+}
+
+std::size_t record_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+    const std::string line(data, size * count);
+    const std::size_t colon = line.find(':');
+    if (line.starts_with("HTTP/")) {
+        headers->clear();  // a new response (after a redirect or 1xx) starts over
+    } else if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        std::ranges::transform(name, name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        value.erase(value.find_last_not_of(" \t\r\n") + 1);
+        (*headers)[name] = value;
+    }
+    return size * count;
+}
+
+// Converts a libcurl failure into our error type; here and nowhere else.
+Error from_curl(CURLcode code, const char* detail, const std::string& method) {
+    std::string message = "s3: " + method + " request failed: " + curl_easy_strerror(code);
+    if (detail && *detail) message += " (" + std::string(detail) + ")";
+    return Error{ErrorKind::storage_transient, message};
+}
+
+}  // namespace
+
+struct HttpClient::Handle {
+    CurlHandle curl{nullptr, &curl_easy_cleanup};
+};
+
+HttpClient::HttpClient(HttpTimeouts timeouts) : m_handle(std::make_unique<Handle>()), m_timeouts(timeouts) {
+    initialise_curl_once();
+    m_handle->curl.reset(curl_easy_init());
+}
+
+HttpClient::~HttpClient() = default;
+
+Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
+    CURL* curl = m_handle->curl.get();
+    if (!curl) return fail(ErrorKind::storage_transient, "s3: cannot create a curl handle");
+    curl_easy_reset(curl);  // keeps the connection cache: reuse survives reset
+
+    HeaderList headers{nullptr, &curl_slist_free_all};
+    const auto add_header = [&](const std::string& line) {
+        curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+        if (grown) {
+            (void)headers.release();
+            headers.reset(grown);
+        }
+    };
+    for (const auto& [name, value] : request.headers) add_header(name + ": " + value);
+    add_header("Expect:");  // no 100-continue round trip
+
+    HttpResponse response;
+    char error_detail[CURL_ERROR_SIZE] = {};
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // the bytes sent are the bytes signed
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_timeouts.connect.count()));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(m_timeouts.total.count()));
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, record_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_detail);
+    if (request.method == "HEAD") {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (request.method == "GET") {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        if (request.method != "DELETE" || !request.body.empty()) {
+            // Sets Content-Length, also for an empty body.
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        }
+    }
+    const CURLcode code = curl_easy_perform(curl);
+    if (code != CURLE_OK) return std::unexpected(from_curl(code, error_detail, request.method));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;
+}
+
+}  // namespace gallery::storage::s3

@@ -1,0 +1,52 @@
+#pragma once
+// A small HTTP client over one libcurl easy handle (so connections are reused).
+// Not thread-safe: one per thread. Sends exactly the method, URL bytes (PATH_AS_IS)
+// and headers given, never "Expect: 100-continue".
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gallery/common/error.hpp"
+
+namespace gallery::storage::s3 {
+
+struct HttpRequest {
+    std::string method;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct HttpResponse {
+    long status = 0;
+    std::map<std::string, std::string> headers;  // names lowercased
+    std::string body;
+};
+
+struct HttpTimeouts {
+    std::chrono::milliseconds connect{5000};
+    std::chrono::milliseconds total{60000};
+};
+
+class HttpClient {
+public:
+    explicit HttpClient(HttpTimeouts timeouts);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    // A transport failure (refused, reset, timeout) is Error{storage_transient};
+    // any HTTP status is a response.
+    Result<HttpResponse> perform(const HttpRequest& request);
+
+private:
+    struct Handle;
+    std::unique_ptr<Handle> m_handle;
+    HttpTimeouts m_timeouts;
+};
+
+}  // namespace gallery::storage::s3
