@@ -81,6 +81,7 @@ Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit
 struct AttemptCount {
     int attempts;
     std::int64_t count;
+    bool operator==(const AttemptCount&) const = default;
 };
 
 struct Stats {
