@@ -8,9 +8,14 @@
 #include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
+#include "gallery/queue/reconcile.hpp"
 
 namespace gallery::api {
 namespace {
+
+// An upload's object is written and its row committed within seconds; an intent
+// older than this belongs to a crashed upload and its key is queued by cleanup.
+constexpr UnixMicros k_intent_lifetime = 3600 * k_micros_per_second;
 
 constexpr const char* k_allowed_types = "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp";
 
@@ -20,13 +25,16 @@ std::optional<std::string> optional_field(const Request& request, const char* na
     return part->content;
 }
 
-// The row could not be written: queue the stored object so cleanup removes it.
+// The row could not be written (or the write failed half-way): queue the key so
+// cleanup removes whatever was stored, and clear the intent, in one transaction.
 void queue_orphan(ApiContext& context, db::Connection& connection, const std::string& key,
-                  const std::string& client_id, std::uint64_t size) {
+                  const std::string& client_id, std::optional<std::uint64_t> size) {
     auto queued = db::guard("upload: queue orphaned object", [&] {
         db::WriteTransaction tx(connection);
         auto inserted = queue::enqueue(connection, {key, client_id, size}, context.clock());
         if (!inserted) throw std::runtime_error(inserted.error().message);
+        auto cleared = queue::clear_intent(connection, key);
+        if (!cleared) throw std::runtime_error(cleared.error().message);
         tx.commit();
     });
     if (!queued) {
@@ -75,11 +83,18 @@ Response upload(ApiContext& context, const Request& request) {
     image.size = file->content.size();
     image.content_type = std::string(catalog::content_type_of(*format));
 
+    auto connection = context.pool.acquire();
+    const UnixMicros now = context.clock();
+    if (auto intent = queue::record_intent(*connection, image.storage_key, image.client_id, now, now + k_intent_lifetime);
+        !intent) {
+        return internal_error(intent.error());
+    }
     if (auto stored = context.storage.put(image.storage_key, file->content, image.content_type); !stored) {
         log::error("upload: " + stored.error().message);
+        // A timed-out write may still have landed: let cleanup make sure it is gone.
+        queue_orphan(context, *connection, image.storage_key, image.client_id, std::nullopt);
         return Response::error(503, "The image could not be stored; please try again.");
     }
-    auto connection = context.pool.acquire();
     auto inserted = catalog::insert_image(*connection, image, context.clock());
     if (!inserted) {
         queue_orphan(context, *connection, image.storage_key, image.client_id, image.size);

@@ -43,6 +43,10 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
         insert.bind(9, now);
         insert.exec();
         totals::add_image(connection.sqlite(), image.client_id, image.size, now);
+        // The row's commit clears the upload's intent (see queue/reconcile.hpp).
+        SQLite::Statement clear_intent(connection.sqlite(), "DELETE FROM upload_intents WHERE storage_key = ?");
+        clear_intent.bind(1, image.storage_key);
+        clear_intent.exec();
         const ImageId id = connection.sqlite().getLastInsertRowid();
         tx.commit();
         return Image{id, image.filename, image.storage_key,
@@ -117,6 +121,21 @@ Result<std::vector<bool>> keys_in_use(db::Connection& connection, std::span<cons
             lookup.reset();
         }
         return in_use;
+    });
+}
+
+Result<std::vector<KeyedImage>> image_keys_after(db::Connection& connection, ImageId after_id, std::size_t limit) {
+    return db::guard("catalog: image keys", [&] {
+        SQLite::Statement query(connection.sqlite(),
+                                "SELECT id, storage_key, size FROM images WHERE id > ? ORDER BY id LIMIT ?");
+        query.bind(1, after_id);
+        query.bind(2, static_cast<std::int64_t>(limit));
+        std::vector<KeyedImage> page;
+        while (query.executeStep()) {
+            page.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getString(),
+                            static_cast<std::uint64_t>(query.getColumn(2).getInt64())});
+        }
+        return page;
     });
 }
 

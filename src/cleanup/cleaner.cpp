@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/queue/reconcile.hpp"
 
 namespace gallery::cleanup {
 namespace {
@@ -32,6 +33,13 @@ UnixMicros Cleaner::retry_time(int failures) {
 Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
     Report report;
     const UnixMicros started = m_clock();
+    // A crashed upload left an intent and maybe an object: queue it before claiming.
+    if (auto queued = queue::queue_expired_intents(m_connection, started)) {
+        report.intents_queued = static_cast<std::int64_t>(*queued);
+    } else {
+        report.stopped_by = queued.error();
+        return report;
+    }
     const auto out_of_time = [&] {
         return m_options.max_time && m_clock() - started >= to_micros(*m_options.max_time);
     };
@@ -48,6 +56,14 @@ Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
         if (on_batch) on_batch(report);
         if (!keep_going || !m_options.until_empty || out_of_time()) break;
         if (m_options.stop_requested && m_options.stop_requested()) break;
+    }
+    if (!report.stopped_by) {
+        const UnixMicros cutoff = m_clock() - to_micros(m_options.receipt_retention);
+        if (auto pruned = queue::prune_receipts(m_connection, cutoff, m_options.prune_limit)) {
+            report.receipts_pruned = static_cast<std::int64_t>(*pruned);
+        } else {
+            report.stopped_by = pruned.error();
+        }
     }
     if (auto remaining = queue::pending_count(m_connection)) {
         report.remaining = *remaining;
@@ -84,7 +100,7 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
             to_delete.push_back(&items[i]);
         }
     }
-    if (auto dropped = queue::complete(m_connection, m_owner, live_ids)) {
+    if (auto dropped = queue::drop(m_connection, m_owner, live_ids)) {
         report.skipped_live += static_cast<std::int64_t>(*dropped);
     } else {
         report.stopped_by = dropped.error();
@@ -126,17 +142,19 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
             for (std::size_t i = 0; i < to_delete.size(); ++i) {
                 const queue::Item& item = *to_delete[i];
                 const auto& outcome = (*outcomes)[i];
-                if (!outcome.error) {
+                std::optional<Error> error = outcome.error;
+                if (!error && m_options.verify) error = still_present(item.key);
+                if (!error) {
                     gone_ids.push_back(item.id);
                     gone_bytes += item.size_bytes.value_or(0);
                 } else {
-                    failures.push_back({item.id, outcome.error->message, retry_time(item.attempts + 1)});
+                    failures.push_back({item.id, error->message, retry_time(item.attempts + 1)});
                 }
             }
         }
     }
 
-    if (auto removed = queue::complete(m_connection, m_owner, gone_ids)) {
+    if (auto removed = queue::complete(m_connection, m_owner, gone_ids, m_clock())) {
         report.deleted += static_cast<std::int64_t>(gone_ids.size());
         report.bytes_reclaimed += gone_bytes;
     } else {
@@ -155,6 +173,13 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
         return false;
     }
     return true;
+}
+
+std::optional<Error> Cleaner::still_present(const std::string& key) {
+    auto info = m_storage.head(key);
+    if (!info) return with_context("verify '" + key + "'", info.error());
+    if (info->has_value()) return Error{ErrorKind::storage_transient, "verify '" + key + "': still present after delete"};
+    return std::nullopt;
 }
 
 Result<std::vector<PlanEntry>> Cleaner::plan() {

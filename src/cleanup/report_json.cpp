@@ -12,7 +12,9 @@ nlohmann::json report_json(const Report& report) {
             {"skipped_live", report.skipped_live},
             {"remaining_in_queue", report.remaining},
             {"bytes_reclaimed", report.bytes_reclaimed},
-            {"batches", report.batches}};
+            {"batches", report.batches},
+            {"intents_queued", report.intents_queued},
+            {"receipts_pruned", report.receipts_pruned}};
 }
 
 }  // namespace gallery::cleanup

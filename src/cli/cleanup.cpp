@@ -19,6 +19,7 @@ struct CleanupOptions {
     std::optional<int> max_seconds;
     bool retry_dead = false;
     bool dry_run = false;
+    bool verify = false;
     bool json = false;
 };
 
@@ -32,6 +33,9 @@ void print_report(const cleanup::Report& report) {
               << report.skipped_live << "\n"
               << "Remaining in queue: " << report.remaining << "\n"
               << "Bytes reclaimed: " << human_bytes(report.bytes_reclaimed) << "\n";
+    if (report.intents_queued > 0) {
+        std::cout << "Crashed uploads found and queued: " << report.intents_queued << "\n";
+    }
 }
 
 int run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
@@ -79,6 +83,8 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     cleaner_options.until_empty = options.until_empty;
     if (options.max_seconds) cleaner_options.max_time = std::chrono::seconds(*options.max_seconds);
     cleaner_options.stop_requested = [] { return g_stop_requested != 0; };
+    cleaner_options.verify = options.verify;
+    cleaner_options.receipt_retention = std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
     cleanup::Cleaner cleaner(connection, *storage, cleaner_options, system_clock(), queue::make_lease_owner());
 
     if (options.dry_run) return run_dry(cleaner, options);
@@ -124,6 +130,7 @@ void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
         ->check(CLI::Range(1, 7 * 24 * 3600));
     command->add_flag("--retry-dead", options->retry_dead, "Requeue every dead item (attempts reset) and exit");
     command->add_flag("--dry-run", options->dry_run, "Show the next batch; change nothing");
+    command->add_flag("--verify", options->verify, "Confirm each object is gone (HEAD after delete) before removing its row");
     command->add_flag("--json", options->json, "Print one JSON object");
     command->callback([&globals, &selected, options] {
         if (options->max_seconds && !options->until_empty) {

@@ -6,6 +6,8 @@
 #include "cli/commands.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/queue/queue.hpp"
+#include "gallery/queue/reconcile.hpp"
+#include "gallery/storage/factory.hpp"
 
 namespace gallery::cli {
 
@@ -14,7 +16,64 @@ namespace {
 struct StatsOptions {
     bool json = false;
     std::size_t top = 10;
+    bool check = false;
+    std::string file;
 };
+
+constexpr UnixMicros k_week = 7LL * 86400 * k_micros_per_second;
+
+// Every image row whose object is missing from storage (HEAD each), changing nothing.
+int run_check(db::Connection& connection, storage::Storage& storage, const StatsOptions& options) {
+    std::int64_t checked = 0;
+    std::vector<std::string> missing;
+    catalog::ImageId after = 0;
+    for (;;) {
+        auto page = catalog::image_keys_after(connection, after, 500);
+        if (!page) {
+            std::cerr << "gallery: " << page.error().message << "\n";
+            return exit_code::failure;
+        }
+        if (page->empty()) break;
+        for (const auto& image : *page) {
+            auto info = storage.head(image.storage_key);
+            if (!info) {
+                std::cerr << "gallery: " << info.error().message << "\n";
+                return exit_code_for(info.error());
+            }
+            ++checked;
+            if (!info->has_value()) {
+                missing.push_back(image.storage_key);
+                if (!options.json) std::cout << "missing " << image.storage_key << " (image id " << image.id << ")\n";
+            }
+        }
+        after = page->back().id;
+    }
+    if (options.json) {
+        print_json({{"checked", checked}, {"missing_count", missing.size()}, {"missing", missing}});
+    } else {
+        std::cout << "checked " << checked << " image" << (checked == 1 ? "" : "s") << ": " << missing.size()
+                  << " missing from storage\n";
+    }
+    return exit_code::ok;
+}
+
+int run_file_history(db::Connection& connection, const StatsOptions& options) {
+    auto receipts = queue::receipts_for(connection, options.file);
+    if (!receipts) {
+        std::cerr << "gallery: " << receipts.error().message << "\n";
+        return exit_code::failure;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *receipts) {
+        out.push_back({{"file_path", r.file_path}, {"client_id", r.client_id},
+                       {"size_bytes", r.size_bytes ? nlohmann::json(*r.size_bytes) : nlohmann::json(nullptr)},
+                       {"deleted_at", to_iso8601(r.deleted_at)}});
+        if (!options.json) std::cout << r.file_path << " removed " << to_iso8601(r.deleted_at) << " (client " << r.client_id << ")\n";
+    }
+    if (options.json) print_json({{"file", options.file}, {"receipts", out}});
+    else if (receipts->empty()) std::cout << "no deletion receipt for " << options.file << " (kept for receipt_days)\n";
+    return exit_code::ok;
+}
 
 nlohmann::json optional_time(const std::optional<UnixMicros>& t) {
     return t ? nlohmann::json(to_iso8601(*t)) : nlohmann::json(nullptr);
@@ -27,7 +86,8 @@ std::string age_text(std::int64_t seconds) {
     return std::to_string(seconds / 86400) + "d";
 }
 
-void print_table(const queue::Stats& q, const catalog::Stats& images, std::optional<std::int64_t> oldest_age) {
+void print_table(const queue::Stats& q, const catalog::Stats& images, std::optional<std::int64_t> oldest_age,
+                 const std::vector<queue::DailyReclaim>& reclaimed) {
     const auto row = [](const std::string& label, const std::string& value) {
         std::cout << "  " << std::left << std::setw(26) << label << value << "\n";
     };
@@ -47,6 +107,12 @@ void print_table(const queue::Stats& q, const catalog::Stats& images, std::optio
         histogram += (histogram.empty() ? "" : ", ") + std::to_string(a.attempts) + ": " + std::to_string(a.count);
     }
     row("attempts (pending)", histogram.empty() ? "-" : histogram);
+    if (!reclaimed.empty()) {
+        std::cout << "\nReclaimed (last 7 days, UTC)\n";
+        for (const auto& day : reclaimed) {
+            row(day.day, std::to_string(day.objects) + " objects, " + human_bytes(day.bytes));
+        }
+    }
     std::cout << "\nImages\n";
     row("total", std::to_string(images.total_images));
     row("total size", human_bytes(images.total_size));
@@ -65,10 +131,14 @@ void print_table(const queue::Stats& q, const catalog::Stats& images, std::optio
 int run_stats(const Globals& globals, const StatsOptions& options) {
     const config::Config config = load_config(globals);
     db::Connection connection = open_database(config);
+    if (options.check) return run_check(connection, *storage::open_storage(config), options);
+    if (!options.file.empty()) return run_file_history(connection, options);
     const UnixMicros now = now_micros();
     auto q = queue::stats(connection, now);
     auto images = catalog::stats(connection, options.top);
-    for (const Error* error : {q ? nullptr : &q.error(), images ? nullptr : &images.error()}) {
+    auto reclaimed = queue::reclaimed_per_day(connection, now - k_week);
+    for (const Error* error : {q ? nullptr : &q.error(), images ? nullptr : &images.error(),
+                               reclaimed ? nullptr : &reclaimed.error()}) {
         if (error) {
             std::cerr << "gallery: " << error->message << "\n";
             return exit_code::failure;
@@ -78,7 +148,7 @@ int run_stats(const Globals& globals, const StatsOptions& options) {
     if (q->oldest_queued) oldest_age = (now - *q->oldest_queued) / k_micros_per_second;
 
     if (!options.json) {
-        print_table(*q, *images, oldest_age);
+        print_table(*q, *images, oldest_age, *reclaimed);
         return exit_code::ok;
     }
     nlohmann::json by_attempts = nlohmann::json::array();
@@ -87,7 +157,10 @@ int run_stats(const Globals& globals, const StatsOptions& options) {
     for (const auto& c : images->by_client) {
         by_client.push_back({{"client_id", c.client_id}, {"count", c.count}, {"total_size", c.total_size}});
     }
-    print_json({{"queue",
+    nlohmann::json per_day = nlohmann::json::array();
+    for (const auto& day : *reclaimed) per_day.push_back({{"day", day.day}, {"objects", day.objects}, {"bytes", day.bytes}});
+    print_json({{"reclaimed_per_day", per_day},
+                {"queue",
                  {{"pending", q->pending},
                   {"dead", q->dead},
                   {"leased", q->leased},
@@ -111,9 +184,13 @@ int run_stats(const Globals& globals, const StatsOptions& options) {
 
 void add_stats_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<StatsOptions>();
-    CLI::App* command = app.add_subcommand("stats", "Show deletion queue and image statistics");
+    CLI::App* command = app.add_subcommand("stats",
+                                           "Show deletion queue and image statistics\n"
+                                           "  e.g. gallery stats --json | jq .queue.pending");
     command->add_flag("--json", options->json, "Print one JSON object");
     command->add_option("--top", options->top, "How many clients to list (default 10)")->check(CLI::Range(0, 1000));
+    command->add_flag("--check", options->check, "List image rows whose object is missing from storage (HEAD each)");
+    command->add_option("--file", options->file, "When was this storage key removed? (deletion receipts)");
     command->callback([&globals, &selected, options] { selected = [&globals, options] { return run_stats(globals, *options); }; });
 }
 

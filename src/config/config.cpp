@@ -152,6 +152,8 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.lease = std::chrono::seconds(parse_int("lease_seconds", v, 1, 86'400));
          }},
+        {"receipt_days", {{"GALLERY_RECEIPT_DAYS"}}, "30",
+         [](Config& c, const RawValue& v) { c.receipt_days = parse_int("receipt_days", v, 1, 36500); }},
         {"host", {{"GALLERY_HOST"}}, "127.0.0.1",
          [](Config& c, const RawValue& v) { c.host = nonempty("host", v); }},
         {"port", {{"GALLERY_PORT"}}, "8000",

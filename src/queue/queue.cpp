@@ -73,12 +73,26 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
     });
 }
 
-Result<std::size_t> complete(db::Connection& connection, const std::string& owner, std::span<const ItemId> ids) {
+namespace {
+
+Result<std::size_t> remove_leased(db::Connection& connection, const std::string& owner, std::span<const ItemId> ids,
+                                  std::optional<UnixMicros> receipt_time) {
     return db::guard("queue: complete", [&] {
         db::WriteTransaction tx(connection);
+        SQLite::Statement receipt(connection.sqlite(),
+                                  "INSERT INTO deletion_receipts (file_path, client_id, size_bytes, deleted_at)"
+                                  " SELECT file_path, client_id, size_bytes, ?3 FROM deletion_queue"
+                                  " WHERE id = ?1 AND lease_owner = ?2");
         SQLite::Statement remove(connection.sqlite(), "DELETE FROM deletion_queue WHERE id = ? AND lease_owner = ?");
         std::size_t removed = 0;
         for (const ItemId id : ids) {
+            if (receipt_time) {
+                receipt.bind(1, id);
+                receipt.bind(2, owner);
+                receipt.bind(3, *receipt_time);
+                receipt.exec();
+                receipt.reset();
+            }
             remove.bind(1, id);
             remove.bind(2, owner);
             removed += static_cast<std::size_t>(remove.exec());
@@ -87,6 +101,17 @@ Result<std::size_t> complete(db::Connection& connection, const std::string& owne
         tx.commit();
         return removed;
     });
+}
+
+}  // namespace
+
+Result<std::size_t> complete(db::Connection& connection, const std::string& owner, std::span<const ItemId> ids,
+                             UnixMicros now) {
+    return remove_leased(connection, owner, ids, now);
+}
+
+Result<std::size_t> drop(db::Connection& connection, const std::string& owner, std::span<const ItemId> ids) {
+    return remove_leased(connection, owner, ids, std::nullopt);
 }
 
 Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,

@@ -57,6 +57,16 @@ TEST_CASE("when the image row cannot be written the stored object is queued for 
     const auto stored = stored_keys(server);
     REQUIRE(stored.size() == 1);
     CHECK(column_values(server.config().db_path, "SELECT file_path FROM deletion_queue") == stored);
+    CHECK(column_values(server.config().db_path, "SELECT storage_key FROM upload_intents").empty());
+}
+
+TEST_CASE("a successful upload leaves no intent behind") {
+    testing::ApiServer server;
+    auto client = server.client();
+    auto result = upload(client, "c");
+    REQUIRE(result);
+    CHECK(result->status == 201);
+    CHECK(column_values(server.config().db_path, "SELECT storage_key FROM upload_intents").empty());
 }
 
 TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued") {

@@ -17,6 +17,7 @@ public:
     int whole_request_failures_left = 1'000'000;
     std::set<std::string> failing_keys;        // these keys fail individually
     std::function<void(const std::string&)> before_each_remove;  // e.g. block to be killed
+    bool pretend_deletes = false;  // answer success without deleting (a lying server)
     int remove_many_calls = 0;
 
     std::string_view kind() const override { return "faulty"; }
@@ -38,6 +39,10 @@ public:
             if (before_each_remove) before_each_remove(key);
             if (failing_keys.contains(key)) {
                 outcomes.push_back({key, Error{ErrorKind::io, "injected failure for " + key}});
+                continue;
+            }
+            if (pretend_deletes) {
+                outcomes.push_back({key, std::nullopt});
                 continue;
             }
             auto removed = m_real.remove(key);

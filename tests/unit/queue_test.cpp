@@ -82,8 +82,8 @@ TEST_CASE("a crashed worker's rows come back after the lease") {
     auto reclaimed = queue::claim(connection, "other", 10, lease_end, lease_end + 300 * k_second).value();
     CHECK(reclaimed.size() == 3);
     // The old owner can no longer finish them.
-    CHECK(queue::complete(connection, "dead-worker", ids_of(reclaimed)).value() == 0);
-    CHECK(queue::complete(connection, "other", ids_of(reclaimed)).value() == 3);
+    CHECK(queue::complete(connection, "dead-worker", ids_of(reclaimed), 1).value() == 0);
+    CHECK(queue::complete(connection, "other", ids_of(reclaimed), 1).value() == 3);
     CHECK(queue::pending_count(connection).value() == 0);
 }
 

@@ -58,6 +58,15 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
 // For each key, whether a live image row references it (same order as `keys`).
 Result<std::vector<bool>> keys_in_use(db::Connection& connection, std::span<const std::string> keys);
 
+struct KeyedImage {
+    ImageId id = 0;
+    std::string storage_key;
+    std::uint64_t size = 0;
+};
+
+// Images in id order after `after_id`, at most `limit`: pages for a streaming walk.
+Result<std::vector<KeyedImage>> image_keys_after(db::Connection& connection, ImageId after_id, std::size_t limit);
+
 struct ClientUsage {
     std::string client_id;
     std::int64_t count = 0;

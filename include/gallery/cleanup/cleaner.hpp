@@ -32,6 +32,11 @@ struct Options {
     std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
     // Checked between batches: when it returns true the run ends after the current batch.
     std::function<bool()> stop_requested;
+    // Confirm each deleted object is gone (HEAD after delete) before removing its row.
+    bool verify = false;
+    // Deletion receipts older than this are pruned, at most prune_limit per run.
+    std::chrono::seconds receipt_retention{30 * 24 * 3600};
+    std::size_t prune_limit = 10'000;
 };
 
 inline constexpr std::size_t k_max_batch_size = 1000;
@@ -45,6 +50,8 @@ struct Report {
     std::int64_t remaining = 0;     // pending rows after the run
     std::uint64_t bytes_reclaimed = 0;
     std::int64_t batches = 0;
+    std::int64_t intents_queued = 0;   // keys of crashed uploads found this run and queued
+    std::int64_t receipts_pruned = 0;
     // Set when a failure stopped the run: a storage error that is not per key, or a database error.
     std::optional<Error> stopped_by;
 };
@@ -72,6 +79,8 @@ private:
     // Returns false when the run must stop (report.stopped_by is then set).
     bool process_batch(const std::vector<queue::Item>& items, Report& report);
     UnixMicros retry_time(int failures);
+    // With verify: an error when `key` still exists after its delete.
+    std::optional<Error> still_present(const std::string& key);
 
     std::mt19937_64 m_random{std::random_device{}()};
 

@@ -43,6 +43,7 @@ struct Config {
     int batch_size = 100;
     int max_attempts = 3;
     std::chrono::seconds lease{300};
+    int receipt_days = 30;  // deletion receipts kept this long
 
     // gallery serve
     std::string host = "127.0.0.1";

@@ -46,9 +46,14 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
                                 std::size_t limit, UnixMicros now, UnixMicros lease_expires_at);
 
 // Removes the rows whose objects are confirmed gone, but only those `owner` still
-// leases; returns how many were removed.
+// leases, and leaves a deletion receipt for each (same transaction); returns how
+// many were removed.
 Result<std::size_t> complete(db::Connection& connection, const std::string& owner,
-                             std::span<const ItemId> ids);
+                             std::span<const ItemId> ids, UnixMicros now);
+
+// Removes rows without a receipt: keys that a live image still references
+// (nothing was deleted). Only rows `owner` still leases.
+Result<std::size_t> drop(db::Connection& connection, const std::string& owner, std::span<const ItemId> ids);
 
 struct Failure {
     ItemId id;

@@ -1,0 +1,76 @@
+#include "gallery/cleanup/orphan_sweep.hpp"
+
+#include "gallery/catalog/catalog.hpp"
+#include "gallery/db/guard.hpp"
+#include "gallery/db/transaction.hpp"
+#include "gallery/queue/queue.hpp"
+#include "gallery/queue/reconcile.hpp"
+
+namespace gallery::cleanup {
+
+SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage, const SweepOptions& options,
+                          const Clock& clock, const std::function<void(const storage::ObjectInfo&)>& on_orphan,
+                          const std::function<void(const SweepReport&)>& on_page) {
+    SweepReport report;
+    report.last_key = options.start_after;
+    const UnixMicros started = clock();
+    const UnixMicros newest_allowed = started - static_cast<UnixMicros>(options.older_than.count()) * k_micros_per_second;
+    for (;;) {
+        auto page = storage.list(options.prefix, report.last_key, options.page_size);
+        if (!page) {
+            report.stopped_by = with_context("orphan sweep: list after '" + report.last_key + "'", page.error());
+            return report;
+        }
+        std::vector<std::string> keys;
+        keys.reserve(page->objects.size());
+        for (const auto& object : page->objects) keys.push_back(object.key);
+        auto live = catalog::keys_in_use(connection, keys);
+        auto flying = queue::keys_in_flight(connection, keys, clock());
+        auto queued = queue::keys_queued(connection, keys);
+        for (const auto* failed : {live ? nullptr : &live.error(), flying ? nullptr : &flying.error(),
+                                   queued ? nullptr : &queued.error()}) {
+            if (failed) {
+                report.stopped_by = *failed;
+                return report;
+            }
+        }
+        std::vector<const storage::ObjectInfo*> orphans;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const storage::ObjectInfo& object = page->objects[i];
+            ++report.scanned;
+            if ((*live)[i]) ++report.referenced;
+            else if ((*flying)[i]) ++report.in_flight;
+            else if ((*queued)[i]) ++report.already_queued;
+            else if (object.last_modified > newest_allowed) ++report.too_young;
+            else orphans.push_back(&object);
+        }
+        if (!options.dry_run && !orphans.empty()) {
+            auto inserted = db::guard("orphan sweep: queue", [&] {
+                db::WriteTransaction tx(connection);
+                std::int64_t count = 0;
+                for (const auto* object : orphans) {
+                    auto added = queue::enqueue(connection, {object->key, options.client_id, object->size}, clock());
+                    if (!added) throw std::runtime_error(added.error().message);
+                    count += *added ? 1 : 0;
+                }
+                tx.commit();
+                return count;
+            });
+            if (!inserted) {
+                report.stopped_by = inserted.error();
+                return report;
+            }
+            report.queued += *inserted;
+        }
+        for (const auto* object : orphans) {
+            ++report.orphans;
+            report.orphan_bytes += object->size;
+            if (on_orphan) on_orphan(*object);
+        }
+        if (!page->objects.empty()) report.last_key = page->objects.back().key;
+        if (on_page) on_page(report);
+        if (!page->truncated || page->objects.empty()) return report;
+    }
+}
+
+}  // namespace gallery::cleanup
