@@ -75,7 +75,8 @@ Result<std::vector<bool>> keys_in_flight(db::Connection& connection, std::span<c
 
 Result<std::vector<bool>> keys_queued(db::Connection& connection, std::span<const std::string> keys) {
     return db::guard("queue: check keys", [&] {
-        return exists_each(connection, "SELECT 1 FROM deletion_queue WHERE file_path = ?1 LIMIT 1", keys,
+        // state = 'pending' lets SQLite use the partial unique index on file_path.
+        return exists_each(connection, "SELECT 1 FROM deletion_queue WHERE file_path = ?1 AND state = 'pending'", keys,
                            [](SQLite::Statement&) {});
     });
 }

@@ -30,7 +30,8 @@ Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros
 // For each key: whether an unexpired intent covers it (an upload in flight).
 Result<std::vector<bool>> keys_in_flight(db::Connection& connection, std::span<const std::string> keys, UnixMicros now);
 
-// For each key: whether it is already in the queue (pending or dead).
+// For each key: whether it is pending in the queue already. (A dead row does not
+// count: an orphan found again is worth queueing again.)
 Result<std::vector<bool>> keys_queued(db::Connection& connection, std::span<const std::string> keys);
 
 // Removes receipts older than `older_than`, at most `limit` of them; returns how many.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <queue>
 #include <random>
 #include <system_error>
@@ -137,8 +138,35 @@ public:
     }
 
     Result<ListPage> list(std::string_view prefix, std::string_view start_after, std::size_t max_keys) override {
-        // Walks only the folder the prefix names; keeps the `max_keys + 1` smallest
-        // matching keys in a max-heap, so memory is bounded by the page size.
+        std::lock_guard lock(m_scan_mutex);
+        // A sweep asks for page after page: serve them from the last scan's sorted
+        // batch instead of walking the folder again for every page.
+        const bool continues = !m_scan.keys.empty() && m_scan.prefix == prefix && m_scan.served_up_to == start_after;
+        if (!continues) {
+            auto scanned = scan(prefix, start_after, std::max(max_keys, k_scan_batch));
+            if (!scanned) return std::unexpected(scanned.error());
+        }
+        ListPage page;
+        while (page.objects.size() < max_keys && m_scan.next < m_scan.keys.size()) {
+            const std::string& key = m_scan.keys[m_scan.next++];
+            auto info = head(key);
+            if (!info) return std::unexpected(info.error());
+            if (*info) page.objects.push_back(std::move(**info));  // vanished meanwhile: skip
+            m_scan.served_up_to = key;
+        }
+        page.truncated = m_scan.next < m_scan.keys.size() || m_scan.more_after_batch;
+        if (m_scan.next >= m_scan.keys.size()) m_scan.keys.clear();
+        return page;
+    }
+
+private:
+    fs::path path_for(std::string_view key) const { return m_root / fs::path(std::string(key)); }
+
+    // Walks only the folder the prefix names and keeps the `limit` smallest keys
+    // after `start_after` in a max-heap: memory is bounded by the batch, and a
+    // walk of N objects in batches of B reads the folder N/B times.
+    Result<void> scan(std::string_view prefix, std::string_view start_after, std::size_t limit) {
+        m_scan = Scan{std::string(prefix), {}, 0, std::string(start_after), false};
         const std::size_t slash = prefix.rfind('/');
         const std::string folder_key = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
         const fs::path start = folder_key.empty() ? m_root : m_root / folder_key;
@@ -146,11 +174,11 @@ public:
         std::error_code ec;
         fs::recursive_directory_iterator it(start, fs::directory_options::skip_permission_denied, ec);
         if (ec) {
-            if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return ListPage{};
-            return std::unexpected(Error{ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message()});
+            if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return {};
+            return fail(ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message());
         }
         for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            if (ec) return std::unexpected(Error{ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message()});
+            if (ec) return fail(ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message());
             const std::string name = it->path().filename().string();
             if (name.starts_with('.')) {
                 if (it->is_directory()) it.disable_recursion_pending();
@@ -159,35 +187,36 @@ public:
             if (!it->is_regular_file()) continue;
             std::string key = it->path().lexically_relative(m_root).generic_string();
             if (!key.starts_with(prefix) || key <= start_after) continue;
-            if (smallest.size() <= max_keys) {
+            if (smallest.size() <= limit) {
                 smallest.push(std::move(key));
             } else if (key < smallest.top()) {
                 smallest.pop();
                 smallest.push(std::move(key));
             }
         }
-        ListPage page;
-        page.truncated = smallest.size() > max_keys;
-        if (page.truncated) smallest.pop();
-        std::vector<std::string> keys;
-        keys.reserve(smallest.size());
-        while (!smallest.empty()) {
-            keys.push_back(smallest.top());
+        m_scan.more_after_batch = smallest.size() > limit;
+        if (m_scan.more_after_batch) smallest.pop();
+        m_scan.keys.resize(smallest.size());
+        for (std::size_t i = smallest.size(); i-- > 0;) {
+            m_scan.keys[i] = smallest.top();
             smallest.pop();
         }
-        std::ranges::reverse(keys);
-        for (std::string& key : keys) {
-            auto info = head(key);
-            if (!info) return std::unexpected(info.error());
-            if (*info) page.objects.push_back(std::move(**info));  // vanished meanwhile: skip
-        }
-        return page;
+        return {};
     }
 
-private:
-    fs::path path_for(std::string_view key) const { return m_root / fs::path(std::string(key)); }
+    static constexpr std::size_t k_scan_batch = 50'000;
+
+    struct Scan {
+        std::string prefix;
+        std::vector<std::string> keys;  // sorted batch from the last walk
+        std::size_t next = 0;           // first key not yet served
+        std::string served_up_to;       // the last key served (a continuing call passes it)
+        bool more_after_batch = false;  // keys beyond the batch exist
+    };
 
     fs::path m_root;
+    std::mutex m_scan_mutex;
+    Scan m_scan;
 };
 
 }  // namespace
