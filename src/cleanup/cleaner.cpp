@@ -117,10 +117,8 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
         for (int retry = 0; !outcomes && outcomes.error().kind == ErrorKind::storage_transient &&
                             retry < m_options.whole_request_retries;
              ++retry) {
-            std::mt19937_64& random = m_random;
-            auto wait = std::chrono::milliseconds(queue::backoff_delay({std::chrono::seconds{0}, std::chrono::seconds{1},
-                                                                         m_options.max_in_run_wait},
-                                                                        retry + 1, random) / 1000);
+            const queue::BackoffPolicy in_run{std::chrono::seconds{0}, std::chrono::seconds{1}, m_options.max_in_run_wait};
+            auto wait = std::chrono::milliseconds(queue::backoff_delay(in_run, retry + 1, m_random) / 1000);
             if (outcomes.error().retry_after) wait = std::max<std::chrono::milliseconds>(wait, *outcomes.error().retry_after);
             m_options.sleep(std::min<std::chrono::milliseconds>(wait, m_options.max_in_run_wait));
             outcomes = m_storage.remove_many(delete_keys);
@@ -134,7 +132,7 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
             if (outcomes.error().retry_after) {
                 retry_at = std::max(retry_at, m_clock() + to_micros(*outcomes.error().retry_after));
             }
-            stop = with_context("storage: delete batch of " + std::to_string(ids.size()) + " keys", outcomes.error());
+            stop = with_context("cleanup", outcomes.error());
             if (auto released = queue::release(m_connection, m_owner, ids, retry_at, stop->message); !released) {
                 stop = released.error();
             }
@@ -155,7 +153,8 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
     }
 
     if (auto removed = queue::complete(m_connection, m_owner, gone_ids, m_clock())) {
-        report.deleted += static_cast<std::int64_t>(gone_ids.size());
+        // Rows whose lease another worker took over are counted by that worker.
+        report.deleted += static_cast<std::int64_t>(*removed);
         report.bytes_reclaimed += gone_bytes;
     } else {
         report.stopped_by = removed.error();
