@@ -89,7 +89,8 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
             auto list = client.Get("/api/list/?page_size=5&sort_by=uploaded_at");
             if (!list || list->status != 200) continue;
             json ids = json::array();
-            for (const auto& image : json::parse(list->body)["images"]) ids.push_back(image["id"]);
+            const json page = json::parse(list->body);
+            for (const auto& image : page["images"]) ids.push_back(image["id"]);
             if (ids.empty()) continue;
             auto result = client.Post("/api/bulk-delete/", json{{"image_ids", ids}}.dump(), "application/json");
             if (result && result->status == 200) deletes += json::parse(result->body)["deleted_count"].get<int>();
