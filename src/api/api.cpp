@@ -13,7 +13,8 @@ void add_cors_headers(const ApiContext& context, const Request& request, Respons
     const auto origin = request.header("Origin");
     if (!origin) return;
     const auto& allowed = context.config.cors_origins;
-    if (std::ranges::find(allowed, *origin) == allowed.end() && std::ranges::find(allowed, "*") == allowed.end()) {
+    if (std::ranges::find(allowed, *origin) == allowed.end() &&
+        std::ranges::find(allowed, "*") == allowed.end()) {
         return;
     }
     response.headers.emplace_back("Access-Control-Allow-Origin", *origin);
@@ -40,7 +41,8 @@ std::optional<Response> check_api_key(const ApiContext& context, const Request& 
     if (!given || given->empty()) {
         return Response::error(401, "API key is required. Please provide X-API-Key header.");
     }
-    if (!api_key_matches(context.api_key, *given)) return Response::error(401, "Invalid API key. Access denied.");
+    if (!api_key_matches(context.api_key, *given))
+        return Response::error(401, "Invalid API key. Access denied.");
     return std::nullopt;
 }
 

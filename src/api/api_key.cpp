@@ -35,10 +35,11 @@ bool api_key_matches(std::string_view expected, std::string_view given) {
 ApiKey choose_api_key(const config::Config& config, db::Connection& connection) {
     if (!config.api_key.empty()) return {config.api_key, false};
     if (!is_loopback_host(config.host)) {
-        throw StartupError(exit_code::usage,
-                           "refusing to listen on " + config.host +
-                               " without an API key: set GALLERY_API_KEY (or api_key in the config file) to a "
-                               "long random value, e.g. `openssl rand -hex 32`");
+        throw StartupError(
+            exit_code::usage,
+            "refusing to listen on " + config.host +
+                " without an API key: set GALLERY_API_KEY (or api_key in the config file) to a "
+                "long random value, e.g. `openssl rand -hex 32`");
     }
     try {
         SQLite::Database& db = connection.sqlite();
@@ -46,7 +47,8 @@ ApiKey choose_api_key(const config::Config& config, db::Connection& connection) 
         find.bind(1, k_generated_key_setting);
         if (find.executeStep()) return {find.getColumn(0).getString(), true};
         const std::string key = random_hex(32);
-        SQLite::Statement insert(db, "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
+        SQLite::Statement insert(
+            db, "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
         insert.bind(1, k_generated_key_setting);
         insert.bind(2, key);
         insert.bind(3, now_micros());
@@ -55,7 +57,8 @@ ApiKey choose_api_key(const config::Config& config, db::Connection& connection) 
         find.executeStep();  // another server may have won the race: use what is stored
         return {find.getColumn(0).getString(), true};
     } catch (const std::exception& e) {
-        throw StartupError(exit_code::failure, std::string("cannot keep the generated API key: ") + e.what());
+        throw StartupError(exit_code::failure,
+                           std::string("cannot keep the generated API key: ") + e.what());
     }
 }
 

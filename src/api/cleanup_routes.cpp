@@ -16,23 +16,27 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     auto max_attempts = int_query(request, "max_attempts", 3, 1);
     if (!max_attempts) return max_attempts.error();
     cleanup::Options options;
-    options.batch_size = static_cast<std::size_t>(std::min<std::int64_t>(*batch_size, cleanup::k_max_batch_size));
+    options.batch_size =
+        static_cast<std::size_t>(std::min<std::int64_t>(*batch_size, cleanup::k_max_batch_size));
     options.max_attempts = static_cast<int>(std::min<std::int64_t>(*max_attempts, 1000));
     options.lease = context.config.lease;
     options.whole_request_retries = 0;  // a request must not sleep: report and let the caller retry
     auto connection = context.pool.acquire();
-    cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock, context.lease_owner);
+    cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
+                             context.lease_owner);
     const cleanup::Report report = cleaner.run();
     nlohmann::json out = cleanup::report_json(report);
     out["message"] = "Processed " + std::to_string(report.processed) + " queued file" +
-                     (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) + " deleted, " +
-                     std::to_string(report.failed) + " failed, " + std::to_string(report.dead) + " gave up (dead).";
+                     (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +
+                     " deleted, " + std::to_string(report.failed) + " failed, " +
+                     std::to_string(report.dead) + " gave up (dead).";
     if (report.stopped_by) {
         const Error& error = *report.stopped_by;
         log::error("cleanup/run: " + error.message);
         // Storage messages carry no secrets and help the caller; database ones stay in the log.
-        out["error"] = error.kind == ErrorKind::database ? "Cleanup stopped early: database failure (see the server log)."
-                                                         : "Cleanup stopped early: " + error.message;
+        out["error"] = error.kind == ErrorKind::database
+                           ? "Cleanup stopped early: database failure (see the server log)."
+                           : "Cleanup stopped early: " + error.message;
         return Response::json(503, out);
     }
     return Response::json(200, out);
@@ -46,7 +50,8 @@ Response cleanup_stats(ApiContext& context, const Request&) {
         return t ? nlohmann::json(to_iso8601(*t)) : nlohmann::json(nullptr);
     };
     nlohmann::json by_attempts = nlohmann::json::array();
-    for (const auto& a : stats->by_attempts) by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
+    for (const auto& a : stats->by_attempts)
+        by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
     return Response::json(200, {{"success", true},
                                 {"stats",
                                  {{"total_pending", stats->pending},
@@ -62,8 +67,10 @@ Response cleanup_stats(ApiContext& context, const Request&) {
 }  // namespace
 
 void add_cleanup_routes(Router& router, ApiContext& context) {
-    router.add("POST", "/api/cleanup/run/", [&context](const Request& r) { return run_cleanup(context, r); });
-    router.add("GET", "/api/cleanup/stats/", [&context](const Request& r) { return cleanup_stats(context, r); });
+    router.add("POST", "/api/cleanup/run/",
+               [&context](const Request& r) { return run_cleanup(context, r); });
+    router.add("GET", "/api/cleanup/stats/",
+               [&context](const Request& r) { return cleanup_stats(context, r); });
 }
 
 }  // namespace gallery::api

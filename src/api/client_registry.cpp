@@ -39,18 +39,22 @@ std::optional<std::string> http_get(const std::string& url) {
     const std::string path = parts[2].matched ? parts[2].str() : "/";
     auto response = client.Get(path);
     if (!response) {
-        log::warn("client ids: fetching " + url + " failed: " + httplib::to_string(response.error()));
+        log::warn("client ids: fetching " + url +
+                  " failed: " + httplib::to_string(response.error()));
         return std::nullopt;
     }
     if (response->status != 200) {
-        log::warn("client ids: fetching " + url + " answered HTTP " + std::to_string(response->status));
+        log::warn("client ids: fetching " + url + " answered HTTP " +
+                  std::to_string(response->status));
         return std::nullopt;
     }
     return response->body;
 }
 
 ClientRegistry::ClientRegistry(std::string url, Clock clock, Fetch fetch)
-    : m_url(std::move(url)), m_clock(std::move(clock)), m_fetch(fetch ? std::move(fetch) : Fetch(http_get)) {}
+    : m_url(std::move(url)),
+      m_clock(std::move(clock)),
+      m_fetch(fetch ? std::move(fetch) : Fetch(http_get)) {}
 
 std::optional<std::set<std::string>> ClientRegistry::current_list() {
     if (m_url.empty()) return std::nullopt;
@@ -68,8 +72,10 @@ std::optional<std::set<std::string>> ClientRegistry::current_list() {
         return m_list;
     }
     const auto parsed = nlohmann::json::parse(*body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("client_ids") || !parsed["client_ids"].is_array()) {
-        log::warn("client ids: " + m_url + " did not answer {\"client_ids\": [...]}; accepting every client id for now");
+    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("client_ids") ||
+        !parsed["client_ids"].is_array()) {
+        log::warn("client ids: " + m_url +
+                  " did not answer {\"client_ids\": [...]}; accepting every client id for now");
         return m_list;
     }
     std::set<std::string> ids;

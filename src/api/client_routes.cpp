@@ -24,12 +24,13 @@ Response list_clients(ApiContext& context, const Request& request) {
                            {"latest_upload", to_iso8601(c.latest_upload)},
                            {"oldest_upload", to_iso8601(c.oldest_upload)}});
     }
-    return Response::json(200, {{"success", true},
-                                {"clients", clients},
-                                {"pagination", pagination_json(*page, result->total_count)},
-                                {"filters",
-                                 {{"search", query.search ? nlohmann::json(*query.search) : nlohmann::json(nullptr)},
-                                  {"sort_by", query.sort_by}}}});
+    return Response::json(
+        200, {{"success", true},
+              {"clients", clients},
+              {"pagination", pagination_json(*page, result->total_count)},
+              {"filters",
+               {{"search", query.search ? nlohmann::json(*query.search) : nlohmann::json(nullptr)},
+                {"sort_by", query.sort_by}}}});
 }
 
 Response delete_all(ApiContext& context, const Request& request) {
@@ -40,14 +41,18 @@ Response delete_all(ApiContext& context, const Request& request) {
     if (!outcome) return internal_error(outcome.error());
     const std::size_t count = outcome->deleted_count;
     if (count == 0) {
-        return Response::json(200, {{"success", true}, {"deleted_count", 0}, {"message", "No images found for client_id: " + *client_id}});
+        return Response::json(200, {{"success", true},
+                                    {"deleted_count", 0},
+                                    {"message", "No images found for client_id: " + *client_id}});
     }
-    return Response::json(200, {{"success", true},
-                                {"client_id", *client_id},
-                                {"deleted_count", count},
-                                {"files_queued", outcome->files_queued},
-                                {"message", "Deleted " + std::to_string(count) + " image" + (count == 1 ? "" : "s") +
-                                                " of client " + *client_id + "; their files are queued for cleanup."}});
+    return Response::json(
+        200,
+        {{"success", true},
+         {"client_id", *client_id},
+         {"deleted_count", count},
+         {"files_queued", outcome->files_queued},
+         {"message", "Deleted " + std::to_string(count) + " image" + (count == 1 ? "" : "s") +
+                         " of client " + *client_id + "; their files are queued for cleanup."}});
 }
 
 Response validate_client(ApiContext& context, const Request& request) {
@@ -59,18 +64,24 @@ Response validate_client(ApiContext& context, const Request& request) {
     auto client_id = checked_client_id((*body)["client_id"].get<std::string>());
     if (!client_id) return client_id.error();
     if (context.clients.accepts(*client_id)) {
-        return Response::json(200, {{"success", true}, {"valid", true}, {"message", "Client ID is valid"}});
+        return Response::json(
+            200, {{"success", true}, {"valid", true}, {"message", "Client ID is valid"}});
     }
-    return Response::json(200, {{"success", true}, {"valid", false},
-                                {"error", "Invalid client ID. Client ID '" + *client_id + "' is not registered."}});
+    return Response::json(
+        200, {{"success", true},
+              {"valid", false},
+              {"error", "Invalid client ID. Client ID '" + *client_id + "' is not registered."}});
 }
 
 }  // namespace
 
 void add_client_routes(Router& router, ApiContext& context) {
-    router.add("GET", "/api/clients/", [&context](const Request& r) { return list_clients(context, r); });
-    router.add("DELETE", "/api/clients/{}/delete-all/", [&context](const Request& r) { return delete_all(context, r); });
-    router.add("POST", "/api/validate-client/", [&context](const Request& r) { return validate_client(context, r); });
+    router.add("GET", "/api/clients/",
+               [&context](const Request& r) { return list_clients(context, r); });
+    router.add("DELETE", "/api/clients/{}/delete-all/",
+               [&context](const Request& r) { return delete_all(context, r); });
+    router.add("POST", "/api/validate-client/",
+               [&context](const Request& r) { return validate_client(context, r); });
 }
 
 }  // namespace gallery::api

@@ -16,7 +16,8 @@ Request from_httplib(const httplib::Request& in) {
     out.method = in.method;
     out.path = in.path;
     for (const auto& [name, value] : in.params) out.query.emplace(name, value);
-    for (const auto& [name, value] : in.headers) out.headers.emplace(name, value);  // first value wins
+    for (const auto& [name, value] : in.headers)
+        out.headers.emplace(name, value);  // first value wins
     out.body = in.body;
     for (const auto& [name, part] : in.files) {
         out.parts.push_back(FormPart{part.name, part.filename, part.content_type, part.content});
@@ -32,20 +33,29 @@ void to_httplib(const Response& in, httplib::Response& out) {
 
 std::string transport_error_message(int status) {
     switch (status) {
-        case 400: return "Malformed request.";
-        case 413: return "Request body too large.";
-        case 414: return "Request URI too long.";
-        case 416: return "Requested range not satisfiable.";
-        default: return "Request failed.";
+        case 400:
+            return "Malformed request.";
+        case 413:
+            return "Request body too large.";
+        case 414:
+            return "Request URI too long.";
+        case 416:
+            return "Requested range not satisfiable.";
+        default:
+            return "Request failed.";
     }
 }
 
 }  // namespace
 
 HttpServer::HttpServer(ServerSettings settings, Handle handle)
-    : m_settings(std::move(settings)), m_handle(std::move(handle)), m_server(std::make_unique<httplib::Server>()) {
+    : m_settings(std::move(settings)),
+      m_handle(std::move(handle)),
+      m_server(std::make_unique<httplib::Server>()) {
     const int threads = m_settings.threads;
-    m_server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+    m_server->new_task_queue = [threads] {
+        return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+    };
     m_server->set_read_timeout(m_settings.timeout);
     m_server->set_write_timeout(m_settings.timeout);
     m_server->set_keep_alive_timeout(5);
@@ -83,15 +93,17 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle)
     // Bodies for the answers the transport gives on its own (413, 400, ...).
     m_server->set_error_handler([](const httplib::Request&, httplib::Response& response) {
         if (!response.body.empty()) return;
-        const Response error = Response::error(response.status, transport_error_message(response.status));
+        const Response error =
+            Response::error(response.status, transport_error_message(response.status));
         response.set_content(error.body, error.content_type);
     });
-    m_server->set_exception_handler([](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
-        log::error("unhandled exception on " + request.method + " " + request.path);
-        const Response error = Response::error(500, "Internal server error.");
-        response.status = 500;
-        response.set_content(error.body, error.content_type);
-    });
+    m_server->set_exception_handler(
+        [](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
+            log::error("unhandled exception on " + request.method + " " + request.path);
+            const Response error = Response::error(500, "Internal server error.");
+            response.status = 500;
+            response.set_content(error.body, error.content_type);
+        });
 }
 
 HttpServer::~HttpServer() = default;
@@ -107,15 +119,20 @@ int HttpServer::bind() {
     // dropped and retried a second later. Widen it (listen again updates the backlog).
     if (port >= 0 && m_listen_socket >= 0) ::listen(m_listen_socket, k_listen_backlog);
     if (port < 0) {
-        throw StartupError(exit_code::failure, "cannot listen on " + m_settings.host + ":" +
-                                                   std::to_string(m_settings.port) +
-                                                   " (address in use, or not an address of this machine)");
+        throw StartupError(exit_code::failure,
+                           "cannot listen on " + m_settings.host + ":" +
+                               std::to_string(m_settings.port) +
+                               " (address in use, or not an address of this machine)");
     }
     return port;
 }
 
-void HttpServer::serve() { m_server->listen_after_bind(); }
+void HttpServer::serve() {
+    m_server->listen_after_bind();
+}
 
-void HttpServer::stop() { m_server->stop(); }
+void HttpServer::stop() {
+    m_server->stop();
+}
 
 }  // namespace gallery::api

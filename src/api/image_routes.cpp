@@ -19,7 +19,9 @@ std::optional<catalog::ImageId> path_id(const Request& request) {
     return id;
 }
 
-std::string not_found(const std::string& id_text) { return "Image with id " + id_text + " not found."; }
+std::string not_found(const std::string& id_text) {
+    return "Image with id " + id_text + " not found.";
+}
 
 Response list_images(ApiContext& context, const Request& request) {
     auto page = page_query(request);
@@ -35,7 +37,9 @@ Response list_images(ApiContext& context, const Request& request) {
     if (!result) return internal_error(result.error());
     nlohmann::json images = nlohmann::json::array();
     for (const auto& image : result->images) images.push_back(image_json(image, context.config));
-    const auto optional = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    const auto optional = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
     return Response::json(200, {{"success", true},
                                 {"images", images},
                                 {"pagination", pagination_json(*page, result->total_count)},
@@ -52,16 +56,21 @@ Parsed<catalog::ImageUpdate> parse_update(const nlohmann::json& body) {
         if (!body.contains(field)) continue;
         const auto& value = body[field];
         if (value.is_null()) {
-            (std::string(field) == "name" ? update.name : update.description) = std::optional<std::string>{};
+            (std::string(field) == "name" ? update.name : update.description) =
+                std::optional<std::string>{};
             continue;
         }
-        if (!value.is_string()) return std::unexpected(Response::error(400, std::string(field) + " must be a string or null."));
+        if (!value.is_string())
+            return std::unexpected(
+                Response::error(400, std::string(field) + " must be a string or null."));
         auto text = checked_text(field, value.get<std::string>());
         if (!text) return std::unexpected(text.error());
-        (std::string(field) == "name" ? update.name : update.description) = std::optional<std::string>{*text};
+        (std::string(field) == "name" ? update.name : update.description) =
+            std::optional<std::string>{*text};
     }
     if (body.contains("client_id")) {
-        if (!body["client_id"].is_string()) return std::unexpected(Response::error(400, "client_id must be a string."));
+        if (!body["client_id"].is_string())
+            return std::unexpected(Response::error(400, "client_id must be a string."));
         auto id = checked_client_id(body["client_id"].get<std::string>());
         if (!id) return std::unexpected(id.error());
         update.client_id = *id;
@@ -92,22 +101,31 @@ Response delete_image(ApiContext& context, const Request& request) {
     const std::vector<catalog::ImageId> ids{*id};
     auto outcome = catalog::delete_images(*connection, ids, context.clock());
     if (!outcome) return internal_error(outcome.error());
-    if (outcome->deleted_ids.empty()) return Response::error(404, not_found(request.path_params.at(0)));
-    return Response::json(200, {{"success", true}, {"message", "Image " + std::to_string(*id) + " deleted successfully."}});
+    if (outcome->deleted_ids.empty())
+        return Response::error(404, not_found(request.path_params.at(0)));
+    return Response::json(200,
+                          {{"success", true},
+                           {"message", "Image " + std::to_string(*id) + " deleted successfully."}});
 }
 
 Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body) {
-    const auto missing = [] { return std::unexpected(Response::error(400, "image_ids must be a non-empty array of integers.")); };
-    if (!body.contains("image_ids") || !body["image_ids"].is_array() || body["image_ids"].empty()) return missing();
+    const auto missing = [] {
+        return std::unexpected(
+            Response::error(400, "image_ids must be a non-empty array of integers."));
+    };
+    if (!body.contains("image_ids") || !body["image_ids"].is_array() || body["image_ids"].empty())
+        return missing();
     const auto& array = body["image_ids"];
     if (array.size() > k_max_bulk_delete_ids) {
-        return std::unexpected(Response::error(400, "image_ids may hold at most " + std::to_string(k_max_bulk_delete_ids) +
-                                                        " ids per request; send several requests."));
+        return std::unexpected(Response::error(
+            400, "image_ids may hold at most " + std::to_string(k_max_bulk_delete_ids) +
+                     " ids per request; send several requests."));
     }
     std::vector<catalog::ImageId> ids;
     ids.reserve(array.size());
     for (const auto& element : array) {
-        if (element.is_number_integer() && !(element.is_number_unsigned() && element.get<std::uint64_t>() > INT64_MAX)) {
+        if (element.is_number_integer() &&
+            !(element.is_number_unsigned() && element.get<std::uint64_t>() > INT64_MAX)) {
             ids.push_back(element.get<catalog::ImageId>());
         } else {
             return std::unexpected(Response::error(400, "All image_ids must be valid integers."));
@@ -124,19 +142,21 @@ Response bulk_delete(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     auto outcome = catalog::delete_images(*connection, *ids, context.clock());
     if (!outcome) return internal_error(outcome.error());
-    const std::set<catalog::ImageId> deleted(outcome->deleted_ids.begin(), outcome->deleted_ids.end());
+    const std::set<catalog::ImageId> deleted(outcome->deleted_ids.begin(),
+                                             outcome->deleted_ids.end());
     nlohmann::json not_found_ids = nlohmann::json::array();
     std::set<catalog::ImageId> reported;
     for (const catalog::ImageId id : *ids) {
         if (!deleted.contains(id) && reported.insert(id).second) not_found_ids.push_back(id);
     }
     const std::size_t count = deleted.size();
-    nlohmann::json out{{"success", true},
-                       {"deleted_count", count},
-                       {"requested_count", ids->size()},
-                       {"files_queued", outcome->files_queued},
-                       {"message", "Successfully deleted " + std::to_string(count) + " image" + (count == 1 ? "" : "s") +
-                                       "; their files are queued for cleanup."}};
+    nlohmann::json out{
+        {"success", true},
+        {"deleted_count", count},
+        {"requested_count", ids->size()},
+        {"files_queued", outcome->files_queued},
+        {"message", "Successfully deleted " + std::to_string(count) + " image" +
+                        (count == 1 ? "" : "s") + "; their files are queued for cleanup."}};
     if (!not_found_ids.empty()) out["not_found_ids"] = not_found_ids;
     return Response::json(200, out);
 }
@@ -147,7 +167,8 @@ Response image_stats(ApiContext& context, const Request&) {
     if (!stats) return internal_error(stats.error());
     nlohmann::json by_client = nlohmann::json::array();
     for (const auto& c : stats->by_client) {
-        by_client.push_back({{"client_id", c.client_id}, {"count", c.count}, {"total_size", c.total_size}});
+        by_client.push_back(
+            {{"client_id", c.client_id}, {"count", c.count}, {"total_size", c.total_size}});
     }
     return Response::json(200, {{"success", true},
                                 {"stats",
@@ -160,11 +181,16 @@ Response image_stats(ApiContext& context, const Request&) {
 }  // namespace
 
 void add_image_routes(Router& router, ApiContext& context) {
-    router.add("GET", "/api/list/", [&context](const Request& r) { return list_images(context, r); });
-    router.add("PUT", "/api/update/{}/", [&context](const Request& r) { return update_image(context, r); });
-    router.add("DELETE", "/api/delete/{}/", [&context](const Request& r) { return delete_image(context, r); });
-    router.add("POST", "/api/bulk-delete/", [&context](const Request& r) { return bulk_delete(context, r); });
-    router.add("GET", "/api/stats/", [&context](const Request& r) { return image_stats(context, r); });
+    router.add("GET", "/api/list/",
+               [&context](const Request& r) { return list_images(context, r); });
+    router.add("PUT", "/api/update/{}/",
+               [&context](const Request& r) { return update_image(context, r); });
+    router.add("DELETE", "/api/delete/{}/",
+               [&context](const Request& r) { return delete_image(context, r); });
+    router.add("POST", "/api/bulk-delete/",
+               [&context](const Request& r) { return bulk_delete(context, r); });
+    router.add("GET", "/api/stats/",
+               [&context](const Request& r) { return image_stats(context, r); });
 }
 
 }  // namespace gallery::api

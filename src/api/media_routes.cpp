@@ -28,7 +28,8 @@ Response media(ApiContext& context, const Request& request) {
     auto info = context.storage.head(key);
     if (!info) return internal_error(info.error());
     if (!*info) return not_found;
-    const std::string etag = "\"" + std::to_string((*info)->size) + "-" + std::to_string((*info)->last_modified) + "\"";
+    const std::string etag =
+        "\"" + std::to_string((*info)->size) + "-" + std::to_string((*info)->last_modified) + "\"";
     std::vector<std::pair<std::string, std::string>> headers{
         {"ETag", etag},
         {"Last-Modified", http_date((*info)->last_modified)},
@@ -69,7 +70,8 @@ Response health(ApiContext& context, const Request&) {
 void add_media_routes(Router& router, ApiContext& context) {
     router.add("GET", "/healthz", [&context](const Request& r) { return health(context, r); });
     if (context.config.storage == config::StorageKind::local) {
-        router.add_prefix("GET", "/media/", [&context](const Request& r) { return media(context, r); });
+        router.add_prefix("GET", "/media/",
+                          [&context](const Request& r) { return media(context, r); });
     }
 }
 

@@ -28,8 +28,10 @@ void Router::add_prefix(const std::string& method, const std::string& prefix, Ha
     m_routes.push_back(Route{method, {}, true, prefix, std::move(handler)});
 }
 
-bool Router::matches(const Route& route, const std::string& path, std::vector<std::string>* params) const {
-    if (route.prefix) return path.size() > route.prefix_text.size() && path.starts_with(route.prefix_text);
+bool Router::matches(const Route& route, const std::string& path,
+                     std::vector<std::string>* params) const {
+    if (route.prefix)
+        return path.size() > route.prefix_text.size() && path.starts_with(route.prefix_text);
     const std::vector<std::string> segments = split_path(path);
     if (segments.size() != route.segments.size()) return false;
     std::vector<std::string> found;
@@ -48,7 +50,8 @@ bool Router::matches(const Route& route, const std::string& path, std::vector<st
 std::vector<std::string> Router::allowed_methods(const std::string& path) const {
     std::vector<std::string> methods;
     for (const Route& route : m_routes) {
-        if (matches(route, path, nullptr) && std::ranges::find(methods, route.method) == methods.end()) {
+        if (matches(route, path, nullptr) &&
+            std::ranges::find(methods, route.method) == methods.end()) {
             methods.push_back(route.method);
         }
     }
@@ -67,8 +70,9 @@ Response Router::dispatch(Request& request) const {
     if (!allowed.empty()) {
         std::string allow;
         for (const std::string& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-        Response response = Response::error(405, "Method " + request.method + " is not allowed on " + request.path +
-                                                     " (allowed: " + allow + ").");
+        Response response =
+            Response::error(405, "Method " + request.method + " is not allowed on " + request.path +
+                                     " (allowed: " + allow + ").");
         response.headers.emplace_back("Allow", allow);
         return response;
     }

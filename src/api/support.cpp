@@ -6,19 +6,21 @@
 
 namespace gallery::api {
 
-Parsed<std::int64_t> int_query(const Request& request, const std::string& name, std::int64_t fallback,
-                               std::int64_t minimum) {
+Parsed<std::int64_t> int_query(const Request& request, const std::string& name,
+                               std::int64_t fallback, std::int64_t minimum) {
     const auto text = request.query_value(name);
     if (!text) return fallback;
     std::int64_t value = 0;
     const char* end = text->data() + text->size();
     const auto [ptr, ec] = std::from_chars(text->data(), end, value);
     if (ec != std::errc{} || ptr != end) {
-        return std::unexpected(Response::error(400, "Invalid parameter: " + name + " must be an integer."));
+        return std::unexpected(
+            Response::error(400, "Invalid parameter: " + name + " must be an integer."));
     }
     if (value < minimum) {
         return std::unexpected(Response::error(
-            400, "Invalid parameter: " + name + " must be at least " + std::to_string(minimum) + "."));
+            400,
+            "Invalid parameter: " + name + " must be at least " + std::to_string(minimum) + "."));
     }
     return value;
 }
@@ -28,7 +30,8 @@ Parsed<catalog::PageRequest> page_query(const Request& request) {
     constexpr std::int64_t k_max_page = 1'000'000'000;
     auto page = int_query(request, "page", 1, 1);
     if (!page) return std::unexpected(page.error());
-    if (*page > k_max_page) return std::unexpected(Response::error(400, "Invalid parameter: page is too large."));
+    if (*page > k_max_page)
+        return std::unexpected(Response::error(400, "Invalid parameter: page is too large."));
     auto page_size = int_query(request, "page_size", k_default_page_size, 1);
     if (!page_size) return std::unexpected(page_size.error());
     return catalog::PageRequest{*page, std::min(*page_size, k_max_page_size)};
@@ -77,7 +80,8 @@ bool is_valid_utf8(std::string_view text) {
         }
         // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
         const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (code_point < smallest[length] || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+        if (code_point < smallest[length] || code_point > 0x10FFFF ||
+            (code_point >= 0xD800 && code_point <= 0xDFFF)) {
             return false;
         }
         i += length;
@@ -87,15 +91,19 @@ bool is_valid_utf8(std::string_view text) {
 
 Parsed<std::string> checked_client_id(const std::string& raw) {
     const std::size_t first = raw.find_first_not_of(" \t\r\n");
-    const std::string id = first == std::string::npos ? "" : raw.substr(first, raw.find_last_not_of(" \t\r\n") - first + 1);
+    const std::string id = first == std::string::npos
+                               ? ""
+                               : raw.substr(first, raw.find_last_not_of(" \t\r\n") - first + 1);
     if (id.empty()) return std::unexpected(Response::error(400, "client_id is required"));
     if (id.size() > k_max_client_id) {
         return std::unexpected(Response::error(400, "client_id must be at most 255 bytes long."));
     }
-    if (!is_valid_utf8(id)) return std::unexpected(Response::error(400, "client_id must be valid UTF-8 text."));
+    if (!is_valid_utf8(id))
+        return std::unexpected(Response::error(400, "client_id must be valid UTF-8 text."));
     for (unsigned char c : id) {
         if (c < 0x20 || c == 0x7f) {
-            return std::unexpected(Response::error(400, "client_id must not contain control characters."));
+            return std::unexpected(
+                Response::error(400, "client_id must not contain control characters."));
         }
     }
     return id;
@@ -105,14 +113,17 @@ Parsed<std::string> checked_text(const std::string& field, const std::string& ra
     if (raw.size() > k_max_text_field) {
         return std::unexpected(Response::error(400, field + " must be at most 10000 bytes long."));
     }
-    if (!is_valid_utf8(raw)) return std::unexpected(Response::error(400, field + " must be valid UTF-8 text."));
+    if (!is_valid_utf8(raw))
+        return std::unexpected(Response::error(400, field + " must be valid UTF-8 text."));
     return raw;
 }
 
 nlohmann::json image_json(const catalog::Image& image, const config::Config& config) {
-    const std::string url =
-        config.public_url.empty() ? "/media/" + image.storage_key : config.public_url + "/" + image.storage_key;
-    const auto optional = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    const std::string url = config.public_url.empty() ? "/media/" + image.storage_key
+                                                      : config.public_url + "/" + image.storage_key;
+    const auto optional = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
     return {{"id", image.id},
             {"filename", image.filename},
             {"url", url},
@@ -126,7 +137,8 @@ nlohmann::json image_json(const catalog::Image& image, const config::Config& con
 
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count) {
     // As Django's Paginator: an empty result still has one (empty) page.
-    const std::int64_t total_pages = std::max<std::int64_t>(1, (total_count + page.page_size - 1) / page.page_size);
+    const std::int64_t total_pages =
+        std::max<std::int64_t>(1, (total_count + page.page_size - 1) / page.page_size);
     return {{"page", page.page},
             {"page_size", page.page_size},
             {"total_count", total_count},

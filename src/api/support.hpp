@@ -20,8 +20,8 @@ inline constexpr std::size_t k_max_text_field = 10'000;
 inline constexpr std::size_t k_max_client_id = 255;
 
 // An integer query parameter; `fallback` when absent. 400 "Invalid parameter: ..." otherwise.
-Parsed<std::int64_t> int_query(const Request& request, const std::string& name, std::int64_t fallback,
-                               std::int64_t minimum);
+Parsed<std::int64_t> int_query(const Request& request, const std::string& name,
+                               std::int64_t fallback, std::int64_t minimum);
 
 // page (>= 1) and page_size (>= 1, capped at 100).
 Parsed<catalog::PageRequest> page_query(const Request& request);

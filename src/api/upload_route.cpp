@@ -17,7 +17,8 @@ namespace {
 // older than this belongs to a crashed upload and its key is queued by cleanup.
 constexpr UnixMicros k_intent_lifetime = 3600 * k_micros_per_second;
 
-constexpr const char* k_allowed_types = "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp";
+constexpr const char* k_allowed_types =
+    "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp";
 
 std::optional<std::string> optional_field(const Request& request, const char* name) {
     const FormPart* part = request.part(name);
@@ -39,20 +40,23 @@ void queue_orphan(ApiContext& context, db::Connection& connection, const std::st
     });
     if (!queued) {
         // Last resort: say where the orphan is; `gallery enqueue --orphans` finds it too.
-        log::error("upload: object " + key + " is stored without a row and could not be queued: " + queued.error().message);
+        log::error("upload: object " + key +
+                   " is stored without a row and could not be queued: " + queued.error().message);
     }
 }
 
 Response upload(ApiContext& context, const Request& request) {
     const FormPart* file = request.part("image");
     if (!file || file->filename.empty()) {
-        return Response::error(400, "No image file provided. Please send a file with key \"image\".");
+        return Response::error(400,
+                               "No image file provided. Please send a file with key \"image\".");
     }
     const FormPart* client_part = request.part("client_id");
     auto client_id = checked_client_id(client_part ? client_part->content : "");
     if (!client_id) return client_id.error();
     if (!context.clients.accepts(*client_id)) {
-        return Response::error(403, "Invalid client ID. Client ID '" + *client_id + "' is not registered.");
+        return Response::error(
+            403, "Invalid client ID. Client ID '" + *client_id + "' is not registered.");
     }
     const std::string extension = catalog::lowercase_extension(file->filename);
     const auto format = catalog::format_for_extension(extension);
@@ -69,7 +73,8 @@ Response upload(ApiContext& context, const Request& request) {
     if (file->content.empty()) return Response::error(400, "The image file is empty.");
     const auto sniffed = catalog::sniff_format(file->content);
     if (sniffed != format) {
-        return Response::error(400, "The file's content is not a " + std::string(catalog::format_name(*format)) +
+        return Response::error(400, "The file's content is not a " +
+                                        std::string(catalog::format_name(*format)) +
                                         " image, as its " + extension + " extension says.");
     }
 
@@ -85,11 +90,13 @@ Response upload(ApiContext& context, const Request& request) {
 
     auto connection = context.pool.acquire();
     const UnixMicros now = context.clock();
-    if (auto intent = queue::record_intent(*connection, image.storage_key, image.client_id, now, now + k_intent_lifetime);
+    if (auto intent = queue::record_intent(*connection, image.storage_key, image.client_id, now,
+                                           now + k_intent_lifetime);
         !intent) {
         return internal_error(intent.error());
     }
-    if (auto stored = context.storage.put(image.storage_key, file->content, image.content_type); !stored) {
+    if (auto stored = context.storage.put(image.storage_key, file->content, image.content_type);
+        !stored) {
         log::error("upload: " + stored.error().message);
         // A timed-out write may still have landed: let cleanup make sure it is gone.
         queue_orphan(context, *connection, image.storage_key, image.client_id, std::nullopt);

@@ -5,30 +5,37 @@
 
 namespace gallery::catalog::totals {
 
-void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t size, UnixMicros uploaded_at) {
-    SQLite::Statement upsert(db,
-                             "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, oldest_upload)"
-                             " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id) DO UPDATE SET"
-                             " image_count = image_count + 1, total_size = total_size + excluded.total_size,"
-                             " latest_upload = MAX(latest_upload, excluded.latest_upload),"
-                             " oldest_upload = MIN(oldest_upload, excluded.oldest_upload)");
+void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t size,
+               UnixMicros uploaded_at) {
+    SQLite::Statement upsert(
+        db,
+        "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, "
+        "oldest_upload)"
+        " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id) DO UPDATE SET"
+        " image_count = image_count + 1, total_size = total_size + excluded.total_size,"
+        " latest_upload = MAX(latest_upload, excluded.latest_upload),"
+        " oldest_upload = MIN(oldest_upload, excluded.oldest_upload)");
     upsert.bind(1, client_id);
     upsert.bind(2, static_cast<std::int64_t>(size));
     upsert.bind(3, uploaded_at);
     upsert.exec();
 }
 
-void remove_images(SQLite::Database& db, const std::string& client_id, std::int64_t count, std::uint64_t size) {
-    SQLite::Statement drop(db, "DELETE FROM client_totals WHERE client_id = ?1 AND image_count <= ?2");
+void remove_images(SQLite::Database& db, const std::string& client_id, std::int64_t count,
+                   std::uint64_t size) {
+    SQLite::Statement drop(db,
+                           "DELETE FROM client_totals WHERE client_id = ?1 AND image_count <= ?2");
     drop.bind(1, client_id);
     drop.bind(2, count);
     if (drop.exec() > 0) return;
     // MIN/MAX over the (client_id NOCASE, uploaded_at) index: two index probes.
-    SQLite::Statement update(db,
-                             "UPDATE client_totals SET image_count = image_count - ?2, total_size = total_size - ?3,"
-                             " latest_upload = (SELECT MAX(uploaded_at) FROM images WHERE client_id = ?1 COLLATE NOCASE),"
-                             " oldest_upload = (SELECT MIN(uploaded_at) FROM images WHERE client_id = ?1 COLLATE NOCASE)"
-                             " WHERE client_id = ?1");
+    SQLite::Statement update(
+        db,
+        "UPDATE client_totals SET image_count = image_count - ?2, total_size = total_size - ?3,"
+        " latest_upload = (SELECT MAX(uploaded_at) FROM images WHERE client_id = ?1 COLLATE "
+        "NOCASE),"
+        " oldest_upload = (SELECT MIN(uploaded_at) FROM images WHERE client_id = ?1 COLLATE NOCASE)"
+        " WHERE client_id = ?1");
     update.bind(1, client_id);
     update.bind(2, count);
     update.bind(3, static_cast<std::int64_t>(size));
@@ -42,7 +49,8 @@ void drop_client(SQLite::Database& db, const std::string& client_id) {
 }
 
 bool same_client(const std::string& a, const std::string& b) {
-    return std::ranges::equal(a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+    return std::ranges::equal(
+        a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 }  // namespace gallery::catalog::totals

@@ -11,11 +11,13 @@
 
 namespace gallery::catalog::totals {
 
-void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t size, UnixMicros uploaded_at);
+void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t size,
+               UnixMicros uploaded_at);
 
 // Subtracts `count` images of `size` bytes in all, then refreshes the client's
 // latest/oldest upload from the images index; drops the row when none is left.
-void remove_images(SQLite::Database& db, const std::string& client_id, std::int64_t count, std::uint64_t size);
+void remove_images(SQLite::Database& db, const std::string& client_id, std::int64_t count,
+                   std::uint64_t size);
 
 void drop_client(SQLite::Database& db, const std::string& client_id);
 

@@ -15,7 +15,8 @@ namespace gallery::catalog {
 namespace {
 
 constexpr const char* k_image_columns =
-    "id, filename, storage_key, original_filename, client_id, name, description, size, content_type, uploaded_at";
+    "id, filename, storage_key, original_filename, client_id, name, description, size, "
+    "content_type, uploaded_at";
 
 // id breaks ties so pages never overlap or skip rows.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> k_image_orders{{
@@ -41,8 +42,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> k_client_
 }};
 
 template <std::size_t N>
-std::string_view order_for(const std::array<std::pair<std::string_view, std::string_view>, N>& orders,
-                           std::string_view key, std::string_view fallback) {
+std::string_view order_for(
+    const std::array<std::pair<std::string_view, std::string_view>, N>& orders,
+    std::string_view key, std::string_view fallback) {
     for (const auto& [name, sql] : orders) {
         if (name == key) return sql;
     }
@@ -79,7 +81,9 @@ Image read_image(SQLite::Statement& row) {
     return image;
 }
 
-std::int64_t offset_of(const PageRequest& page) { return (page.page - 1) * page.page_size; }
+std::int64_t offset_of(const PageRequest& page) {
+    return (page.page - 1) * page.page_size;
+}
 
 }  // namespace
 
@@ -99,14 +103,16 @@ bool is_client_sort_key(std::string_view sort_by) {
 
 Result<std::optional<Image>> get_image(db::Connection& connection, ImageId id) {
     return db::guard("catalog: get image", [&]() -> std::optional<Image> {
-        SQLite::Statement query(connection.sqlite(), std::string("SELECT ") + k_image_columns + " FROM images WHERE id = ?");
+        SQLite::Statement query(connection.sqlite(), std::string("SELECT ") + k_image_columns +
+                                                         " FROM images WHERE id = ?");
         query.bind(1, id);
         if (!query.executeStep()) return std::nullopt;
         return read_image(query);
     });
 }
 
-Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id, const ImageUpdate& update) {
+Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id,
+                                          const ImageUpdate& update) {
     return db::guard("catalog: update image", [&]() -> std::optional<Image> {
         db::WriteTransaction tx(connection);
         SQLite::Statement before(connection.sqlite(), "SELECT client_id FROM images WHERE id = ?");
@@ -114,12 +120,14 @@ Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id
         if (!before.executeStep()) return std::nullopt;
         const std::string old_client = before.getColumn(0).getString();
         // Each column is either kept (flag 0) or replaced (flag 1); NULL is a valid new value.
-        SQLite::Statement statement(connection.sqlite(),
-                                    std::string("UPDATE images SET"
-                                                " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
-                                                " description = CASE WHEN ?3 THEN ?4 ELSE description END,"
-                                                " client_id = CASE WHEN ?5 THEN ?6 ELSE client_id END"
-                                                " WHERE id = ?7 RETURNING ") + k_image_columns);
+        SQLite::Statement statement(
+            connection.sqlite(),
+            std::string("UPDATE images SET"
+                        " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
+                        " description = CASE WHEN ?3 THEN ?4 ELSE description END,"
+                        " client_id = CASE WHEN ?5 THEN ?6 ELSE client_id END"
+                        " WHERE id = ?7 RETURNING ") +
+                k_image_columns);
         statement.bind(1, update.name.has_value() ? 1 : 0);
         if (update.name && *update.name) statement.bind(2, **update.name);
         statement.bind(3, update.description.has_value() ? 1 : 0);
@@ -146,7 +154,8 @@ Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& quer
         if (query.search) {
             where +=
                 " AND (name LIKE :search ESCAPE '\\' OR description LIKE :search ESCAPE '\\'"
-                " OR filename LIKE :search ESCAPE '\\' OR original_filename LIKE :search ESCAPE '\\')";
+                " OR filename LIKE :search ESCAPE '\\' OR original_filename LIKE :search ESCAPE "
+                "'\\')";
         }
         const auto bind_filters = [&](SQLite::Statement& statement) {
             if (query.client_id) statement.bind(":client", *query.client_id);
@@ -154,19 +163,21 @@ Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& quer
         };
         ImagePage page;
         // Without a search the count comes from client_totals instead of a scan.
-        const std::string count_sql = query.search      ? "SELECT COUNT(*) FROM images" + where
-                                      : query.client_id ? "SELECT COALESCE(SUM(image_count), 0) FROM client_totals"
-                                                          " WHERE client_id = :client"
-                                                        : "SELECT COALESCE(SUM(image_count), 0) FROM client_totals";
+        const std::string count_sql =
+            query.search      ? "SELECT COUNT(*) FROM images" + where
+            : query.client_id ? "SELECT COALESCE(SUM(image_count), 0) FROM client_totals"
+                                " WHERE client_id = :client"
+                              : "SELECT COALESCE(SUM(image_count), 0) FROM client_totals";
         SQLite::Statement count(connection.sqlite(), count_sql);
         bind_filters(count);
         count.executeStep();
         page.total_count = count.getColumn(0).getInt64();
 
-        SQLite::Statement rows(connection.sqlite(),
-                               std::string("SELECT ") + k_image_columns + " FROM images" + where + " ORDER BY " +
-                                   std::string(order_for(k_image_orders, query.sort_by, "-uploaded_at")) +
-                                   " LIMIT :limit OFFSET :offset");
+        SQLite::Statement rows(
+            connection.sqlite(),
+            std::string("SELECT ") + k_image_columns + " FROM images" + where + " ORDER BY " +
+                std::string(order_for(k_image_orders, query.sort_by, "-uploaded_at")) +
+                " LIMIT :limit OFFSET :offset");
         bind_filters(rows);
         rows.bind(":limit", query.page.page_size);
         rows.bind(":offset", offset_of(query.page));
@@ -187,11 +198,13 @@ Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& q
         count.executeStep();
         page.total_count = count.getColumn(0).getInt64();
 
-        SQLite::Statement rows(connection.sqlite(),
-                               "SELECT client_id, image_count, total_size, latest_upload, oldest_upload"
-                               " FROM client_totals" + where + " ORDER BY " +
-                                   std::string(order_for(k_client_orders, query.sort_by, "-count")) +
-                                   " LIMIT :limit OFFSET :offset");
+        SQLite::Statement rows(
+            connection.sqlite(),
+            "SELECT client_id, image_count, total_size, latest_upload, oldest_upload"
+            " FROM client_totals" +
+                where + " ORDER BY " +
+                std::string(order_for(k_client_orders, query.sort_by, "-count")) +
+                " LIMIT :limit OFFSET :offset");
         bind_filters(rows);
         rows.bind(":limit", query.page.page_size);
         rows.bind(":offset", offset_of(query.page));

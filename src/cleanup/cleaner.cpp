@@ -15,15 +15,16 @@ constexpr UnixMicros to_micros(std::chrono::seconds s) {
 
 }  // namespace
 
-Cleaner::Cleaner(db::Connection& connection, storage::Storage& storage, Options options, Clock clock,
-                 std::string owner)
+Cleaner::Cleaner(db::Connection& connection, storage::Storage& storage, Options options,
+                 Clock clock, std::string owner)
     : m_connection(connection),
       m_storage(storage),
       m_options(std::move(options)),
       m_clock(std::move(clock)),
       m_owner(std::move(owner)) {
     m_options.batch_size = std::clamp<std::size_t>(m_options.batch_size, 1, k_max_batch_size);
-    if (!m_options.sleep) m_options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    if (!m_options.sleep)
+        m_options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
 }
 
 UnixMicros Cleaner::retry_time(int failures) {
@@ -45,7 +46,8 @@ Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
     };
     for (;;) {
         const UnixMicros now = m_clock();
-        auto items = queue::claim(m_connection, m_owner, m_options.batch_size, now, now + to_micros(m_options.lease));
+        auto items = queue::claim(m_connection, m_owner, m_options.batch_size, now,
+                                  now + to_micros(m_options.lease));
         if (!items) {
             report.stopped_by = items.error();
             break;
@@ -94,8 +96,10 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
             live_ids.push_back(items[i].id);
         } else if (items[i].attempts >= m_options.max_attempts) {
             // max_attempts was lowered since this row last failed: give up on it now.
-            failures.push_back({items[i].id, "max_attempts (" + std::to_string(m_options.max_attempts) +
-                                                 ") reached before this run", m_clock()});
+            failures.push_back({items[i].id,
+                                "max_attempts (" + std::to_string(m_options.max_attempts) +
+                                    ") reached before this run",
+                                m_clock()});
         } else {
             to_delete.push_back(&items[i]);
         }
@@ -117,9 +121,12 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
         for (int retry = 0; !outcomes && outcomes.error().kind == ErrorKind::storage_transient &&
                             retry < m_options.whole_request_retries;
              ++retry) {
-            const queue::BackoffPolicy in_run{std::chrono::seconds{0}, std::chrono::seconds{1}, m_options.max_in_run_wait};
-            auto wait = std::chrono::milliseconds(queue::backoff_delay(in_run, retry + 1, m_random) / 1000);
-            if (outcomes.error().retry_after) wait = std::max<std::chrono::milliseconds>(wait, *outcomes.error().retry_after);
+            const queue::BackoffPolicy in_run{std::chrono::seconds{0}, std::chrono::seconds{1},
+                                              m_options.max_in_run_wait};
+            auto wait =
+                std::chrono::milliseconds(queue::backoff_delay(in_run, retry + 1, m_random) / 1000);
+            if (outcomes.error().retry_after)
+                wait = std::max<std::chrono::milliseconds>(wait, *outcomes.error().retry_after);
             m_options.sleep(std::min<std::chrono::milliseconds>(wait, m_options.max_in_run_wait));
             outcomes = m_storage.remove_many(delete_keys);
         }
@@ -133,7 +140,8 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
                 retry_at = std::max(retry_at, m_clock() + to_micros(*outcomes.error().retry_after));
             }
             stop = with_context("cleanup", outcomes.error());
-            if (auto released = queue::release(m_connection, m_owner, ids, retry_at, stop->message); !released) {
+            if (auto released = queue::release(m_connection, m_owner, ids, retry_at, stop->message);
+                !released) {
                 stop = released.error();
             }
         } else {
@@ -160,7 +168,8 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
         report.stopped_by = removed.error();
         return false;
     }
-    if (auto outcome = queue::record_failures(m_connection, m_owner, failures, m_options.max_attempts)) {
+    if (auto outcome =
+            queue::record_failures(m_connection, m_owner, failures, m_options.max_attempts)) {
         report.failed += static_cast<std::int64_t>(failures.size());
         report.dead += static_cast<std::int64_t>(outcome->dead);
     } else {
@@ -177,7 +186,9 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
 std::optional<Error> Cleaner::still_present(const std::string& key) {
     auto info = m_storage.head(key);
     if (!info) return with_context("verify '" + key + "'", info.error());
-    if (info->has_value()) return Error{ErrorKind::storage_transient, "verify '" + key + "': still present after delete"};
+    if (info->has_value())
+        return Error{ErrorKind::storage_transient,
+                     "verify '" + key + "': still present after delete"};
     return std::nullopt;
 }
 

@@ -8,17 +8,20 @@
 
 namespace gallery::cleanup {
 
-SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage, const SweepOptions& options,
-                          const Clock& clock, const std::function<void(const storage::ObjectInfo&)>& on_orphan,
+SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
+                          const SweepOptions& options, const Clock& clock,
+                          const std::function<void(const storage::ObjectInfo&)>& on_orphan,
                           const std::function<void(const SweepReport&)>& on_page) {
     SweepReport report;
     report.last_key = options.start_after;
     const UnixMicros started = clock();
-    const UnixMicros newest_allowed = started - static_cast<UnixMicros>(options.older_than.count()) * k_micros_per_second;
+    const UnixMicros newest_allowed =
+        started - static_cast<UnixMicros>(options.older_than.count()) * k_micros_per_second;
     for (;;) {
         auto page = storage.list(options.prefix, report.last_key, options.page_size);
         if (!page) {
-            report.stopped_by = with_context("orphan sweep: list after '" + report.last_key + "'", page.error());
+            report.stopped_by =
+                with_context("orphan sweep: list after '" + report.last_key + "'", page.error());
             return report;
         }
         std::vector<std::string> keys;
@@ -27,8 +30,9 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
         auto live = catalog::keys_in_use(connection, keys);
         auto flying = queue::keys_in_flight(connection, keys, clock());
         auto queued = queue::keys_queued(connection, keys);
-        for (const auto* failed : {live ? nullptr : &live.error(), flying ? nullptr : &flying.error(),
-                                   queued ? nullptr : &queued.error()}) {
+        for (const auto* failed :
+             {live ? nullptr : &live.error(), flying ? nullptr : &flying.error(),
+              queued ? nullptr : &queued.error()}) {
             if (failed) {
                 report.stopped_by = *failed;
                 return report;
@@ -38,18 +42,24 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
         for (std::size_t i = 0; i < keys.size(); ++i) {
             const storage::ObjectInfo& object = page->objects[i];
             ++report.scanned;
-            if ((*live)[i]) ++report.referenced;
-            else if ((*flying)[i]) ++report.in_flight;
-            else if ((*queued)[i]) ++report.already_queued;
-            else if (object.last_modified > newest_allowed) ++report.too_young;
-            else orphans.push_back(&object);
+            if ((*live)[i])
+                ++report.referenced;
+            else if ((*flying)[i])
+                ++report.in_flight;
+            else if ((*queued)[i])
+                ++report.already_queued;
+            else if (object.last_modified > newest_allowed)
+                ++report.too_young;
+            else
+                orphans.push_back(&object);
         }
         if (!options.dry_run && !orphans.empty()) {
             auto inserted = db::guard("orphan sweep: queue", [&] {
                 db::WriteTransaction tx(connection);
                 std::int64_t count = 0;
                 for (const auto* object : orphans) {
-                    auto added = queue::enqueue(connection, {object->key, options.client_id, object->size}, clock());
+                    auto added = queue::enqueue(
+                        connection, {object->key, options.client_id, object->size}, clock());
                     if (!added) throw std::runtime_error(added.error().message);
                     count += *added ? 1 : 0;
                 }

@@ -25,12 +25,14 @@ struct CleanupOptions {
 
 volatile std::sig_atomic_t g_stop_requested = 0;
 
-void request_stop(int) { g_stop_requested = 1; }
+void request_stop(int) {
+    g_stop_requested = 1;
+}
 
 void print_report(const cleanup::Report& report) {
-    std::cout << "Cleanup finished: processed " << report.processed << ", deleted " << report.deleted << ", failed "
-              << report.failed << ", dead (skipped) " << report.dead << ", dropped as still in use "
-              << report.skipped_live << "\n"
+    std::cout << "Cleanup finished: processed " << report.processed << ", deleted "
+              << report.deleted << ", failed " << report.failed << ", dead (skipped) "
+              << report.dead << ", dropped as still in use " << report.skipped_live << "\n"
               << "Remaining in queue: " << report.remaining << "\n"
               << "Bytes reclaimed: " << human_bytes(report.bytes_reclaimed) << "\n";
     if (report.intents_queued > 0) {
@@ -47,7 +49,9 @@ int run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
     if (options.json) {
         nlohmann::json entries = nlohmann::json::array();
         for (const auto& e : *plan) {
-            entries.push_back({{"key", e.key}, {"client_id", e.client_id}, {"attempts", e.attempts},
+            entries.push_back({{"key", e.key},
+                               {"client_id", e.client_id},
+                               {"attempts", e.attempts},
                                {"action", e.live ? "drop (still in use)" : "delete"}});
         }
         print_json({{"dry_run", true}, {"items", entries}});
@@ -55,7 +59,8 @@ int run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
         for (const auto& e : *plan) {
             std::cout << (e.live ? "would drop (still in use) " : "would delete ") << e.key << "\n";
         }
-        std::cout << plan->size() << " due item" << (plan->size() == 1 ? "" : "s") << " in the next batch; nothing changed\n";
+        std::cout << plan->size() << " due item" << (plan->size() == 1 ? "" : "s")
+                  << " in the next batch; nothing changed\n";
     }
     return exit_code::ok;
 }
@@ -70,8 +75,11 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
             std::cerr << "gallery: " << requeued.error().message << "\n";
             return exit_code_for(requeued.error());
         }
-        if (options.json) print_json({{"success", true}, {"requeued", *requeued}});
-        else std::cout << "requeued " << *requeued << " dead item" << (*requeued == 1 ? "" : "s") << "\n";
+        if (options.json)
+            print_json({{"success", true}, {"requeued", *requeued}});
+        else
+            std::cout << "requeued " << *requeued << " dead item" << (*requeued == 1 ? "" : "s")
+                      << "\n";
         return exit_code::ok;
     }
 
@@ -84,8 +92,10 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     if (options.max_seconds) cleaner_options.max_time = std::chrono::seconds(*options.max_seconds);
     cleaner_options.stop_requested = [] { return g_stop_requested != 0; };
     cleaner_options.verify = options.verify;
-    cleaner_options.receipt_retention = std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
-    cleanup::Cleaner cleaner(connection, *storage, cleaner_options, system_clock(), queue::make_lease_owner());
+    cleaner_options.receipt_retention =
+        std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
+    cleanup::Cleaner cleaner(connection, *storage, cleaner_options, system_clock(),
+                             queue::make_lease_owner());
 
     if (options.dry_run) return run_dry(cleaner, options);
 
@@ -95,8 +105,9 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     const bool show_progress = options.until_empty && stderr_is_terminal();
     const cleanup::Report report = cleaner.run([&](const cleanup::Report& so_far) {
         if (!show_progress) return;
-        std::cerr << "\rprocessed " << so_far.processed << ", deleted " << so_far.deleted << ", failed "
-                  << so_far.failed << ", dead " << so_far.dead << "   " << std::flush;
+        std::cerr << "\rprocessed " << so_far.processed << ", deleted " << so_far.deleted
+                  << ", failed " << so_far.failed << ", dead " << so_far.dead << "   "
+                  << std::flush;
     });
     if (show_progress && report.batches > 0) std::cerr << "\n";
 
@@ -118,19 +129,25 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
 
 void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<CleanupOptions>();
-    CLI::App* command = app.add_subcommand("cleanup", "Delete queued files from storage (run it from cron)");
+    CLI::App* command =
+        app.add_subcommand("cleanup", "Delete queued files from storage (run it from cron)");
     add_setting_flag(*command, globals, "--batch-size", "batch_size",
                      "Rows claimed per batch, 1-1000 [GALLERY_BATCH_SIZE, default 100]");
     add_setting_flag(*command, globals, "--max-attempts", "max_attempts",
                      "Failures before a row is moved to dead [GALLERY_MAX_ATTEMPTS, default 3]");
     add_setting_flag(*command, globals, "--lease-seconds", "lease_seconds",
                      "How long a claimed batch is reserved [GALLERY_LEASE_SECONDS, default 300]");
-    command->add_flag("--until-empty", options->until_empty, "Keep claiming batches until none is due");
-    command->add_option("--max-seconds", options->max_seconds, "With --until-empty: stop claiming after this long")
+    command->add_flag("--until-empty", options->until_empty,
+                      "Keep claiming batches until none is due");
+    command
+        ->add_option("--max-seconds", options->max_seconds,
+                     "With --until-empty: stop claiming after this long")
         ->check(CLI::Range(1, 7 * 24 * 3600));
-    command->add_flag("--retry-dead", options->retry_dead, "Requeue every dead item (attempts reset) and exit");
+    command->add_flag("--retry-dead", options->retry_dead,
+                      "Requeue every dead item (attempts reset) and exit");
     command->add_flag("--dry-run", options->dry_run, "Show the next batch; change nothing");
-    command->add_flag("--verify", options->verify, "Confirm each object is gone (HEAD after delete) before removing its row");
+    command->add_flag("--verify", options->verify,
+                      "Confirm each object is gone (HEAD after delete) before removing its row");
     command->add_flag("--json", options->json, "Print one JSON object");
     command->callback([&globals, &selected, options] {
         if (options->max_seconds && !options->until_empty) {

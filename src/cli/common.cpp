@@ -12,18 +12,24 @@
 namespace gallery::cli {
 
 void add_global_options(CLI::App& app, Globals& globals) {
-    app.add_option("--config", globals.config_file, "Config file (TOML; keys are the setting names listed in the README)")
+    app.add_option("--config", globals.config_file,
+                   "Config file (TOML; keys are the setting names listed in the README)")
         ->envname("GALLERY_CONFIG");
-    add_setting_flag(app, globals, "--db", "db", "SQLite database file [GALLERY_DB, default ./data/gallery.db]");
-    add_setting_flag(app, globals, "--storage", "storage", "local or s3 [GALLERY_STORAGE, default local]");
-    add_setting_flag(app, globals, "--media-root", "media_root",
-                     "Folder of the local storage backend [GALLERY_MEDIA_ROOT, default ./data/media]");
+    add_setting_flag(app, globals, "--db", "db",
+                     "SQLite database file [GALLERY_DB, default ./data/gallery.db]");
+    add_setting_flag(app, globals, "--storage", "storage",
+                     "local or s3 [GALLERY_STORAGE, default local]");
+    add_setting_flag(
+        app, globals, "--media-root", "media_root",
+        "Folder of the local storage backend [GALLERY_MEDIA_ROOT, default ./data/media]");
 }
 
-CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag, const std::string& setting,
-                              const std::string& help) {
+CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag,
+                              const std::string& setting, const std::string& help) {
     return app.add_option_function<std::string>(
-        flag, [&globals, setting](const std::string& value) { globals.setting_flags[setting] = value; }, help);
+        flag,
+        [&globals, setting](const std::string& value) { globals.setting_flags[setting] = value; },
+        help);
 }
 
 config::Config load_config(const Globals& globals) {
@@ -35,11 +41,13 @@ config::Config load_config(const Globals& globals) {
         try {
             for (const CLI::ConfigItem& item : CLI::ConfigTOML().from_file(globals.config_file)) {
                 std::string value;
-                for (const std::string& input : item.inputs) value += (value.empty() ? "" : ",") + input;
+                for (const std::string& input : item.inputs)
+                    value += (value.empty() ? "" : ",") + input;
                 sources.file[item.fullname()] = value;
             }
         } catch (const CLI::Error& e) {
-            throw StartupError(exit_code::usage, "cannot read config file " + globals.config_file + ": " + e.what());
+            throw StartupError(exit_code::usage,
+                               "cannot read config file " + globals.config_file + ": " + e.what());
         }
     }
     return config::resolve(sources);
@@ -51,8 +59,12 @@ db::Connection open_database(const config::Config& config) {
     return connection;
 }
 
-bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool stdout_is_terminal() {
+    return ::isatty(STDOUT_FILENO) == 1;
+}
+bool stderr_is_terminal() {
+    return ::isatty(STDERR_FILENO) == 1;
+}
 
 std::string human_bytes(std::uint64_t bytes) {
     constexpr const char* k_units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
@@ -63,12 +75,16 @@ std::string human_bytes(std::uint64_t bytes) {
         ++unit;
     }
     char text[32];
-    if (unit == 0) std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-    else std::snprintf(text, sizeof text, "%.1f %s", value, k_units[unit]);
+    if (unit == 0)
+        std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+    else
+        std::snprintf(text, sizeof text, "%.1f %s", value, k_units[unit]);
     return text;
 }
 
-void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+void print_json(const nlohmann::json& value) {
+    std::cout << value.dump(2) << "\n";
+}
 
 std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
     if (text.empty()) return std::nullopt;
@@ -78,11 +94,16 @@ std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
     const long long value = std::stoll(text.substr(0, digits));
     const char unit = digits < text.size() ? text[digits] : 's';
     switch (unit) {
-        case 's': return std::chrono::seconds(value);
-        case 'm': return std::chrono::seconds(value * 60);
-        case 'h': return std::chrono::seconds(value * 3600);
-        case 'd': return std::chrono::seconds(value * 86400);
-        default: return std::nullopt;
+        case 's':
+            return std::chrono::seconds(value);
+        case 'm':
+            return std::chrono::seconds(value * 60);
+        case 'h':
+            return std::chrono::seconds(value * 3600);
+        case 'd':
+            return std::chrono::seconds(value * 86400);
+        default:
+            return std::nullopt;
     }
 }
 

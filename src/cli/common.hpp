@@ -17,7 +17,8 @@ namespace gallery::cli {
 // Filled while CLI11 parses; read when the chosen command runs.
 struct Globals {
     std::string config_file;
-    std::map<std::string, std::string> setting_flags;  // setting name -> value given on the command line
+    std::map<std::string, std::string>
+        setting_flags;  // setting name -> value given on the command line
 };
 
 // The selected subcommand's body; returns the process exit code.

@@ -40,14 +40,17 @@ Result<std::vector<std::string>> collect_keys(const std::vector<std::string>& ar
         while (std::getline(std::cin, line)) {
             if (line.ends_with('\r')) line.pop_back();
             if (line.empty()) continue;
-            if (line.size() > k_max_stdin_line) return fail(ErrorKind::invalid_input, "a line on standard input is longer than 4096 bytes");
+            if (line.size() > k_max_stdin_line)
+                return fail(ErrorKind::invalid_input,
+                            "a line on standard input is longer than 4096 bytes");
             keys.push_back(std::move(line));
         }
     }
     return keys;
 }
 
-int run_orphan_sweep(db::Connection& connection, storage::Storage& storage, const EnqueueOptions& options) {
+int run_orphan_sweep(db::Connection& connection, storage::Storage& storage,
+                     const EnqueueOptions& options) {
     cleanup::SweepOptions sweep;
     sweep.prefix = options.prefix;
     sweep.older_than = *parse_duration(options.older_than);  // validated while parsing
@@ -58,10 +61,13 @@ int run_orphan_sweep(db::Connection& connection, storage::Storage& storage, cons
     const auto report = cleanup::sweep_orphans(
         connection, storage, sweep, system_clock(),
         [&](const storage::ObjectInfo& orphan) {
-            if (options.dry_run && !options.json) std::cout << "orphan " << orphan.key << " (" << orphan.size << " bytes)\n";
+            if (options.dry_run && !options.json)
+                std::cout << "orphan " << orphan.key << " (" << orphan.size << " bytes)\n";
         },
         [&](const cleanup::SweepReport& so_far) {
-            if (progress) std::cerr << "\rscanned " << so_far.scanned << ", orphans " << so_far.orphans << "   " << std::flush;
+            if (progress)
+                std::cerr << "\rscanned " << so_far.scanned << ", orphans " << so_far.orphans
+                          << "   " << std::flush;
         });
     if (progress && report.scanned > 0) std::cerr << "\n";
     if (options.json) {
@@ -79,12 +85,14 @@ int run_orphan_sweep(db::Connection& connection, storage::Storage& storage, cons
         if (report.stopped_by) out["error"] = report.stopped_by->message;
         print_json(out);
     } else {
-        std::cout << "scanned " << report.scanned << " objects under '" << options.prefix << "': " << report.orphans
-                  << " orphan" << (report.orphans == 1 ? "" : "s") << " (" << human_bytes(report.orphan_bytes) << ")"
-                  << (options.dry_run ? ", nothing queued (dry run)" : ", " + std::to_string(report.queued) + " queued")
-                  << "; skipped " << report.referenced << " referenced, " << report.in_flight << " being uploaded, "
-                  << report.already_queued << " already queued, " << report.too_young << " newer than "
-                  << options.older_than << "\n";
+        std::cout << "scanned " << report.scanned << " objects under '" << options.prefix
+                  << "': " << report.orphans << " orphan" << (report.orphans == 1 ? "" : "s")
+                  << " (" << human_bytes(report.orphan_bytes) << ")"
+                  << (options.dry_run ? ", nothing queued (dry run)"
+                                      : ", " + std::to_string(report.queued) + " queued")
+                  << "; skipped " << report.referenced << " referenced, " << report.in_flight
+                  << " being uploaded, " << report.already_queued << " already queued, "
+                  << report.too_young << " newer than " << options.older_than << "\n";
     }
     if (report.stopped_by) {
         std::cerr << "gallery: " << report.stopped_by->message << "\n"
@@ -106,7 +114,8 @@ int run_enqueue(const Globals& globals, const EnqueueOptions& options) {
         return exit_code::usage;
     }
     if (keys->empty()) {
-        std::cerr << "gallery: no keys given (pass keys as arguments, or - to read them from standard input)\n";
+        std::cerr << "gallery: no keys given (pass keys as arguments, or - to read them from "
+                     "standard input)\n";
         return exit_code::usage;
     }
 
@@ -120,11 +129,14 @@ int run_enqueue(const Globals& globals, const EnqueueOptions& options) {
         return exit_code::failure;
     }
     for (std::size_t i = 0; i < keys->size(); ++i) {
-        if ((*in_use)[i]) problems.push_back("'" + (*keys)[i] + "' is still referenced by an image: delete the image instead");
+        if ((*in_use)[i])
+            problems.push_back("'" + (*keys)[i] +
+                               "' is still referenced by an image: delete the image instead");
     }
     if (!problems.empty()) {
         for (const std::string& problem : problems) std::cerr << "gallery: " << problem << "\n";
-        std::cerr << "gallery: nothing was queued (" << problems.size() << " of " << keys->size() << " keys refused)\n";
+        std::cerr << "gallery: nothing was queued (" << problems.size() << " of " << keys->size()
+                  << " keys refused)\n";
         return exit_code::usage;
     }
 
@@ -158,29 +170,39 @@ int run_enqueue(const Globals& globals, const EnqueueOptions& options) {
 
 void add_enqueue_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<EnqueueOptions>();
-    CLI::App* command = app.add_subcommand(
-        "enqueue",
-        "Queue storage keys for deletion by hand, or sweep storage for orphans\n"
-        "  e.g. gallery enqueue images/a.jpg images/b.jpg --client-id shop-1\n"
-        "       gallery enqueue --orphans --older-than 24h --dry-run");
-    command->add_option("keys", options->keys, "Storage keys (e.g. images/<file>), or - to read one per line from stdin");
-    command->add_flag("--orphans", options->orphans,
-                      "Walk storage and queue every object no image references (not being uploaded, not queued)");
-    command->add_option("--prefix", options->prefix, "With --orphans: where to walk (default images/)");
-    command->add_option("--older-than", options->older_than, "With --orphans: only objects older than this (default 24h)")
+    CLI::App* command =
+        app.add_subcommand("enqueue",
+                           "Queue storage keys for deletion by hand, or sweep storage for orphans\n"
+                           "  e.g. gallery enqueue images/a.jpg images/b.jpg --client-id shop-1\n"
+                           "       gallery enqueue --orphans --older-than 24h --dry-run");
+    command->add_option("keys", options->keys,
+                        "Storage keys (e.g. images/<file>), or - to read one per line from stdin");
+    command->add_flag(
+        "--orphans", options->orphans,
+        "Walk storage and queue every object no image references (not being uploaded, not queued)");
+    command->add_option("--prefix", options->prefix,
+                        "With --orphans: where to walk (default images/)");
+    command
+        ->add_option("--older-than", options->older_than,
+                     "With --orphans: only objects older than this (default 24h)")
         ->check([](const std::string& text) {
-            return parse_duration(text) ? std::string() : "expected a duration such as 90s, 15m, 24h or 7d";
+            return parse_duration(text) ? std::string()
+                                        : "expected a duration such as 90s, 15m, 24h or 7d";
         });
-    command->add_flag("--dry-run", options->dry_run, "With --orphans: list the orphans, queue nothing");
-    command->add_option("--start-after", options->start_after, "With --orphans: resume a sweep after this key");
-    command->add_option("--client-id", options->client_id, "Client the keys belonged to (shown in stats and admin)");
+    command->add_flag("--dry-run", options->dry_run,
+                      "With --orphans: list the orphans, queue nothing");
+    command->add_option("--start-after", options->start_after,
+                        "With --orphans: resume a sweep after this key");
+    command->add_option("--client-id", options->client_id,
+                        "Client the keys belonged to (shown in stats and admin)");
     command->add_flag("--json", options->json, "Print one JSON object");
     command->callback([&globals, &selected, options] {
         if (options->orphans && !options->keys.empty()) {
             throw CLI::ValidationError("--orphans", "takes no keys: it finds them in storage");
         }
         if (!options->orphans && options->keys.empty()) {
-            throw CLI::ValidationError("keys", "give keys, - to read them from stdin, or --orphans");
+            throw CLI::ValidationError("keys",
+                                       "give keys, - to read them from stdin, or --orphans");
         }
         selected = [&globals, options] { return run_enqueue(globals, *options); };
     });

@@ -23,23 +23,28 @@ int print_status(db::Connection& connection, const MigrateOptions& options) {
     if (options.json) {
         nlohmann::json migrations = nlohmann::json::array();
         for (const auto& m : status->migrations) {
-            migrations.push_back({{"version", m.version},
-                                  {"name", m.name},
-                                  {"applied_at", m.applied_at ? nlohmann::json(to_iso8601(*m.applied_at)) : nullptr}});
+            migrations.push_back(
+                {{"version", m.version},
+                 {"name", m.name},
+                 {"applied_at",
+                  m.applied_at ? nlohmann::json(to_iso8601(*m.applied_at)) : nullptr}});
         }
         print_json({{"database_version", status->database_version},
                     {"binary_version", status->binary_version},
                     {"migrations", migrations}});
     } else {
-        std::cout << "database " << connection.path().string() << ": schema version " << status->database_version
-                  << ", this binary knows " << status->binary_version << "\n";
+        std::cout << "database " << connection.path().string() << ": schema version "
+                  << status->database_version << ", this binary knows " << status->binary_version
+                  << "\n";
         for (const auto& m : status->migrations) {
-            std::cout << "  " << m.name << "  " << (m.applied_at ? "applied " + to_iso8601(*m.applied_at) : "pending")
+            std::cout << "  " << m.name << "  "
+                      << (m.applied_at ? "applied " + to_iso8601(*m.applied_at) : "pending")
                       << "\n";
         }
     }
     if (status->newer_than_binary()) {
-        std::cerr << "gallery: the database schema is newer than this binary: use a newer gallery binary\n";
+        std::cerr << "gallery: the database schema is newer than this binary: use a newer gallery "
+                     "binary\n";
         return exit_code::failure;
     }
     return exit_code::ok;
@@ -55,11 +60,15 @@ int run_migrate(const Globals& globals, const MigrateOptions& options) {
         std::cerr << "gallery: " << applied.error().message << "\n";
         return exit_code::failure;
     }
-    const int version = db::embedded_migrations().empty() ? 0 : db::embedded_migrations().back().version;
+    const int version =
+        db::embedded_migrations().empty() ? 0 : db::embedded_migrations().back().version;
     if (options.json) {
-        print_json({{"applied", *applied}, {"schema_version", version}, {"database", config.db_path.string()}});
+        print_json({{"applied", *applied},
+                    {"schema_version", version},
+                    {"database", config.db_path.string()}});
     } else if (*applied == 0) {
-        std::cout << "database " << config.db_path.string() << " is up to date (schema version " << version << ")\n";
+        std::cout << "database " << config.db_path.string() << " is up to date (schema version "
+                  << version << ")\n";
     } else {
         std::cout << "applied " << *applied << " migration" << (*applied == 1 ? "" : "s") << " to "
                   << config.db_path.string() << " (schema version " << version << ")\n";
@@ -71,10 +80,14 @@ int run_migrate(const Globals& globals, const MigrateOptions& options) {
 
 void add_migrate_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<MigrateOptions>();
-    CLI::App* command = app.add_subcommand("migrate", "Create or upgrade the database schema (idempotent)");
-    command->add_flag("--status", options->status, "List applied and pending migrations; change nothing");
+    CLI::App* command =
+        app.add_subcommand("migrate", "Create or upgrade the database schema (idempotent)");
+    command->add_flag("--status", options->status,
+                      "List applied and pending migrations; change nothing");
     command->add_flag("--json", options->json, "Print one JSON object");
-    command->callback([&globals, &selected, options] { selected = [&globals, options] { return run_migrate(globals, *options); }; });
+    command->callback([&globals, &selected, options] {
+        selected = [&globals, options] { return run_migrate(globals, *options); };
+    });
 }
 
 }  // namespace gallery::cli

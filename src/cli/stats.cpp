@@ -43,7 +43,9 @@ int run_check(db::Connection& connection, storage::Storage& storage, const Stats
             ++checked;
             if (!info->has_value()) {
                 missing.push_back(image.storage_key);
-                if (!options.json) std::cout << "missing " << image.storage_key << " (image id " << image.id << ")\n";
+                if (!options.json)
+                    std::cout << "missing " << image.storage_key << " (image id " << image.id
+                              << ")\n";
             }
         }
         after = page->back().id;
@@ -51,8 +53,8 @@ int run_check(db::Connection& connection, storage::Storage& storage, const Stats
     if (options.json) {
         print_json({{"checked", checked}, {"missing_count", missing.size()}, {"missing", missing}});
     } else {
-        std::cout << "checked " << checked << " image" << (checked == 1 ? "" : "s") << ": " << missing.size()
-                  << " missing from storage\n";
+        std::cout << "checked " << checked << " image" << (checked == 1 ? "" : "s") << ": "
+                  << missing.size() << " missing from storage\n";
     }
     return exit_code::ok;
 }
@@ -65,13 +67,19 @@ int run_file_history(db::Connection& connection, const StatsOptions& options) {
     }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *receipts) {
-        out.push_back({{"file_path", r.file_path}, {"client_id", r.client_id},
-                       {"size_bytes", r.size_bytes ? nlohmann::json(*r.size_bytes) : nlohmann::json(nullptr)},
-                       {"deleted_at", to_iso8601(r.deleted_at)}});
-        if (!options.json) std::cout << r.file_path << " removed " << to_iso8601(r.deleted_at) << " (client " << r.client_id << ")\n";
+        out.push_back(
+            {{"file_path", r.file_path},
+             {"client_id", r.client_id},
+             {"size_bytes", r.size_bytes ? nlohmann::json(*r.size_bytes) : nlohmann::json(nullptr)},
+             {"deleted_at", to_iso8601(r.deleted_at)}});
+        if (!options.json)
+            std::cout << r.file_path << " removed " << to_iso8601(r.deleted_at) << " (client "
+                      << r.client_id << ")\n";
     }
-    if (options.json) print_json({{"file", options.file}, {"receipts", out}});
-    else if (receipts->empty()) std::cout << "no deletion receipt for " << options.file << " (kept for receipt_days)\n";
+    if (options.json)
+        print_json({{"file", options.file}, {"receipts", out}});
+    else if (receipts->empty())
+        std::cout << "no deletion receipt for " << options.file << " (kept for receipt_days)\n";
     return exit_code::ok;
 }
 
@@ -86,7 +94,8 @@ std::string age_text(std::int64_t seconds) {
     return std::to_string(seconds / 86400) + "d";
 }
 
-void print_table(const queue::Stats& q, const catalog::Stats& images, std::optional<std::int64_t> oldest_age,
+void print_table(const queue::Stats& q, const catalog::Stats& images,
+                 std::optional<std::int64_t> oldest_age,
                  const std::vector<queue::DailyReclaim>& reclaimed) {
     const auto row = [](const std::string& label, const std::string& value) {
         std::cout << "  " << std::left << std::setw(26) << label << value << "\n";
@@ -95,16 +104,19 @@ void print_table(const queue::Stats& q, const catalog::Stats& images, std::optio
     row("pending", std::to_string(q.pending));
     row("  due now", std::to_string(q.due));
     row("  leased now", std::to_string(q.leased));
-    row("dead", std::to_string(q.dead) + (q.dead > 0 ? "  (requeue: gallery cleanup --retry-dead)" : ""));
+    row("dead",
+        std::to_string(q.dead) + (q.dead > 0 ? "  (requeue: gallery cleanup --retry-dead)" : ""));
     row("oldest queued", q.oldest_queued ? to_iso8601(*q.oldest_queued) : "-");
     row("newest queued", q.newest_queued ? to_iso8601(*q.newest_queued) : "-");
     row("age of oldest pending", oldest_age ? age_text(*oldest_age) : "-");
     std::string bytes = human_bytes(q.bytes_pending);
-    if (q.pending_unknown_size > 0) bytes += " (+" + std::to_string(q.pending_unknown_size) + " of unknown size)";
+    if (q.pending_unknown_size > 0)
+        bytes += " (+" + std::to_string(q.pending_unknown_size) + " of unknown size)";
     row("bytes pending", bytes);
     std::string histogram;
     for (const auto& a : q.by_attempts) {
-        histogram += (histogram.empty() ? "" : ", ") + std::to_string(a.attempts) + ": " + std::to_string(a.count);
+        histogram += (histogram.empty() ? "" : ", ") + std::to_string(a.attempts) + ": " +
+                     std::to_string(a.count);
     }
     row("attempts (pending)", histogram.empty() ? "-" : histogram);
     if (!reclaimed.empty()) {
@@ -119,11 +131,13 @@ void print_table(const queue::Stats& q, const catalog::Stats& images, std::optio
     row("clients", std::to_string(images.unique_clients));
     if (!images.by_client.empty()) {
         std::cout << "\nTop clients\n";
-        std::cout << "  " << std::left << std::setw(30) << "client_id" << std::right << std::setw(10) << "images"
-                  << std::setw(14) << "size" << "\n";
+        std::cout << "  " << std::left << std::setw(30) << "client_id" << std::right
+                  << std::setw(10) << "images" << std::setw(14) << "size"
+                  << "\n";
         for (const auto& c : images.by_client) {
-            std::cout << "  " << std::left << std::setw(30) << c.client_id << std::right << std::setw(10) << c.count
-                      << std::setw(14) << human_bytes(c.total_size) << "\n";
+            std::cout << "  " << std::left << std::setw(30) << c.client_id << std::right
+                      << std::setw(10) << c.count << std::setw(14) << human_bytes(c.total_size)
+                      << "\n";
         }
     }
 }
@@ -152,31 +166,35 @@ int run_stats(const Globals& globals, const StatsOptions& options) {
         return exit_code::ok;
     }
     nlohmann::json by_attempts = nlohmann::json::array();
-    for (const auto& a : q->by_attempts) by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
+    for (const auto& a : q->by_attempts)
+        by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
     nlohmann::json by_client = nlohmann::json::array();
     for (const auto& c : images->by_client) {
-        by_client.push_back({{"client_id", c.client_id}, {"count", c.count}, {"total_size", c.total_size}});
+        by_client.push_back(
+            {{"client_id", c.client_id}, {"count", c.count}, {"total_size", c.total_size}});
     }
     nlohmann::json per_day = nlohmann::json::array();
-    for (const auto& day : *reclaimed) per_day.push_back({{"day", day.day}, {"objects", day.objects}, {"bytes", day.bytes}});
-    print_json({{"reclaimed_per_day", per_day},
-                {"queue",
-                 {{"pending", q->pending},
-                  {"dead", q->dead},
-                  {"leased", q->leased},
-                  {"due", q->due},
-                  {"oldest_queued", optional_time(q->oldest_queued)},
-                  {"newest_queued", optional_time(q->newest_queued)},
-                  {"oldest_pending_age_seconds", oldest_age ? nlohmann::json(*oldest_age) : nullptr},
-                  {"by_attempts", by_attempts},
-                  {"bytes_pending", q->bytes_pending},
-                  {"pending_unknown_size", q->pending_unknown_size},
-                  {"bytes_dead", q->bytes_dead}}},
-                {"images",
-                 {{"total_images", images->total_images},
-                  {"total_size", images->total_size},
-                  {"unique_clients", images->unique_clients},
-                  {"top_clients", by_client}}}});
+    for (const auto& day : *reclaimed)
+        per_day.push_back({{"day", day.day}, {"objects", day.objects}, {"bytes", day.bytes}});
+    print_json(
+        {{"reclaimed_per_day", per_day},
+         {"queue",
+          {{"pending", q->pending},
+           {"dead", q->dead},
+           {"leased", q->leased},
+           {"due", q->due},
+           {"oldest_queued", optional_time(q->oldest_queued)},
+           {"newest_queued", optional_time(q->newest_queued)},
+           {"oldest_pending_age_seconds", oldest_age ? nlohmann::json(*oldest_age) : nullptr},
+           {"by_attempts", by_attempts},
+           {"bytes_pending", q->bytes_pending},
+           {"pending_unknown_size", q->pending_unknown_size},
+           {"bytes_dead", q->bytes_dead}}},
+         {"images",
+          {{"total_images", images->total_images},
+           {"total_size", images->total_size},
+           {"unique_clients", images->unique_clients},
+           {"top_clients", by_client}}}});
     return exit_code::ok;
 }
 
@@ -188,10 +206,15 @@ void add_stats_command(CLI::App& app, Globals& globals, Command& selected) {
                                            "Show deletion queue and image statistics\n"
                                            "  e.g. gallery stats --json | jq .queue.pending");
     command->add_flag("--json", options->json, "Print one JSON object");
-    command->add_option("--top", options->top, "How many clients to list (default 10)")->check(CLI::Range(0, 1000));
-    command->add_flag("--check", options->check, "List image rows whose object is missing from storage (HEAD each)");
-    command->add_option("--file", options->file, "When was this storage key removed? (deletion receipts)");
-    command->callback([&globals, &selected, options] { selected = [&globals, options] { return run_stats(globals, *options); }; });
+    command->add_option("--top", options->top, "How many clients to list (default 10)")
+        ->check(CLI::Range(0, 1000));
+    command->add_flag("--check", options->check,
+                      "List image rows whose object is missing from storage (HEAD each)");
+    command->add_option("--file", options->file,
+                        "When was this storage key removed? (deletion receipts)");
+    command->callback([&globals, &selected, options] {
+        selected = [&globals, options] { return run_stats(globals, *options); };
+    });
 }
 
 }  // namespace gallery::cli

@@ -10,7 +10,8 @@ namespace gallery {
 namespace {
 
 void fill_random(unsigned char* out, std::size_t size) {
-    if (RAND_bytes(out, static_cast<int>(size)) != 1) throw std::runtime_error("the system random source failed");
+    if (RAND_bytes(out, static_cast<int>(size)) != 1)
+        throw std::runtime_error("the system random source failed");
 }
 
 std::string to_hex(const unsigned char* data, std::size_t size) {
@@ -38,8 +39,8 @@ std::string uuid4() {
     data[6] = static_cast<unsigned char>((data[6] & 0x0f) | 0x40);  // version 4
     data[8] = static_cast<unsigned char>((data[8] & 0x3f) | 0x80);  // RFC 4122 variant
     const std::string hex = to_hex(data.data(), data.size());
-    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-           hex.substr(20);
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+           hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 }  // namespace gallery

@@ -30,13 +30,15 @@ struct Setting {
     std::function<void(Config&, const RawValue&)> apply;
 };
 
-[[noreturn]] void invalid(const std::string& setting, const RawValue& value, const std::string& expected) {
-    throw StartupError(exit_code::usage, "invalid value '" + value.text + "' for " + setting + " (from " +
-                                             value.origin + "): " + expected);
+[[noreturn]] void invalid(const std::string& setting, const RawValue& value,
+                          const std::string& expected) {
+    throw StartupError(exit_code::usage, "invalid value '" + value.text + "' for " + setting +
+                                             " (from " + value.origin + "): " + expected);
 }
 
 std::string lower(std::string text) {
-    std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(text, text.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text;
 }
 
@@ -53,7 +55,9 @@ Int parse_int(const std::string& setting, const RawValue& value, Int low, Int hi
     const char* end = value.text.data() + value.text.size();
     const auto [ptr, ec] = std::from_chars(value.text.data(), end, parsed);
     if (ec != std::errc{} || ptr != end || parsed < low || parsed > high) {
-        invalid(setting, value, "expected a whole number from " + std::to_string(low) + " to " + std::to_string(high));
+        invalid(
+            setting, value,
+            "expected a whole number from " + std::to_string(low) + " to " + std::to_string(high));
     }
     return parsed;
 }
@@ -90,95 +94,175 @@ std::vector<std::string> split_list(const std::string& text) {
 
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all{
-        {"db", {{"GALLERY_DB"}}, "./data/gallery.db",
+        {"db",
+         {{"GALLERY_DB"}},
+         "./data/gallery.db",
          [](Config& c, const RawValue& v) { c.db_path = nonempty("db", v); }},
-        {"storage", {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}}, "local",
+        {"storage",
+         {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}},
+         "local",
          [](Config& c, const RawValue& v) {
-             if (v.text == "local") c.storage = StorageKind::local;
-             else if (v.text == "s3") c.storage = StorageKind::s3;
-             else invalid("storage", v, "expected local or s3");
+             if (v.text == "local")
+                 c.storage = StorageKind::local;
+             else if (v.text == "s3")
+                 c.storage = StorageKind::s3;
+             else
+                 invalid("storage", v, "expected local or s3");
          }},
-        {"media_root", {{"GALLERY_MEDIA_ROOT"}}, "./data/media",
+        {"media_root",
+         {{"GALLERY_MEDIA_ROOT"}},
+         "./data/media",
          [](Config& c, const RawValue& v) { c.media_root = nonempty("media_root", v); }},
-        {"s3_endpoint", {{"GALLERY_S3_ENDPOINT"}, {"CLOUDFLARE_R2_BUCKET_ENDPOINT"}}, "",
+        {"s3_endpoint",
+         {{"GALLERY_S3_ENDPOINT"}, {"CLOUDFLARE_R2_BUCKET_ENDPOINT"}},
+         "",
          [](Config& c, const RawValue& v) { c.s3.endpoint = v.text; }},
-        {"s3_bucket", {{"GALLERY_S3_BUCKET"}, {"CLOUDFLARE_R2_BUCKET"}}, "",
+        {"s3_bucket",
+         {{"GALLERY_S3_BUCKET"}, {"CLOUDFLARE_R2_BUCKET"}},
+         "",
          [](Config& c, const RawValue& v) { c.s3.bucket = v.text; }},
-        {"s3_region", {{"GALLERY_S3_REGION"}}, "auto",
+        {"s3_region",
+         {{"GALLERY_S3_REGION"}},
+         "auto",
          [](Config& c, const RawValue& v) { c.s3.region = nonempty("s3_region", v); }},
-        {"s3_access_key", {{"GALLERY_S3_ACCESS_KEY"}, {"CLOUDFLARE_R2_ACCESS_KEY"}}, "",
+        {"s3_access_key",
+         {{"GALLERY_S3_ACCESS_KEY"}, {"CLOUDFLARE_R2_ACCESS_KEY"}},
+         "",
          [](Config& c, const RawValue& v) { c.s3.access_key = v.text; }},
-        {"s3_secret_key", {{"GALLERY_S3_SECRET_KEY"}, {"CLOUDFLARE_R2_SECRET_KEY"}}, "",
+        {"s3_secret_key",
+         {{"GALLERY_S3_SECRET_KEY"}, {"CLOUDFLARE_R2_SECRET_KEY"}},
+         "",
          [](Config& c, const RawValue& v) { c.s3.secret_key = v.text; }},
-        {"s3_session_token", {{"GALLERY_S3_SESSION_TOKEN"}}, "",
+        {"s3_session_token",
+         {{"GALLERY_S3_SESSION_TOKEN"}},
+         "",
          [](Config& c, const RawValue& v) { c.s3.session_token = v.text; }},
-        {"s3_addressing", {{"GALLERY_S3_ADDRESSING"}}, "path",
+        {"s3_addressing",
+         {{"GALLERY_S3_ADDRESSING"}},
+         "path",
          [](Config& c, const RawValue& v) {
-             if (v.text == "path") c.s3.path_style = true;
-             else if (v.text == "virtual") c.s3.path_style = false;
-             else invalid("s3_addressing", v, "expected path or virtual");
+             if (v.text == "path")
+                 c.s3.path_style = true;
+             else if (v.text == "virtual")
+                 c.s3.path_style = false;
+             else
+                 invalid("s3_addressing", v, "expected path or virtual");
          }},
-        {"s3_concurrency", {{"GALLERY_S3_CONCURRENCY"}}, "8",
-         [](Config& c, const RawValue& v) { c.s3.concurrency = parse_int("s3_concurrency", v, 1, 64); }},
-        {"s3_keys_per_delete", {{"GALLERY_S3_KEYS_PER_DELETE"}}, "1000",
-         [](Config& c, const RawValue& v) { c.s3.keys_per_delete = parse_int("s3_keys_per_delete", v, 1, 1000); }},
-        {"s3_connect_timeout_seconds", {{"GALLERY_S3_CONNECT_TIMEOUT_SECONDS"}}, "5",
+        {"s3_concurrency",
+         {{"GALLERY_S3_CONCURRENCY"}},
+         "8",
+         [](Config& c, const RawValue& v) {
+             c.s3.concurrency = parse_int("s3_concurrency", v, 1, 64);
+         }},
+        {"s3_keys_per_delete",
+         {{"GALLERY_S3_KEYS_PER_DELETE"}},
+         "1000",
+         [](Config& c, const RawValue& v) {
+             c.s3.keys_per_delete = parse_int("s3_keys_per_delete", v, 1, 1000);
+         }},
+        {"s3_connect_timeout_seconds",
+         {{"GALLERY_S3_CONNECT_TIMEOUT_SECONDS"}},
+         "5",
          [](Config& c, const RawValue& v) {
              c.s3.connect_timeout_seconds = parse_int("s3_connect_timeout_seconds", v, 1, 600);
          }},
-        {"s3_timeout_seconds", {{"GALLERY_S3_TIMEOUT_SECONDS"}}, "60",
-         [](Config& c, const RawValue& v) { c.s3.request_timeout_seconds = parse_int("s3_timeout_seconds", v, 1, 3600); }},
-        {"public_url", {{"GALLERY_PUBLIC_URL"}, {"CLOUDFLARE_R2_PUBLIC_URL"}}, "",
+        {"s3_timeout_seconds",
+         {{"GALLERY_S3_TIMEOUT_SECONDS"}},
+         "60",
+         [](Config& c, const RawValue& v) {
+             c.s3.request_timeout_seconds = parse_int("s3_timeout_seconds", v, 1, 3600);
+         }},
+        {"public_url",
+         {{"GALLERY_PUBLIC_URL"}, {"CLOUDFLARE_R2_PUBLIC_URL"}},
+         "",
          [](Config& c, const RawValue& v) {
              c.public_url = v.text;
              while (c.public_url.ends_with('/')) c.public_url.pop_back();
          }},
-        {"max_upload_mb", {{"GALLERY_MAX_UPLOAD_MB"}, {"IMAGE_MAX_UPLOAD_MB"}}, "1",
+        {"max_upload_mb",
+         {{"GALLERY_MAX_UPLOAD_MB"}, {"IMAGE_MAX_UPLOAD_MB"}},
+         "1",
          [](Config& c, const RawValue& v) {
-             c.max_upload_bytes = static_cast<std::uint64_t>(parse_positive("max_upload_mb", v) * 1024 * 1024);
+             c.max_upload_bytes =
+                 static_cast<std::uint64_t>(parse_positive("max_upload_mb", v) * 1024 * 1024);
          }},
-        {"compression_quality", {{"GALLERY_COMPRESSION_QUALITY"}, {"IMAGE_COMPRESSION_QUALITY"}}, "80",
-         [](Config& c, const RawValue& v) { c.compression_quality = parse_int("compression_quality", v, 1, 100); }},
+        {"compression_quality",
+         {{"GALLERY_COMPRESSION_QUALITY"}, {"IMAGE_COMPRESSION_QUALITY"}},
+         "80",
+         [](Config& c, const RawValue& v) {
+             c.compression_quality = parse_int("compression_quality", v, 1, 100);
+         }},
         {"compression_min_quality",
-         {{"GALLERY_COMPRESSION_MIN_QUALITY"}, {"IMAGE_COMPRESSION_MIN_QUALITY"}}, "45",
+         {{"GALLERY_COMPRESSION_MIN_QUALITY"}, {"IMAGE_COMPRESSION_MIN_QUALITY"}},
+         "45",
          [](Config& c, const RawValue& v) {
              c.compression_min_quality = parse_int("compression_min_quality", v, 1, 100);
          }},
-        {"batch_size", {{"GALLERY_BATCH_SIZE"}}, "100",
+        {"batch_size",
+         {{"GALLERY_BATCH_SIZE"}},
+         "100",
          [](Config& c, const RawValue& v) { c.batch_size = parse_int("batch_size", v, 1, 1000); }},
-        {"max_attempts", {{"GALLERY_MAX_ATTEMPTS"}}, "3",
-         [](Config& c, const RawValue& v) { c.max_attempts = parse_int("max_attempts", v, 1, 1000); }},
-        {"lease_seconds", {{"GALLERY_LEASE_SECONDS"}}, "300",
+        {"max_attempts",
+         {{"GALLERY_MAX_ATTEMPTS"}},
+         "3",
+         [](Config& c, const RawValue& v) {
+             c.max_attempts = parse_int("max_attempts", v, 1, 1000);
+         }},
+        {"lease_seconds",
+         {{"GALLERY_LEASE_SECONDS"}},
+         "300",
          [](Config& c, const RawValue& v) {
              c.lease = std::chrono::seconds(parse_int("lease_seconds", v, 1, 86'400));
          }},
-        {"receipt_days", {{"GALLERY_RECEIPT_DAYS"}}, "30",
-         [](Config& c, const RawValue& v) { c.receipt_days = parse_int("receipt_days", v, 1, 36500); }},
-        {"host", {{"GALLERY_HOST"}}, "127.0.0.1",
+        {"receipt_days",
+         {{"GALLERY_RECEIPT_DAYS"}},
+         "30",
+         [](Config& c, const RawValue& v) {
+             c.receipt_days = parse_int("receipt_days", v, 1, 36500);
+         }},
+        {"host",
+         {{"GALLERY_HOST"}},
+         "127.0.0.1",
          [](Config& c, const RawValue& v) { c.host = nonempty("host", v); }},
-        {"port", {{"GALLERY_PORT"}}, "8000",
+        {"port",
+         {{"GALLERY_PORT"}},
+         "8000",
          [](Config& c, const RawValue& v) { c.port = parse_int("port", v, 0, 65535); }},
-        {"threads", {{"GALLERY_THREADS"}}, "16",
+        {"threads",
+         {{"GALLERY_THREADS"}},
+         "16",
          [](Config& c, const RawValue& v) { c.threads = parse_int("threads", v, 1, 256); }},
-        {"http_timeout_seconds", {{"GALLERY_HTTP_TIMEOUT_SECONDS"}}, "30",
+        {"http_timeout_seconds",
+         {{"GALLERY_HTTP_TIMEOUT_SECONDS"}},
+         "30",
          [](Config& c, const RawValue& v) {
              c.http_timeout = std::chrono::seconds(parse_int("http_timeout_seconds", v, 1, 3600));
          }},
-        {"max_body_mb", {{"GALLERY_MAX_BODY_MB"}}, "10",
+        {"max_body_mb",
+         {{"GALLERY_MAX_BODY_MB"}},
+         "10",
          [](Config& c, const RawValue& v) {
-             c.max_body_bytes = static_cast<std::uint64_t>(parse_positive("max_body_mb", v) * 1024 * 1024);
+             c.max_body_bytes =
+                 static_cast<std::uint64_t>(parse_positive("max_body_mb", v) * 1024 * 1024);
          }},
-        {"api_key", {{"GALLERY_API_KEY"}, {"API_KEY"}}, "",
+        {"api_key",
+         {{"GALLERY_API_KEY"}, {"API_KEY"}},
+         "",
          [](Config& c, const RawValue& v) {
              if (!v.text.empty() && v.text.size() < 16) {
-                 throw StartupError(exit_code::usage, "api_key (from " + v.origin +
-                                                          ") is shorter than 16 characters: use a long random key");
+                 throw StartupError(exit_code::usage,
+                                    "api_key (from " + v.origin +
+                                        ") is shorter than 16 characters: use a long random key");
              }
              c.api_key = v.text;
          }},
-        {"cors_origins", {{"GALLERY_CORS_ORIGINS"}}, "",
+        {"cors_origins",
+         {{"GALLERY_CORS_ORIGINS"}},
+         "",
          [](Config& c, const RawValue& v) { c.cors_origins = split_list(v.text); }},
-        {"client_ids_url", {{"GALLERY_CLIENT_IDS_URL"}}, "",
+        {"client_ids_url",
+         {{"GALLERY_CLIENT_IDS_URL"}},
+         "",
          [](Config& c, const RawValue& v) { c.client_ids_url = v.text; }},
     };
     return all;
@@ -207,19 +291,22 @@ std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
 
 Config resolve(const Sources& sources) {
     for (const auto& [name, value] : sources.file) {
-        const bool known = std::ranges::any_of(settings(), [&](const Setting& s) { return s.name == name; });
+        const bool known =
+            std::ranges::any_of(settings(), [&](const Setting& s) { return s.name == name; });
         if (!known) {
-            throw StartupError(exit_code::usage,
-                               "unknown setting '" + name + "' in config file " + sources.file_path);
+            throw StartupError(exit_code::usage, "unknown setting '" + name + "' in config file " +
+                                                     sources.file_path);
         }
     }
     Config config;
     for (const Setting& setting : settings()) {
-        const RawValue value = pick(setting, sources).value_or(RawValue{setting.default_value, "default"});
+        const RawValue value =
+            pick(setting, sources).value_or(RawValue{setting.default_value, "default"});
         setting.apply(config, value);
     }
     if (config.compression_min_quality > config.compression_quality) {
-        throw StartupError(exit_code::usage, "compression_min_quality (" + std::to_string(config.compression_min_quality) +
+        throw StartupError(exit_code::usage, "compression_min_quality (" +
+                                                 std::to_string(config.compression_min_quality) +
                                                  ") must not exceed compression_quality (" +
                                                  std::to_string(config.compression_quality) + ")");
     }

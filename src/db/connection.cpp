@@ -20,14 +20,15 @@ Connection::Connection(const ConnectionOptions& options) : m_path(options.path) 
         std::filesystem::create_directories(options.path.parent_path(), ec);
         if (ec) {
             throw StartupError(exit_code::failure, "cannot create the database folder " +
-                                                       options.path.parent_path().string() +
-                                                       ": " + ec.message());
+                                                       options.path.parent_path().string() + ": " +
+                                                       ec.message());
         }
     }
     try {
-        const int flags = SQLite::OPEN_READWRITE | (options.create_if_missing ? SQLite::OPEN_CREATE : 0);
-        m_database = std::make_unique<SQLite::Database>(options.path, flags,
-                                                        static_cast<int>(options.busy_timeout.count()));
+        const int flags =
+            SQLite::OPEN_READWRITE | (options.create_if_missing ? SQLite::OPEN_CREATE : 0);
+        m_database = std::make_unique<SQLite::Database>(
+            options.path, flags, static_cast<int>(options.busy_timeout.count()));
         // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a
         // process crash; a power cut may lose the last commits, which leaves rows and
         // files consistent (a lost delete brings the image row back with its file).

@@ -26,22 +26,26 @@ std::string newer_message(const SchemaStatus& status) {
 
 }  // namespace
 
-Result<SchemaStatus> schema_status(Connection& connection, const std::vector<Migration>& migrations) {
+Result<SchemaStatus> schema_status(Connection& connection,
+                                   const std::vector<Migration>& migrations) {
     return guard("read schema status", [&] {
         SQLite::Database& db = connection.sqlite();
         SchemaStatus status;
         status.binary_version = highest_version(migrations);
         std::vector<std::pair<int, UnixMicros>> applied;
         if (has_migrations_table(db)) {
-            SQLite::Statement query(db, "SELECT version, applied_at FROM schema_migrations ORDER BY version");
+            SQLite::Statement query(
+                db, "SELECT version, applied_at FROM schema_migrations ORDER BY version");
             while (query.executeStep()) {
                 applied.emplace_back(query.getColumn(0).getInt(), query.getColumn(1).getInt64());
             }
         }
-        for (const auto& [version, at] : applied) status.database_version = std::max(status.database_version, version);
+        for (const auto& [version, at] : applied)
+            status.database_version = std::max(status.database_version, version);
         for (const Migration& migration : migrations) {
             MigrationState state{migration.version, migration.name, std::nullopt};
-            const auto found = std::ranges::find(applied, migration.version, &std::pair<int, UnixMicros>::first);
+            const auto found =
+                std::ranges::find(applied, migration.version, &std::pair<int, UnixMicros>::first);
             if (found != applied.end()) state.applied_at = found->second;
             status.migrations.push_back(std::move(state));
         }
@@ -49,7 +53,8 @@ Result<SchemaStatus> schema_status(Connection& connection, const std::vector<Mig
     });
 }
 
-Result<int> migrate(Connection& connection, const std::vector<Migration>& migrations, UnixMicros now) {
+Result<int> migrate(Connection& connection, const std::vector<Migration>& migrations,
+                    UnixMicros now) {
     auto status = schema_status(connection, migrations);
     if (!status) return std::unexpected(status.error());
     if (status->newer_than_binary()) return fail(ErrorKind::invalid_input, newer_message(*status));
@@ -69,7 +74,8 @@ Result<int> migrate(Connection& connection, const std::vector<Migration>& migrat
             exists.bind(1, migration.version);
             if (exists.executeStep()) continue;
             db.exec(migration.sql);
-            SQLite::Statement record(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+            SQLite::Statement record(
+                db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
             record.bind(1, migration.version);
             record.bind(2, migration.name);
             record.bind(3, now);

@@ -21,7 +21,8 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 }
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
-    : m_pool(std::exchange(other.m_pool, nullptr)), m_connection(std::exchange(other.m_connection, nullptr)) {}
+    : m_pool(std::exchange(other.m_pool, nullptr)),
+      m_connection(std::exchange(other.m_connection, nullptr)) {}
 
 ConnectionPool::Lease::~Lease() {
     if (!m_pool) return;

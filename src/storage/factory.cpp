@@ -9,10 +9,11 @@ namespace {
 
 std::unique_ptr<Storage> open_s3(const config::S3Settings& s3) {
     std::string missing;
-    for (const auto& [name, value] : {std::pair{"s3_endpoint (GALLERY_S3_ENDPOINT)", &s3.endpoint},
-                                      std::pair{"s3_bucket (GALLERY_S3_BUCKET)", &s3.bucket},
-                                      std::pair{"s3_access_key (GALLERY_S3_ACCESS_KEY)", &s3.access_key},
-                                      std::pair{"s3_secret_key (GALLERY_S3_SECRET_KEY)", &s3.secret_key}}) {
+    for (const auto& [name, value] :
+         {std::pair{"s3_endpoint (GALLERY_S3_ENDPOINT)", &s3.endpoint},
+          std::pair{"s3_bucket (GALLERY_S3_BUCKET)", &s3.bucket},
+          std::pair{"s3_access_key (GALLERY_S3_ACCESS_KEY)", &s3.access_key},
+          std::pair{"s3_secret_key (GALLERY_S3_SECRET_KEY)", &s3.secret_key}}) {
         if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(name);
     }
     if (!missing.empty()) throw StartupError(exit_code::usage, "storage = s3 needs " + missing);

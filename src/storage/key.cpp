@@ -10,7 +10,8 @@ Result<void> refuse(std::string_view key, std::string_view why) {
     for (char& c : shown) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     }
-    return fail(ErrorKind::invalid_input, "invalid storage key '" + shown + "': " + std::string(why));
+    return fail(ErrorKind::invalid_input,
+                "invalid storage key '" + shown + "': " + std::string(why));
 }
 }  // namespace
 

@@ -17,8 +17,9 @@ using nlohmann::json;
 namespace {
 
 httplib::Result upload(httplib::Client& client, const std::string& client_id) {
-    httplib::MultipartFormDataItems items{{"image", testing::fake_image(".png", 2000), "p.png", "image/png"},
-                                          {"client_id", client_id, "", ""}};
+    httplib::MultipartFormDataItems items{
+        {"image", testing::fake_image(".png", 2000), "p.png", "image/png"},
+        {"client_id", client_id, "", ""}};
     return client.Post("/api/upload/", items);
 }
 
@@ -46,13 +47,16 @@ TEST_CASE("when the image row cannot be written the stored object is queued for 
     testing::ApiServer server;
     {
         SQLite::Database db(server.config().db_path.string(), SQLite::OPEN_READWRITE);
-        db.exec("CREATE TRIGGER refuse_images BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        db.exec(
+            "CREATE TRIGGER refuse_images BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'disk "
+            "full'); END");
     }
     auto client = server.client();
     auto result = upload(client, "c");
     REQUIRE(result);
     CHECK(result->status == 500);
-    CHECK(json::parse(result->body) == json{{"success", false}, {"error", "Internal server error."}});
+    CHECK(json::parse(result->body) ==
+          json{{"success", false}, {"error", "Internal server error."}});
     CHECK(result->body.find("disk full") == std::string::npos);  // no SQL text leaks
     const auto stored = stored_keys(server);
     REQUIRE(stored.size() == 1);
@@ -92,8 +96,10 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
             const json page = json::parse(list->body);
             for (const auto& image : page["images"]) ids.push_back(image["id"]);
             if (ids.empty()) continue;
-            auto result = client.Post("/api/bulk-delete/", json{{"image_ids", ids}}.dump(), "application/json");
-            if (result && result->status == 200) deletes += json::parse(result->body)["deleted_count"].get<int>();
+            auto result = client.Post("/api/bulk-delete/", json{{"image_ids", ids}}.dump(),
+                                      "application/json");
+            if (result && result->status == 200)
+                deletes += json::parse(result->body)["deleted_count"].get<int>();
             client.Delete("/api/clients/client-1/delete-all/");
         }
     });
@@ -111,7 +117,8 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
 
     CHECK(uploads == 120);
     const auto live = column_values(server.config().db_path, "SELECT storage_key FROM images");
-    const auto queued = column_values(server.config().db_path, "SELECT file_path FROM deletion_queue");
+    const auto queued =
+        column_values(server.config().db_path, "SELECT file_path FROM deletion_queue");
     const auto stored = stored_keys(server);
     for (const auto& key : live) {
         INFO("live key " << key);

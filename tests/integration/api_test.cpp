@@ -31,8 +31,9 @@ void check_failure(const httplib::Result& result, int status, const std::string&
     CHECK(body["error"] == error);
 }
 
-httplib::Result upload(httplib::Client& client, const std::string& filename, const std::string& content,
-                       const std::string& client_id, const std::string& name = "") {
+httplib::Result upload(httplib::Client& client, const std::string& filename,
+                       const std::string& content, const std::string& client_id,
+                       const std::string& name = "") {
     httplib::MultipartFormDataItems items{{"image", content, filename, "application/octet-stream"}};
     if (!client_id.empty()) items.push_back({"client_id", client_id, "", ""});
     if (!name.empty()) items.push_back({"name", name, "", ""});
@@ -41,7 +42,8 @@ httplib::Result upload(httplib::Client& client, const std::string& filename, con
 
 json upload_ok(httplib::Client& client, const std::string& client_id, const std::string& name = "",
                const std::string& extension = ".jpg") {
-    auto result = upload(client, "photo" + extension, testing::fake_image(extension), client_id, name);
+    auto result =
+        upload(client, "photo" + extension, testing::fake_image(extension), client_id, name);
     REQUIRE(result);
     INFO(result->body);
     REQUIRE(result->status == 201);
@@ -64,7 +66,8 @@ std::size_t files_in_media(const testing::ApiServer& server) {
 TEST_CASE("every /api/ request needs the right X-API-Key") {
     testing::ApiServer server;
     httplib::Client anonymous("127.0.0.1", server.port());
-    check_failure(anonymous.Get("/api/list/"), 401, "API key is required. Please provide X-API-Key header.");
+    check_failure(anonymous.Get("/api/list/"), 401,
+                  "API key is required. Please provide X-API-Key header.");
     anonymous.set_default_headers({{"X-API-Key", "wrong-key-wrong-key-wrong"}});
     check_failure(anonymous.Get("/api/list/"), 401, "Invalid API key. Access denied.");
     check_failure(anonymous.Delete("/api/delete/1/"), 401, "Invalid API key. Access denied.");
@@ -92,7 +95,8 @@ TEST_CASE("upload stores the object and its row and answers API.md's fields") {
     CHECK(image["size"] == 64);
     CHECK(image["compressed"] == false);
     CHECK(image["uploaded_at"].get<std::string>().ends_with("+00:00"));
-    CHECK(std::filesystem::file_size(server.dir().media_root() / "images" / image["filename"].get<std::string>()) == 64);
+    CHECK(std::filesystem::file_size(server.dir().media_root() / "images" /
+                                     image["filename"].get<std::string>()) == 64);
     // The stored object is served back under its URL.
     auto media = client.Get(image["url"].get<std::string>());
     REQUIRE(media);
@@ -100,7 +104,9 @@ TEST_CASE("upload stores the object and its row and answers API.md's fields") {
     CHECK(media->get_header_value("Content-Type") == "image/jpeg");
     CHECK(media->body == testing::fake_image(".jpg"));
     for (const char* extension : {".jpeg", ".png", ".gif", ".webp", ".bmp", ".JPG"}) {
-        auto result = upload(client, std::string("x") + extension, testing::fake_image(gallery::catalog::lowercase_extension(extension)), "c");
+        auto result =
+            upload(client, std::string("x") + extension,
+                   testing::fake_image(gallery::catalog::lowercase_extension(extension)), "c");
         REQUIRE(result);
         CHECK(result->status == 201);
     }
@@ -109,18 +115,23 @@ TEST_CASE("upload stores the object and its row and answers API.md's fields") {
 TEST_CASE("upload refuses bad input with API.md's messages and stores nothing") {
     testing::ApiServer server;
     auto client = server.client();
-    check_failure(client.Post("/api/upload/", httplib::MultipartFormDataItems{{"client_id", "c", "", ""}}), 400,
-                  "No image file provided. Please send a file with key \"image\".");
-    check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), ""), 400, "client_id is required");
-    check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), "   "), 400, "client_id is required");
-    check_failure(upload(client, "a.tiff", "II*\0", "c"), 400, "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp");
-    check_failure(upload(client, "noextension", "x", "c"), 400, "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp");
+    check_failure(
+        client.Post("/api/upload/", httplib::MultipartFormDataItems{{"client_id", "c", "", ""}}),
+        400, "No image file provided. Please send a file with key \"image\".");
+    check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), ""), 400,
+                  "client_id is required");
+    check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), "   "), 400,
+                  "client_id is required");
+    check_failure(upload(client, "a.tiff", "II*\0", "c"), 400,
+                  "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp");
+    check_failure(upload(client, "noextension", "x", "c"), 400,
+                  "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp");
     check_failure(upload(client, "a.jpg", "this is just text, not a JPEG", "c"), 400,
                   "The file's content is not a JPEG image, as its .jpg extension says.");
     check_failure(upload(client, "a.png", testing::fake_image(".jpg"), "c"), 400,
                   "The file's content is not a PNG image, as its .png extension says.");
-    check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), "c", "bad \xff\xfe utf-8"), 400,
-                  "name must be valid UTF-8 text.");
+    check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), "c", "bad \xff\xfe utf-8"),
+                  400, "name must be valid UTF-8 text.");
     check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), std::string(300, 'c')), 400,
                   "client_id must be at most 255 bytes long.");
     auto no_boundary = client.Post("/api/upload/", "--x\r\n", "multipart/form-data");
@@ -157,9 +168,11 @@ TEST_CASE("client ids are checked against the registered list when one is config
         upload_ok(client, "Shop-1");
         check_failure(upload(client, "a.jpg", testing::fake_image(".jpg"), "shop-9"), 403,
                       "Invalid client ID. Client ID 'shop-9' is not registered.");
-        const json valid = body_of(client.Post("/api/validate-client/", R"({"client_id": "shop-2"})", "application/json"));
+        const json valid = body_of(
+            client.Post("/api/validate-client/", R"({"client_id": "shop-2"})", "application/json"));
         CHECK(valid == json{{"success", true}, {"valid", true}, {"message", "Client ID is valid"}});
-        const json invalid = body_of(client.Post("/api/validate-client/", R"({"client_id": "nope"})", "application/json"));
+        const json invalid = body_of(
+            client.Post("/api/validate-client/", R"({"client_id": "nope"})", "application/json"));
         CHECK(invalid["success"] == true);
         CHECK(invalid["valid"] == false);
         CHECK(invalid["error"].is_string());
@@ -169,13 +182,18 @@ TEST_CASE("client ids are checked against the registered list when one is config
 }
 
 TEST_CASE("validate-client accepts every id without a list and needs a client_id") {
-    testing::ApiServer server([](config::Config& c) { c.client_ids_url = "http://127.0.0.1:1/unreachable"; });
+    testing::ApiServer server(
+        [](config::Config& c) { c.client_ids_url = "http://127.0.0.1:1/unreachable"; });
     auto client = server.client();
-    const json valid = body_of(client.Post("/api/validate-client/", R"({"client_id": "anyone"})", "application/json"));
+    const json valid = body_of(
+        client.Post("/api/validate-client/", R"({"client_id": "anyone"})", "application/json"));
     CHECK(valid["valid"] == true);
-    check_failure(client.Post("/api/validate-client/", R"({})", "application/json"), 400, "client_id is required");
-    check_failure(client.Post("/api/validate-client/", R"({"client_id": 5})", "application/json"), 400, "client_id is required");
-    check_failure(client.Post("/api/validate-client/", "{not json", "application/json"), 400, "Invalid JSON in request body.");
+    check_failure(client.Post("/api/validate-client/", R"({})", "application/json"), 400,
+                  "client_id is required");
+    check_failure(client.Post("/api/validate-client/", R"({"client_id": 5})", "application/json"),
+                  400, "client_id is required");
+    check_failure(client.Post("/api/validate-client/", "{not json", "application/json"), 400,
+                  "Invalid JSON in request body.");
 }
 
 TEST_CASE("list filters searches sorts and paginates") {
@@ -188,9 +206,14 @@ TEST_CASE("list filters searches sorts and paginates") {
     CHECK(all["success"] == true);
     CHECK(all["images"].size() == 3);
     CHECK(all["images"][0]["name"] == "green 100%_real");  // newest first by default
-    CHECK(all["pagination"] == json{{"page", 1}, {"page_size", 20}, {"total_count", 3}, {"total_pages", 1},
-                                    {"has_next", false}, {"has_previous", false}});
-    CHECK(all["filters"] == json{{"client_id", nullptr}, {"search", nullptr}, {"sort_by", "-uploaded_at"}});
+    CHECK(all["pagination"] == json{{"page", 1},
+                                    {"page_size", 20},
+                                    {"total_count", 3},
+                                    {"total_pages", 1},
+                                    {"has_next", false},
+                                    {"has_previous", false}});
+    CHECK(all["filters"] ==
+          json{{"client_id", nullptr}, {"search", nullptr}, {"sort_by", "-uploaded_at"}});
     CHECK(body_of(client.Get("/api/list/?client_id=Alpha"))["images"].size() == 2);
     CHECK(body_of(client.Get("/api/list?search=BOAT"))["images"].size() == 1);
     CHECK(body_of(client.Get("/api/list/?search=100%25_"))["images"].size() == 1);
@@ -198,7 +221,8 @@ TEST_CASE("list filters searches sorts and paginates") {
     const json by_name = body_of(client.Get("/api/list/?sort_by=name"));
     CHECK(by_name["images"][0]["name"] == "Red car");
     CHECK(by_name["filters"]["sort_by"] == "name");
-    CHECK(body_of(client.Get("/api/list/?sort_by=password;DROP"))["filters"]["sort_by"] == "-uploaded_at");
+    CHECK(body_of(client.Get("/api/list/?sort_by=password;DROP"))["filters"]["sort_by"] ==
+          "-uploaded_at");
     const json page2 = body_of(client.Get("/api/list/?page=2&page_size=2"));
     CHECK(page2["images"].size() == 1);
     CHECK(page2["pagination"]["total_pages"] == 2);
@@ -208,8 +232,8 @@ TEST_CASE("list filters searches sorts and paginates") {
     CHECK(past["images"].empty());
     CHECK(past["pagination"]["total_count"] == 3);
     CHECK(body_of(client.Get("/api/list/?page_size=5000"))["pagination"]["page_size"] == 100);
-    for (const char* bad : {"page=abc", "page=-1", "page=0", "page_size=0", "page_size=x", "page=99999999999999999999",
-                            "page=1.5", "page=10000000000"}) {
+    for (const char* bad : {"page=abc", "page=-1", "page=0", "page_size=0", "page_size=x",
+                            "page=99999999999999999999", "page=1.5", "page=10000000000"}) {
         INFO(bad);
         auto result = client.Get(std::string("/api/list/?") + bad);
         REQUIRE(result);
@@ -223,18 +247,26 @@ TEST_CASE("update changes name description and client_id and checks its input") 
     auto client = server.client();
     const json image = upload_ok(client, "c1", "old");
     const std::string path = "/api/update/" + std::to_string(image["id"].get<int>()) + "/";
-    const json updated = body_of(client.Put(path, R"({"name": "new", "description": "d", "client_id": "c2"})", "application/json"));
+    const json updated = body_of(client.Put(
+        path, R"({"name": "new", "description": "d", "client_id": "c2"})", "application/json"));
     CHECK(updated["success"] == true);
     CHECK(updated["name"] == "new");
     CHECK(updated["description"] == "d");
     CHECK(updated["client_id"] == "c2");
     CHECK(updated["filename"] == image["filename"]);
-    CHECK(body_of(client.Put(path.substr(0, path.size() - 1), R"({"name": null})", "application/json"))["name"].is_null());
-    check_failure(client.Put("/api/update/999999/", R"({"name": "x"})", "application/json"), 404, "Image with id 999999 not found.");
-    check_failure(client.Put(path, "{broken", "application/json"), 400, "Invalid JSON in request body.");
-    check_failure(client.Put(path, "[1, 2]", "application/json"), 400, "Invalid JSON in request body.");
-    check_failure(client.Put(path, R"({"name": 5})", "application/json"), 400, "name must be a string or null.");
-    check_failure(client.Put(path, R"({"client_id": ""})", "application/json"), 400, "client_id is required");
+    CHECK(body_of(client.Put(path.substr(0, path.size() - 1), R"({"name": null})",
+                             "application/json"))["name"]
+              .is_null());
+    check_failure(client.Put("/api/update/999999/", R"({"name": "x"})", "application/json"), 404,
+                  "Image with id 999999 not found.");
+    check_failure(client.Put(path, "{broken", "application/json"), 400,
+                  "Invalid JSON in request body.");
+    check_failure(client.Put(path, "[1, 2]", "application/json"), 400,
+                  "Invalid JSON in request body.");
+    check_failure(client.Put(path, R"({"name": 5})", "application/json"), 400,
+                  "name must be a string or null.");
+    check_failure(client.Put(path, R"({"client_id": ""})", "application/json"), 400,
+                  "client_id is required");
     CHECK(body_of(client.Get("/api/list/"))["images"][0]["description"] == "d");
 }
 
@@ -245,11 +277,13 @@ TEST_CASE("delete removes the row and queues the file without touching storage")
     const auto file = server.dir().media_root() / "images" / image["filename"].get<std::string>();
     const int id = image["id"];
     const json deleted = body_of(client.Delete("/api/delete/" + std::to_string(id) + "/"));
-    CHECK(deleted == json{{"success", true}, {"message", "Image " + std::to_string(id) + " deleted successfully."}});
+    CHECK(deleted == json{{"success", true},
+                          {"message", "Image " + std::to_string(id) + " deleted successfully."}});
     CHECK(std::filesystem::exists(file));  // still there: cleanup removes it later
     CHECK(count_rows(server, "images") == 0);
     CHECK(count_rows(server, "deletion_queue") == 1);
-    check_failure(client.Delete("/api/delete/" + std::to_string(id)), 404, "Image with id " + std::to_string(id) + " not found.");
+    check_failure(client.Delete("/api/delete/" + std::to_string(id)), 404,
+                  "Image with id " + std::to_string(id) + " not found.");
     check_failure(client.Delete("/api/delete/abc/"), 404, "Image with id abc not found.");
 }
 
@@ -258,13 +292,15 @@ TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find")
     auto client = server.client();
     const int a = upload_ok(client, "c")["id"], b = upload_ok(client, "c")["id"];
     upload_ok(client, "c");
-    const json out = body_of(client.Post("/api/bulk-delete/", json{{"image_ids", {a, b, 424242}}}.dump(), "application/json"));
+    const json out = body_of(client.Post(
+        "/api/bulk-delete/", json{{"image_ids", {a, b, 424242}}}.dump(), "application/json"));
     CHECK(out["success"] == true);
     CHECK(out["deleted_count"] == 2);
     CHECK(out["requested_count"] == 3);
     CHECK(out["not_found_ids"] == json::array({424242}));
     CHECK(out["message"].is_string());
-    const json all_found = body_of(client.Post("/api/bulk-delete", json{{"image_ids", {a}}}.dump(), "application/json"));
+    const json all_found = body_of(
+        client.Post("/api/bulk-delete", json{{"image_ids", {a}}}.dump(), "application/json"));
     CHECK(all_found["deleted_count"] == 0);
     CHECK(count_rows(server, "images") == 1);
     CHECK(count_rows(server, "deletion_queue") == 2);
@@ -277,13 +313,24 @@ TEST_CASE("bulk-delete refuses malformed input and changes nothing") {
     const std::string shape = "image_ids must be a non-empty array of integers.";
     const std::string integers = "All image_ids must be valid integers.";
     check_failure(client.Post("/api/bulk-delete/", "{}", "application/json"), 400, shape);
-    check_failure(client.Post("/api/bulk-delete/", R"({"image_ids": []})", "application/json"), 400, shape);
-    check_failure(client.Post("/api/bulk-delete/", R"({"image_ids": "1,2"})", "application/json"), 400, shape);
-    check_failure(client.Post("/api/bulk-delete/", json{{"image_ids", {a, "x"}}}.dump(), "application/json"), 400, integers);
-    check_failure(client.Post("/api/bulk-delete/", json{{"image_ids", {a, 1.5}}}.dump(), "application/json"), 400, integers);
-    check_failure(client.Post("/api/bulk-delete/", json{{"image_ids", {a, true}}}.dump(), "application/json"), 400, integers);
-    check_failure(client.Post("/api/bulk-delete/", json{{"image_ids", {a, nullptr}}}.dump(), "application/json"), 400, integers);
-    check_failure(client.Post("/api/bulk-delete/", "not json", "application/json"), 400, "Invalid JSON in request body.");
+    check_failure(client.Post("/api/bulk-delete/", R"({"image_ids": []})", "application/json"), 400,
+                  shape);
+    check_failure(client.Post("/api/bulk-delete/", R"({"image_ids": "1,2"})", "application/json"),
+                  400, shape);
+    check_failure(
+        client.Post("/api/bulk-delete/", json{{"image_ids", {a, "x"}}}.dump(), "application/json"),
+        400, integers);
+    check_failure(
+        client.Post("/api/bulk-delete/", json{{"image_ids", {a, 1.5}}}.dump(), "application/json"),
+        400, integers);
+    check_failure(
+        client.Post("/api/bulk-delete/", json{{"image_ids", {a, true}}}.dump(), "application/json"),
+        400, integers);
+    check_failure(client.Post("/api/bulk-delete/", json{{"image_ids", {a, nullptr}}}.dump(),
+                              "application/json"),
+                  400, integers);
+    check_failure(client.Post("/api/bulk-delete/", "not json", "application/json"), 400,
+                  "Invalid JSON in request body.");
     std::string million = "{\"image_ids\": [";
     for (int i = 0; i < 1'000'000; ++i) million += (i ? "," : "") + std::to_string(i);
     million += "]}";
@@ -307,11 +354,14 @@ TEST_CASE("delete-all removes a client's images case-insensitively and queues th
     CHECK(out["files_queued"] == 2);
     CHECK(out["message"].is_string());
     const json none = body_of(client.Delete("/api/clients/shop-1/delete-all"));
-    CHECK(none == json{{"success", true}, {"deleted_count", 0}, {"message", "No images found for client_id: shop-1"}});
+    CHECK(none == json{{"success", true},
+                       {"deleted_count", 0},
+                       {"message", "No images found for client_id: shop-1"}});
     auto traversal = client.Delete("/api/clients/..%2F..%2Fetc/delete-all/");
     REQUIRE(traversal);
     CHECK(traversal->status == 404);
-    const json injection = body_of(client.Delete("/api/clients/x'%3B%20DROP%20TABLE%20images%3B--/delete-all/"));
+    const json injection =
+        body_of(client.Delete("/api/clients/x'%3B%20DROP%20TABLE%20images%3B--/delete-all/"));
     CHECK(injection["deleted_count"] == 0);
     CHECK(count_rows(server, "images") == 1);
     CHECK(files_in_media(server) == 3);
@@ -328,7 +378,8 @@ TEST_CASE("stats and clients summarise images per client") {
     CHECK(stats["stats"]["total_images"] == 3);
     CHECK(stats["stats"]["total_size"] == 192);
     CHECK(stats["stats"]["unique_clients"] == 2);
-    CHECK(stats["stats"]["by_client"][0] == json{{"client_id", "a"}, {"count", 2}, {"total_size", 128}});
+    CHECK(stats["stats"]["by_client"][0] ==
+          json{{"client_id", "a"}, {"count", 2}, {"total_size", 128}});
     const json clients = body_of(client.Get("/api/clients/"));
     CHECK(clients["clients"].size() == 2);
     const json& first = clients["clients"][0];
@@ -341,7 +392,8 @@ TEST_CASE("stats and clients summarise images per client") {
     CHECK(clients["pagination"]["total_count"] == 2);
     CHECK(body_of(client.Get("/api/clients/?search=B"))["clients"][0]["client_id"] == "b");
     CHECK(body_of(client.Get("/api/clients/?sort_by=client_id"))["clients"][0]["client_id"] == "a");
-    CHECK(body_of(client.Get("/api/clients/?sort_by=-client_id"))["clients"][0]["client_id"] == "b");
+    CHECK(body_of(client.Get("/api/clients/?sort_by=-client_id"))["clients"][0]["client_id"] ==
+          "b");
     CHECK(client.Get("/api/clients/?page=x")->status == 400);
 }
 
@@ -366,7 +418,8 @@ TEST_CASE("cleanup run deletes queued files and cleanup stats describes the queu
     CHECK(run["skipped"] == 0);
     CHECK(run["remaining_in_queue"] == 1);
     CHECK(run["message"].is_string());
-    CHECK(body_of(client.Post("/api/cleanup/run/", "", "application/json"))["remaining_in_queue"] == 0);
+    CHECK(body_of(client.Post("/api/cleanup/run/", "", "application/json"))["remaining_in_queue"] ==
+          0);
     CHECK(files_in_media(server) == 0);
     check_failure(client.Post("/api/cleanup/run/?batch_size=many", "", "application/json"), 400,
                   "Invalid parameter: batch_size must be an integer.");
@@ -388,17 +441,22 @@ TEST_CASE("routing answers 405 for a wrong method and JSON 404 for unknown paths
 }
 
 TEST_CASE("CORS preflight is answered for configured origins only") {
-    testing::ApiServer server([](config::Config& c) { c.cors_origins = {"http://front.example:3000"}; });
+    testing::ApiServer server(
+        [](config::Config& c) { c.cors_origins = {"http://front.example:3000"}; });
     httplib::Client browser("127.0.0.1", server.port());
-    auto allowed = browser.Options("/api/upload/", {{"Origin", "http://front.example:3000"},
-                                                    {"Access-Control-Request-Method", "POST"},
-                                                    {"Access-Control-Request-Headers", "x-api-key"}});
+    auto allowed =
+        browser.Options("/api/upload/", {{"Origin", "http://front.example:3000"},
+                                         {"Access-Control-Request-Method", "POST"},
+                                         {"Access-Control-Request-Headers", "x-api-key"}});
     REQUIRE(allowed);
     CHECK(allowed->status == 204);
     CHECK(allowed->get_header_value("Access-Control-Allow-Origin") == "http://front.example:3000");
-    CHECK(allowed->get_header_value("Access-Control-Allow-Headers").find("X-API-Key") != std::string::npos);
-    CHECK(allowed->get_header_value("Access-Control-Allow-Methods").find("POST") != std::string::npos);
-    auto other = browser.Options("/api/upload/", {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+    CHECK(allowed->get_header_value("Access-Control-Allow-Headers").find("X-API-Key") !=
+          std::string::npos);
+    CHECK(allowed->get_header_value("Access-Control-Allow-Methods").find("POST") !=
+          std::string::npos);
+    auto other = browser.Options("/api/upload/", {{"Origin", "http://evil.example"},
+                                                  {"Access-Control-Request-Method", "POST"}});
     REQUIRE(other);
     CHECK_FALSE(other->has_header("Access-Control-Allow-Origin"));
     auto client = server.client();
@@ -407,7 +465,8 @@ TEST_CASE("CORS preflight is answered for configured origins only") {
     CHECK(actual->get_header_value("Access-Control-Allow-Origin") == "http://front.example:3000");
 }
 
-TEST_CASE("media serves stored objects with validators and ranges and never leaves the media root") {
+TEST_CASE(
+    "media serves stored objects with validators and ranges and never leaves the media root") {
     testing::ApiServer server;
     auto client = server.client();
     std::ofstream(server.dir().path() / "secret.txt") << "TOP-SECRET-CONTENT";
@@ -432,8 +491,9 @@ TEST_CASE("media serves stored objects with validators and ranges and never leav
     REQUIRE(json_range);
     CHECK(json_range->status == 200);
     CHECK_NOTHROW(json::parse(json_range->body));
-    for (const char* path : {"/media/../secret.txt", "/media/images/..%2F..%2Fsecret.txt", "/media/%2e%2e/secret.txt",
-                             "/media/images/", "/media/images/missing.jpg", "/media/gallery.db"}) {
+    for (const char* path :
+         {"/media/../secret.txt", "/media/images/..%2F..%2Fsecret.txt", "/media/%2e%2e/secret.txt",
+          "/media/images/", "/media/images/missing.jpg", "/media/gallery.db"}) {
         INFO(path);
         auto result = client.Get(path);
         REQUIRE(result);

@@ -21,7 +21,8 @@ namespace {
 struct Workspace {
     testing::TempDir dir;
     std::map<std::string, std::string> environment() const {
-        return {{"GALLERY_DB", dir.db_path().string()}, {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
+        return {{"GALLERY_DB", dir.db_path().string()},
+                {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
     }
     testing::ProcessResult run(std::vector<std::string> args, std::string input = {},
                                std::map<std::string, std::string> extra_env = {}) const {
@@ -41,7 +42,8 @@ struct Workspace {
     }
     int files_left(int count) const {
         int left = 0;
-        for (int i = 0; i < count; ++i) left += std::filesystem::exists(dir.media_root() / key(i)) ? 1 : 0;
+        for (int i = 0; i < count; ++i)
+            left += std::filesystem::exists(dir.media_root() / key(i)) ? 1 : 0;
         return left;
     }
 };
@@ -76,9 +78,12 @@ TEST_CASE("a database newer than the binary is refused by every command") {
     REQUIRE(w.run({"migrate"}).exit_code == 0);
     {
         SQLite::Database db(w.dir.db_path().string(), SQLite::OPEN_READWRITE);
-        db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 1)");
+        db.exec(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', "
+            "1)");
     }
-    for (const auto& args : std::vector<std::vector<std::string>>{{"migrate"}, {"cleanup"}, {"stats"}, {"enqueue", "images/x.jpg"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"migrate"}, {"cleanup"}, {"stats"}, {"enqueue", "images/x.jpg"}}) {
         auto result = w.run(args);
         INFO(args[0] << ": " << result.err);
         CHECK(result.exit_code == 1);
@@ -98,7 +103,8 @@ TEST_CASE("enqueue from stdin and then cleanup deletes the files and prints the 
     Workspace w;
     REQUIRE(w.run({"migrate"}).exit_code == 0);
     w.make_files(5);
-    auto queued = w.run({"enqueue", "-", "--client-id", "C1"}, w.keys_text(5) + "\n" + w.key(0) + "\r\n");
+    auto queued =
+        w.run({"enqueue", "-", "--client-id", "C1"}, w.keys_text(5) + "\n" + w.key(0) + "\r\n");
     CHECK(queued.exit_code == 0);
     CHECK(queued.out == "queued 5 keys (1 already pending)\n");
     auto cleanup = w.run({"cleanup"});
@@ -137,10 +143,12 @@ TEST_CASE("cleanup honours --json --batch-size --until-empty and --dry-run") {
     CHECK(one["processed"] == 10);
     CHECK(one["deleted"] == 10);
     CHECK(one["remaining_in_queue"] == 20);
-    for (const char* field : {"success", "processed", "deleted", "failed", "skipped", "remaining_in_queue", "bytes_reclaimed"}) {
+    for (const char* field : {"success", "processed", "deleted", "failed", "skipped",
+                              "remaining_in_queue", "bytes_reclaimed"}) {
         CHECK(one.contains(field));
     }
-    const json rest = parse(w.run({"cleanup", "--json", "--batch-size", "6", "--until-empty", "--max-seconds", "60"}));
+    const json rest = parse(
+        w.run({"cleanup", "--json", "--batch-size", "6", "--until-empty", "--max-seconds", "60"}));
     CHECK(rest["deleted"] == 20);
     CHECK(rest["batches"] == 4);
     CHECK(rest["remaining_in_queue"] == 0);
@@ -183,7 +191,8 @@ TEST_CASE("a config file is read and flags and environment override it") {
     w.make_files(10);
     REQUIRE(w.run({"enqueue", "-"}, w.keys_text(10)).exit_code == 0);
     CHECK(parse(w.run({"--config", config.string(), "cleanup", "--json"}))["processed"] == 3);
-    CHECK(parse(w.run({"--config", config.string(), "cleanup", "--json"}, {}, {{"GALLERY_BATCH_SIZE", "2"}}))["processed"] == 2);
+    CHECK(parse(w.run({"--config", config.string(), "cleanup", "--json"}, {},
+                      {{"GALLERY_BATCH_SIZE", "2"}}))["processed"] == 2);
     CHECK(parse(w.run({"--config", config.string(), "cleanup", "--json", "--batch-size", "4"}, {},
                       {{"GALLERY_BATCH_SIZE", "2"}}))["processed"] == 4);
     std::ofstream(config) << "batch_size = 3\nunknown_thing = 1\n";
@@ -219,9 +228,11 @@ TEST_CASE("two cleanup processes at once delete every file exactly once") {
     constexpr int k_files = 3000;
     w.make_files(k_files);
     REQUIRE(w.run({"enqueue", "-"}, w.keys_text(k_files)).exit_code == 0);
-    const auto out_a = (w.dir.path() / "a.json").string(), out_b = (w.dir.path() / "b.json").string();
+    const auto out_a = (w.dir.path() / "a.json").string(),
+               out_b = (w.dir.path() / "b.json").string();
     auto env = w.environment();
-    const std::vector<std::string> args{GALLERY_BINARY, "cleanup", "--json", "--until-empty", "--batch-size", "25"};
+    const std::vector<std::string> args{GALLERY_BINARY,  "cleanup",      "--json",
+                                        "--until-empty", "--batch-size", "25"};
     const pid_t a = testing::start_process(args, {.environment = env}, out_a);
     const pid_t b = testing::start_process(args, {.environment = env}, out_b);
     CHECK(testing::wait_process(a) == 0);
@@ -239,10 +250,13 @@ TEST_CASE("a cleanup process killed with SIGKILL loses nothing") {
     constexpr int k_files = 20000;
     w.make_files(k_files);
     REQUIRE(w.run({"enqueue", "-"}, w.keys_text(k_files)).exit_code == 0);
-    const std::vector<std::string> args{GALLERY_BINARY, "cleanup", "--until-empty", "--batch-size", "1000", "--lease-seconds", "2"};
-    const pid_t pid = testing::start_process(args, {.environment = w.environment()}, (w.dir.path() / "out").string());
+    const std::vector<std::string> args{
+        GALLERY_BINARY, "cleanup", "--until-empty", "--batch-size", "1000", "--lease-seconds", "2"};
+    const pid_t pid = testing::start_process(args, {.environment = w.environment()},
+                                             (w.dir.path() / "out").string());
     // Kill it while it works (whenever that lands, the invariant below must hold).
-    while (w.files_left(k_files) == k_files) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (w.files_left(k_files) == k_files)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ::kill(pid, SIGKILL);
     testing::wait_process(pid);
     // Storage first, row last: every row already gone has its file gone too.
@@ -252,8 +266,10 @@ TEST_CASE("a cleanup process killed with SIGKILL loses nothing") {
         pending.executeStep();
         CHECK(pending.getColumn(0).getInt() >= w.files_left(k_files));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // the dead worker's lease runs out
-    const json rescue = parse(w.run({"cleanup", "--json", "--until-empty", "--batch-size", "1000"}));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(2100));  // the dead worker's lease runs out
+    const json rescue =
+        parse(w.run({"cleanup", "--json", "--until-empty", "--batch-size", "1000"}));
     CHECK(rescue["remaining_in_queue"] == 0);
     CHECK(w.files_left(k_files) == 0);
 }

@@ -26,8 +26,9 @@ constexpr UnixMicros k_hour = 3600 * k_micros_per_second;
 
 void add_image(db::Connection& connection, const std::string& key) {
     const std::string filename = key.substr(key.rfind('/') + 1);
-    REQUIRE(catalog::insert_image(connection, {filename, key, "o.jpg", "c", std::nullopt, std::nullopt, 1, "image/jpeg"},
-                                  now_micros()));
+    REQUIRE(catalog::insert_image(
+        connection, {filename, key, "o.jpg", "c", std::nullopt, std::nullopt, 1, "image/jpeg"},
+        now_micros()));
 }
 
 void queue_key(db::Connection& connection, const std::string& key) {
@@ -38,13 +39,14 @@ void queue_key(db::Connection& connection, const std::string& key) {
 
 // A storage holding one object of every kind the sweep must tell apart.
 void seed(db::Connection& connection, storage::Storage& store) {
-    for (const char* key : {"images/live.jpg", "images/queued.jpg", "images/flying.jpg", "images/orphan1.jpg",
-                            "images/sub/orphan2.jpg", "other/outside.jpg"}) {
+    for (const char* key : {"images/live.jpg", "images/queued.jpg", "images/flying.jpg",
+                            "images/orphan1.jpg", "images/sub/orphan2.jpg", "other/outside.jpg"}) {
         REQUIRE(store.put(key, "0123456789", "image/jpeg"));
     }
     add_image(connection, "images/live.jpg");
     queue_key(connection, "images/queued.jpg");
-    REQUIRE(queue::record_intent(connection, "images/flying.jpg", "c", now_micros(), now_micros() + k_hour));
+    REQUIRE(queue::record_intent(connection, "images/flying.jpg", "c", now_micros(),
+                                 now_micros() + k_hour));
 }
 
 std::set<std::string> queued_keys(db::Connection& connection) {
@@ -61,8 +63,9 @@ void check_sweep(db::Connection& connection, storage::Storage& store) {
     options.page_size = 2;  // several pages
     options.dry_run = true;
     std::vector<std::string> listed;
-    auto dry = cleanup::sweep_orphans(connection, store, options, system_clock(),
-                                      [&](const storage::ObjectInfo& o) { listed.push_back(o.key); });
+    auto dry =
+        cleanup::sweep_orphans(connection, store, options, system_clock(),
+                               [&](const storage::ObjectInfo& o) { listed.push_back(o.key); });
     REQUIRE_FALSE(dry.stopped_by);
     CHECK(dry.scanned == 5);
     CHECK(dry.orphans == 2);
@@ -76,8 +79,9 @@ void check_sweep(db::Connection& connection, storage::Storage& store) {
     options.dry_run = false;
     auto real = cleanup::sweep_orphans(connection, store, options, system_clock());
     CHECK(real.queued == 2);
-    CHECK(queued_keys(connection) ==
-          std::set<std::string>{"images/queued.jpg", "images/orphan1.jpg", "images/sub/orphan2.jpg"});
+    CHECK(queued_keys(connection) == std::set<std::string>{"images/queued.jpg",
+                                                           "images/orphan1.jpg",
+                                                           "images/sub/orphan2.jpg"});
     // Objects newer than --older-than are left alone.
     REQUIRE(store.put("images/fresh.jpg", "x", "image/jpeg"));
     options.older_than = std::chrono::seconds{3600};
@@ -121,8 +125,9 @@ TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume 
     CHECK(dry.exit_code == 0);
     CHECK(dry.out.find("orphan images/orphan1.jpg (10 bytes)") != std::string::npos);
     CHECK(dry.out.find("2 orphans (20 B), nothing queued (dry run)") != std::string::npos);
-    const json resumed = json::parse(run({"enqueue", "--orphans", "--older-than", "0s", "--json", "--start-after",
-                                          "images/orphan1.jpg"}).out);
+    const json resumed = json::parse(run({"enqueue", "--orphans", "--older-than", "0s", "--json",
+                                          "--start-after", "images/orphan1.jpg"})
+                                         .out);
     CHECK(resumed["queued"] == 1);  // only images/sub/orphan2.jpg sorts after the resume key
     CHECK(resumed["last_key"] == "images/sub/orphan2.jpg");
     CHECK(run({"enqueue", "--orphans", "--older-than", "soon"}).exit_code == 2);
@@ -135,13 +140,15 @@ TEST_CASE("a crashed upload is cleaned through its expired intent and a live one
     auto store = storage::make_local_storage(dir.media_root());
     const UnixMicros now = now_micros();
     // Killed between writing the object and its row: an intent that has expired.
-    REQUIRE(queue::record_intent(connection, "images/crashed.jpg", "c", now - 2 * k_hour, now - k_hour));
+    REQUIRE(queue::record_intent(connection, "images/crashed.jpg", "c", now - 2 * k_hour,
+                                 now - k_hour));
     REQUIRE(store->put("images/crashed.jpg", "x", "image/jpeg"));
     // Still uploading: the object is there, the row is not yet.
     REQUIRE(queue::record_intent(connection, "images/uploading.jpg", "c", now, now + k_hour));
     REQUIRE(store->put("images/uploading.jpg", "x", "image/jpeg"));
     // Finished: the row's commit cleared the intent.
-    REQUIRE(queue::record_intent(connection, "images/done.jpg", "c", now - 2 * k_hour, now - k_hour));
+    REQUIRE(
+        queue::record_intent(connection, "images/done.jpg", "c", now - 2 * k_hour, now - k_hour));
     REQUIRE(store->put("images/done.jpg", "x", "image/jpeg"));
     add_image(connection, "images/done.jpg");
 
@@ -168,7 +175,10 @@ TEST_CASE("deletion receipts are written with each delete and pruned after their
     UnixMicros now = now_micros();
     cleanup::Options options;
     options.receipt_retention = std::chrono::seconds{24 * 3600};
-    CHECK(cleanup::Cleaner(connection, *store, options, [&] { return now; }, "w").run().deleted == 3);
+    CHECK(cleanup::Cleaner(
+              connection, *store, options, [&] { return now; }, "w")
+              .run()
+              .deleted == 3);
     auto receipts = queue::receipts_for(connection, "images/r1.jpg").value();
     REQUIRE(receipts.size() == 1);
     CHECK(receipts[0].client_id == "shop");
@@ -180,8 +190,14 @@ TEST_CASE("deletion receipts are written with each delete and pruned after their
     // Two days later, a run prunes them (bounded by prune_limit).
     now += 48 * k_hour;
     options.prune_limit = 2;
-    CHECK(cleanup::Cleaner(connection, *store, options, [&] { return now; }, "w").run().receipts_pruned == 2);
-    CHECK(cleanup::Cleaner(connection, *store, options, [&] { return now; }, "w").run().receipts_pruned == 1);
+    CHECK(cleanup::Cleaner(
+              connection, *store, options, [&] { return now; }, "w")
+              .run()
+              .receipts_pruned == 2);
+    CHECK(cleanup::Cleaner(
+              connection, *store, options, [&] { return now; }, "w")
+              .run()
+              .receipts_pruned == 1);
     CHECK(queue::receipts_for(connection, "images/r1.jpg").value().empty());
 }
 
@@ -200,7 +216,10 @@ TEST_CASE("cleanup --verify keeps a row whose object is still there after the de
     CHECK(report.failed == 1);
     CHECK(queue::pending_count(connection).value() == 1);
     options.verify = false;
-    CHECK(cleanup::Cleaner(connection, lying, options, [] { return now_micros() + 10 * k_hour; }, "w").run().deleted == 1);
+    CHECK(cleanup::Cleaner(
+              connection, lying, options, [] { return now_micros() + 10 * k_hour; }, "w")
+              .run()
+              .deleted == 1);
 }
 
 TEST_CASE("stats --check lists image rows whose object is missing and changes nothing") {
@@ -215,7 +234,8 @@ TEST_CASE("stats --check lists image rows whose object is missing and changes no
         add_image(connection, "images/present.jpg");
         add_image(connection, "images/gone.jpg");
     }
-    auto result = testing::run_process({GALLERY_BINARY, "stats", "--check", "--json"}, {.environment = env});
+    auto result =
+        testing::run_process({GALLERY_BINARY, "stats", "--check", "--json"}, {.environment = env});
     CHECK(result.exit_code == 0);
     const json report = json::parse(result.out);
     CHECK(report["checked"] == 2);

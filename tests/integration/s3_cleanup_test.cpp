@@ -11,17 +11,16 @@ using nlohmann::json;
 
 namespace {
 
-std::map<std::string, std::string> s3_environment(const testing::S3rver& server, const testing::TempDir& dir) {
-    return {{"GALLERY_DB", dir.db_path().string()},
-            {"GALLERY_STORAGE", "s3"},
-            {"GALLERY_S3_ENDPOINT", server.endpoint()},
-            {"GALLERY_S3_BUCKET", "gallery"},
-            {"GALLERY_S3_REGION", "us-east-1"},
-            {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
+std::map<std::string, std::string> s3_environment(const testing::S3rver& server,
+                                                  const testing::TempDir& dir) {
+    return {{"GALLERY_DB", dir.db_path().string()},     {"GALLERY_STORAGE", "s3"},
+            {"GALLERY_S3_ENDPOINT", server.endpoint()}, {"GALLERY_S3_BUCKET", "gallery"},
+            {"GALLERY_S3_REGION", "us-east-1"},         {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
             {"GALLERY_S3_SECRET_KEY", "S3RVER"}};
 }
 
-testing::ProcessResult gallery_run(std::vector<std::string> args, const std::map<std::string, std::string>& env,
+testing::ProcessResult gallery_run(std::vector<std::string> args,
+                                   const std::map<std::string, std::string>& env,
                                    const std::string& input = {}) {
     args.insert(args.begin(), GALLERY_BINARY);
     return testing::run_process(args, {.environment = env, .input = input});
@@ -35,7 +34,8 @@ TEST_CASE("cleanup deletes queued objects from S3 and drains the queue") {
     auto store = storage::make_s3_storage(server.options());
     std::string keys;
     for (int i = 0; i < 300; ++i) {
-        const std::string key = "images/p" + std::to_string(i % 30) + "/o" + std::to_string(i) + ".jpg";
+        const std::string key =
+            "images/p" + std::to_string(i % 30) + "/o" + std::to_string(i) + ".jpg";
         REQUIRE(store->put(key, "x", "image/jpeg"));
         keys += key + "\n";
     }
@@ -62,7 +62,8 @@ TEST_CASE("a wrong secret stops cleanup with exit 3 and a sentence and spends no
     env["GALLERY_S3_SECRET_KEY"] = "wrong-secret-value";
     auto result = gallery_run({"cleanup", "--until-empty"}, env);
     CHECK(result.exit_code == 3);
-    CHECK(result.err.find("s3: delete batch of 2 keys: HTTP 403 SignatureDoesNotMatch") != std::string::npos);
+    CHECK(result.err.find("s3: delete batch of 2 keys: HTTP 403 SignatureDoesNotMatch") !=
+          std::string::npos);
     CHECK((result.out + result.err).find("wrong-secret-value") == std::string::npos);
     const json stats = json::parse(gallery_run({"stats", "--json"}, env).out);
     CHECK(stats["queue"]["pending"] == 2);
@@ -71,7 +72,8 @@ TEST_CASE("a wrong secret stops cleanup with exit 3 and a sentence and spends no
 
 TEST_CASE("s3 storage without its settings refuses to start naming what is missing") {
     testing::TempDir dir;
-    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()}, {"CLOUDFLARE_R2_ENABLED", "true"},
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"CLOUDFLARE_R2_ENABLED", "true"},
                                                  {"CLOUDFLARE_R2_BUCKET", "photos"}};
     REQUIRE(gallery_run({"migrate"}, env).exit_code == 0);
     auto result = gallery_run({"cleanup"}, env);

@@ -22,7 +22,8 @@ struct S3Fixture {
     std::unique_ptr<storage::Storage> direct = storage::make_s3_storage(server.options());
     UnixMicros now = 1000 * k_micros_per_second;
 
-    std::unique_ptr<storage::Storage> through_proxy(std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+    std::unique_ptr<storage::Storage> through_proxy(
+        std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
         auto options = server.options();
         options.endpoint = proxy.endpoint();
         options.request_timeout = timeout;
@@ -63,7 +64,9 @@ TEST_CASE("SlowDown is retried with its Retry-After and the batch then succeeds"
     auto store = f.through_proxy();
     f.proxy.inject_faults(testing::Fault::slow_down, 2);
     std::vector<std::chrono::milliseconds> waits;
-    const auto report = cleanup::Cleaner(f.connection, *store, f.options(&waits), [&] { return f.now; }, "w").run();
+    const auto report = cleanup::Cleaner(
+                            f.connection, *store, f.options(&waits), [&] { return f.now; }, "w")
+                            .run();
     CHECK_FALSE(report.stopped_by);
     CHECK(report.deleted == 60);
     REQUIRE(waits.size() == 2);
@@ -71,12 +74,15 @@ TEST_CASE("SlowDown is retried with its Retry-After and the batch then succeeds"
     CHECK(f.objects_left(keys) == 0);
 }
 
-TEST_CASE("an outage longer than the in-run retries gives the batch back and the queue drains after it") {
+TEST_CASE(
+    "an outage longer than the in-run retries gives the batch back and the queue drains after it") {
     S3Fixture f;
     const auto keys = f.queue_objects(80);
     auto store = f.through_proxy();
     f.proxy.inject_faults(testing::Fault::internal_error, 3);
-    const auto first = cleanup::Cleaner(f.connection, *store, f.options(), [&] { return f.now; }, "w").run();
+    const auto first = cleanup::Cleaner(
+                           f.connection, *store, f.options(), [&] { return f.now; }, "w")
+                           .run();
     REQUIRE(first.stopped_by);
     CHECK(first.stopped_by->kind == ErrorKind::storage_transient);
     CHECK(first.stopped_by->message.find("HTTP 500 InternalError") != std::string::npos);
@@ -84,7 +90,9 @@ TEST_CASE("an outage longer than the in-run retries gives the batch back and the
     CHECK(stats.pending == 80);
     CHECK(stats.by_attempts == std::vector<queue::AttemptCount>{{0, 80}});
     f.now += 2 * 3600 * k_micros_per_second;
-    const auto second = cleanup::Cleaner(f.connection, *store, f.options(), [&] { return f.now; }, "w").run();
+    const auto second = cleanup::Cleaner(
+                            f.connection, *store, f.options(), [&] { return f.now; }, "w")
+                            .run();
     CHECK_FALSE(second.stopped_by);
     CHECK(second.deleted == 80);
     CHECK(second.remaining == 0);
@@ -96,7 +104,9 @@ TEST_CASE("a stalled response times out and is retried") {
     const auto keys = f.queue_objects(10);
     auto store = f.through_proxy(std::chrono::milliseconds{800});
     f.proxy.inject_faults(testing::Fault::stall, 1);
-    const auto report = cleanup::Cleaner(f.connection, *store, f.options(), [&] { return f.now; }, "w").run();
+    const auto report = cleanup::Cleaner(
+                            f.connection, *store, f.options(), [&] { return f.now; }, "w")
+                            .run();
     CHECK_FALSE(report.stopped_by);
     CHECK(report.deleted == 10);
     CHECK(f.objects_left(keys) == 0);
@@ -104,10 +114,13 @@ TEST_CASE("a stalled response times out and is retried") {
 
 TEST_CASE("per-key errors in a DeleteObjects reply are read key by key") {
     const auto errors = storage::s3::parse_delete_result(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult "
+        "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         "<Deleted><Key>images/ok.jpg</Key></Deleted>"
-        "<Error><Key>images/a&amp;b.jpg</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
-        "<Error><Key>images/busy.jpg</Key><Code>InternalError</Code><Message>try again</Message></Error>"
+        "<Error><Key>images/a&amp;b.jpg</Key><Code>AccessDenied</Code><Message>Access "
+        "Denied</Message></Error>"
+        "<Error><Key>images/busy.jpg</Key><Code>InternalError</Code><Message>try "
+        "again</Message></Error>"
         "</DeleteResult>");
     REQUIRE(errors);
     REQUIRE(errors->size() == 2);

@@ -13,11 +13,13 @@ TEST_CASE("the S3 backend keeps the storage contract against a real S3 server") 
     testing::check_storage_contract(*store);
 }
 
-TEST_CASE("keys with spaces plus signs reserved characters and unicode round-trip and are deleted") {
+TEST_CASE(
+    "keys with spaces plus signs reserved characters and unicode round-trip and are deleted") {
     testing::S3rver server;
     auto store = storage::make_s3_storage(server.options());
-    const std::vector<std::string> keys{"images/with space.jpg", "images/plus+sign.jpg", "images/$&,:=@.jpg",
-                                        "images/tilde~.jpg", "images/ሴunicode é.jpg", "images/a..b.jpg",
+    const std::vector<std::string> keys{"images/with space.jpg",   "images/plus+sign.jpg",
+                                        "images/$&,:=@.jpg",       "images/tilde~.jpg",
+                                        "images/ሴunicode é.jpg",   "images/a..b.jpg",
                                         "images/semi;colon(1).jpg"};
     for (const std::string& key : keys) {
         INFO(key);
@@ -54,7 +56,8 @@ TEST_CASE("a wrong secret is refused with SignatureDoesNotMatch as a permanent e
     auto removed = store->remove_many(keys);
     REQUIRE_FALSE(removed);
     CHECK(removed.error().kind == ErrorKind::storage_permanent);
-    CHECK(removed.error().message.find("s3: delete batch of 1 keys: HTTP 403 SignatureDoesNotMatch") != std::string::npos);
+    CHECK(removed.error().message.find(
+              "s3: delete batch of 1 keys: HTTP 403 SignatureDoesNotMatch") != std::string::npos);
 }
 
 TEST_CASE("a missing bucket says so") {
@@ -75,11 +78,14 @@ TEST_CASE("remove_many deletes thousands of keys over many prefixes with request
     options.concurrency = 4;
     auto store = storage::make_s3_storage(options);
     std::vector<std::string> keys;
-    for (int i = 0; i < 1200; ++i) keys.push_back("images/p" + std::to_string(i % 120) + "/k" + std::to_string(i) + ".jpg");
-    for (std::size_t i = 0; i < keys.size(); i += 10) REQUIRE(store->put(keys[i], "x", "image/jpeg"));
+    for (int i = 0; i < 1200; ++i)
+        keys.push_back("images/p" + std::to_string(i % 120) + "/k" + std::to_string(i) + ".jpg");
+    for (std::size_t i = 0; i < keys.size(); i += 10)
+        REQUIRE(store->put(keys[i], "x", "image/jpeg"));
     auto outcomes = store->remove_many(keys);
     REQUIRE(outcomes);
     REQUIRE(outcomes->size() == keys.size());
     for (const auto& outcome : *outcomes) CHECK_FALSE(outcome.error.has_value());
-    for (std::size_t i = 0; i < keys.size(); i += 10) CHECK_FALSE(store->head(keys[i])->has_value());
+    for (std::size_t i = 0; i < keys.size(); i += 10)
+        CHECK_FALSE(store->head(keys[i])->has_value());
 }

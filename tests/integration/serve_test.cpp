@@ -32,13 +32,15 @@ std::string read_file(const std::filesystem::path& path) {
 // Starts `gallery serve --port 0` and waits for its banner.
 Served start_server(const testing::TempDir& dir, const std::map<std::string, std::string>& env) {
     const auto out = dir.path() / "serve.out";
-    const pid_t pid = testing::start_process({GALLERY_BINARY, "serve", "--port", "0"}, {.environment = env}, out.string());
+    const pid_t pid = testing::start_process({GALLERY_BINARY, "serve", "--port", "0"},
+                                             {.environment = env}, out.string());
     static const std::regex k_banner(R"(listening on http://127\.0\.0\.1:(\d+)/)");
     static const std::regex k_key(R"(kept in the database\): ([0-9a-f]+))");
     for (int i = 0; i < 500; ++i) {
         const std::string text = read_file(out);
         std::smatch port, key;
-        if (std::regex_search(text, port, k_banner) && text.find("Stop with") != std::string::npos) {
+        if (std::regex_search(text, port, k_banner) &&
+            text.find("Stop with") != std::string::npos) {
             std::regex_search(text, key, k_key);
             return {pid, std::stoi(port[1].str()), key.empty() ? "" : key[1].str()};
         }
@@ -56,7 +58,8 @@ TEST_CASE("serve refuses a non-loopback address without an API key and a short k
     const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
     REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
-    auto open = testing::run_process({GALLERY_BINARY, "serve", "--host", "0.0.0.0"}, {.environment = env});
+    auto open =
+        testing::run_process({GALLERY_BINARY, "serve", "--host", "0.0.0.0"}, {.environment = env});
     CHECK(open.exit_code == 2);
     CHECK(open.err.find("without an API key: set GALLERY_API_KEY") != std::string::npos);
     auto env_short = env;
@@ -82,9 +85,11 @@ TEST_CASE("serve on loopback generates a key once and stops cleanly on SIGTERM")
     REQUIRE(listed);
     CHECK(listed->status == 200);
     // A second server cannot take the same port (no SO_REUSEPORT sharing).
-    auto clash = testing::run_process({GALLERY_BINARY, "serve", "--port", std::to_string(first.port)}, {.environment = env});
+    auto clash = testing::run_process(
+        {GALLERY_BINARY, "serve", "--port", std::to_string(first.port)}, {.environment = env});
     CHECK(clash.exit_code == 1);
-    CHECK(clash.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port)) != std::string::npos);
+    CHECK(clash.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port)) !=
+          std::string::npos);
     ::kill(first.pid, SIGTERM);
     CHECK(testing::wait_process(first.pid) == 0);
 
@@ -108,7 +113,8 @@ TEST_CASE("serve with a configured key never prints it") {
     CHECK(listed->status == 200);
     ::kill(served.pid, SIGTERM);
     CHECK(testing::wait_process(served.pid) == 0);
-    const std::string printed = read_file(dir.path() / "serve.out") + read_file(dir.path() / "serve.out.err");
+    const std::string printed =
+        read_file(dir.path() / "serve.out") + read_file(dir.path() / "serve.out.err");
     CHECK(printed.find(secret) == std::string::npos);
     CHECK(printed.find("****6789") != std::string::npos);
 }

@@ -17,16 +17,25 @@ namespace gallery::testing {
 inline const std::string k_test_api_key = "test-api-key-0123456789abcdef";
 
 class ApiServer {
-public:
-    explicit ApiServer(std::function<void(config::Config&)> adjust = {}, std::uint64_t max_body = 10 * 1024 * 1024)
+  public:
+    explicit ApiServer(std::function<void(config::Config&)> adjust = {},
+                       std::uint64_t max_body = 10 * 1024 * 1024)
         : m_config(make_config(m_dir, adjust)),
           m_pool({.path = m_config.db_path}, 6),
           m_storage(storage::make_local_storage(m_config.media_root)),
           m_clients(m_config.client_ids_url, system_clock()),
-          m_context{m_pool, *m_storage, m_config, m_clients, k_test_api_key, system_clock(), queue::make_lease_owner()},
+          m_context{m_pool,
+                    *m_storage,
+                    m_config,
+                    m_clients,
+                    k_test_api_key,
+                    system_clock(),
+                    queue::make_lease_owner()},
           m_router(api::make_router(m_context)),
           m_server({"127.0.0.1", 0, 4, std::chrono::seconds{10}, max_body},
-                   [this](api::Request& request) { return api::handle_request(m_router, m_context, request); }) {
+                   [this](api::Request& request) {
+                       return api::handle_request(m_router, m_context, request);
+                   }) {
         m_port = m_server.bind();
         m_thread = std::thread([this] { m_server.serve(); });
     }
@@ -46,8 +55,9 @@ public:
     db::ConnectionPool& pool() { return m_pool; }
     storage::Storage& storage() { return *m_storage; }
 
-private:
-    static config::Config make_config(const TempDir& dir, const std::function<void(config::Config&)>& adjust) {
+  private:
+    static config::Config make_config(const TempDir& dir,
+                                      const std::function<void(config::Config&)>& adjust) {
         config::Config config;
         config.db_path = dir.db_path();
         config.media_root = dir.media_root();
@@ -71,11 +81,16 @@ private:
 // Bytes that pass the magic-byte check for each extension.
 inline std::string fake_image(const std::string& extension, std::size_t size = 64) {
     std::string head;
-    if (extension == ".jpg" || extension == ".jpeg") head = "\xFF\xD8\xFF\xE0";
-    else if (extension == ".png") head = "\x89PNG\r\n\x1A\n";
-    else if (extension == ".gif") head = "GIF89a";
-    else if (extension == ".webp") head = std::string("RIFF\x10\0\0\0WEBP", 12);
-    else if (extension == ".bmp") head = "BM";
+    if (extension == ".jpg" || extension == ".jpeg")
+        head = "\xFF\xD8\xFF\xE0";
+    else if (extension == ".png")
+        head = "\x89PNG\r\n\x1A\n";
+    else if (extension == ".gif")
+        head = "GIF89a";
+    else if (extension == ".webp")
+        head = std::string("RIFF\x10\0\0\0WEBP", 12);
+    else if (extension == ".bmp")
+        head = "BM";
     head.resize(std::max(size, head.size() + 26), 'p');
     return head;
 }

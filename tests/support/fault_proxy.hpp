@@ -14,7 +14,7 @@ namespace gallery::testing {
 enum class Fault { none, slow_down, internal_error, stall };
 
 class FaultProxy {
-public:
+  public:
     explicit FaultProxy(int target_port) : m_target_port(target_port) {
         m_server.set_tcp_nodelay(true);
         const auto handle = [this](const httplib::Request& request, httplib::Response& response) {
@@ -45,7 +45,7 @@ public:
     int requests() const { return m_requests; }
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(m_port); }
 
-private:
+  private:
     bool inject(httplib::Response& response) {
         switch (m_fault.load()) {
             case Fault::none:
@@ -53,15 +53,19 @@ private:
             case Fault::slow_down:
                 response.status = 503;
                 response.set_header("Retry-After", "1");
-                response.set_content("<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Please reduce your "
-                                     "request rate.</Message><RequestId>fault</RequestId></Error>",
-                                     "application/xml");
+                response.set_content(
+                    "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Please reduce "
+                    "your "
+                    "request rate.</Message><RequestId>fault</RequestId></Error>",
+                    "application/xml");
                 return true;
             case Fault::internal_error:
                 response.status = 500;
-                response.set_content("<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>We encountered "
-                                     "an internal error.</Message></Error>",
-                                     "application/xml");
+                response.set_content(
+                    "<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>We "
+                    "encountered "
+                    "an internal error.</Message></Error>",
+                    "application/xml");
                 return true;
             case Fault::stall:
                 std::this_thread::sleep_for(std::chrono::milliseconds(2500));
@@ -83,11 +87,16 @@ private:
         }
         const std::string content_type = request.get_header_value("Content-Type");
         httplib::Result result{nullptr, httplib::Error::Unknown};
-        if (request.method == "GET") result = client.Get(request.target, headers);
-        else if (request.method == "HEAD") result = client.Head(request.target, headers);
-        else if (request.method == "DELETE") result = client.Delete(request.target, headers);
-        else if (request.method == "PUT") result = client.Put(request.target, headers, request.body, content_type);
-        else if (request.method == "POST") result = client.Post(request.target, headers, request.body, content_type);
+        if (request.method == "GET")
+            result = client.Get(request.target, headers);
+        else if (request.method == "HEAD")
+            result = client.Head(request.target, headers);
+        else if (request.method == "DELETE")
+            result = client.Delete(request.target, headers);
+        else if (request.method == "PUT")
+            result = client.Put(request.target, headers, request.body, content_type);
+        else if (request.method == "POST")
+            result = client.Post(request.target, headers, request.body, content_type);
         if (!result) {
             response.status = 502;
             return;
@@ -95,7 +104,8 @@ private:
         response.status = result->status;
         response.body = result->body;
         for (const auto& [name, value] : result->headers) {
-            if (name != "Content-Length" && name != "Transfer-Encoding" && name != "Connection") response.set_header(name, value);
+            if (name != "Content-Length" && name != "Transfer-Encoding" && name != "Connection")
+                response.set_header(name, value);
         }
     }
 

@@ -10,12 +10,12 @@
 namespace gallery::testing {
 
 class FaultyStorage final : public storage::Storage {
-public:
+  public:
     explicit FaultyStorage(storage::Storage& real) : m_real(real) {}
 
     std::optional<Error> whole_request_error;  // returned by remove_many while set
     int whole_request_failures_left = 1'000'000;
-    std::set<std::string> failing_keys;        // these keys fail individually
+    std::set<std::string> failing_keys;                          // these keys fail individually
     std::function<void(const std::string&)> before_each_remove;  // e.g. block to be killed
     bool pretend_deletes = false;  // answer success without deleting (a lying server)
     int remove_many_calls = 0;
@@ -25,10 +25,15 @@ public:
     Result<void> put(std::string_view key, std::string_view bytes, std::string_view type) override {
         return m_real.put(key, bytes, type);
     }
-    Result<std::optional<std::string>> get(std::string_view key) override { return m_real.get(key); }
-    Result<std::optional<storage::ObjectInfo>> head(std::string_view key) override { return m_real.head(key); }
+    Result<std::optional<std::string>> get(std::string_view key) override {
+        return m_real.get(key);
+    }
+    Result<std::optional<storage::ObjectInfo>> head(std::string_view key) override {
+        return m_real.head(key);
+    }
     Result<bool> remove(std::string_view key) override { return m_real.remove(key); }
-    Result<std::vector<storage::RemoveOutcome>> remove_many(std::span<const std::string> keys) override {
+    Result<std::vector<storage::RemoveOutcome>> remove_many(
+        std::span<const std::string> keys) override {
         ++remove_many_calls;
         if (whole_request_error && whole_request_failures_left > 0) {
             --whole_request_failures_left;
@@ -46,15 +51,17 @@ public:
                 continue;
             }
             auto removed = m_real.remove(key);
-            outcomes.push_back({key, removed ? std::nullopt : std::optional<Error>(removed.error())});
+            outcomes.push_back(
+                {key, removed ? std::nullopt : std::optional<Error>(removed.error())});
         }
         return outcomes;
     }
-    Result<storage::ListPage> list(std::string_view prefix, std::string_view after, std::size_t max) override {
+    Result<storage::ListPage> list(std::string_view prefix, std::string_view after,
+                                   std::size_t max) override {
         return m_real.list(prefix, after, max);
     }
 
-private:
+  private:
     storage::Storage& m_real;
 };
 

@@ -32,7 +32,8 @@ std::string read_all(const std::string& path) {
     return text.str();
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const ProcessOptions& options, int in_fd, int out_fd, int err_fd) {
+pid_t spawn(const std::vector<std::string>& argv, const ProcessOptions& options, int in_fd,
+            int out_fd, int err_fd) {
     std::vector<std::string> args = argv;
     std::vector<std::string> env = environment_strings(options);
     auto arg_pointers = pointers(args);
@@ -43,7 +44,8 @@ pid_t spawn(const std::vector<std::string>& argv, const ProcessOptions& options,
         ::dup2(in_fd, STDIN_FILENO);
         ::dup2(out_fd, STDOUT_FILENO);
         ::dup2(err_fd, STDERR_FILENO);
-        if (!options.working_directory.empty() && ::chdir(options.working_directory.c_str()) != 0) ::_exit(126);
+        if (!options.working_directory.empty() && ::chdir(options.working_directory.c_str()) != 0)
+            ::_exit(126);
         ::execve(arg_pointers[0], arg_pointers.data(), env_pointers.data());
         ::_exit(127);
     }
@@ -61,7 +63,8 @@ std::string temp_path(const char* what) {
 }  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
-    const std::string in_path = temp_path("stdin"), out_path = temp_path("stdout"), err_path = temp_path("stderr");
+    const std::string in_path = temp_path("stdin"), out_path = temp_path("stdout"),
+                      err_path = temp_path("stderr");
     std::ofstream(in_path, std::ios::binary) << options.input;
     const int in_fd = ::open(in_path.c_str(), O_RDONLY);
     const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_TRUNC);
@@ -80,7 +83,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     return result;
 }
 
-pid_t start_process(const std::vector<std::string>& argv, const ProcessOptions& options, const std::string& stdout_path) {
+pid_t start_process(const std::vector<std::string>& argv, const ProcessOptions& options,
+                    const std::string& stdout_path) {
     const int in_fd = ::open("/dev/null", O_RDONLY);
     const int out_fd = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err_fd = ::open((stdout_path + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

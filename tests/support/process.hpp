@@ -17,7 +17,7 @@ struct ProcessResult {
 
 struct ProcessOptions {
     std::map<std::string, std::string> environment{};  // added to a minimal environment
-    std::string input{};  // standard input
+    std::string input{};                               // standard input
     std::string working_directory{};
 };
 

@@ -15,15 +15,18 @@ namespace gallery::testing {
 
 S3rver::S3rver() {
     const std::string script =
-        "require('@20minutes/s3rver/lib/cli').parseAsync(['node','s3rver',...process.argv.slice(1)])";
+        "require('@20minutes/s3rver/lib/"
+        "cli').parseAsync(['node','s3rver',...process.argv.slice(1)])";
     const std::string data = (m_dir.path() / "data").string();
     std::filesystem::create_directories(data);
     const std::string log = (m_dir.path() / "s3rver.log").string();
     // The legacy OpenSSL provider is what its list continuation tokens need on Node 20.
-    m_pid = start_process({"/usr/bin/env", "node", "--openssl-legacy-provider", "-e", script, "--", "-d", data, "-a",
-                           "127.0.0.1", "-p", "0", "-s", "--configure-bucket", "gallery"},
-                          {.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}}, .working_directory = GALLERY_S3RVER_DIR},
-                          log);
+    m_pid = start_process(
+        {"/usr/bin/env", "node", "--openssl-legacy-provider", "-e", script, "--", "-d", data, "-a",
+         "127.0.0.1", "-p", "0", "-s", "--configure-bucket", "gallery"},
+        {.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}},
+         .working_directory = GALLERY_S3RVER_DIR},
+        log);
     static const std::regex k_listening(R"(S3rver listening on 127\.0\.0\.1:(\d+))");
     for (int i = 0; i < 1500; ++i) {
         std::ifstream in(log);
@@ -39,7 +42,8 @@ S3rver::S3rver() {
     }
     ::kill(m_pid, SIGKILL);
     wait_process(m_pid);
-    throw std::runtime_error("s3rver did not start (is tests/s3rver installed? run scripts/setup); log: " + log);
+    throw std::runtime_error(
+        "s3rver did not start (is tests/s3rver installed? run scripts/setup); log: " + log);
 }
 
 S3rver::~S3rver() {

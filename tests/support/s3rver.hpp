@@ -13,7 +13,7 @@
 namespace gallery::testing {
 
 class S3rver {
-public:
+  public:
     S3rver();
     ~S3rver();
     S3rver(const S3rver&) = delete;
@@ -25,7 +25,7 @@ public:
     // Options for the bucket "gallery" with s3rver's credentials (S3RVER / S3RVER).
     storage::S3Options options() const;
 
-private:
+  private:
     TempDir m_dir;
     pid_t m_pid = -1;
     int m_port = 0;

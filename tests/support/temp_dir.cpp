@@ -26,7 +26,8 @@ db::Connection open_migrated(const std::filesystem::path& path) {
     return connection;
 }
 
-void write_file(const std::filesystem::path& root, const std::string& key, const std::string& content) {
+void write_file(const std::filesystem::path& root, const std::string& key,
+                const std::string& content) {
     const auto path = root / key;
     std::filesystem::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << content;

@@ -8,7 +8,7 @@
 namespace gallery::testing {
 
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -18,7 +18,7 @@ public:
     std::filesystem::path db_path() const { return m_path / "gallery.db"; }
     std::filesystem::path media_root() const { return m_path / "media"; }
 
-private:
+  private:
     std::filesystem::path m_path;
 };
 
@@ -26,6 +26,7 @@ private:
 db::Connection open_migrated(const std::filesystem::path& path);
 
 // Writes a small file at media_root/key.
-void write_file(const std::filesystem::path& root, const std::string& key, const std::string& content = "x");
+void write_file(const std::filesystem::path& root, const std::string& key,
+                const std::string& content = "x");
 
 }  // namespace gallery::testing

@@ -11,10 +11,16 @@ using namespace gallery;
 
 namespace {
 
-catalog::Image add_image(db::Connection& connection, const std::string& name, const std::string& client,
-                         std::uint64_t size = 100) {
-    catalog::NewImage image{name + ".jpg", "images/" + name + ".jpg", "orig-" + name + ".jpg", client,
-                            std::nullopt, std::nullopt, size, "image/jpeg"};
+catalog::Image add_image(db::Connection& connection, const std::string& name,
+                         const std::string& client, std::uint64_t size = 100) {
+    catalog::NewImage image{name + ".jpg",
+                            "images/" + name + ".jpg",
+                            "orig-" + name + ".jpg",
+                            client,
+                            std::nullopt,
+                            std::nullopt,
+                            size,
+                            "image/jpeg"};
     return catalog::insert_image(connection, image, 1).value();
 }
 
@@ -46,7 +52,8 @@ TEST_CASE("when queueing fails the image rows are not deleted either") {
     const auto a = add_image(connection, "a", "C1");
     // Make the queue insert fail inside the transaction, as a full disk would.
     connection.sqlite().exec(
-        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON deletion_queue BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON deletion_queue BEGIN SELECT RAISE(ABORT, "
+        "'disk full'); END");
     const std::vector<catalog::ImageId> ids{a.id};
     auto outcome = catalog::delete_images(connection, ids, 50);
     REQUIRE_FALSE(outcome);
@@ -107,16 +114,26 @@ TEST_CASE("client totals stay equal to a recount after inserts updates and delet
     const std::vector<std::string> clients{"Alpha", "ALPHA", "beta", "Gamma"};
     for (int i = 0; i < 300; ++i) {
         const auto& client = clients[random() % clients.size()];
-        catalog::NewImage image{"f" + std::to_string(i) + ".jpg", "images/f" + std::to_string(i) + ".jpg", "o.jpg", client,
-                                std::nullopt, std::nullopt, random() % 5000, "image/jpeg"};
-        ids.push_back(catalog::insert_image(connection, image, static_cast<UnixMicros>(random() % 100000)).value().id);
+        catalog::NewImage image{"f" + std::to_string(i) + ".jpg",
+                                "images/f" + std::to_string(i) + ".jpg",
+                                "o.jpg",
+                                client,
+                                std::nullopt,
+                                std::nullopt,
+                                random() % 5000,
+                                "image/jpeg"};
+        ids.push_back(
+            catalog::insert_image(connection, image, static_cast<UnixMicros>(random() % 100000))
+                .value()
+                .id);
         if (i % 7 == 0) {
             catalog::ImageUpdate move;
             move.client_id = clients[random() % clients.size()];
             REQUIRE(catalog::update_image(connection, ids[random() % ids.size()], move));
         }
         if (i % 11 == 0) {
-            const std::vector<catalog::ImageId> some{ids[random() % ids.size()], ids[random() % ids.size()]};
+            const std::vector<catalog::ImageId> some{ids[random() % ids.size()],
+                                                     ids[random() % ids.size()]};
             REQUIRE(catalog::delete_images(connection, some, 1));
         }
         if (i == 150) REQUIRE(catalog::delete_client_images(connection, "gamma", 1));
@@ -126,15 +143,20 @@ TEST_CASE("client totals stay equal to a recount after inserts updates and delet
         SQLite::Statement query(connection.sqlite(), sql);
         while (query.executeStep()) {
             std::string row;
-            for (int c = 0; c < query.getColumnCount(); ++c) row += query.getColumn(c).getString() + "|";
+            for (int c = 0; c < query.getColumnCount(); ++c)
+                row += query.getColumn(c).getString() + "|";
             out.push_back(row);
         }
         return out;
     };
-    const auto kept = rows("SELECT UPPER(client_id), image_count, total_size, latest_upload, oldest_upload FROM client_totals"
-                           " ORDER BY UPPER(client_id)");
-    const auto recount = rows("SELECT UPPER(client_id), COUNT(*), SUM(size), MAX(uploaded_at), MIN(uploaded_at) FROM images"
-                              " GROUP BY client_id COLLATE NOCASE ORDER BY UPPER(client_id)");
+    const auto kept = rows(
+        "SELECT UPPER(client_id), image_count, total_size, latest_upload, oldest_upload FROM "
+        "client_totals"
+        " ORDER BY UPPER(client_id)");
+    const auto recount = rows(
+        "SELECT UPPER(client_id), COUNT(*), SUM(size), MAX(uploaded_at), MIN(uploaded_at) FROM "
+        "images"
+        " GROUP BY client_id COLLATE NOCASE ORDER BY UPPER(client_id)");
     CHECK(kept == recount);
     CHECK(kept.size() >= 2);
 }

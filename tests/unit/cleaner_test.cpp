@@ -39,7 +39,9 @@ struct Fixture {
         tx.commit();
     }
     bool exists(int i) const { return std::filesystem::exists(dir.media_root() / key(i)); }
-    Clock clock() { return [this] { return now; }; }
+    Clock clock() {
+        return [this] { return now; };
+    }
     cleanup::Options options(std::size_t batch) {
         cleanup::Options o;
         o.batch_size = batch;
@@ -72,7 +74,10 @@ TEST_CASE("until_empty keeps claiming batches until nothing is due") {
     auto options = f.options(10);
     options.until_empty = true;
     int batches_seen = 0;
-    const auto report = cleanup::Cleaner(f.connection, *f.local, options, f.clock(), "w").run([&](const auto&) { ++batches_seen; });
+    const auto report =
+        cleanup::Cleaner(f.connection, *f.local, options, f.clock(), "w").run([&](const auto&) {
+            ++batches_seen;
+        });
     CHECK(report.deleted == 25);
     CHECK(report.batches == 3);
     CHECK(batches_seen == 3);
@@ -82,8 +87,12 @@ TEST_CASE("until_empty keeps claiming batches until nothing is due") {
 TEST_CASE("a key a live image still references is dropped from the queue and never deleted") {
     Fixture f;
     f.queue_files(2);
-    REQUIRE(catalog::insert_image(f.connection, {"file0.jpg", f.key(0), "o.jpg", "client", std::nullopt, std::nullopt, 10, "image/jpeg"}, f.now));
-    const auto report = cleanup::Cleaner(f.connection, *f.local, f.options(10), f.clock(), "w").run();
+    REQUIRE(catalog::insert_image(
+        f.connection,
+        {"file0.jpg", f.key(0), "o.jpg", "client", std::nullopt, std::nullopt, 10, "image/jpeg"},
+        f.now));
+    const auto report =
+        cleanup::Cleaner(f.connection, *f.local, f.options(10), f.clock(), "w").run();
     CHECK(report.skipped_live == 1);
     CHECK(report.deleted == 1);
     CHECK(report.remaining == 0);
@@ -121,11 +130,13 @@ TEST_CASE("a per-key failure retries that key later and moves it to dead after m
     CHECK_FALSE(f.exists(1));
 }
 
-TEST_CASE("a whole-request failure retries the batch and then gives it back without burning attempts") {
+TEST_CASE(
+    "a whole-request failure retries the batch and then gives it back without burning attempts") {
     Fixture f;
     f.queue_files(4);
     testing::FaultyStorage faulty(*f.local);
-    faulty.whole_request_error = Error{ErrorKind::storage_transient, "HTTP 503 SlowDown", std::chrono::seconds{5}};
+    faulty.whole_request_error =
+        Error{ErrorKind::storage_transient, "HTTP 503 SlowDown", std::chrono::seconds{5}};
     auto options = f.options(10);
     std::vector<std::chrono::milliseconds> waits;
     options.sleep = [&](std::chrono::milliseconds d) { waits.push_back(d); };
@@ -165,7 +176,9 @@ TEST_CASE("a permanent storage error stops the run without touching attempts") {
     CHECK(stats.by_attempts[0].attempts == 0);
 }
 
-TEST_CASE("a worker killed with SIGKILL mid-batch loses nothing; its rows are processed after the lease") {
+TEST_CASE(
+    "a worker killed with SIGKILL mid-batch loses nothing; its rows are processed after the "
+    "lease") {
     Fixture f;
     f.queue_files(20);
     const auto progress_file = f.dir.path() / "deleted-count";
@@ -186,10 +199,13 @@ TEST_CASE("a worker killed with SIGKILL mid-batch loses nothing; its rows are pr
         cleanup::Options options;
         options.batch_size = 100;
         options.lease = std::chrono::seconds{60};
-        cleanup::Cleaner(connection, hanging, options, [] { return 1000 * k_second; }, "child").run();
+        cleanup::Cleaner(
+            connection, hanging, options, [] { return 1000 * k_second; }, "child")
+            .run();
         ::_exit(0);
     }
-    for (int i = 0; i < 500 && !std::filesystem::exists(progress_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !std::filesystem::exists(progress_file); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(std::filesystem::exists(progress_file));
     ::kill(child, SIGKILL);
     int status = 0;
@@ -222,7 +238,8 @@ TEST_CASE("two cleaners running at once process every row exactly once") {
         cleanup::Options options;
         options.batch_size = 37;
         options.until_empty = true;
-        const auto report = cleanup::Cleaner(connection, *local, options, system_clock(), owner).run();
+        const auto report =
+            cleanup::Cleaner(connection, *local, options, system_clock(), owner).run();
         CHECK_FALSE(report.stopped_by);
         processed += report.processed;
         deleted += report.deleted;
@@ -238,8 +255,12 @@ TEST_CASE("two cleaners running at once process every row exactly once") {
 TEST_CASE("a dry run lists the next batch and changes nothing") {
     Fixture f;
     f.queue_files(3);
-    REQUIRE(catalog::insert_image(f.connection, {"file2.jpg", f.key(2), "o.jpg", "client", std::nullopt, std::nullopt, 10, "image/jpeg"}, f.now));
-    auto plan = cleanup::Cleaner(f.connection, *f.local, f.options(2), f.clock(), "w").plan().value();
+    REQUIRE(catalog::insert_image(
+        f.connection,
+        {"file2.jpg", f.key(2), "o.jpg", "client", std::nullopt, std::nullopt, 10, "image/jpeg"},
+        f.now));
+    auto plan =
+        cleanup::Cleaner(f.connection, *f.local, f.options(2), f.clock(), "w").plan().value();
     REQUIRE(plan.size() == 2);
     CHECK(queue::pending_count(f.connection).value() == 3);
     CHECK(queue::stats(f.connection, f.now).value().leased == 0);

@@ -52,15 +52,16 @@ TEST_CASE("a flag beats the environment which beats the config file") {
 }
 
 TEST_CASE("the original deployment's environment names still work") {
-    const config::Config config = config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "True"},
-                                                                {"CLOUDFLARE_R2_BUCKET", "photos"},
-                                                                {"CLOUDFLARE_R2_BUCKET_ENDPOINT", "https://x.r2.dev"},
-                                                                {"CLOUDFLARE_R2_ACCESS_KEY", "AK"},
-                                                                {"CLOUDFLARE_R2_SECRET_KEY", "SK"},
-                                                                {"CLOUDFLARE_R2_PUBLIC_URL", "https://cdn.example/"},
-                                                                {"IMAGE_MAX_UPLOAD_MB", "2.5"},
-                                                                {"IMAGE_COMPRESSION_QUALITY", "70"},
-                                                                {"IMAGE_COMPRESSION_MIN_QUALITY", "40"}}));
+    const config::Config config =
+        config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "True"},
+                                      {"CLOUDFLARE_R2_BUCKET", "photos"},
+                                      {"CLOUDFLARE_R2_BUCKET_ENDPOINT", "https://x.r2.dev"},
+                                      {"CLOUDFLARE_R2_ACCESS_KEY", "AK"},
+                                      {"CLOUDFLARE_R2_SECRET_KEY", "SK"},
+                                      {"CLOUDFLARE_R2_PUBLIC_URL", "https://cdn.example/"},
+                                      {"IMAGE_MAX_UPLOAD_MB", "2.5"},
+                                      {"IMAGE_COMPRESSION_QUALITY", "70"},
+                                      {"IMAGE_COMPRESSION_MIN_QUALITY", "40"}}));
     CHECK(config.storage == config::StorageKind::s3);
     CHECK(config.s3.bucket == "photos");
     CHECK(config.s3.endpoint == "https://x.r2.dev");
@@ -70,10 +71,12 @@ TEST_CASE("the original deployment's environment names still work") {
     CHECK(config.max_upload_bytes == static_cast<std::uint64_t>(2.5 * 1024 * 1024));
     CHECK(config.compression_quality == 70);
     CHECK(config.compression_min_quality == 40);
-    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "false"}})).storage == config::StorageKind::local);
-    // The native name wins over the original's.
-    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "true"}, {"GALLERY_STORAGE", "local"}})).storage ==
+    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "false"}})).storage ==
           config::StorageKind::local);
+    // The native name wins over the original's.
+    CHECK(config::resolve(
+              sources_with({{"CLOUDFLARE_R2_ENABLED", "true"}, {"GALLERY_STORAGE", "local"}}))
+              .storage == config::StorageKind::local);
 }
 
 TEST_CASE("a bad value stops start-up with a sentence naming the setting and its source") {
@@ -82,11 +85,14 @@ TEST_CASE("a bad value stops start-up with a sentence naming the setting and its
     auto negative = sources_with({});
     negative.flags = {{"batch_size", "-5"}};
     CHECK(startup_message(negative).find("batch_size (from --batch-size)") != std::string::npos);
-    CHECK(startup_message(sources_with({{"GALLERY_BATCH_SIZE", "1001"}})).find("from 1 to 1000") != std::string::npos);
-    CHECK(startup_message(sources_with({{"GALLERY_MAX_ATTEMPTS", "3x"}})).find("max_attempts") != std::string::npos);
-    CHECK(startup_message(sources_with({{"IMAGE_MAX_UPLOAD_MB", "-1"}})).find("max_upload_mb") != std::string::npos);
-    CHECK(startup_message(sources_with({{"IMAGE_COMPRESSION_MIN_QUALITY", "90"}})).find("must not exceed") !=
+    CHECK(startup_message(sources_with({{"GALLERY_BATCH_SIZE", "1001"}})).find("from 1 to 1000") !=
           std::string::npos);
+    CHECK(startup_message(sources_with({{"GALLERY_MAX_ATTEMPTS", "3x"}})).find("max_attempts") !=
+          std::string::npos);
+    CHECK(startup_message(sources_with({{"IMAGE_MAX_UPLOAD_MB", "-1"}})).find("max_upload_mb") !=
+          std::string::npos);
+    CHECK(startup_message(sources_with({{"IMAGE_COMPRESSION_MIN_QUALITY", "90"}}))
+              .find("must not exceed") != std::string::npos);
     auto unknown = sources_with({});
     unknown.file = {{"batch_sise", "3"}};
     CHECK(startup_message(unknown) == "unknown setting 'batch_sise' in config file test.toml");

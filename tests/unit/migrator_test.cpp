@@ -36,7 +36,8 @@ TEST_CASE("the database is opened in WAL mode with foreign keys on") {
 TEST_CASE("a database newer than the binary is refused without a write") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir.db_path());
-    connection.sqlite().exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 1)");
+    connection.sqlite().exec(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 1)");
     const int changes_before = connection.sqlite().execAndGet("SELECT total_changes()").getInt();
     auto result = db::migrate(connection, db::embedded_migrations(), 5);
     REQUIRE_FALSE(result);
@@ -62,7 +63,8 @@ TEST_CASE("a migration that fails leaves no trace of itself") {
     testing::TempDir dir;
     db::Connection connection({.path = dir.db_path(), .create_if_missing = true});
     std::vector<db::Migration> migrations = db::embedded_migrations();
-    migrations.push_back({9000, "9000_broken", "CREATE TABLE half (x INTEGER); SELECT no_such_function();"});
+    migrations.push_back(
+        {9000, "9000_broken", "CREATE TABLE half (x INTEGER); SELECT no_such_function();"});
     auto result = db::migrate(connection, migrations, 1);
     REQUIRE_FALSE(result);
     CHECK_FALSE(connection.sqlite().tableExists("half"));

@@ -14,10 +14,12 @@ namespace {
 
 constexpr UnixMicros k_second = k_micros_per_second;
 
-void enqueue_keys(db::Connection& connection, int count, UnixMicros now, const std::string& prefix = "images/k") {
+void enqueue_keys(db::Connection& connection, int count, UnixMicros now,
+                  const std::string& prefix = "images/k") {
     db::WriteTransaction tx(connection);
     for (int i = 0; i < count; ++i) {
-        REQUIRE(queue::enqueue(connection, {prefix + std::to_string(i), "client", 10}, now).value());
+        REQUIRE(
+            queue::enqueue(connection, {prefix + std::to_string(i), "client", 10}, now).value());
     }
     tx.commit();
 }
@@ -78,8 +80,11 @@ TEST_CASE("a crashed worker's rows come back after the lease") {
     enqueue_keys(connection, 3, 0);
     const UnixMicros lease_end = 300 * k_second;
     REQUIRE(queue::claim(connection, "dead-worker", 10, 1, lease_end).value().size() == 3);
-    CHECK(queue::claim(connection, "other", 10, lease_end - 1, lease_end + 300 * k_second).value().empty());
-    auto reclaimed = queue::claim(connection, "other", 10, lease_end, lease_end + 300 * k_second).value();
+    CHECK(queue::claim(connection, "other", 10, lease_end - 1, lease_end + 300 * k_second)
+              .value()
+              .empty());
+    auto reclaimed =
+        queue::claim(connection, "other", 10, lease_end, lease_end + 300 * k_second).value();
     CHECK(reclaimed.size() == 3);
     // The old owner can no longer finish them.
     CHECK(queue::complete(connection, "dead-worker", ids_of(reclaimed), 1).value() == 0);
@@ -96,16 +101,24 @@ TEST_CASE("failures back off and then move the row to dead which is kept and can
         auto items = queue::claim(connection, "w", 10, now, now + 300 * k_second).value();
         REQUIRE(items.size() == 1);
         CHECK(items[0].attempts == attempt - 1);
-        auto outcome = queue::record_failures(connection, "w", std::vector<queue::Failure>{{items[0].id, "boom", now + 60 * k_second}}, 3).value();
+        auto outcome =
+            queue::record_failures(
+                connection, "w",
+                std::vector<queue::Failure>{{items[0].id, "boom", now + 60 * k_second}}, 3)
+                .value();
         CHECK(outcome.dead == (attempt == 3 ? 1u : 0u));
         // Not due again before its retry time.
-        CHECK(queue::claim(connection, "w", 10, now + 59 * k_second, now + 400 * k_second).value().empty());
+        CHECK(queue::claim(connection, "w", 10, now + 59 * k_second, now + 400 * k_second)
+                  .value()
+                  .empty());
         now += 60 * k_second;
     }
     auto stats = queue::stats(connection, now).value();
     CHECK(stats.pending == 0);
     CHECK(stats.dead == 1);
-    CHECK(queue::claim(connection, "w", 10, now + 1000 * k_second, now + 2000 * k_second).value().empty());
+    CHECK(queue::claim(connection, "w", 10, now + 1000 * k_second, now + 2000 * k_second)
+              .value()
+              .empty());
     CHECK(queue::retry_dead(connection, now).value() == 1);
     auto again = queue::claim(connection, "w", 10, now, now + 300 * k_second).value();
     REQUIRE(again.size() == 1);
@@ -117,7 +130,10 @@ TEST_CASE("retrying a dead key that is pending again keeps one pending row") {
     db::Connection connection = testing::open_migrated(dir.db_path());
     enqueue_keys(connection, 1, 0);
     auto items = queue::claim(connection, "w", 1, 1, 100).value();
-    REQUIRE(queue::record_failures(connection, "w", std::vector<queue::Failure>{{items[0].id, "e", 1}}, 1).value().dead == 1);
+    REQUIRE(queue::record_failures(connection, "w",
+                                   std::vector<queue::Failure>{{items[0].id, "e", 1}}, 1)
+                .value()
+                .dead == 1);
     enqueue_keys(connection, 1, 2);  // the same key queued again meanwhile
     CHECK(queue::retry_dead(connection, 3).value() == 0);
     CHECK(state_of(connection, items[0].id) == "gone");
@@ -141,7 +157,8 @@ TEST_CASE("queue stats count pending dead leased due bytes and attempts") {
     db::Connection connection = testing::open_migrated(dir.db_path());
     enqueue_keys(connection, 5, 100);
     auto leased = queue::claim(connection, "w", 2, 200, 10'000).value();
-    REQUIRE(queue::record_failures(connection, "w", std::vector<queue::Failure>{{leased[0].id, "e", 300}}, 5));
+    REQUIRE(queue::record_failures(connection, "w",
+                                   std::vector<queue::Failure>{{leased[0].id, "e", 300}}, 5));
     auto stats = queue::stats(connection, 250).value();
     CHECK(stats.pending == 5);
     CHECK(stats.leased == 1);

@@ -79,11 +79,12 @@ inline void check_storage_contract(storage::Storage& store) {
         CHECK(none->objects.empty());
     }
     SECTION("keys that could escape or confuse are refused before any I/O") {
-        for (const std::string& bad : {std::string(""), std::string("/etc/passwd"), std::string("../x.jpg"),
-                                      std::string("images/../../x.jpg"), std::string("images/./x.jpg"),
-                                      std::string("images//x.jpg"), std::string("images\\x.jpg"),
-                                      std::string("images/x\0.jpg", 14), std::string("images/.hidden"),
-                                      std::string(1025, 'a')}) {
+        for (const std::string& bad :
+             {std::string(""), std::string("/etc/passwd"), std::string("../x.jpg"),
+              std::string("images/../../x.jpg"), std::string("images/./x.jpg"),
+              std::string("images//x.jpg"), std::string("images\\x.jpg"),
+              std::string("images/x\0.jpg", 14), std::string("images/.hidden"),
+              std::string(1025, 'a')}) {
             INFO("key: " << bad);
             CHECK_FALSE(store.check_key(bad));
             auto put = store.put(bad, "x", "image/jpeg");

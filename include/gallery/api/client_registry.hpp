@@ -15,7 +15,7 @@
 namespace gallery::api {
 
 class ClientRegistry {
-public:
+  public:
     // `fetch` returns the body of the URL or nullopt on failure; the default uses HTTP.
     using Fetch = std::function<std::optional<std::string>(const std::string& url)>;
 
@@ -24,7 +24,7 @@ public:
     // True when the id is registered, or when no list is available.
     bool accepts(const std::string& client_id);
 
-private:
+  private:
     std::optional<std::set<std::string>> current_list();
 
     std::string m_url;

@@ -25,7 +25,7 @@ struct ServerSettings {
 };
 
 class HttpServer {
-public:
+  public:
     using Handle = std::function<Response(Request&)>;
 
     HttpServer(ServerSettings settings, Handle handle);
@@ -43,7 +43,7 @@ public:
     // Safe to call from another thread.
     void stop();
 
-private:
+  private:
     ServerSettings m_settings;
     Handle m_handle;
     std::unique_ptr<httplib::Server> m_server;

@@ -15,7 +15,7 @@ namespace gallery::api {
 using Handler = std::function<Response(const Request&)>;
 
 class Router {
-public:
+  public:
     void add(const std::string& method, const std::string& pattern, Handler handler);
     void add_prefix(const std::string& method, const std::string& prefix, Handler handler);
 
@@ -25,7 +25,7 @@ public:
     // The methods a path accepts (empty when no route matches it), for 405 and CORS.
     std::vector<std::string> allowed_methods(const std::string& path) const;
 
-private:
+  private:
     struct Route {
         std::string method;
         std::vector<std::string> segments;  // "{}" matches any one non-empty segment
@@ -33,7 +33,8 @@ private:
         std::string prefix_text;
         Handler handler;
     };
-    bool matches(const Route& route, const std::string& path, std::vector<std::string>* params) const;
+    bool matches(const Route& route, const std::string& path,
+                 std::vector<std::string>* params) const;
 
     std::vector<Route> m_routes;
 };

@@ -45,18 +45,20 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
 struct DeleteOutcome {
     std::size_t deleted_count = 0;
     std::vector<ImageId> deleted_ids;  // filled by delete_images only
-    std::size_t files_queued = 0;  // newly queued keys (a key already pending counts once)
+    std::size_t files_queued = 0;      // newly queued keys (a key already pending counts once)
 };
 
 // Deletes the rows that exist among `ids` and queues their objects, in one transaction.
-Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const ImageId> ids, UnixMicros now);
+Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const ImageId> ids,
+                                    UnixMicros now);
 
 // Same for every image of `client_id` (matched case-insensitively).
 Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std::string& client_id,
                                            UnixMicros now);
 
 // For each key, whether a live image row references it (same order as `keys`).
-Result<std::vector<bool>> keys_in_use(db::Connection& connection, std::span<const std::string> keys);
+Result<std::vector<bool>> keys_in_use(db::Connection& connection,
+                                      std::span<const std::string> keys);
 
 struct KeyedImage {
     ImageId id = 0;
@@ -65,7 +67,8 @@ struct KeyedImage {
 };
 
 // Images in id order after `after_id`, at most `limit`: pages for a streaming walk.
-Result<std::vector<KeyedImage>> image_keys_after(db::Connection& connection, ImageId after_id, std::size_t limit);
+Result<std::vector<KeyedImage>> image_keys_after(db::Connection& connection, ImageId after_id,
+                                                 std::size_t limit);
 
 struct ClientUsage {
     std::string client_id;
@@ -97,7 +100,8 @@ struct ImageUpdate {
 };
 
 // nullopt when there is no such image.
-Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id, const ImageUpdate& update);
+Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id,
+                                          const ImageUpdate& update);
 
 struct PageRequest {
     std::int64_t page = 1;        // 1-based
@@ -106,7 +110,8 @@ struct PageRequest {
 
 struct ImageQuery {
     std::optional<std::string> client_id;  // case-insensitive exact match
-    std::optional<std::string> search;     // case-insensitive substring of name, description, filenames
+    std::optional<std::string>
+        search;  // case-insensitive substring of name, description, filenames
     std::string sort_by = "-uploaded_at";  // one of image_sort_keys(); anything else: -uploaded_at
     PageRequest page;
 };
@@ -131,7 +136,8 @@ struct ClientSummary {
 
 struct ClientQuery {
     std::optional<std::string> search;  // case-insensitive substring of client_id
-    std::string sort_by = "-count";     // client_id count total_size latest_upload, each with optional '-'
+    std::string sort_by =
+        "-count";  // client_id count total_size latest_upload, each with optional '-'
     PageRequest page;
 };
 

@@ -4,10 +4,10 @@
 // cleanup/run endpoint and the in-process scheduler alike.
 
 #include <chrono>
-#include <random>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,11 +24,11 @@ struct Options {
     std::size_t batch_size = 100;  // rows per claim, at most k_max_batch_size
     int max_attempts = 3;
     std::chrono::seconds lease{300};
-    bool until_empty = false;                     // keep claiming batches until none is due
+    bool until_empty = false;                      // keep claiming batches until none is due
     std::optional<std::chrono::seconds> max_time;  // with until_empty: stop claiming after this
     queue::BackoffPolicy backoff{};
-    int whole_request_retries = 2;                // in-run retries of a batch whose request failed
-    std::chrono::seconds max_in_run_wait{30};     // longest in-run wait before such a retry
+    int whole_request_retries = 2;             // in-run retries of a batch whose request failed
+    std::chrono::seconds max_in_run_wait{30};  // longest in-run wait before such a retry
     std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
     // Checked between batches: when it returns true the run ends after the current batch.
     std::function<bool()> stop_requested;
@@ -50,7 +50,7 @@ struct Report {
     std::int64_t remaining = 0;     // pending rows after the run
     std::uint64_t bytes_reclaimed = 0;
     std::int64_t batches = 0;
-    std::int64_t intents_queued = 0;   // keys of crashed uploads found this run and queued
+    std::int64_t intents_queued = 0;  // keys of crashed uploads found this run and queued
     std::int64_t receipts_pruned = 0;
     // Set when a failure stopped the run: a storage error that is not per key, or a database error.
     std::optional<Error> stopped_by;
@@ -65,7 +65,7 @@ struct PlanEntry {
 };
 
 class Cleaner {
-public:
+  public:
     Cleaner(db::Connection& connection, storage::Storage& storage, Options options, Clock clock,
             std::string owner);
 
@@ -75,7 +75,7 @@ public:
 
     Result<std::vector<PlanEntry>> plan();
 
-private:
+  private:
     // Returns false when the run must stop (report.stopped_by is then set).
     bool process_batch(const std::vector<queue::Item>& items, Report& report);
     UnixMicros retry_time(int failures);

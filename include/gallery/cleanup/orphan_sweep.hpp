@@ -19,28 +19,29 @@ namespace gallery::cleanup {
 struct SweepOptions {
     std::string prefix = "images/";
     std::chrono::seconds older_than{24 * 3600};
-    bool dry_run = false;       // report orphans, queue nothing
-    std::string start_after;    // resume a sweep after this key
+    bool dry_run = false;     // report orphans, queue nothing
+    std::string start_after;  // resume a sweep after this key
     std::size_t page_size = 1000;
-    std::string client_id;      // recorded on the queued rows
+    std::string client_id;  // recorded on the queued rows
 };
 
 struct SweepReport {
     std::int64_t scanned = 0;
-    std::int64_t orphans = 0;          // found (queued, or listed with dry_run)
+    std::int64_t orphans = 0;  // found (queued, or listed with dry_run)
     std::uint64_t orphan_bytes = 0;
     std::int64_t queued = 0;
     std::int64_t already_queued = 0;
-    std::int64_t referenced = 0;       // live image rows
-    std::int64_t in_flight = 0;        // unexpired upload intents
+    std::int64_t referenced = 0;  // live image rows
+    std::int64_t in_flight = 0;   // unexpired upload intents
     std::int64_t too_young = 0;
-    std::string last_key;              // pass as start_after to resume
+    std::string last_key;  // pass as start_after to resume
     std::optional<Error> stopped_by;
 };
 
 // `on_orphan` sees each orphan (for listing); `on_page` the running totals.
-SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage, const SweepOptions& options,
-                          const Clock& clock, const std::function<void(const storage::ObjectInfo&)>& on_orphan = {},
+SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
+                          const SweepOptions& options, const Clock& clock,
+                          const std::function<void(const storage::ObjectInfo&)>& on_orphan = {},
                           const std::function<void(const SweepReport&)>& on_page = {});
 
 }  // namespace gallery::cleanup

@@ -42,12 +42,12 @@ inline Error with_context(std::string_view context, Error error) {
 // Thrown at start-up for problems a person must fix before anything can run
 // (bad configuration, unreadable database). main() turns it into `exit_code`.
 class StartupError : public std::runtime_error {
-public:
+  public:
     StartupError(int exit_code, const std::string& message)
         : std::runtime_error(message), m_exit_code(exit_code) {}
     int exit_code() const { return m_exit_code; }
 
-private:
+  private:
     int m_exit_code;
 };
 

@@ -20,6 +20,8 @@ std::string to_iso8601(UnixMicros t);
 // A clock passed into code that schedules work, so tests can move time.
 using Clock = std::function<UnixMicros()>;
 
-inline Clock system_clock() { return [] { return now_micros(); }; }
+inline Clock system_clock() {
+    return [] { return now_micros(); };
+}
 
 }  // namespace gallery

@@ -53,7 +53,7 @@ struct Config {
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::string api_key;                    // empty: generated on loopback, refused elsewhere
     std::vector<std::string> cors_origins;  // exact origins allowed to call the API from a browser
-    std::string client_ids_url;             // registered client ids; empty: every client id is accepted
+    std::string client_ids_url;  // registered client ids; empty: every client id is accepted
 };
 
 // Where raw setting values come from; keys are the setting names listed by

@@ -25,7 +25,7 @@ struct ConnectionOptions {
 };
 
 class Connection {
-public:
+  public:
     // Throws StartupError (exit code 1) with a sentence when the file cannot be opened.
     explicit Connection(const ConnectionOptions& options);
     ~Connection();
@@ -36,7 +36,7 @@ public:
     SQLite::Database& sqlite() { return *m_database; }
     const std::filesystem::path& path() const { return m_path; }
 
-private:
+  private:
     std::filesystem::path m_path;
     std::unique_ptr<SQLite::Database> m_database;
 };

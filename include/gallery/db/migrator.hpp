@@ -36,11 +36,13 @@ struct SchemaStatus {
 };
 
 // Reads the state without writing anything.
-Result<SchemaStatus> schema_status(Connection& connection, const std::vector<Migration>& migrations);
+Result<SchemaStatus> schema_status(Connection& connection,
+                                   const std::vector<Migration>& migrations);
 
 // Applies the pending migrations; returns how many were applied (0 when current).
 // Refuses, without writing, a database whose schema is newer than `migrations`.
-Result<int> migrate(Connection& connection, const std::vector<Migration>& migrations, UnixMicros now);
+Result<int> migrate(Connection& connection, const std::vector<Migration>& migrations,
+                    UnixMicros now);
 
 // For every command but migrate: throws StartupError unless the schema is exactly current.
 void require_current_schema(Connection& connection);

@@ -12,13 +12,14 @@
 namespace gallery::db {
 
 class ConnectionPool {
-public:
+  public:
     // Throws StartupError when the database cannot be opened.
     ConnectionPool(const ConnectionOptions& options, std::size_t size);
 
     class Lease {
-    public:
-        Lease(ConnectionPool& pool, Connection* connection) : m_pool(&pool), m_connection(connection) {}
+      public:
+        Lease(ConnectionPool& pool, Connection* connection)
+            : m_pool(&pool), m_connection(connection) {}
         ~Lease();
         Lease(Lease&& other) noexcept;
         Lease(const Lease&) = delete;
@@ -27,7 +28,7 @@ public:
         Connection& operator*() const { return *m_connection; }
         Connection* operator->() const { return m_connection; }
 
-    private:
+      private:
         ConnectionPool* m_pool;
         Connection* m_connection;
     };
@@ -35,7 +36,7 @@ public:
     // Blocks until a connection is free.
     Lease acquire();
 
-private:
+  private:
     std::vector<std::unique_ptr<Connection>> m_all;
     std::vector<Connection*> m_free;
     std::mutex m_mutex;

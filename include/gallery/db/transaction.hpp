@@ -7,7 +7,7 @@
 namespace gallery::db {
 
 class WriteTransaction {
-public:
+  public:
     explicit WriteTransaction(Connection& connection);
     ~WriteTransaction();
     WriteTransaction(const WriteTransaction&) = delete;
@@ -15,7 +15,7 @@ public:
 
     void commit();
 
-private:
+  private:
     Connection& m_connection;
     bool m_open = true;
 };

@@ -53,7 +53,8 @@ Result<std::size_t> complete(db::Connection& connection, const std::string& owne
 
 // Removes rows without a receipt: keys that a live image still references
 // (nothing was deleted). Only rows `owner` still leases.
-Result<std::size_t> drop(db::Connection& connection, const std::string& owner, std::span<const ItemId> ids);
+Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
+                         std::span<const ItemId> ids);
 
 struct Failure {
     ItemId id;
@@ -92,13 +93,13 @@ struct AttemptCount {
 struct Stats {
     std::int64_t pending = 0;
     std::int64_t dead = 0;
-    std::int64_t leased = 0;  // pending rows a worker holds right now
-    std::int64_t due = 0;     // pending rows a worker may claim right now
+    std::int64_t leased = 0;                  // pending rows a worker holds right now
+    std::int64_t due = 0;                     // pending rows a worker may claim right now
     std::optional<UnixMicros> oldest_queued;  // of pending rows
     std::optional<UnixMicros> newest_queued;
-    std::vector<AttemptCount> by_attempts;    // of pending rows, ascending attempts
-    std::uint64_t bytes_pending = 0;          // sum of the known sizes of pending rows
-    std::int64_t pending_unknown_size = 0;    // pending rows whose size is not known
+    std::vector<AttemptCount> by_attempts;  // of pending rows, ascending attempts
+    std::uint64_t bytes_pending = 0;        // sum of the known sizes of pending rows
+    std::int64_t pending_unknown_size = 0;  // pending rows whose size is not known
     std::uint64_t bytes_dead = 0;
 };
 

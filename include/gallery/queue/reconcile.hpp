@@ -16,8 +16,8 @@
 namespace gallery::queue {
 
 // Records that an upload is about to write `key` (own transaction).
-Result<void> record_intent(db::Connection& connection, const std::string& key, const std::string& client_id,
-                           UnixMicros now, UnixMicros expires_at);
+Result<void> record_intent(db::Connection& connection, const std::string& key,
+                           const std::string& client_id, UnixMicros now, UnixMicros expires_at);
 
 // Clears the intent; call inside the transaction that writes the image row (or
 // that queues the key after a failed upload).
@@ -28,14 +28,17 @@ Result<void> clear_intent(db::Connection& connection, const std::string& key);
 Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros now);
 
 // For each key: whether an unexpired intent covers it (an upload in flight).
-Result<std::vector<bool>> keys_in_flight(db::Connection& connection, std::span<const std::string> keys, UnixMicros now);
+Result<std::vector<bool>> keys_in_flight(db::Connection& connection,
+                                         std::span<const std::string> keys, UnixMicros now);
 
 // For each key: whether it is pending in the queue already. (A dead row does not
 // count: an orphan found again is worth queueing again.)
-Result<std::vector<bool>> keys_queued(db::Connection& connection, std::span<const std::string> keys);
+Result<std::vector<bool>> keys_queued(db::Connection& connection,
+                                      std::span<const std::string> keys);
 
 // Removes receipts older than `older_than`, at most `limit` of them; returns how many.
-Result<std::size_t> prune_receipts(db::Connection& connection, UnixMicros older_than, std::size_t limit);
+Result<std::size_t> prune_receipts(db::Connection& connection, UnixMicros older_than,
+                                   std::size_t limit);
 
 struct DailyReclaim {
     std::string day;  // YYYY-MM-DD (UTC)

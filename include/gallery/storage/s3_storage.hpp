@@ -18,8 +18,8 @@ struct S3Options {
     bool path_style = true;  // false: virtual-hosted (<bucket>.<endpoint host>)
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds request_timeout{60000};
-    int concurrency = 8;                  // DeleteObjects requests in flight
-    std::size_t keys_per_delete = 1000;   // at most 1000 (S3's limit)
+    int concurrency = 8;                 // DeleteObjects requests in flight
+    std::size_t keys_per_delete = 1000;  // at most 1000 (S3's limit)
 };
 
 // An S3-compatible backend signed with our SigV4 code over libcurl. Throws

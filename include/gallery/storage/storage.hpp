@@ -32,7 +32,7 @@ struct ListPage {
 };
 
 class Storage {
-public:
+  public:
     virtual ~Storage() = default;
 
     // "local" or "s3", for messages.

@@ -8,7 +8,7 @@
 namespace gallery::storage {
 
 class FileDescriptor {
-public:
+  public:
     explicit FileDescriptor(int fd = -1) : m_fd(fd) {}
     ~FileDescriptor() { reset(); }
     FileDescriptor(FileDescriptor&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
@@ -27,7 +27,7 @@ public:
     // Closes now and reports close(2)'s result (a deferred write error shows up here).
     int close() { return ::close(std::exchange(m_fd, -1)); }
 
-private:
+  private:
     void reset() {
         if (m_fd >= 0) ::close(std::exchange(m_fd, -1));
     }

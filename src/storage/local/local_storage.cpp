@@ -56,7 +56,7 @@ void sync_directory(const fs::path& directory) {
 }
 
 class LocalStorage final : public Storage {
-public:
+  public:
     explicit LocalStorage(fs::path root) : m_root(std::move(root)) {}
 
     std::string_view kind() const override { return "local"; }
@@ -68,10 +68,14 @@ public:
         const fs::path target = path_for(key);
         std::error_code ec;
         fs::create_directories(target.parent_path(), ec);
-        if (ec) return std::unexpected(Error{ErrorKind::io, "local: create folder for '" + std::string(key) + "': " + ec.message()});
+        if (ec)
+            return std::unexpected(
+                Error{ErrorKind::io,
+                      "local: create folder for '" + std::string(key) + "': " + ec.message()});
 
         // Hidden temporary name: list() skips it and check_key() refuses it as a key.
-        const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp-" + random_suffix());
+        const fs::path temporary =
+            target.parent_path() / ("." + target.filename().string() + ".tmp-" + random_suffix());
         FileDescriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
         if (!fd.valid()) return std::unexpected(from_errno(errno, "create", key));
         if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
@@ -117,7 +121,8 @@ public:
             return std::unexpected(from_errno(errno, "stat", key));
         }
         if (!S_ISREG(info.st_mode)) return std::optional<ObjectInfo>{};
-        return ObjectInfo{std::string(key), static_cast<std::uint64_t>(info.st_size), modified_micros(info)};
+        return ObjectInfo{std::string(key), static_cast<std::uint64_t>(info.st_size),
+                          modified_micros(info)};
     }
 
     Result<bool> remove(std::string_view key) override {
@@ -132,16 +137,19 @@ public:
         outcomes.reserve(keys.size());
         for (const std::string& key : keys) {
             auto removed = remove(key);
-            outcomes.push_back(RemoveOutcome{key, removed ? std::nullopt : std::optional<Error>(removed.error())});
+            outcomes.push_back(
+                RemoveOutcome{key, removed ? std::nullopt : std::optional<Error>(removed.error())});
         }
         return outcomes;
     }
 
-    Result<ListPage> list(std::string_view prefix, std::string_view start_after, std::size_t max_keys) override {
+    Result<ListPage> list(std::string_view prefix, std::string_view start_after,
+                          std::size_t max_keys) override {
         std::lock_guard lock(m_scan_mutex);
         // A sweep asks for page after page: serve them from the last scan's sorted
         // batch instead of walking the folder again for every page.
-        const bool continues = !m_scan.keys.empty() && m_scan.prefix == prefix && m_scan.served_up_to == start_after;
+        const bool continues =
+            !m_scan.keys.empty() && m_scan.prefix == prefix && m_scan.served_up_to == start_after;
         if (!continues) {
             auto scanned = scan(prefix, start_after, std::max(max_keys, k_scan_batch));
             if (!scanned) return std::unexpected(scanned.error());
@@ -159,7 +167,7 @@ public:
         return page;
     }
 
-private:
+  private:
     fs::path path_for(std::string_view key) const { return m_root / fs::path(std::string(key)); }
 
     // Walks only the folder the prefix names and keeps the `limit` smallest keys
@@ -168,17 +176,23 @@ private:
     Result<void> scan(std::string_view prefix, std::string_view start_after, std::size_t limit) {
         m_scan = Scan{std::string(prefix), {}, 0, std::string(start_after), false};
         const std::size_t slash = prefix.rfind('/');
-        const std::string folder_key = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+        const std::string folder_key =
+            slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
         const fs::path start = folder_key.empty() ? m_root : m_root / folder_key;
         std::priority_queue<std::string> smallest;
         std::error_code ec;
-        fs::recursive_directory_iterator it(start, fs::directory_options::skip_permission_denied, ec);
+        fs::recursive_directory_iterator it(start, fs::directory_options::skip_permission_denied,
+                                            ec);
         if (ec) {
-            if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return {};
-            return fail(ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message());
+            if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory)
+                return {};
+            return fail(ErrorKind::io,
+                        "local: list '" + std::string(prefix) + "': " + ec.message());
         }
         for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            if (ec) return fail(ErrorKind::io, "local: list '" + std::string(prefix) + "': " + ec.message());
+            if (ec)
+                return fail(ErrorKind::io,
+                            "local: list '" + std::string(prefix) + "': " + ec.message());
             const std::string name = it->path().filename().string();
             if (name.starts_with('.')) {
                 if (it->is_directory()) it.disable_recursion_pending();

@@ -30,7 +30,8 @@ std::size_t record_header(char* data, std::size_t size, std::size_t count, void*
         headers->clear();  // a new response (after a redirect or 1xx) starts over
     } else if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
-        std::ranges::transform(name, name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::ranges::transform(name, name.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         std::string value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(" \t"));
         value.erase(value.find_last_not_of(" \t\r\n") + 1);
@@ -52,7 +53,8 @@ struct HttpClient::Handle {
     CurlHandle curl{nullptr, &curl_easy_cleanup};
 };
 
-HttpClient::HttpClient(HttpTimeouts timeouts) : m_handle(std::make_unique<Handle>()), m_timeouts(timeouts) {
+HttpClient::HttpClient(HttpTimeouts timeouts)
+    : m_handle(std::make_unique<Handle>()), m_timeouts(timeouts) {
     initialise_curl_once();
     m_handle->curl.reset(curl_easy_init());
 }
@@ -81,7 +83,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // the bytes sent are the bytes signed
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_timeouts.connect.count()));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(m_timeouts.connect.count()));
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(m_timeouts.total.count()));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
@@ -98,7 +101,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
         if (request.method != "DELETE" || !request.body.empty()) {
             // Sets Content-Length, also for an empty body.
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(request.body.size()));
         }
     }
     const CURLcode code = curl_easy_perform(curl);

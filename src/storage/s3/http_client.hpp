@@ -33,7 +33,7 @@ struct HttpTimeouts {
 };
 
 class HttpClient {
-public:
+  public:
     explicit HttpClient(HttpTimeouts timeouts);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
@@ -43,7 +43,7 @@ public:
     // any HTTP status is a response.
     Result<HttpResponse> perform(const HttpRequest& request);
 
-private:
+  private:
     struct Handle;
     std::unique_ptr<Handle> m_handle;
     HttpTimeouts m_timeouts;

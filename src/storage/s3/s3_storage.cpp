@@ -32,11 +32,13 @@ Endpoint parse_endpoint(const std::string& url) {
     static const std::regex k_url(R"(^(https?)://([^/:]+)(?::(\d+))?/?$)");
     std::smatch parts;
     if (!std::regex_match(url, parts, k_url)) {
-        throw StartupError(exit_code::usage, "invalid value '" + url +
-                                                 "' for s3_endpoint: expected http(s)://host[:port] with no path");
+        throw StartupError(exit_code::usage,
+                           "invalid value '" + url +
+                               "' for s3_endpoint: expected http(s)://host[:port] with no path");
     }
     Endpoint endpoint{parts[1].str(), parts[2].str(), parts[3].str()};
-    if ((endpoint.scheme == "http" && endpoint.port == "80") || (endpoint.scheme == "https" && endpoint.port == "443")) {
+    if ((endpoint.scheme == "http" && endpoint.port == "80") ||
+        (endpoint.scheme == "https" && endpoint.port == "443")) {
         endpoint.port.clear();
     }
     return endpoint;
@@ -44,7 +46,8 @@ Endpoint parse_endpoint(const std::string& url) {
 
 std::string base64(const unsigned char* data, std::size_t size) {
     std::string out(4 * ((size + 2) / 3) + 1, '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+    const int written =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
     out.resize(static_cast<std::size_t>(written));
     return out;
 }
@@ -57,18 +60,21 @@ std::string content_md5(const std::string& body) {
 }
 
 bool is_permanent_code(const std::string& code) {
-    return code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
-           code == "NoSuchBucket" || code == "AllAccessDisabled" || code == "InvalidBucketName" ||
-           code == "AuthorizationHeaderMalformed" || code == "PermanentRedirect" || code == "AccountProblem";
+    return code == "AccessDenied" || code == "InvalidAccessKeyId" ||
+           code == "SignatureDoesNotMatch" || code == "NoSuchBucket" ||
+           code == "AllAccessDisabled" || code == "InvalidBucketName" ||
+           code == "AuthorizationHeaderMalformed" || code == "PermanentRedirect" ||
+           code == "AccountProblem";
 }
 
 class S3Storage final : public Storage {
-public:
+  public:
     explicit S3Storage(S3Options options)
         : m_options(std::move(options)),
           m_endpoint(parse_endpoint(m_options.endpoint)),
           m_credentials{m_options.access_key, m_options.secret_key, m_options.session_token} {
-        m_options.keys_per_delete = std::clamp<std::size_t>(m_options.keys_per_delete, 1, k_max_delete_keys);
+        m_options.keys_per_delete =
+            std::clamp<std::size_t>(m_options.keys_per_delete, 1, k_max_delete_keys);
         m_options.concurrency = std::max(1, m_options.concurrency);
     }
 
@@ -76,12 +82,15 @@ public:
 
     Result<void> check_key(std::string_view key) const override { return check_portable_key(key); }
 
-    Result<void> put(std::string_view key, std::string_view bytes, std::string_view content_type) override {
+    Result<void> put(std::string_view key, std::string_view bytes,
+                     std::string_view content_type) override {
         if (auto ok = check_key(key); !ok) return ok;
-        HttpRequest request = object_request("PUT", key, std::string(bytes), {{"Content-Type", std::string(content_type)}});
+        HttpRequest request = object_request("PUT", key, std::string(bytes),
+                                             {{"Content-Type", std::string(content_type)}});
         auto response = send(request, "put '" + std::string(key) + "'");
         if (!response) return std::unexpected(response.error());
-        if (response->status != 200) return std::unexpected(http_error(*response, "put '" + std::string(key) + "'"));
+        if (response->status != 200)
+            return std::unexpected(http_error(*response, "put '" + std::string(key) + "'"));
         return {};
     }
 
@@ -89,8 +98,10 @@ public:
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
         auto response = send(object_request("GET", key), "get '" + std::string(key) + "'");
         if (!response) return std::unexpected(response.error());
-        if (response->status == 404 && error_code(*response) != "NoSuchBucket") return std::optional<std::string>{};
-        if (response->status != 200) return std::unexpected(http_error(*response, "get '" + std::string(key) + "'"));
+        if (response->status == 404 && error_code(*response) != "NoSuchBucket")
+            return std::optional<std::string>{};
+        if (response->status != 200)
+            return std::unexpected(http_error(*response, "get '" + std::string(key) + "'"));
         return std::optional<std::string>{std::move(response->body)};
     }
 
@@ -99,7 +110,8 @@ public:
         auto response = send(object_request("HEAD", key), "head '" + std::string(key) + "'");
         if (!response) return std::unexpected(response.error());
         if (response->status == 404) return std::optional<ObjectInfo>{};
-        if (response->status != 200) return std::unexpected(http_error(*response, "head '" + std::string(key) + "'"));
+        if (response->status != 200)
+            return std::unexpected(http_error(*response, "head '" + std::string(key) + "'"));
         ObjectInfo info{std::string(key), 0, 0};
         if (auto it = response->headers.find("content-length"); it != response->headers.end()) {
             info.size = std::stoull(it->second);
@@ -130,7 +142,8 @@ public:
         }
         // Spread the keys over up to `concurrency` requests of at most keys_per_delete each.
         const std::size_t per_request = std::clamp<std::size_t>(
-            (keys.size() + static_cast<std::size_t>(m_options.concurrency) - 1) / static_cast<std::size_t>(m_options.concurrency),
+            (keys.size() + static_cast<std::size_t>(m_options.concurrency) - 1) /
+                static_cast<std::size_t>(m_options.concurrency),
             std::min<std::size_t>(100, m_options.keys_per_delete), m_options.keys_per_delete);
         std::vector<std::pair<std::size_t, std::size_t>> chunks;
         for (std::size_t start = 0; start < keys.size(); start += per_request) {
@@ -150,11 +163,13 @@ public:
                 auto failure = delete_chunk(keys, chunk.first, chunk.second, outcomes);
                 if (failure) {
                     std::lock_guard lock(mutex);
-                    if (!whole_failure || failure->kind == ErrorKind::storage_permanent) whole_failure = failure;
+                    if (!whole_failure || failure->kind == ErrorKind::storage_permanent)
+                        whole_failure = failure;
                 }
             }
         };
-        const std::size_t threads = std::min<std::size_t>(chunks.size(), static_cast<std::size_t>(m_options.concurrency));
+        const std::size_t threads =
+            std::min<std::size_t>(chunks.size(), static_cast<std::size_t>(m_options.concurrency));
         if (threads <= 1) {
             worker();
         } else {
@@ -165,14 +180,17 @@ public:
         return outcomes;
     }
 
-    Result<ListPage> list(std::string_view prefix, std::string_view start_after, std::size_t max_keys) override {
-        s3::Pairs query{{"list-type", "2"}, {"prefix", std::string(prefix)},
+    Result<ListPage> list(std::string_view prefix, std::string_view start_after,
+                          std::size_t max_keys) override {
+        s3::Pairs query{{"list-type", "2"},
+                        {"prefix", std::string(prefix)},
                         {"max-keys", std::to_string(std::clamp<std::size_t>(max_keys, 1, 1000))}};
         if (!start_after.empty()) query.emplace_back("start-after", std::string(start_after));
         HttpRequest request = bucket_request("GET", query, "");
         auto response = send(request, "list '" + std::string(prefix) + "'");
         if (!response) return std::unexpected(response.error());
-        if (response->status != 200) return std::unexpected(http_error(*response, "list '" + std::string(prefix) + "'"));
+        if (response->status != 200)
+            return std::unexpected(http_error(*response, "list '" + std::string(prefix) + "'"));
         auto parsed = s3::parse_list_result(response->body);
         if (!parsed) return std::unexpected(parsed.error());
         ListPage page;
@@ -185,11 +203,11 @@ public:
         return page;
     }
 
-private:
+  private:
     // Deletes keys[begin, end) with one DeleteObjects request; fills per-key errors.
     // Returns an error when the request as a whole failed.
-    std::optional<Error> delete_chunk(std::span<const std::string> keys, std::size_t begin, std::size_t end,
-                                      std::vector<RemoveOutcome>& outcomes) {
+    std::optional<Error> delete_chunk(std::span<const std::string> keys, std::size_t begin,
+                                      std::size_t end, std::vector<RemoveOutcome>& outcomes) {
         std::vector<std::string> chunk;
         for (std::size_t i = begin; i < end; ++i) {
             if (!outcomes[i].error) chunk.push_back(keys[i]);
@@ -197,8 +215,9 @@ private:
         if (chunk.empty()) return std::nullopt;
         const std::string context = "delete batch of " + std::to_string(chunk.size()) + " keys";
         const std::string body = s3::delete_objects_body(chunk, true);
-        HttpRequest request = bucket_request("POST", {{"delete", ""}}, body, {{"Content-MD5", content_md5(body)},
-                                                                              {"Content-Type", "application/xml"}});
+        HttpRequest request = bucket_request(
+            "POST", {{"delete", ""}}, body,
+            {{"Content-MD5", content_md5(body)}, {"Content-Type", "application/xml"}});
         auto response = send(request, context);
         if (!response) return response.error();
         if (response->status == 501 || error_code(*response) == "NotImplemented") {
@@ -211,17 +230,18 @@ private:
             for (std::size_t i = begin; i < end; ++i) {
                 if (keys[i] != error.key || outcomes[i].error) continue;
                 const bool permanent = is_permanent_code(error.code);
-                outcomes[i].error = Error{permanent ? ErrorKind::storage_permanent : ErrorKind::storage_transient,
-                                          "s3: delete '" + error.key + "': " + error.code +
-                                              (error.message.empty() ? "" : ": " + error.message)};
+                outcomes[i].error =
+                    Error{permanent ? ErrorKind::storage_permanent : ErrorKind::storage_transient,
+                          "s3: delete '" + error.key + "': " + error.code +
+                              (error.message.empty() ? "" : ": " + error.message)};
             }
         }
         return std::nullopt;
     }
 
     // For servers without DeleteObjects.
-    std::optional<Error> delete_one_by_one(std::span<const std::string> keys, std::size_t begin, std::size_t end,
-                                           std::vector<RemoveOutcome>& outcomes) {
+    std::optional<Error> delete_one_by_one(std::span<const std::string> keys, std::size_t begin,
+                                           std::size_t end, std::vector<RemoveOutcome>& outcomes) {
         for (std::size_t i = begin; i < end; ++i) {
             if (outcomes[i].error) continue;
             auto response = send(object_request("DELETE", keys[i]), "delete '" + keys[i] + "'");
@@ -237,7 +257,8 @@ private:
 
     std::string object_path(std::string_view key) const {
         const std::string encoded = s3::uri_encode(key, true);
-        return m_options.path_style ? "/" + s3::uri_encode(m_options.bucket, false) + "/" + encoded : "/" + encoded;
+        return m_options.path_style ? "/" + s3::uri_encode(m_options.bucket, false) + "/" + encoded
+                                    : "/" + encoded;
     }
 
     std::string bucket_path() const {
@@ -245,11 +266,12 @@ private:
     }
 
     std::string host_header() const {
-        return m_options.path_style ? m_endpoint.host_header() : m_options.bucket + "." + m_endpoint.host_header();
+        return m_options.path_style ? m_endpoint.host_header()
+                                    : m_options.bucket + "." + m_endpoint.host_header();
     }
 
-    HttpRequest object_request(const std::string& method, std::string_view key, std::string body = {},
-                               s3::Pairs extra_headers = {}) const {
+    HttpRequest object_request(const std::string& method, std::string_view key,
+                               std::string body = {}, s3::Pairs extra_headers = {}) const {
         return build(method, object_path(key), {}, std::move(body), std::move(extra_headers));
     }
 
@@ -258,32 +280,37 @@ private:
         return build(method, bucket_path(), query, std::move(body), std::move(extra_headers));
     }
 
-    HttpRequest build(const std::string& method, const std::string& path, const s3::Pairs& query, std::string body,
-                      s3::Pairs headers) const {
+    HttpRequest build(const std::string& method, const std::string& path, const s3::Pairs& query,
+                      std::string body, s3::Pairs headers) const {
         const std::string date = s3::amz_date(now_micros() / k_micros_per_second);
         const s3::Scope scope{date.substr(0, 8), m_options.region, "s3"};
         const std::string payload_hash = s3::sha256_hex(body);
         headers.emplace_back("Host", host_header());
         headers.emplace_back("x-amz-content-sha256", payload_hash);
         headers.emplace_back("x-amz-date", date);
-        if (!m_credentials.session_token.empty()) headers.emplace_back("x-amz-security-token", m_credentials.session_token);
+        if (!m_credentials.session_token.empty())
+            headers.emplace_back("x-amz-security-token", m_credentials.session_token);
         const s3::SigningRequest signing{method, path, query, headers, payload_hash};
         const s3::Signed signed_request = s3::sign(signing, m_credentials, scope, date);
         log::debug("s3: canonical request:\n" + signed_request.canonical_request);
-        headers.emplace_back("Authorization", s3::authorization(signed_request, m_credentials, scope));
+        headers.emplace_back("Authorization",
+                             s3::authorization(signed_request, m_credentials, scope));
 
         std::string url = m_endpoint.scheme + "://" + host_header() + path;
         std::string query_text;
         for (const auto& [name, value] : query) {
-            query_text += (query_text.empty() ? "?" : "&") + s3::uri_encode(name, false) +
-                          (value.empty() && name == "delete" ? "" : "=" + s3::uri_encode(value, false));
+            query_text +=
+                (query_text.empty() ? "?" : "&") + s3::uri_encode(name, false) +
+                (value.empty() && name == "delete" ? "" : "=" + s3::uri_encode(value, false));
         }
         return HttpRequest{method, url + query_text, std::move(headers), std::move(body)};
     }
 
     Result<HttpResponse> send(const HttpRequest& request, const std::string& context) {
         thread_local std::unique_ptr<s3::HttpClient> client;
-        if (!client) client = std::make_unique<s3::HttpClient>(s3::HttpTimeouts{m_options.connect_timeout, m_options.request_timeout});
+        if (!client)
+            client = std::make_unique<s3::HttpClient>(
+                s3::HttpTimeouts{m_options.connect_timeout, m_options.request_timeout});
         auto response = client->perform(request);
         if (!response) return std::unexpected(with_context("s3: " + context, response.error()));
         return response;
@@ -301,13 +328,16 @@ private:
         std::string message = "s3: " + context + ": HTTP " + std::to_string(response.status);
         if (!code.empty()) message += " " + code;
         if (body && !body->message.empty()) message += ": " + body->message;
-        const bool transient = response.status >= 500 || response.status == 429 || code == "SlowDown" ||
-                               code == "RequestTimeout" || code == "InternalError";
-        Error error{transient ? ErrorKind::storage_transient : ErrorKind::storage_permanent, message};
+        const bool transient = response.status >= 500 || response.status == 429 ||
+                               code == "SlowDown" || code == "RequestTimeout" ||
+                               code == "InternalError";
+        Error error{transient ? ErrorKind::storage_transient : ErrorKind::storage_permanent,
+                    message};
         if (auto it = response.headers.find("retry-after"); it != response.headers.end()) {
             char* end = nullptr;
             const long seconds = std::strtol(it->second.c_str(), &end, 10);
-            if (end != it->second.c_str() && seconds >= 0) error.retry_after = std::chrono::seconds(seconds);
+            if (end != it->second.c_str() && seconds >= 0)
+                error.retry_after = std::chrono::seconds(seconds);
         }
         return error;
     }
@@ -319,6 +349,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Storage> make_s3_storage(const S3Options& options) { return std::make_unique<S3Storage>(options); }
+std::unique_ptr<Storage> make_s3_storage(const S3Options& options) {
+    return std::make_unique<S3Storage>(options);
+}
 
 }  // namespace gallery::storage

@@ -17,7 +17,8 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
     out.reserve(text.size() * 3);
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
-        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~' ||
+            (keep_slash && c == '/')) {
             out += c;
         } else {
             out += '%';
@@ -32,7 +33,8 @@ std::string uri_decode(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        if (text[i] == '%' && i + 2 < text.size() &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
             out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
             i += 2;
@@ -46,7 +48,8 @@ std::string uri_decode(std::string_view text) {
 std::string canonical_query(const Pairs& query) {
     std::vector<std::pair<std::string, std::string>> encoded;
     encoded.reserve(query.size());
-    for (const auto& [name, value] : query) encoded.emplace_back(uri_encode(name, false), uri_encode(value, false));
+    for (const auto& [name, value] : query)
+        encoded.emplace_back(uri_encode(name, false), uri_encode(value, false));
     std::ranges::sort(encoded);
     std::string out;
     for (const auto& [name, value] : encoded) out += (out.empty() ? "" : "&") + name + "=" + value;
@@ -57,7 +60,8 @@ namespace {
 
 std::string lowercase(std::string_view text) {
     std::string out(text);
-    std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(out, out.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -96,12 +100,14 @@ CanonicalHeaders canonical_headers(const Pairs& headers) {
 
 std::string canonical_request(const SigningRequest& request) {
     const CanonicalHeaders headers = canonical_headers(request.headers);
-    return request.method + "\n" + request.canonical_uri + "\n" + canonical_query(request.query) + "\n" + headers.lines +
-           "\n" + headers.signed_names + "\n" + request.payload_hash;
+    return request.method + "\n" + request.canonical_uri + "\n" + canonical_query(request.query) +
+           "\n" + headers.lines + "\n" + headers.signed_names + "\n" + request.payload_hash;
 }
 
-std::string string_to_sign(std::string_view amz_date, const Scope& scope, std::string_view canonical) {
-    return "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope.text() + "\n" + sha256_hex(canonical);
+std::string string_to_sign(std::string_view amz_date, const Scope& scope,
+                           std::string_view canonical) {
+    return "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope.text() + "\n" +
+           sha256_hex(canonical);
 }
 
 std::string hex(std::string_view bytes) {
@@ -125,8 +131,8 @@ std::string sha256_hex(std::string_view data) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(), digest, &length);
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length);
     return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
@@ -137,9 +143,12 @@ std::string signing_key(std::string_view secret_key, const Scope& scope) {
     return hmac_sha256(service_key, "aws4_request");
 }
 
-std::string signature(std::string_view key, std::string_view to_sign) { return hex(hmac_sha256(key, to_sign)); }
+std::string signature(std::string_view key, std::string_view to_sign) {
+    return hex(hmac_sha256(key, to_sign));
+}
 
-Signed sign(const SigningRequest& request, const Credentials& credentials, const Scope& scope, std::string_view date) {
+Signed sign(const SigningRequest& request, const Credentials& credentials, const Scope& scope,
+            std::string_view date) {
     Signed out;
     out.canonical_request = canonical_request(request);
     out.string_to_sign = string_to_sign(date, scope, out.canonical_request);
@@ -148,19 +157,24 @@ Signed sign(const SigningRequest& request, const Credentials& credentials, const
     return out;
 }
 
-std::string authorization(const Signed& signed_request, const Credentials& credentials, const Scope& scope) {
+std::string authorization(const Signed& signed_request, const Credentials& credentials,
+                          const Scope& scope) {
     return "AWS4-HMAC-SHA256 Credential=" + credentials.access_key + "/" + scope.text() +
-           ",SignedHeaders=" + signed_request.signed_names + ",Signature=" + signed_request.signature;
+           ",SignedHeaders=" + signed_request.signed_names +
+           ",Signature=" + signed_request.signature;
 }
 
-SigningRequest with_presign_parameters(SigningRequest request, const Credentials& credentials, const Scope& scope,
-                                       std::string_view date, long expires_seconds) {
+SigningRequest with_presign_parameters(SigningRequest request, const Credentials& credentials,
+                                       const Scope& scope, std::string_view date,
+                                       long expires_seconds) {
     request.query.emplace_back("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
     request.query.emplace_back("X-Amz-Credential", credentials.access_key + "/" + scope.text());
     request.query.emplace_back("X-Amz-Date", std::string(date));
     request.query.emplace_back("X-Amz-Expires", std::to_string(expires_seconds));
-    if (!credentials.session_token.empty()) request.query.emplace_back("X-Amz-Security-Token", credentials.session_token);
-    request.query.emplace_back("X-Amz-SignedHeaders", canonical_headers(request.headers).signed_names);
+    if (!credentials.session_token.empty())
+        request.query.emplace_back("X-Amz-Security-Token", credentials.session_token);
+    request.query.emplace_back("X-Amz-SignedHeaders",
+                               canonical_headers(request.headers).signed_names);
     return request;
 }
 

@@ -54,8 +54,9 @@ struct CanonicalHeaders {
 CanonicalHeaders canonical_headers(const Pairs& headers);
 
 std::string canonical_request(const SigningRequest& request);
-std::string string_to_sign(std::string_view amz_date, const Scope& scope, std::string_view canonical_request);
-std::string signing_key(std::string_view secret_key, const Scope& scope);  // raw bytes
+std::string string_to_sign(std::string_view amz_date, const Scope& scope,
+                           std::string_view canonical_request);
+std::string signing_key(std::string_view secret_key, const Scope& scope);              // raw bytes
 std::string signature(std::string_view signing_key, std::string_view string_to_sign);  // hex
 
 std::string sha256_hex(std::string_view data);
@@ -74,12 +75,14 @@ Signed sign(const SigningRequest& request, const Credentials& credentials, const
             std::string_view amz_date);
 
 // "AWS4-HMAC-SHA256 Credential=AK/scope,SignedHeaders=...,Signature=..." (the form AWS documents)
-std::string authorization(const Signed& signed_request, const Credentials& credentials, const Scope& scope);
+std::string authorization(const Signed& signed_request, const Credentials& credentials,
+                          const Scope& scope);
 
 // Adds the X-Amz-* parameters of a presigned URL (all but the signature) to
 // request.query; sign() the result, then append X-Amz-Signature.
-SigningRequest with_presign_parameters(SigningRequest request, const Credentials& credentials, const Scope& scope,
-                                       std::string_view amz_date, long expires_seconds);
+SigningRequest with_presign_parameters(SigningRequest request, const Credentials& credentials,
+                                       const Scope& scope, std::string_view amz_date,
+                                       long expires_seconds);
 
 // "20130524T000000Z" for a time in seconds since the epoch.
 std::string amz_date(long long unix_seconds);

@@ -13,12 +13,15 @@ Result<pugi::xml_document> load(const std::string& body, const char* what) {
     pugi::xml_document document;
     const pugi::xml_parse_result parsed = document.load_buffer(body.data(), body.size());
     if (!parsed) {
-        return fail(ErrorKind::storage_transient, std::string("s3: unreadable ") + what + " response: " + parsed.description());
+        return fail(ErrorKind::storage_transient,
+                    std::string("s3: unreadable ") + what + " response: " + parsed.description());
     }
     return document;
 }
 
-UnixMicros from_tm(std::tm& utc) { return static_cast<UnixMicros>(timegm(&utc)) * k_micros_per_second; }
+UnixMicros from_tm(std::tm& utc) {
+    return static_cast<UnixMicros>(timegm(&utc)) * k_micros_per_second;
+}
 
 }  // namespace
 
@@ -27,7 +30,8 @@ std::optional<S3ErrorBody> parse_error(const std::string& body) {
     if (!document.load_buffer(body.data(), body.size())) return std::nullopt;
     const pugi::xml_node error = document.child("Error");
     if (!error) return std::nullopt;
-    return S3ErrorBody{error.child_value("Code"), error.child_value("Message"), error.child_value("RequestId")};
+    return S3ErrorBody{error.child_value("Code"), error.child_value("Message"),
+                       error.child_value("RequestId")};
 }
 
 std::string delete_objects_body(const std::vector<std::string>& keys, bool quiet) {
@@ -35,7 +39,8 @@ std::string delete_objects_body(const std::vector<std::string>& keys, bool quiet
     pugi::xml_node root = document.append_child("Delete");
     root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
     root.append_child("Quiet").text() = quiet ? "true" : "false";
-    for (const std::string& key : keys) root.append_child("Object").append_child("Key").text() = key.c_str();
+    for (const std::string& key : keys)
+        root.append_child("Object").append_child("Key").text() = key.c_str();
     std::ostringstream out;
     document.save(out, "", pugi::format_raw);
     return out.str();
@@ -45,10 +50,12 @@ Result<std::vector<KeyError>> parse_delete_result(const std::string& body) {
     auto document = load(body, "DeleteObjects");
     if (!document) return std::unexpected(document.error());
     const pugi::xml_node result = document->child("DeleteResult");
-    if (!result) return fail(ErrorKind::storage_transient, "s3: DeleteObjects response has no DeleteResult");
+    if (!result)
+        return fail(ErrorKind::storage_transient, "s3: DeleteObjects response has no DeleteResult");
     std::vector<KeyError> errors;
     for (pugi::xml_node error : result.children("Error")) {
-        errors.push_back({error.child_value("Key"), error.child_value("Code"), error.child_value("Message")});
+        errors.push_back(
+            {error.child_value("Key"), error.child_value("Code"), error.child_value("Message")});
     }
     return errors;
 }
@@ -57,7 +64,9 @@ Result<ListResult> parse_list_result(const std::string& body) {
     auto document = load(body, "ListObjectsV2");
     if (!document) return std::unexpected(document.error());
     const pugi::xml_node result = document->child("ListBucketResult");
-    if (!result) return fail(ErrorKind::storage_transient, "s3: ListObjectsV2 response has no ListBucketResult");
+    if (!result)
+        return fail(ErrorKind::storage_transient,
+                    "s3: ListObjectsV2 response has no ListBucketResult");
     ListResult out;
     for (pugi::xml_node entry : result.children("Contents")) {
         out.objects.push_back({entry.child_value("Key"), entry.child("Size").text().as_ullong(),
