@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
     CLI::App app{"gallery: an image store whose deletes never wait on storage"};
     app.require_subcommand(1);
     app.fallthrough();  // global options may also follow the subcommand
-    app.set_version_flag("--version", "gallery 0.1.0");
+    app.set_version_flag("--version",
+                         "gallery " GALLERY_VERSION " (commit " GALLERY_GIT_COMMIT ")");
     cli::Globals globals;
     cli::Command selected;
     cli::add_global_options(app, globals);

@@ -1,10 +1,14 @@
 #include "gallery/api/api.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "api/support.hpp"
 #include "gallery/api/api_key.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/common/random.hpp"
+#include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
 namespace {
@@ -46,10 +50,29 @@ std::optional<Response> check_api_key(const ApiContext& context, const Request& 
     return std::nullopt;
 }
 
+Response metrics_page(ApiContext& context, const Request&) {
+    auto connection = context.pool.acquire();
+    const UnixMicros now = context.clock();
+    auto stats = queue::stats(*connection, now);
+    if (!stats) return internal_error(stats.error());
+    Response response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = context.metrics->render(*stats, now, context.version);
+    return response;
+}
+
+bool needs_api_key(const ApiContext& context, const Request& request) {
+    if (request.path == "/api" || request.path.starts_with("/api/")) return true;
+    return (request.path == "/metrics" || request.path == "/metrics/") &&
+           !context.config.metrics_public;
+}
+
 }  // namespace
 
 Router make_router(ApiContext& context) {
     Router router;
+    router.add("GET", "/metrics",
+               [&context](const Request& r) { return metrics_page(context, r); });
     add_upload_route(router, context);
     add_image_routes(router, context);
     add_client_routes(router, context);
@@ -59,17 +82,33 @@ Router make_router(ApiContext& context) {
 }
 
 Response handle_request(const Router& router, const ApiContext& context, Request& request) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request_id = random_hex(8);
+    log::set_request_id(request_id);
     Response response;
     try {
-        if (request.method == "OPTIONS") return preflight(router, context, request);
-        const bool is_api = request.path == "/api" || request.path.starts_with("/api/");
-        std::optional<Response> refused = is_api ? check_api_key(context, request) : std::nullopt;
-        response = refused ? *refused : router.dispatch(request);
+        if (request.method == "OPTIONS") {
+            response = preflight(router, context, request);
+        } else {
+            std::optional<Response> refused =
+                needs_api_key(context, request) ? check_api_key(context, request) : std::nullopt;
+            response = refused ? *refused : router.dispatch(request);
+        }
     } catch (const std::exception& e) {
         log::error("unhandled error on " + request.method + " " + request.path + ": " + e.what());
         response = Response::error(500, "Internal server error.");
     }
     add_cors_headers(context, request, response);
+    response.headers.emplace_back("X-Request-Id", request_id);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    context.metrics->record_request(request.route, request.method, response.status, seconds);
+    // Never the query string or headers: they may carry keys.
+    char timing[32];
+    std::snprintf(timing, sizeof timing, "%.2fms", seconds * 1000);
+    log::info(request.method + " " + request.route + " " + std::to_string(response.status) + " " +
+              timing + " " + std::to_string(response.body.size()) + "B");
+    log::set_request_id({});
     return response;
 }
 

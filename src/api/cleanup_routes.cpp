@@ -25,6 +25,7 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
                              context.lease_owner);
     const cleanup::Report report = cleaner.run();
+    context.metrics->record_cleanup(report, "api");
     nlohmann::json out = cleanup::report_json(report);
     out["message"] = "Processed " + std::to_string(report.processed) + " queued file" +
                      (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +

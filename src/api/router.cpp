@@ -21,11 +21,11 @@ std::vector<std::string> split_path(const std::string& path) {
 }  // namespace
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-    m_routes.push_back(Route{method, split_path(pattern), false, {}, std::move(handler)});
+    m_routes.push_back(Route{method, split_path(pattern), false, {}, std::move(handler), pattern});
 }
 
 void Router::add_prefix(const std::string& method, const std::string& prefix, Handler handler) {
-    m_routes.push_back(Route{method, {}, true, prefix, std::move(handler)});
+    m_routes.push_back(Route{method, {}, true, prefix, std::move(handler), prefix + "*"});
 }
 
 bool Router::matches(const Route& route, const std::string& path,
@@ -63,6 +63,7 @@ Response Router::dispatch(Request& request) const {
     const std::string method = request.method == "HEAD" ? "GET" : request.method;
     for (const Route& route : m_routes) {
         if (route.method == method && matches(route, request.path, &request.path_params)) {
+            request.route = route.pattern;
             return route.handler(request);
         }
     }

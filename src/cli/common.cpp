@@ -86,27 +86,6 @@ void print_json(const nlohmann::json& value) {
     std::cout << value.dump(2) << "\n";
 }
 
-std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    std::size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    if (digits == 0 || digits > 9 || text.size() > digits + 1) return std::nullopt;
-    const long long value = std::stoll(text.substr(0, digits));
-    const char unit = digits < text.size() ? text[digits] : 's';
-    switch (unit) {
-        case 's':
-            return std::chrono::seconds(value);
-        case 'm':
-            return std::chrono::seconds(value * 60);
-        case 'h':
-            return std::chrono::seconds(value * 3600);
-        case 'd':
-            return std::chrono::seconds(value * 86400);
-        default:
-            return std::nullopt;
-    }
-}
-
 int exit_code_for(const Error& error) {
     switch (error.kind) {
         case ErrorKind::storage_transient:

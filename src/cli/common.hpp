@@ -44,8 +44,7 @@ std::string human_bytes(std::uint64_t bytes);
 
 void print_json(const nlohmann::json& value);
 
-// "90", "90s", "15m", "24h", "7d" -> seconds; nullopt when malformed.
-std::optional<std::chrono::seconds> parse_duration(const std::string& text);
+using config::parse_duration;
 
 // Exit code for an error that stopped a command.
 int exit_code_for(const Error& error);

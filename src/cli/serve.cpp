@@ -3,13 +3,16 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/api/api_key.hpp"
 #include "gallery/api/http_server.hpp"
+#include "gallery/cleanup/cleaner.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/db/migrator.hpp"
 #include "gallery/queue/queue.hpp"
@@ -18,6 +21,73 @@
 namespace gallery::cli {
 
 namespace {
+
+// `serve --cleanup-every`: the cleaner in a thread of the server, with its own
+// connection and the same leases as cron runs. stop() ends it after the current
+// batch, so it holds no lease once the server has stopped.
+class Scheduler {
+  public:
+    Scheduler(const config::Config& config, storage::Storage& storage, api::Metrics& metrics) {
+        if (config.cleanup_every.count() <= 0) return;
+        m_thread =
+            std::thread([this, &config, &storage, &metrics] { loop(config, storage, metrics); });
+    }
+    ~Scheduler() { stop(); }
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    void stop() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_wake.notify_all();
+        if (m_thread.joinable()) m_thread.join();
+    }
+
+  private:
+    bool stopping() {
+        std::lock_guard lock(m_mutex);
+        return m_stopping;
+    }
+
+    void loop(const config::Config& config, storage::Storage& storage, api::Metrics& metrics) {
+        db::Connection connection({.path = config.db_path});
+        const std::string owner = queue::make_lease_owner() + ":scheduler";
+        for (;;) {
+            {
+                std::unique_lock lock(m_mutex);
+                if (m_wake.wait_for(lock, config.cleanup_every, [this] { return m_stopping; }))
+                    return;
+            }
+            cleanup::Options options;
+            options.batch_size = static_cast<std::size_t>(config.batch_size);
+            options.max_attempts = config.max_attempts;
+            options.lease = config.lease;
+            options.until_empty = true;
+            options.max_time = config.cleanup_every;
+            options.receipt_retention =
+                std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
+            options.stop_requested = [this] { return stopping(); };
+            const cleanup::Report report =
+                cleanup::Cleaner(connection, storage, options, system_clock(), owner).run();
+            metrics.record_cleanup(report, "scheduler");
+            if (report.processed > 0 || report.stopped_by) {
+                log::info("cleanup (scheduler): processed " + std::to_string(report.processed) +
+                          ", deleted " + std::to_string(report.deleted) + ", failed " +
+                          std::to_string(report.failed) + ", dead " + std::to_string(report.dead) +
+                          ", remaining " + std::to_string(report.remaining));
+            }
+            if (report.stopped_by)
+                log::warn("cleanup (scheduler) stopped: " + report.stopped_by->message);
+        }
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stopping = false;
+    std::thread m_thread;
+};
 
 void print_banner(const config::Config& config, int port, const api::ApiKey& key) {
     const std::string base = "http://" + config.host + ":" + std::to_string(port);
@@ -64,6 +134,7 @@ int run_serve(const Globals& globals) {
     api::ClientRegistry clients(config.client_ids_url, system_clock());
     api::ApiContext context{
         pool, *storage, config, clients, key.value, system_clock(), queue::make_lease_owner()};
+    context.version = GALLERY_VERSION " (" GALLERY_GIT_COMMIT ")";
     const api::Router router = api::make_router(context);
     api::HttpServer server(
         {config.host, config.port, config.threads, config.http_timeout, config.max_body_bytes},
@@ -78,7 +149,9 @@ int run_serve(const Globals& globals) {
                   ": finishing in-flight requests");
         server.stop();
     });
+    Scheduler scheduler(config, *storage, *context.metrics);
     server.serve();
+    scheduler.stop();
     // serve() also returns when the listener fails: wake the waiter so it can be joined.
     ::kill(::getpid(), SIGTERM);
     signal_waiter.join();
@@ -89,8 +162,9 @@ int run_serve(const Globals& globals) {
 }  // namespace
 
 void add_serve_command(CLI::App& app, Globals& globals, Command& selected) {
-    CLI::App* command =
-        app.add_subcommand("serve", "Serve the HTTP API (and /media/ for local storage)");
+    CLI::App* command = app.add_subcommand("serve",
+                                           "Serve the HTTP API (and /media/ for local storage)\n"
+                                           "  e.g. gallery serve --port 8000 --cleanup-every 5m");
     add_setting_flag(*command, globals, "--host", "host",
                      "Address to listen on [GALLERY_HOST, default 127.0.0.1]");
     add_setting_flag(*command, globals, "--port", "port",
@@ -101,6 +175,11 @@ void add_serve_command(CLI::App& app, Globals& globals, Command& selected) {
                      "Read/write timeout in seconds [GALLERY_HTTP_TIMEOUT_SECONDS, default 30]");
     add_setting_flag(*command, globals, "--max-body-mb", "max_body_mb",
                      "Largest request body [GALLERY_MAX_BODY_MB, default 10]");
+    add_setting_flag(*command, globals, "--cleanup-every", "cleanup_every",
+                     "Run the cleaner inside the server this often, e.g. 5m "
+                     "[GALLERY_CLEANUP_EVERY, default 0: off]");
+    add_setting_flag(*command, globals, "--metrics-public", "metrics_public",
+                     "true: /metrics without the API key [GALLERY_METRICS_PUBLIC, default false]");
     command->callback(
         [&globals, &selected] { selected = [&globals] { return run_serve(globals); }; });
 }

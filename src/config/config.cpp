@@ -1,6 +1,7 @@
 #include "gallery/config/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -220,6 +221,27 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.receipt_days = parse_int("receipt_days", v, 1, 36500);
          }},
+        {"metrics_public",
+         {{"GALLERY_METRICS_PUBLIC"}},
+         "false",
+         [](Config& c, const RawValue& v) {
+             const std::string value = lower(v.text);
+             if (value == "true" || value == "1" || value == "yes")
+                 c.metrics_public = true;
+             else if (value == "false" || value == "0" || value == "no")
+                 c.metrics_public = false;
+             else
+                 invalid("metrics_public", v, "expected true or false");
+         }},
+        {"cleanup_every",
+         {{"GALLERY_CLEANUP_EVERY"}},
+         "0",
+         [](Config& c, const RawValue& v) {
+             const auto every = parse_duration(v.text);
+             if (!every)
+                 invalid("cleanup_every", v, "expected a duration such as 0 (off), 90s, 5m or 1h");
+             c.cleanup_every = *every;
+         }},
         {"host",
          {{"GALLERY_HOST"}},
          "127.0.0.1",
@@ -311,6 +333,25 @@ Config resolve(const Sources& sources) {
                                                  std::to_string(config.compression_quality) + ")");
     }
     return config;
+}
+
+std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == 0 || digits > 9 || text.size() > digits + 1) return std::nullopt;
+    const long long value = std::stoll(text.substr(0, digits));
+    switch (digits < text.size() ? text[digits] : 's') {
+        case 's':
+            return std::chrono::seconds(value);
+        case 'm':
+            return std::chrono::seconds(value * 60);
+        case 'h':
+            return std::chrono::seconds(value * 3600);
+        case 'd':
+            return std::chrono::seconds(value * 86400);
+        default:
+            return std::nullopt;
+    }
 }
 
 std::optional<std::string> process_environment(const std::string& name) {

@@ -118,3 +118,49 @@ TEST_CASE("serve with a configured key never prints it") {
     CHECK(printed.find(secret) == std::string::npos);
     CHECK(printed.find("****6789") != std::string::npos);
 }
+
+TEST_CASE("serve runs the cleaner every interval and exposes metrics and request ids") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+                                                 {"GALLERY_API_KEY", "metrics-test-key-0123456789"},
+                                                 {"GALLERY_CLEANUP_EVERY", "1s"}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    testing::write_file(dir.media_root(), "images/old.jpg", "x");
+    REQUIRE(
+        testing::run_process({GALLERY_BINARY, "enqueue", "images/old.jpg"}, {.environment = env})
+            .exit_code == 0);
+    const Served served = start_server(dir, env);
+    // The in-process cleaner deletes the queued file within a couple of intervals.
+    for (int i = 0; i < 100 && std::filesystem::exists(dir.media_root() / "images/old.jpg"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.media_root() / "images/old.jpg"));
+
+    httplib::Client client("127.0.0.1", served.port);
+    auto anonymous = client.Get("/metrics");
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    client.Get("/api/list/", {{"X-API-Key", "metrics-test-key-0123456789"}});
+    auto metrics = client.Get("/metrics", {{"X-API-Key", "metrics-test-key-0123456789"}});
+    REQUIRE(metrics);
+    CHECK(metrics->status == 200);
+    CHECK(metrics->get_header_value("Content-Type").starts_with("text/plain"));
+    CHECK_FALSE(metrics->get_header_value("X-Request-Id").empty());
+    const std::string& text = metrics->body;
+    CHECK(text.find("gallery_queue_pending 0") != std::string::npos);
+    CHECK(
+        text.find(
+            "gallery_http_requests_total{route=\"/api/list/\",method=\"GET\",status=\"200\"} 1") !=
+        std::string::npos);
+    CHECK(text.find("gallery_cleanup_runs_total{trigger=\"scheduler\"}") != std::string::npos);
+    CHECK(text.find("gallery_cleanup_objects_deleted_total 1") != std::string::npos);
+    CHECK(text.find("gallery_build_info{version=") != std::string::npos);
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
+    // One access-log line per request with the request id and the route, never the key.
+    const std::string log = read_file(dir.path() / "serve.out.err");
+    CHECK(log.find("GET /api/list/ 200") != std::string::npos);
+    CHECK(log.find("req=") != std::string::npos);
+    CHECK(log.find("metrics-test-key-0123456789") == std::string::npos);
+}

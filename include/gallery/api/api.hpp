@@ -6,6 +6,7 @@
 
 #include "gallery/api/client_registry.hpp"
 #include "gallery/api/http.hpp"
+#include "gallery/api/metrics.hpp"
 #include "gallery/api/router.hpp"
 #include "gallery/common/time.hpp"
 #include "gallery/config/config.hpp"
@@ -23,13 +24,17 @@ struct ApiContext {
     std::string api_key;
     Clock clock = system_clock();
     std::string lease_owner;  // for cleanup/run
+    std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+    std::string version = "gallery";  // for gallery_build_info
 };
 
 // Every route of API.md, /healthz, and /media/ for the local backend.
 Router make_router(ApiContext& context);
 
-// The whole request path: CORS preflight, API key check for /api/, routing, and
-// one fallback that turns any exception into API.md's JSON 500 (nothing leaks).
+// The whole request path: a request id (X-Request-Id, and in every log line of the
+// request), CORS preflight, the API key check for /api/ (and /metrics unless public),
+// routing, one fallback that turns any exception into API.md's JSON 500 (nothing
+// leaks), one access-log line and the request metrics.
 Response handle_request(const Router& router, const ApiContext& context, Request& request);
 
 }  // namespace gallery::api

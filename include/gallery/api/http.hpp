@@ -32,8 +32,10 @@ struct Request {
     std::map<std::string, std::string, CaseInsensitiveLess> headers;
     std::string body;
     std::vector<FormPart> parts;  // multipart/form-data fields and files
-    // Set by the router: the {placeholders} of the matched route, in order.
+    // Set by the router: the {placeholders} of the matched route, in order, and the
+    // route's pattern (a bounded label for logs and metrics; "unmatched" otherwise).
     std::vector<std::string> path_params;
+    std::string route = "unmatched";
 
     std::optional<std::string> header(std::string_view name) const;
     std::optional<std::string> query_value(std::string_view name) const;

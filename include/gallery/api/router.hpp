@@ -32,6 +32,7 @@ class Router {
         bool prefix = false;
         std::string prefix_text;
         Handler handler;
+        std::string pattern;
     };
     bool matches(const Route& route, const std::string& path,
                  std::vector<std::string>* params) const;

@@ -9,6 +9,8 @@ namespace gallery::log {
 enum class Level { debug, info, warn, error };
 
 void set_level(Level level);
+// Tags every line this thread writes (" req=<id>") until cleared with "".
+void set_request_id(std::string_view id);
 void write(Level level, std::string_view message);
 inline void debug(std::string_view message) {
     write(Level::debug, message);

@@ -53,8 +53,13 @@ struct Config {
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::string api_key;                    // empty: generated on loopback, refused elsewhere
     std::vector<std::string> cors_origins;  // exact origins allowed to call the API from a browser
-    std::string client_ids_url;  // registered client ids; empty: every client id is accepted
+    std::string client_ids_url;   // registered client ids; empty: every client id is accepted
+    bool metrics_public = false;  // /metrics without the API key
+    std::chrono::seconds cleanup_every{0};  // serve runs the cleaner this often; 0: never
 };
+
+// "90", "90s", "15m", "24h", "7d" -> seconds; nullopt when malformed.
+std::optional<std::chrono::seconds> parse_duration(const std::string& text);
 
 // Where raw setting values come from; keys are the setting names listed by
 // `setting_names()` (the config file's keys, e.g. "batch_size").

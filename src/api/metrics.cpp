@@ -1,0 +1,124 @@
+#include "gallery/api/metrics.hpp"
+
+#include <sstream>
+
+namespace gallery::api {
+namespace {
+
+std::string escape_label(const std::string& value) {
+    std::string out;
+    for (const char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string kind_name(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::invalid_input:
+            return "invalid_input";
+        case ErrorKind::not_found:
+            return "not_found";
+        case ErrorKind::database:
+            return "database";
+        case ErrorKind::storage_transient:
+            return "storage_transient";
+        case ErrorKind::storage_permanent:
+            return "storage_permanent";
+        case ErrorKind::io:
+            return "io";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+void Metrics::record_request(const std::string& route, const std::string& method, int status,
+                             double seconds) {
+    std::lock_guard lock(m_mutex);
+    ++m_requests[{route, method, status}];
+    for (std::size_t i = 0; i < k_buckets.size(); ++i) {
+        if (seconds <= k_buckets[i]) ++m_bucket_counts[i];
+    }
+    ++m_duration_count;
+    m_duration_sum += seconds;
+}
+
+void Metrics::record_cleanup(const cleanup::Report& report, const std::string& trigger) {
+    std::lock_guard lock(m_mutex);
+    ++m_cleanup_runs[trigger];
+    if (report.stopped_by) ++m_cleanup_failures[kind_name(report.stopped_by->kind)];
+    m_objects_deleted += static_cast<std::uint64_t>(report.deleted);
+    m_objects_failed += static_cast<std::uint64_t>(report.failed);
+    m_bytes_reclaimed += report.bytes_reclaimed;
+}
+
+std::string Metrics::render(const queue::Stats& queue, UnixMicros now,
+                            const std::string& version) const {
+    std::ostringstream out;
+    const auto gauge = [&](const char* name, const char* help, auto value) {
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+            << name << " " << value << "\n";
+    };
+    out << "# HELP gallery_build_info Version of this gallery binary.\n# TYPE gallery_build_info "
+           "gauge\n"
+        << "gallery_build_info{version=\"" << escape_label(version) << "\"} 1\n";
+    gauge("gallery_queue_pending", "Deletion queue rows waiting to be processed.", queue.pending);
+    gauge("gallery_queue_dead", "Deletion queue rows that reached max_attempts.", queue.dead);
+    gauge("gallery_queue_leased", "Pending rows a worker holds right now.", queue.leased);
+    gauge("gallery_queue_due", "Pending rows a worker may claim right now.", queue.due);
+    gauge("gallery_queue_bytes_pending", "Known bytes of pending rows.", queue.bytes_pending);
+    const double oldest =
+        queue.oldest_queued ? static_cast<double>(now - *queue.oldest_queued) / 1e6 : 0.0;
+    gauge("gallery_queue_oldest_pending_age_seconds",
+          "Age of the oldest pending row (0 when empty).", oldest);
+
+    std::lock_guard lock(m_mutex);
+    out << "# HELP gallery_http_requests_total HTTP requests by route, method and status.\n"
+        << "# TYPE gallery_http_requests_total counter\n";
+    for (const auto& [key, count] : m_requests) {
+        const auto& [route, method, status] = key;
+        out << "gallery_http_requests_total{route=\"" << escape_label(route) << "\",method=\""
+            << escape_label(method) << "\",status=\"" << status << "\"} " << count << "\n";
+    }
+    out << "# HELP gallery_http_request_duration_seconds Time to answer a request.\n"
+        << "# TYPE gallery_http_request_duration_seconds histogram\n";
+    for (std::size_t i = 0; i < k_buckets.size(); ++i) {
+        out << "gallery_http_request_duration_seconds_bucket{le=\"" << k_buckets[i] << "\"} "
+            << m_bucket_counts[i] << "\n";
+    }
+    out << "gallery_http_request_duration_seconds_bucket{le=\"+Inf\"} " << m_duration_count << "\n"
+        << "gallery_http_request_duration_seconds_sum " << m_duration_sum << "\n"
+        << "gallery_http_request_duration_seconds_count " << m_duration_count << "\n";
+    out << "# HELP gallery_cleanup_runs_total Cleanup runs by trigger.\n# TYPE "
+           "gallery_cleanup_runs_total counter\n";
+    for (const auto& [trigger, count] : m_cleanup_runs) {
+        out << "gallery_cleanup_runs_total{trigger=\"" << escape_label(trigger) << "\"} " << count
+            << "\n";
+    }
+    out << "# HELP gallery_cleanup_stopped_total Cleanup runs stopped by a failure, by kind.\n"
+        << "# TYPE gallery_cleanup_stopped_total counter\n";
+    for (const auto& [kind, count] : m_cleanup_failures) {
+        out << "gallery_cleanup_stopped_total{kind=\"" << kind << "\"} " << count << "\n";
+    }
+    out << "# HELP gallery_cleanup_objects_deleted_total Objects confirmed deleted by cleanup.\n"
+        << "# TYPE gallery_cleanup_objects_deleted_total "
+           "counter\ngallery_cleanup_objects_deleted_total "
+        << m_objects_deleted << "\n"
+        << "# HELP gallery_cleanup_objects_failed_total Per-object delete failures.\n"
+        << "# TYPE gallery_cleanup_objects_failed_total "
+           "counter\ngallery_cleanup_objects_failed_total "
+        << m_objects_failed << "\n"
+        << "# HELP gallery_cleanup_bytes_reclaimed_total Bytes of objects deleted by cleanup.\n"
+        << "# TYPE gallery_cleanup_bytes_reclaimed_total "
+           "counter\ngallery_cleanup_bytes_reclaimed_total "
+        << m_bytes_reclaimed << "\n";
+    return out.str();
+}
+
+}  // namespace gallery::api
