@@ -15,11 +15,10 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     if (!batch_size) return batch_size.error();
     auto max_attempts = int_query(request, "max_attempts", 3, 1);
     if (!max_attempts) return max_attempts.error();
-    cleanup::Options options;
+    cleanup::Options options = cleanup::options_from(context.config);
     options.batch_size =
         static_cast<std::size_t>(std::min<std::int64_t>(*batch_size, cleanup::k_max_batch_size));
     options.max_attempts = static_cast<int>(std::min<std::int64_t>(*max_attempts, 1000));
-    options.lease = context.config.lease;
     options.whole_request_retries = 0;  // a request must not sleep: report and let the caller retry
     auto connection = context.pool.acquire();
     cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,

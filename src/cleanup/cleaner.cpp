@@ -15,6 +15,15 @@ constexpr UnixMicros to_micros(std::chrono::seconds s) {
 
 }  // namespace
 
+Options options_from(const config::Config& config) {
+    Options options;
+    options.batch_size = static_cast<std::size_t>(config.batch_size);
+    options.max_attempts = config.max_attempts;
+    options.lease = config.lease;
+    options.receipt_retention = std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
+    return options;
+}
+
 Cleaner::Cleaner(db::Connection& connection, storage::Storage& storage, Options options,
                  Clock clock, std::string owner)
     : m_connection(connection),

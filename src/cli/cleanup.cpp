@@ -84,16 +84,11 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     }
 
     const std::unique_ptr<storage::Storage> storage = storage::open_storage(config);
-    cleanup::Options cleaner_options;
-    cleaner_options.batch_size = static_cast<std::size_t>(config.batch_size);
-    cleaner_options.max_attempts = config.max_attempts;
-    cleaner_options.lease = config.lease;
+    cleanup::Options cleaner_options = cleanup::options_from(config);
     cleaner_options.until_empty = options.until_empty;
     if (options.max_seconds) cleaner_options.max_time = std::chrono::seconds(*options.max_seconds);
     cleaner_options.stop_requested = [] { return g_stop_requested != 0; };
     cleaner_options.verify = options.verify;
-    cleaner_options.receipt_retention =
-        std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
     cleanup::Cleaner cleaner(connection, *storage, cleaner_options, system_clock(),
                              queue::make_lease_owner());
 

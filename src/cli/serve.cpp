@@ -60,14 +60,9 @@ class Scheduler {
                 if (m_wake.wait_for(lock, config.cleanup_every, [this] { return m_stopping; }))
                     return;
             }
-            cleanup::Options options;
-            options.batch_size = static_cast<std::size_t>(config.batch_size);
-            options.max_attempts = config.max_attempts;
-            options.lease = config.lease;
+            cleanup::Options options = cleanup::options_from(config);
             options.until_empty = true;
             options.max_time = config.cleanup_every;
-            options.receipt_retention =
-                std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
             options.stop_requested = [this] { return stopping(); };
             const cleanup::Report report =
                 cleanup::Cleaner(connection, storage, options, system_clock(), owner).run();

@@ -13,6 +13,7 @@
 
 #include "gallery/common/error.hpp"
 #include "gallery/common/time.hpp"
+#include "gallery/config/config.hpp"
 #include "gallery/db/connection.hpp"
 #include "gallery/queue/backoff.hpp"
 #include "gallery/queue/queue.hpp"
@@ -40,6 +41,9 @@ struct Options {
 };
 
 inline constexpr std::size_t k_max_batch_size = 1000;
+
+// The configured batch size, max attempts, lease and receipt retention; the rest default.
+Options options_from(const config::Config& config);
 
 struct Report {
     std::int64_t processed = 0;     // rows claimed and handled this run
