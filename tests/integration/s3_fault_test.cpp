@@ -1,6 +1,7 @@
 // The cleaner on S3 under faults injected in front of a real S3 server: nothing is
 // lost, no attempt is burnt by an outage, and the queue drains once faults stop.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "gallery/cleanup/cleaner.hpp"
@@ -69,8 +70,12 @@ TEST_CASE("SlowDown is retried with its Retry-After and the batch then succeeds"
                             .run();
     CHECK_FALSE(report.stopped_by);
     CHECK(report.deleted == 60);
-    REQUIRE(waits.size() == 2);
-    for (auto wait : waits) CHECK(wait >= std::chrono::seconds{1});
+    // Both SlowDown answers were waited out for at least their Retry-After. (A reused
+    // connection the proxy closed can add a short extra retry: also a whole-request
+    // failure, also retried.)
+    REQUIRE(waits.size() >= 2);
+    CHECK(std::count_if(waits.begin(), waits.end(),
+                        [](auto wait) { return wait >= std::chrono::seconds{1}; }) >= 2);
     CHECK(f.objects_left(keys) == 0);
 }
 
