@@ -42,7 +42,7 @@ std::size_t record_header(char* data, std::size_t size, std::size_t count, void*
 
 // Converts a libcurl failure into our error type; here and nowhere else.
 Error from_curl(CURLcode code, const char* detail, const std::string& method) {
-    std::string message = "s3: " + method + " request failed: " + curl_easy_strerror(code);
+    std::string message = method + " request failed: " + curl_easy_strerror(code);
     if (detail && *detail) message += " (" + std::string(detail) + ")";
     return Error{ErrorKind::storage_transient, message};
 }
@@ -63,7 +63,7 @@ HttpClient::~HttpClient() = default;
 
 Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     CURL* curl = m_handle->curl.get();
-    if (!curl) return fail(ErrorKind::storage_transient, "s3: cannot create a curl handle");
+    if (!curl) return fail(ErrorKind::storage_transient, "cannot create a curl handle");
     curl_easy_reset(curl);  // keeps the connection cache: reuse survives reset
 
     HeaderList headers{nullptr, &curl_slist_free_all};
