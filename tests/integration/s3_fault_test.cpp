@@ -119,6 +119,20 @@ TEST_CASE("a stalled response times out and is retried") {
     CHECK(f.objects_left(keys) == 0);
 }
 
+TEST_CASE("a server without DeleteObjects gets one DeleteObject per key") {
+    S3Fixture f;
+    const auto keys = f.queue_objects(12);
+    auto store = f.through_proxy();
+    f.proxy.inject_faults(testing::Fault::not_implemented, 1);  // the DeleteObjects POST
+    const auto report = cleanup::Cleaner(
+                            f.connection, *store, f.options(), [&] { return f.now; }, "w")
+                            .run();
+    CHECK_FALSE(report.stopped_by);
+    CHECK(report.deleted == 12);
+    CHECK(f.proxy.requests() >= 13);  // the refused batch, then one DELETE per key
+    CHECK(f.objects_left(keys) == 0);
+}
+
 TEST_CASE("per-key errors in a DeleteObjects reply are read key by key") {
     const auto errors = storage::s3::parse_delete_result(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult "

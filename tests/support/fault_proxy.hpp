@@ -11,7 +11,7 @@
 
 namespace gallery::testing {
 
-enum class Fault { none, slow_down, internal_error, stall };
+enum class Fault { none, slow_down, internal_error, stall, not_implemented };
 
 class FaultProxy {
   public:
@@ -65,6 +65,14 @@ class FaultProxy {
                     "<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>We "
                     "encountered "
                     "an internal error.</Message></Error>",
+                    "application/xml");
+                return true;
+            case Fault::not_implemented:
+                response.status = 501;
+                response.set_content(
+                    "<?xml version=\"1.0\"?><Error><Code>NotImplemented</Code><Message>A header "
+                    "you "
+                    "provided implies functionality that is not implemented.</Message></Error>",
                     "application/xml");
                 return true;
             case Fault::stall:
