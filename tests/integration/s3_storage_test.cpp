@@ -82,7 +82,16 @@ TEST_CASE("remove_many deletes thousands of keys over many prefixes with request
         keys.push_back("images/p" + std::to_string(i % 120) + "/k" + std::to_string(i) + ".jpg");
     for (std::size_t i = 0; i < keys.size(); i += 10)
         REQUIRE(store->put(keys[i], "x", "image/jpeg"));
+    // s3rver's file store can fail one of several concurrent DeleteObjects (seen once
+    // under ASan in CI, as a whole-request error); the cleaner retries such a batch,
+    // and so does this test, at most twice.
     auto outcomes = store->remove_many(keys);
+    for (int retry = 0;
+         retry < 2 && !outcomes && outcomes.error().kind == ErrorKind::storage_transient; ++retry) {
+        WARN("retrying after: " << outcomes.error().message);
+        outcomes = store->remove_many(keys);
+    }
+    INFO((outcomes ? std::string("ok") : outcomes.error().message));
     REQUIRE(outcomes);
     REQUIRE(outcomes->size() == keys.size());
     for (const auto& outcome : *outcomes) CHECK_FALSE(outcome.error.has_value());
