@@ -359,16 +359,6 @@ std::optional<std::string> process_environment(const std::string& name) {
     return std::nullopt;
 }
 
-std::vector<SettingDoc> setting_docs() {
-    std::vector<SettingDoc> docs;
-    for (const Setting& setting : settings()) {
-        SettingDoc doc{setting.name, {}, setting.default_value};
-        for (const EnvironmentName& env : setting.environment) doc.environment.push_back(env.name);
-        docs.push_back(std::move(doc));
-    }
-    return docs;
-}
-
 std::string redact(const std::string& secret) {
     if (secret.empty()) return "(not set)";
     if (secret.size() < 12) return "****";

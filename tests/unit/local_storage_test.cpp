@@ -1,5 +1,3 @@
-#include <sys/stat.h>
-
 #include <catch2/catch.hpp>
 #include <fstream>
 

@@ -77,14 +77,6 @@ Config resolve(const Sources& sources);
 // The real process environment, for Sources::environment.
 std::optional<std::string> process_environment(const std::string& name);
 
-// Setting names with their environment variable names, for --help texts.
-struct SettingDoc {
-    std::string name;
-    std::vector<std::string> environment;
-    std::string default_value;
-};
-std::vector<SettingDoc> setting_docs();
-
 // "****abcd": enough to tell keys apart, never enough to use one.
 std::string redact(const std::string& secret);
 
