@@ -7,6 +7,7 @@
 #include "gallery/common/random.hpp"
 #include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
+#include "gallery/imaging/compression.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
 
@@ -78,6 +79,11 @@ Response upload(ApiContext& context, const Request& request) {
                                         " image, as its " + extension + " extension says.");
     }
 
+    // Re-encoding happens before anything is recorded: a refused image leaves no trace.
+    auto stored_bytes =
+        imaging::compress_upload(file->content, *format, imaging::settings_from(context.config));
+    if (!stored_bytes) return Response::error(400, stored_bytes.error().message);
+
     catalog::NewImage image;
     image.filename = uuid4() + extension;
     image.storage_key = "images/" + image.filename;
@@ -85,7 +91,7 @@ Response upload(ApiContext& context, const Request& request) {
     image.client_id = *client_id;
     image.name = name;
     image.description = description;
-    image.size = file->content.size();
+    image.size = stored_bytes->bytes.size();
     image.content_type = std::string(catalog::content_type_of(*format));
 
     auto connection = context.pool.acquire();
@@ -95,7 +101,8 @@ Response upload(ApiContext& context, const Request& request) {
         !intent) {
         return internal_error(intent.error());
     }
-    if (auto stored = context.storage.put(image.storage_key, file->content, image.content_type);
+    if (auto stored =
+            context.storage.put(image.storage_key, stored_bytes->bytes, image.content_type);
         !stored) {
         log::error("upload: " + stored.error().message);
         // A timed-out write may still have landed: let cleanup make sure it is gone.
@@ -109,7 +116,7 @@ Response upload(ApiContext& context, const Request& request) {
     }
     nlohmann::json out = image_json(*inserted, context.config);
     out["success"] = true;
-    out["compressed"] = false;
+    out["compressed"] = stored_bytes->compressed;
     return Response::json(201, out);
 }
 

@@ -199,6 +199,18 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.compression_min_quality = parse_int("compression_min_quality", v, 1, 100);
          }},
+        {"max_image_pixels",
+         {{"GALLERY_MAX_IMAGE_PIXELS"}},
+         "50000000",
+         [](Config& c, const RawValue& v) {
+             c.max_image_pixels = parse_int<std::uint64_t>("max_image_pixels", v, 1, 1'000'000'000);
+         }},
+        {"compression_timeout_seconds",
+         {{"GALLERY_COMPRESSION_TIMEOUT_SECONDS"}},
+         "20",
+         [](Config& c, const RawValue& v) {
+             c.compression_timeout_seconds = parse_positive("compression_timeout_seconds", v);
+         }},
         {"batch_size",
          {{"GALLERY_BATCH_SIZE"}},
          "100",

@@ -39,6 +39,8 @@ struct Config {
     std::uint64_t max_upload_bytes = 1024 * 1024;
     int compression_quality = 80;
     int compression_min_quality = 45;
+    std::uint64_t max_image_pixels = 50'000'000;  // bigger images are refused undecoded
+    double compression_timeout_seconds = 20;
 
     int batch_size = 100;
     int max_attempts = 3;

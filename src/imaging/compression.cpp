@@ -1,0 +1,233 @@
+#include "gallery/imaging/compression.hpp"
+
+#include <vips/vips8>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+
+#include "gallery/common/log.hpp"
+#include "gallery/config/config.hpp"
+#include "imaging/png_palette.hpp"
+
+namespace gallery::imaging {
+namespace {
+
+using vips::VImage;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// libvips' warnings (a corrupt tile, a truncated file) go to our log, with the
+// request id, instead of raw to stderr.
+void log_vips_message(const gchar*, GLogLevelFlags, const gchar* message, gpointer) {
+    log::warn(std::string("libvips: ") + (message ? message : ""));
+}
+
+void initialise_vips() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (VIPS_INIT("gallery") != 0) throw std::runtime_error("libvips failed to start");
+        // Loads from memory are cached by buffer address, and cached operations hold
+        // decoded pixels: neither is right for a server re-encoding each upload once.
+        vips_cache_set_max(0);
+        g_log_set_handler("VIPS",
+                          static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+                          log_vips_message, nullptr);
+    });
+}
+
+// One re-encode per core: with max_pixels this bounds decoding memory to
+// cores x max_pixels x 4 bytes, and extra requests wait instead of thrashing.
+std::counting_semaphore<256>& encode_slots() {
+    static std::counting_semaphore<256> slots(
+        std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency(), 1, 256));
+    return slots;
+}
+
+struct SlotGuard {
+    SlotGuard() { encode_slots().acquire(); }
+    ~SlotGuard() { encode_slots().release(); }
+    SlotGuard(const SlotGuard&) = delete;
+    SlotGuard& operator=(const SlotGuard&) = delete;
+};
+
+struct BlobDeleter {
+    void operator()(VipsBlob* blob) const { vips_area_unref(reinterpret_cast<VipsArea*>(blob)); }
+};
+
+std::string take_blob(VipsBlob* raw) {
+    std::unique_ptr<VipsBlob, BlobDeleter> blob(raw);
+    std::size_t length = 0;
+    const void* data = vips_blob_get(blob.get(), &length);
+    return std::string(static_cast<const char*>(data), length);
+}
+
+// libvips signals progress while it computes an image; past the deadline the
+// computation is killed and the save fails (the same bound sharp uses).
+void on_eval(VipsImage* image, VipsProgress*, SteadyTime* deadline) {
+    if (std::chrono::steady_clock::now() > *deadline) vips_image_set_kill(image, TRUE);
+}
+
+void bound_time(VImage& image, SteadyTime* deadline) {
+    VipsImage* raw = image.get_image();
+    g_signal_connect(raw, "eval", G_CALLBACK(on_eval), deadline);
+    vips_image_set_progress(raw, TRUE);
+}
+
+class Encoder {
+  public:
+    Encoder(const std::string& upload, const CompressionSettings& settings)
+        : m_upload(upload),
+          m_deadline(std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(settings.max_seconds))) {}
+
+    // Header only: libvips decodes nothing until pixels are asked for.
+    VImage header() const { return VImage::new_from_buffer(m_upload.data(), m_upload.size(), ""); }
+
+    // The upright image, decoded as it is encoded when no rotation is needed
+    // (sequential access streams; rotating needs the whole image).
+    VImage upright(bool needs_rotation) {
+        auto* options = VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED);
+        if (!needs_rotation) options->set("access", VIPS_ACCESS_SEQUENTIAL);
+        VImage image = VImage::new_from_buffer(m_upload.data(), m_upload.size(), "", options);
+        if (needs_rotation) image = image.autorot();
+        bound_time(image, &m_deadline);
+        return image;
+    }
+
+    bool past_deadline() const { return std::chrono::steady_clock::now() > m_deadline; }
+
+  private:
+    const std::string& m_upload;
+    SteadyTime m_deadline;
+};
+
+// JPEG and WebP: the configured quality, then 10 lower at a time down to the floor.
+Compressed encode_lossy(Encoder& encoder, catalog::ImageFormat format, bool needs_rotation,
+                        const CompressionSettings& settings) {
+    Compressed best;
+    for (int quality = settings.quality;; quality = std::max(quality - 10, settings.min_quality)) {
+        VImage image = encoder.upright(needs_rotation);
+        auto* options = VImage::option()->set("Q", quality)->set("strip", true);
+        if (format == catalog::ImageFormat::jpeg) {
+            best.bytes = take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
+        } else {
+            best.bytes = take_blob(image.webpsave_buffer(options->set("effort", 6)));
+        }
+        best.quality = quality;
+        if (best.bytes.size() <= settings.max_bytes || quality <= settings.min_quality) break;
+    }
+    return best;
+}
+
+struct GFreeDeleter {
+    void operator()(void* memory) const { g_free(memory); }
+};
+
+// The decoded pixels as packed 8-bit RGBA, which libimagequant takes.
+struct DecodedRgba {
+    std::unique_ptr<std::uint8_t, GFreeDeleter> memory;
+    RgbaPixels pixels;
+};
+
+DecodedRgba decode_rgba(VImage image) {
+    image = image.colourspace(VIPS_INTERPRETATION_sRGB).cast(VIPS_FORMAT_UCHAR);
+    if (!image.has_alpha()) image = image.bandjoin_const({255});
+    std::size_t length = 0;
+    DecodedRgba decoded;
+    decoded.memory.reset(static_cast<std::uint8_t*>(image.write_to_memory(&length)));
+    decoded.pixels = {{decoded.memory.get(), length}, image.width(), image.height()};
+    return decoded;
+}
+
+// PNG: maximum lossless compression; then, without alpha, 256, 128, 64, 32 colours.
+Result<Compressed> encode_png(Encoder& encoder, bool needs_rotation,
+                              const CompressionSettings& settings) {
+    Compressed best;
+    VImage image = encoder.upright(needs_rotation);
+    const bool has_alpha = image.has_alpha();
+    best.bytes = take_blob(
+        image.pngsave_buffer(VImage::option()->set("compression", 9)->set("strip", true)));
+    if (best.bytes.size() <= settings.max_bytes || has_alpha) return best;
+
+    const DecodedRgba decoded = decode_rgba(encoder.upright(needs_rotation));
+    for (int colours : {256, 128, 64, 32}) {
+        if (encoder.past_deadline()) {
+            return fail(ErrorKind::invalid_input, "the image took too long to re-encode");
+        }
+        auto encoded = encode_palette_png(decoded.pixels, colours);
+        if (!encoded) return std::unexpected(encoded.error());
+        best.bytes = std::move(*encoded);
+        best.quality = colours;
+        if (best.bytes.size() <= settings.max_bytes) break;
+    }
+    return best;
+}
+
+Result<Compressed> reencode(const std::string& upload, catalog::ImageFormat format,
+                            const CompressionSettings& settings) {
+    Encoder encoder(upload, settings);
+    const VImage header = encoder.header();
+    const auto pixels =
+        static_cast<std::uint64_t>(header.width()) * static_cast<std::uint64_t>(header.height());
+    if (pixels > settings.max_pixels) {
+        return fail(ErrorKind::invalid_input, "The image is " + std::to_string(header.width()) +
+                                                  " x " + std::to_string(header.height()) +
+                                                  " pixels, over the limit of " +
+                                                  std::to_string(settings.max_pixels) + " pixels.");
+    }
+    if (vips_image_get_n_pages(header.get_image()) > 1) return Compressed{upload, false, 0};
+    const bool needs_rotation = vips_image_get_orientation(header.get_image()) > 1;
+    if (format == catalog::ImageFormat::png) return encode_png(encoder, needs_rotation, settings);
+    return encode_lossy(encoder, format, needs_rotation, settings);
+}
+
+bool reencodable(catalog::ImageFormat format) {
+    return format == catalog::ImageFormat::jpeg || format == catalog::ImageFormat::webp ||
+           format == catalog::ImageFormat::png;
+}
+
+}  // namespace
+
+CompressionSettings settings_from(const config::Config& config) {
+    CompressionSettings settings;
+    settings.max_bytes = config.max_upload_bytes;
+    settings.quality = config.compression_quality;
+    settings.min_quality = config.compression_min_quality;
+    settings.max_pixels = config.max_image_pixels;
+    settings.max_seconds = config.compression_timeout_seconds;
+    return settings;
+}
+
+Result<Compressed> compress_upload(std::string upload, catalog::ImageFormat format,
+                                   const CompressionSettings& settings) {
+    if (upload.size() <= settings.max_bytes || !reencodable(format)) {
+        return Compressed{std::move(upload), false, 0};
+    }
+    initialise_vips();
+    SlotGuard slot;
+    Result<Compressed> result;
+    try {
+        result = reencode(upload, format, settings);
+    } catch (const vips::VError& error) {
+        vips_error_clear();
+        std::string reason = error.what();
+        while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' '))
+            reason.pop_back();
+        if (reason.find("killed") != std::string::npos) {
+            reason = "it took longer than the re-encoding time limit";
+        }
+        return fail(ErrorKind::invalid_input, "The image could not be decoded: " + reason);
+    } catch (const std::bad_alloc&) {
+        return fail(ErrorKind::invalid_input, "The image is too large to decode.");
+    }
+    if (!result) return result;
+    if (result->bytes.size() >= upload.size()) return Compressed{std::move(upload), false, 0};
+    result->compressed = true;
+    return result;
+}
+
+}  // namespace gallery::imaging
