@@ -3,11 +3,15 @@
 #include <vips/vips8>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <semaphore>
 #include <thread>
+#include <vector>
 
 #include "gallery/common/log.hpp"
 #include "gallery/config/config.hpp"
@@ -18,6 +22,9 @@ namespace {
 
 using vips::VImage;
 using SteadyTime = std::chrono::steady_clock::time_point;
+
+constexpr const char* k_too_slow =
+    "The image could not be decoded: it took longer than the re-encoding time limit";
 
 // libvips' warnings (a corrupt tile, a truncated file) go to our log, with the
 // request id, instead of raw to stderr.
@@ -105,22 +112,47 @@ class Encoder {
     SteadyTime m_deadline;
 };
 
-// JPEG and WebP: the configured quality, then 10 lower at a time down to the floor.
+std::string encode_at(const VImage& image, catalog::ImageFormat format, int quality) {
+    auto* options = VImage::option()->set("Q", quality)->set("strip", true);
+    if (format == catalog::ImageFormat::jpeg) {
+        return take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
+    }
+    return take_blob(image.webpsave_buffer(options->set("effort", 6)));
+}
+
+// JPEG and WebP: the configured quality, then 10 lower at a time down to the floor;
+// the stored result is the first quality on that ladder that fits (the floor if
+// none does). When the first try does not fit, the rest of the ladder is searched
+// by bisection (sizes fall with quality): the same rung in about half the encodes.
+// Each encode decodes the upload again, streaming: on two cores the decode overlaps
+// the encode, so this is as fast as decoding once and keeps 36 MB (at 12 MP) less.
 Compressed encode_lossy(Encoder& encoder, catalog::ImageFormat format, bool needs_rotation,
                         const CompressionSettings& settings) {
-    Compressed best;
+    std::vector<int> ladder;
     for (int quality = settings.quality;; quality = std::max(quality - 10, settings.min_quality)) {
-        VImage image = encoder.upright(needs_rotation);
-        auto* options = VImage::option()->set("Q", quality)->set("strip", true);
-        if (format == catalog::ImageFormat::jpeg) {
-            best.bytes = take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
-        } else {
-            best.bytes = take_blob(image.webpsave_buffer(options->set("effort", 6)));
-        }
-        best.quality = quality;
-        if (best.bytes.size() <= settings.max_bytes || quality <= settings.min_quality) break;
+        ladder.push_back(quality);
+        if (quality <= settings.min_quality) break;
     }
-    return best;
+    Compressed first{encode_at(encoder.upright(needs_rotation), format, ladder[0]), false,
+                     ladder[0]};
+    if (first.bytes.size() <= settings.max_bytes || ladder.size() == 1) return first;
+
+    std::map<std::size_t, std::string> encoded;
+    std::size_t low = 1;
+    std::size_t high = ladder.size() - 1;  // the floor: stored even if it does not fit
+    while (low < high) {
+        const std::size_t middle = (low + high) / 2;
+        std::string& bytes = encoded[middle] =
+            encode_at(encoder.upright(needs_rotation), format, ladder[middle]);
+        if (bytes.size() <= settings.max_bytes) {
+            high = middle;
+        } else {
+            low = middle + 1;
+        }
+    }
+    if (!encoded.contains(high))
+        encoded[high] = encode_at(encoder.upright(needs_rotation), format, ladder[high]);
+    return Compressed{std::move(encoded[high]), false, ladder[high]};
 }
 
 struct GFreeDeleter {
@@ -143,7 +175,10 @@ DecodedRgba decode_rgba(VImage image) {
     return decoded;
 }
 
-// PNG: maximum lossless compression; then, without alpha, 256, 128, 64, 32 colours.
+// PNG: maximum lossless compression; then, without alpha, 256, 128, 64, 32 colours
+// until one fits. Deflate at level 9 is most of the cost and runs on one core, so
+// the colour counts are tried two at a time (the second is wasted work only when
+// the first fits).
 Result<Compressed> encode_png(Encoder& encoder, bool needs_rotation,
                               const CompressionSettings& settings) {
     Compressed best;
@@ -154,15 +189,25 @@ Result<Compressed> encode_png(Encoder& encoder, bool needs_rotation,
     if (best.bytes.size() <= settings.max_bytes || has_alpha) return best;
 
     const DecodedRgba decoded = decode_rgba(encoder.upright(needs_rotation));
-    for (int colours : {256, 128, 64, 32}) {
-        if (encoder.past_deadline()) {
-            return fail(ErrorKind::invalid_input, "the image took too long to re-encode");
+    auto palette_encoder = PaletteEncoder::create(decoded.pixels);
+    if (!palette_encoder) return std::unexpected(palette_encoder.error());
+    const std::array<int, 4> colour_counts{256, 128, 64, 32};
+    const std::size_t wave = std::thread::hardware_concurrency() > 1 ? 2 : 1;
+    for (std::size_t first = 0; first < colour_counts.size(); first += wave) {
+        if (encoder.past_deadline()) return fail(ErrorKind::invalid_input, k_too_slow);
+        std::vector<std::future<Result<std::string>>> encodes;
+        for (std::size_t i = first; i < std::min(first + wave, colour_counts.size()); ++i) {
+            encodes.push_back(std::async(std::launch::async, [&palette_encoder, &colour_counts, i] {
+                return palette_encoder->encode(colour_counts[i]);
+            }));
         }
-        auto encoded = encode_palette_png(decoded.pixels, colours);
-        if (!encoded) return std::unexpected(encoded.error());
-        best.bytes = std::move(*encoded);
-        best.quality = colours;
-        if (best.bytes.size() <= settings.max_bytes) break;
+        for (std::size_t i = 0; i < encodes.size(); ++i) {
+            auto encoded = encodes[i].get();
+            if (!encoded) return std::unexpected(encoded.error());
+            best.bytes = std::move(*encoded);
+            best.quality = colour_counts[first + i];
+            if (best.bytes.size() <= settings.max_bytes) return best;
+        }
     }
     return best;
 }
@@ -217,9 +262,9 @@ Result<Compressed> compress_upload(std::string upload, catalog::ImageFormat form
         std::string reason = error.what();
         while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' '))
             reason.pop_back();
-        if (reason.find("killed") != std::string::npos) {
-            reason = "it took longer than the re-encoding time limit";
-        }
+        std::replace(reason.begin(), reason.end(), '\n', ';');
+        if (reason.find("killed") != std::string::npos)
+            return fail(ErrorKind::invalid_input, k_too_slow);
         return fail(ErrorKind::invalid_input, "The image could not be decoded: " + reason);
     } catch (const std::bad_alloc&) {
         return fail(ErrorKind::invalid_input, "The image is too large to decode.");
