@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     }
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    std::printf("%.3f %.1f %zu %d %d\n", seconds.count(), static_cast<double>(usage.ru_maxrss) / 1024.0,
-                result->bytes.size(), result->compressed ? 1 : 0, result->quality);
+    std::printf("%.3f %.1f %zu %d %d\n", seconds.count(),
+                static_cast<double>(usage.ru_maxrss) / 1024.0, result->bytes.size(),
+                result->compressed ? 1 : 0, result->quality);
 }

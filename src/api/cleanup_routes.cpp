@@ -4,6 +4,7 @@
 #include "api/support.hpp"
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/report_json.hpp"
+#include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/queue/queue.hpp"
 
@@ -23,8 +24,10 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
                              context.lease_owner);
+    const UnixMicros started_at = context.clock();
     const cleanup::Report report = cleaner.run();
     context.metrics->record_cleanup(report, "api");
+    cleanup::record_run(*connection, "api", started_at, context.clock(), report);
     nlohmann::json out = cleanup::report_json(report);
     out["message"] = "Processed " + std::to_string(report.processed) + " queued file" +
                      (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +

@@ -9,6 +9,7 @@
 #include "catalog/client_totals.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/db/guard.hpp"
+#include "gallery/db/like.hpp"
 #include "gallery/db/transaction.hpp"
 
 namespace gallery::catalog {
@@ -49,16 +50,6 @@ std::string_view order_for(
         if (name == key) return sql;
     }
     return order_for(orders, fallback, fallback);
-}
-
-// '%term%' for LIKE, with LIKE's own wildcards escaped so they match literally.
-std::string like_pattern(const std::string& term) {
-    std::string pattern = "%";
-    for (char c : term) {
-        if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-        pattern += c;
-    }
-    return pattern + "%";
 }
 
 std::optional<std::string> optional_text(const SQLite::Column& column) {
@@ -159,7 +150,7 @@ Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& quer
         }
         const auto bind_filters = [&](SQLite::Statement& statement) {
             if (query.client_id) statement.bind(":client", *query.client_id);
-            if (query.search) statement.bind(":search", like_pattern(*query.search));
+            if (query.search) statement.bind(":search", db::like_pattern(*query.search));
         };
         ImagePage page;
         // Without a search the count comes from client_totals instead of a scan.
@@ -190,7 +181,7 @@ Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& q
     return db::guard("catalog: list clients", [&] {
         const std::string where = query.search ? " WHERE client_id LIKE :search ESCAPE '\\'" : "";
         const auto bind_filters = [&](SQLite::Statement& statement) {
-            if (query.search) statement.bind(":search", like_pattern(*query.search));
+            if (query.search) statement.bind(":search", db::like_pattern(*query.search));
         };
         ClientPage page;
         SQLite::Statement count(connection.sqlite(), "SELECT COUNT(*) FROM client_totals" + where);

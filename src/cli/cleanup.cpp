@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/report_json.hpp"
+#include "gallery/cleanup/run_log.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/storage/factory.hpp"
 
@@ -98,6 +99,7 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     const bool show_progress = options.until_empty && stderr_is_terminal();
+    const UnixMicros started_at = system_clock()();
     const cleanup::Report report = cleaner.run([&](const cleanup::Report& so_far) {
         if (!show_progress) return;
         std::cerr << "\rprocessed " << so_far.processed << ", deleted " << so_far.deleted
@@ -105,6 +107,7 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
                   << std::flush;
     });
     if (show_progress && report.batches > 0) std::cerr << "\n";
+    cleanup::record_run(connection, "cron", started_at, system_clock()(), report);
 
     if (options.json) {
         nlohmann::json out = cleanup::report_json(report);

@@ -13,6 +13,7 @@
 #include "gallery/api/api_key.hpp"
 #include "gallery/api/http_server.hpp"
 #include "gallery/cleanup/cleaner.hpp"
+#include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/db/migrator.hpp"
 #include "gallery/queue/queue.hpp"
@@ -64,9 +65,11 @@ class Scheduler {
             options.until_empty = true;
             options.max_time = config.cleanup_every;
             options.stop_requested = [this] { return stopping(); };
+            const UnixMicros started_at = system_clock()();
             const cleanup::Report report =
                 cleanup::Cleaner(connection, storage, options, system_clock(), owner).run();
             metrics.record_cleanup(report, "scheduler");
+            cleanup::record_run(connection, "scheduler", started_at, system_clock()(), report);
             if (report.processed > 0 || report.stopped_by) {
                 log::info("cleanup (scheduler): processed " + std::to_string(report.processed) +
                           ", deleted " + std::to_string(report.deleted) + ", failed " +

@@ -279,6 +279,16 @@ const std::vector<Setting>& settings() {
              c.max_body_bytes =
                  static_cast<std::uint64_t>(parse_positive("max_body_mb", v) * 1024 * 1024);
          }},
+        {"admin_password",
+         {{"GALLERY_ADMIN_PASSWORD"}},
+         "",
+         [](Config& c, const RawValue& v) {
+             if (!v.text.empty() && v.text.size() < 12) {
+                 throw StartupError(exit_code::usage, "admin_password (from " + v.origin +
+                                                          ") is shorter than 12 characters");
+             }
+             c.admin_password = v.text;
+         }},
         {"api_key",
          {{"GALLERY_API_KEY"}, {"API_KEY"}},
          "",

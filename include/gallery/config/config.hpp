@@ -53,6 +53,7 @@ struct Config {
     int threads = 16;
     std::chrono::seconds http_timeout{30};
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+    std::string admin_password;             // the admin pages' password; empty: the API key
     std::string api_key;                    // empty: generated on loopback, refused elsewhere
     std::vector<std::string> cors_origins;  // exact origins allowed to call the API from a browser
     std::string client_ids_url;   // registered client ids; empty: every client id is accepted

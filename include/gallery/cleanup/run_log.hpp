@@ -1,0 +1,33 @@
+#pragma once
+// A record of cleanup runs (table cleanup_runs), shown on the admin dashboard.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gallery/cleanup/cleaner.hpp"
+
+namespace gallery::cleanup {
+
+struct RunRecord {
+    UnixMicros started_at = 0;
+    UnixMicros finished_at = 0;
+    std::string trigger;  // cron, api, admin, scheduler
+    std::int64_t processed = 0;
+    std::int64_t deleted = 0;
+    std::int64_t failed = 0;
+    std::int64_t dead = 0;
+    std::uint64_t bytes_reclaimed = 0;
+    std::optional<std::string> stopped_by;
+};
+
+// Best effort: a run that cannot be recorded is logged, never failed. Keeps the
+// newest 1000 records.
+void record_run(db::Connection& connection, std::string_view trigger, UnixMicros started_at,
+                UnixMicros finished_at, const Report& report);
+
+// Newest first.
+Result<std::vector<RunRecord>> recent_runs(db::Connection& connection, std::size_t limit);
+
+}  // namespace gallery::cleanup

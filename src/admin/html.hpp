@@ -1,0 +1,42 @@
+#pragma once
+// HTML building blocks for the admin pages: escaping, the page frame, formatting.
+// Everything is compiled in: no CDN, no build step, no third-party request.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gallery/api/http.hpp"
+#include "gallery/common/time.hpp"
+
+namespace gallery::admin {
+
+// Escapes & < > " ' for text and attribute values.
+std::string escape(std::string_view text);
+std::string url_encode(std::string_view text);
+// "?a=1&b=x" from the non-empty pairs (values encoded); "" when none.
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& pairs);
+
+std::string format_bytes(std::uint64_t bytes);      // "1.4 MB"
+std::string format_time(UnixMicros time);           // "2026-11-27 17:45 UTC"
+std::string format_duration(std::int64_t seconds);  // "3 h 12 min"
+
+struct Frame {
+    std::string title;
+    std::string active;      // nav entry to highlight: dashboard, queue, images, clients
+    std::string csrf_token;  // empty on the sign-in page (no nav, no sign-out)
+    std::string flash;       // one-time message
+};
+
+// A complete HTML page, with the headers every admin page carries (CSP, no caching).
+api::Response page(int status, const Frame& frame, const std::string& body);
+api::Response redirect(const std::string& location);
+// A hidden CSRF field for a form.
+std::string csrf_field(const std::string& token);
+
+api::Response stylesheet();
+api::Response script();
+
+}  // namespace gallery::admin

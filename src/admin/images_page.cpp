@@ -1,0 +1,118 @@
+// GET /admin/images (a thumbnail grid) and POST /admin/images/delete, which uses
+// the API's transactional delete: rows go, files are queued.
+
+#include "admin/guard.hpp"
+#include "api/support.hpp"
+#include "gallery/catalog/catalog.hpp"
+
+namespace gallery::admin {
+namespace {
+
+constexpr std::int64_t k_page_size = 48;
+
+std::string sort_option(const std::string& value, const std::string& label,
+                        const std::string& current) {
+    return "<option value=\"" + value + "\"" + (value == current ? " selected" : "") + ">" + label +
+           "</option>";
+}
+
+api::Response images_page(api::ApiContext& context, AdminRequest& request) {
+    const std::string client = request.field("client_id");
+    const std::string search = request.field("q");
+    std::string sort = request.field("sort");
+    if (!catalog::is_image_sort_key(sort)) sort = "-uploaded_at";
+    std::int64_t page_number = 1;
+    try {
+        page_number = std::max<std::int64_t>(1, std::stoll(request.field("page")));
+    } catch (const std::exception&) {
+        page_number = 1;
+    }
+    catalog::ImageQuery query;
+    if (!client.empty()) query.client_id = client;
+    if (!search.empty()) query.search = search;
+    query.sort_by = sort;
+    query.page = {page_number, k_page_size};
+    auto connection = context.pool.acquire();
+    auto images = catalog::list_images(*connection, query);
+    if (!images) return database_failure(request, images.error());
+
+    std::string body =
+        "<h1>Images <span class=\"muted\">(" + std::to_string(images->total_count) +
+        ")</span></h1><form class=\"filters\" method=\"get\" action=\"/admin/images\">"
+        "<label>Client<input type=\"search\" name=\"client_id\" value=\"" +
+        escape(client) +
+        "\"></label><label>Search name, file or description<input type=\"search\" name=\"q\" "
+        "value=\"" +
+        escape(search) + "\"></label><label>Sort<select name=\"sort\">" +
+        sort_option("-uploaded_at", "newest first", sort) +
+        sort_option("uploaded_at", "oldest first", sort) +
+        sort_option("-size", "largest first", sort) + sort_option("name", "name", sort) +
+        sort_option("client_id", "client", sort) +
+        "</select></label><button type=\"submit\" class=\"secondary\">Filter</button></form>";
+    body += "<form id=\"selection\" method=\"post\" action=\"/admin/images/delete\">" +
+            csrf_field(request.session.csrf_token) +
+            "</form><div class=\"actions\"><label style=\"flex-direction:row;gap:.4rem\">"
+            "<input type=\"checkbox\" data-select-all=\"selection\"> Select all on this page"
+            "</label><button type=\"submit\" form=\"selection\" class=\"danger\" "
+            "data-confirm=\"Delete the selected images? Their files will be removed by the next "
+            "cleanup.\">Delete selected</button></div>";
+    if (images->images.empty()) {
+        body += "<p class=\"muted\">No images match.</p>";
+    } else {
+        body += "<ul class=\"grid\" role=\"list\" style=\"list-style:none;padding:0\">";
+        for (const auto& image : images->images) {
+            const std::string url = api::image_json(image, context.config)["url"];
+            const std::string title = image.name.value_or(image.original_filename);
+            body += "<li class=\"tile\"><img src=\"" + escape(url) + "\" alt=\"" + escape(title) +
+                    "\" loading=\"lazy\"><div class=\"meta\"><label><input type=\"checkbox\" "
+                    "name=\"id\" form=\"selection\" value=\"" +
+                    std::to_string(image.id) + "\"> " + escape(image.original_filename) +
+                    "</label><div class=\"muted\">" + escape(image.client_id) + " · " +
+                    escape(format_bytes(image.size)) + "<br>" +
+                    escape(format_time(image.uploaded_at)) + "</div></div></li>";
+        }
+        body += "</ul>";
+    }
+    const std::int64_t pages = (images->total_count + k_page_size - 1) / k_page_size;
+    const std::vector<std::pair<std::string, std::string>> filters{
+        {"client_id", client}, {"q", search}, {"sort", sort}};
+    body += "<nav class=\"pager\" aria-label=\"Pages\">";
+    if (page_number > 1) {
+        auto previous = filters;
+        previous.emplace_back("page", std::to_string(page_number - 1));
+        body += "<a href=\"/admin/images" + query_string(previous) + "\" rel=\"prev\">Previous</a>";
+    }
+    body += "<span class=\"muted\">Page " + std::to_string(page_number) + " of " +
+            std::to_string(std::max<std::int64_t>(pages, 1)) + "</span>";
+    if (page_number < pages) {
+        auto next = filters;
+        next.emplace_back("page", std::to_string(page_number + 1));
+        body += "<a href=\"/admin/images" + query_string(next) + "\" rel=\"next\">Next</a>";
+    }
+    body += "</nav>";
+    return page(200, request.frame("Images", "images"), body);
+}
+
+api::Response delete_selected(api::ApiContext& context, AdminRequest& request) {
+    auto ids = selected_ids(request);
+    if (!ids)
+        return request.done("The selection was not understood; nothing changed.", "/admin/images");
+    if (ids->empty()) return request.done("Select images to delete first.", "/admin/images");
+    auto connection = context.pool.acquire();
+    auto outcome = catalog::delete_images(*connection, *ids, context.clock());
+    if (!outcome) return database_failure(request, outcome.error());
+    return request.done("Deleted " + std::to_string(outcome->deleted_count) +
+                            " image(s); their files are queued for cleanup.",
+                        "/admin/images");
+}
+
+}  // namespace
+
+void add_image_pages(AdminRoutes& routes) {
+    api::ApiContext& context = routes.context();
+    routes.get("/admin/images", [&context](AdminRequest& r) { return images_page(context, r); });
+    routes.post("/admin/images/delete",
+                [&context](AdminRequest& r) { return delete_selected(context, r); });
+}
+
+}  // namespace gallery::admin

@@ -1,0 +1,157 @@
+// Sign-in, sign-out, static assets and the session/CSRF guard of every admin page.
+
+#include <charconv>
+#include <thread>
+
+#include "admin/guard.hpp"
+#include "gallery/admin/admin.hpp"
+#include "gallery/api/api_key.hpp"
+#include "gallery/common/log.hpp"
+
+namespace gallery::admin {
+namespace {
+
+// A wrong password costs the caller this long: online guessing stays slow.
+constexpr std::chrono::seconds k_wrong_password_delay{1};
+
+std::string session_token(const api::Request& request) {
+    return cookie_value(request.header("Cookie").value_or(""), Sessions::k_cookie);
+}
+
+std::string session_cookie(const std::string& token, std::chrono::seconds max_age) {
+    return std::string(Sessions::k_cookie) + "=" + token +
+           "; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
+}
+
+// A browser names the page a form came from; another site's page must not act here.
+bool same_origin(const api::Request& request) {
+    const auto origin = request.header("Origin");
+    if (!origin || *origin == "null") return !origin.has_value();
+    const auto host = request.header("Host").value_or("");
+    return *origin == "http://" + host || *origin == "https://" + host;
+}
+
+api::Response refused(int status, const std::string& message) {
+    return page(status, Frame{"Not allowed", "", "", ""},
+                "<h1>Not allowed</h1><p class=\"error\">" + escape(message) +
+                    "</p><p><a href=\"/admin/login\">Sign in</a></p>");
+}
+
+api::Response login_page(int status, const std::string& error) {
+    std::string body =
+        "<div class=\"login\"><h1>Sign in</h1>" +
+        (error.empty() ? "" : "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>") +
+        "<form method=\"post\" action=\"/admin/login\"><p><label>Password"
+        "<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required "
+        "autofocus></label></p><p><button type=\"submit\">Sign in</button></p></form>"
+        "<p class=\"muted\">The admin password, or the API key when none is set.</p></div>";
+    return page(status, Frame{"Sign in", "", "", ""}, body);
+}
+
+}  // namespace
+
+Frame AdminRequest::frame(std::string title, std::string active) const {
+    return Frame{std::move(title), std::move(active), session.csrf_token,
+                 sessions.take_flash(token)};
+}
+
+std::string AdminRequest::field(const std::string& name) const {
+    return request.query_value(name).value_or("");
+}
+
+std::vector<std::string> AdminRequest::fields(const std::string& name) const {
+    std::vector<std::string> values;
+    auto [first, last] = request.query.equal_range(name);
+    for (auto it = first; it != last; ++it) values.push_back(it->second);
+    return values;
+}
+
+api::Response AdminRequest::done(const std::string& message, const std::string& location) const {
+    sessions.set_flash(token, message);
+    return redirect(location);
+}
+
+std::optional<std::vector<std::int64_t>> selected_ids(const AdminRequest& request) {
+    std::vector<std::int64_t> ids;
+    for (const std::string& text : request.fields("id")) {
+        std::int64_t id = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (error != std::errc{} || end != text.data() + text.size() || id <= 0)
+            return std::nullopt;
+        ids.push_back(id);
+        if (ids.size() > 1000) return std::nullopt;
+    }
+    return ids;
+}
+
+api::Response database_failure(AdminRequest& request, const Error& error) {
+    log::error("admin: " + error.message);
+    return page(500, request.frame("Error", ""),
+                "<h1>Something went wrong</h1><p class=\"error\">The database could not be used; "
+                "the server log has the details. Nothing was changed.</p>");
+}
+
+void AdminRoutes::get(const std::string& pattern, AdminHandler handler) {
+    m_router.add("GET", pattern, [sessions = m_sessions, handler](const api::Request& request) {
+        const std::string token = session_token(request);
+        auto session = sessions->find(token);
+        if (!session) return redirect("/admin/login");
+        AdminRequest admin{request, token, *session, *sessions};
+        return handler(admin);
+    });
+}
+
+void AdminRoutes::post(const std::string& pattern, AdminHandler handler) {
+    m_router.add("POST", pattern, [sessions = m_sessions, handler](const api::Request& request) {
+        const std::string token = session_token(request);
+        auto session = sessions->find(token);
+        if (!session) return refused(403, "Your session is missing or has expired: sign in again.");
+        if (!same_origin(request)) return refused(403, "This form was sent from another site.");
+        const auto csrf = request.query_value("csrf");
+        if (!csrf || !api::api_key_matches(session->csrf_token, *csrf))
+            return refused(403,
+                           "This form is stale or forged (CSRF token mismatch): reload the page.");
+        AdminRequest admin{request, token, *session, *sessions};
+        return handler(admin);
+    });
+}
+
+void add_admin_routes(api::Router& router, api::ApiContext& context) {
+    auto sessions = std::make_shared<Sessions>();
+    router.add("GET", "/admin/static/admin.css", [](const api::Request&) { return stylesheet(); });
+    router.add("GET", "/admin/static/admin.js", [](const api::Request&) { return script(); });
+    router.add("GET", "/admin/login", [sessions](const api::Request& request) {
+        if (sessions->find(session_token(request))) return redirect("/admin/");
+        return login_page(200, "");
+    });
+    router.add("POST", "/admin/login", [sessions, &context](const api::Request& request) {
+        const std::string& expected =
+            context.config.admin_password.empty() ? context.api_key : context.config.admin_password;
+        const std::string given = request.query_value("password").value_or("");
+        if (given.empty() || !api::api_key_matches(expected, given)) {
+            log::warn("admin: wrong password");
+            std::this_thread::sleep_for(k_wrong_password_delay);
+            return login_page(401, "Wrong password.");
+        }
+        const std::string token = sessions->create();
+        api::Response response = redirect("/admin/");
+        response.headers.emplace_back(
+            "Set-Cookie", session_cookie(token, std::chrono::duration_cast<std::chrono::seconds>(
+                                                    Sessions::k_lifetime)));
+        return response;
+    });
+
+    AdminRoutes routes(router, context, sessions);
+    routes.post("/admin/logout", [](AdminRequest& request) {
+        request.sessions.destroy(request.token);
+        api::Response response = redirect("/admin/login");
+        response.headers.emplace_back("Set-Cookie", session_cookie("", std::chrono::seconds{0}));
+        return response;
+    });
+    add_dashboard_page(routes);
+    add_queue_pages(routes);
+    add_image_pages(routes);
+    add_client_pages(routes);
+}
+
+}  // namespace gallery::admin
