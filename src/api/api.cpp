@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 #include "api/support.hpp"
 #include "gallery/admin/admin.hpp"
@@ -106,10 +105,11 @@ Response handle_request(const Router& router, const ApiContext& context, Request
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     context.metrics->record_request(request.route, request.method, response.status, seconds);
     // Never the query string or headers: they may carry keys.
-    char timing[32];
-    std::snprintf(timing, sizeof timing, "%.2fms", seconds * 1000);
-    log::info(request.method + " " + request.route + " " + std::to_string(response.status) + " " +
-              timing + " " + std::to_string(response.body.size()) + "B");
+    log::info("request", {{"method", request.method},
+                          {"route", request.route},
+                          {"status", std::int64_t{response.status}},
+                          {"duration_ms", seconds * 1000},
+                          {"bytes", static_cast<std::int64_t>(response.body.size())}});
     log::set_request_id({});
     return response;
 }

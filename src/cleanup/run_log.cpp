@@ -35,6 +35,16 @@ void record_run(db::Connection& connection, std::string_view trigger, UnixMicros
         tx.commit();
     });
     if (!recorded) log::warn(recorded.error().message);
+    log::write(report.stopped_by ? log::Level::warn : log::Level::info, "cleanup run",
+               {{"trigger", std::string(trigger)},
+                {"processed", report.processed},
+                {"deleted", report.deleted},
+                {"failed", report.failed},
+                {"dead", report.dead},
+                {"remaining", report.remaining},
+                {"bytes", static_cast<std::int64_t>(report.bytes_reclaimed)},
+                {"duration_ms", static_cast<double>(finished_at - started_at) / 1000.0},
+                {"stopped_by", report.stopped_by ? report.stopped_by->message : std::string()}});
 }
 
 Result<std::vector<RunRecord>> recent_runs(db::Connection& connection, std::size_t limit) {

@@ -1,4 +1,5 @@
 #include "cli/common.hpp"
+#include "gallery/common/log.hpp"
 
 #include <unistd.h>
 
@@ -21,6 +22,26 @@ void add_global_options(CLI::App& app, Globals& globals) {
     add_setting_flag(
         app, globals, "--media-root", "media_root",
         "Folder of the local storage backend [GALLERY_MEDIA_ROOT, default ./data/media]");
+    app.add_option_function<std::string>(
+           "--log-format",
+           [](const std::string& format) {
+               log::set_format(format == "json" ? log::Format::json : log::Format::text);
+           },
+           "Log lines on stderr as text or json [GALLERY_LOG_FORMAT, default text]")
+        ->envname("GALLERY_LOG_FORMAT")
+        ->check(CLI::IsMember({"text", "json"}));
+    app.add_option_function<std::string>(
+           "--log-level",
+           [](const std::string& level) {
+               log::set_level(level == "debug"   ? log::Level::debug
+                              : level == "warn"  ? log::Level::warn
+                              : level == "error" ? log::Level::error
+                                                 : log::Level::info);
+           },
+           "Least severe log lines written: debug, info, warn, error [GALLERY_LOG_LEVEL, default "
+           "info]")
+        ->envname("GALLERY_LOG_LEVEL")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 }
 
 CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag,

@@ -70,14 +70,6 @@ class Scheduler {
                 cleanup::Cleaner(connection, storage, options, system_clock(), owner).run();
             metrics.record_cleanup(report, "scheduler");
             cleanup::record_run(connection, "scheduler", started_at, system_clock()(), report);
-            if (report.processed > 0 || report.stopped_by) {
-                log::info("cleanup (scheduler): processed " + std::to_string(report.processed) +
-                          ", deleted " + std::to_string(report.deleted) + ", failed " +
-                          std::to_string(report.failed) + ", dead " + std::to_string(report.dead) +
-                          ", remaining " + std::to_string(report.remaining));
-            }
-            if (report.stopped_by)
-                log::warn("cleanup (scheduler) stopped: " + report.stopped_by->message);
         }
     }
 

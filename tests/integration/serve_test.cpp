@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -160,7 +162,63 @@ TEST_CASE("serve runs the cleaner every interval and exposes metrics and request
     CHECK(testing::wait_process(served.pid) == 0);
     // One access-log line per request with the request id and the route, never the key.
     const std::string log = read_file(dir.path() / "serve.out.err");
-    CHECK(log.find("GET /api/list/ 200") != std::string::npos);
+    CHECK(log.find("request method=GET route=/api/list/ status=200 duration_ms=") !=
+          std::string::npos);
     CHECK(log.find("req=") != std::string::npos);
     CHECK(log.find("metrics-test-key-0123456789") == std::string::npos);
+}
+
+TEST_CASE("serve logs one JSON object per line with --log-format json") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{
+        {"GALLERY_DB", dir.db_path().string()},
+        {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+        {"GALLERY_API_KEY", "json-log-test-key-0123456789"},
+        {"GALLERY_CLEANUP_EVERY", "1s"},
+        {"GALLERY_LOG_FORMAT", "json"}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    testing::write_file(dir.media_root(), "images/old.jpg", "x");
+    REQUIRE(
+        testing::run_process({GALLERY_BINARY, "enqueue", "images/old.jpg"}, {.environment = env})
+            .exit_code == 0);
+    const Served served = start_server(dir, env);
+    for (int i = 0; i < 100 && std::filesystem::exists(dir.media_root() / "images/old.jpg"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    httplib::Client client("127.0.0.1", served.port);
+    auto listed = client.Get("/api/list/", {{"X-API-Key", "json-log-test-key-0123456789"}});
+    REQUIRE(listed);
+    const std::string request_id = listed->get_header_value("X-Request-Id");
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
+
+    std::istringstream lines(read_file(dir.path() / "serve.out.err"));
+    bool saw_request = false;
+    bool saw_cleanup = false;
+    for (std::string line; std::getline(lines, line);) {
+        INFO(line);
+        const auto entry = nlohmann::json::parse(line);  // every line is one JSON object
+        CHECK(entry.contains("time"));
+        CHECK(entry.contains("level"));
+        if (entry["message"] == "request" && entry["route"] == "/api/list/") {
+            saw_request = true;
+            CHECK(entry["request_id"] == request_id);
+            CHECK(entry["status"] == 200);
+            CHECK(entry["method"] == "GET");
+            CHECK(entry["duration_ms"].is_number());
+            CHECK(entry["bytes"].is_number_integer());
+        }
+        if (entry["message"] == "cleanup run" && entry["deleted"] == 1) {
+            saw_cleanup = true;
+            CHECK(entry["trigger"] == "scheduler");
+        }
+    }
+    CHECK(saw_request);
+    CHECK(saw_cleanup);
+}
+
+TEST_CASE("a bad --log-format is refused with exit 2") {
+    const auto result = testing::run_process({GALLERY_BINARY, "stats", "--log-format", "xml"});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("--log-format") != std::string::npos);
 }

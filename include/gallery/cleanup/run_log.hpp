@@ -22,8 +22,9 @@ struct RunRecord {
     std::optional<std::string> stopped_by;
 };
 
-// Best effort: a run that cannot be recorded is logged, never failed. Keeps the
-// newest 1000 records.
+// Records the run and writes its log line ("cleanup run" with counts, bytes,
+// duration and trigger). Best effort: a run that cannot be recorded is logged,
+// never failed. Keeps the newest 1000 records.
 void record_run(db::Connection& connection, std::string_view trigger, UnixMicros started_at,
                 UnixMicros finished_at, const Report& report);
 
