@@ -184,6 +184,7 @@ api::Response run_batch(api::ApiContext& context, AdminRequest& request) {
     const cleanup::Report report = cleaner.run();
     context.metrics->record_cleanup(report, "admin");
     cleanup::record_run(*connection, "admin", started_at, context.clock(), report);
+    cleanup::log_run("admin", started_at, context.clock(), report);
     std::string message = "Cleanup batch: processed " + std::to_string(report.processed) +
                           ", deleted " + std::to_string(report.deleted) + ", failed " +
                           std::to_string(report.failed) + ", dead " + std::to_string(report.dead) +

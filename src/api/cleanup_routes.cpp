@@ -28,6 +28,7 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     const cleanup::Report report = cleaner.run();
     context.metrics->record_cleanup(report, "api");
     cleanup::record_run(*connection, "api", started_at, context.clock(), report);
+    cleanup::log_run("api", started_at, context.clock(), report);
     nlohmann::json out = cleanup::report_json(report);
     out["message"] = "Processed " + std::to_string(report.processed) + " queued file" +
                      (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +

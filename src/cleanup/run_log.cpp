@@ -35,6 +35,10 @@ void record_run(db::Connection& connection, std::string_view trigger, UnixMicros
         tx.commit();
     });
     if (!recorded) log::warn(recorded.error().message);
+}
+
+void log_run(std::string_view trigger, UnixMicros started_at, UnixMicros finished_at,
+             const Report& report) {
     log::write(report.stopped_by ? log::Level::warn : log::Level::info, "cleanup run",
                {{"trigger", std::string(trigger)},
                 {"processed", report.processed},

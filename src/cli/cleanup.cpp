@@ -129,6 +129,10 @@ void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<CleanupOptions>();
     CLI::App* command =
         app.add_subcommand("cleanup", "Delete queued files from storage (run it from cron)");
+    command->footer(
+        "Examples:\n  gallery cleanup --until-empty --max-seconds 240   # what the systemd timer "
+        "runs\n  gallery cleanup --dry-run                         # show the next batch\n  "
+        "gallery cleanup --retry-dead");
     add_setting_flag(*command, globals, "--batch-size", "batch_size",
                      "Rows claimed per batch, 1-1000 [GALLERY_BATCH_SIZE, default 100]");
     add_setting_flag(*command, globals, "--max-attempts", "max_attempts",

@@ -175,6 +175,9 @@ void add_enqueue_command(CLI::App& app, Globals& globals, Command& selected) {
                            "Queue storage keys for deletion by hand, or sweep storage for orphans\n"
                            "  e.g. gallery enqueue images/a.jpg images/b.jpg --client-id shop-1\n"
                            "       gallery enqueue --orphans --older-than 24h --dry-run");
+    command->footer(
+        "Examples:\n  gallery enqueue images/a.jpg images/b.jpg --client-id shop-1\n  gallery "
+        "enqueue - < keys.txt\n  gallery enqueue --orphans --older-than 24h --dry-run");
     command->add_option("keys", options->keys,
                         "Storage keys (e.g. images/<file>), or - to read one per line from stdin");
     command->add_flag(

@@ -82,6 +82,9 @@ void add_migrate_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<MigrateOptions>();
     CLI::App* command =
         app.add_subcommand("migrate", "Create or upgrade the database schema (idempotent)");
+    command->footer(
+        "Examples:\n  gallery migrate --db /var/lib/gallery/data/gallery.db\n  gallery migrate "
+        "--status");
     command->add_flag("--status", options->status,
                       "List applied and pending migrations; change nothing");
     command->add_flag("--json", options->json, "Print one JSON object");

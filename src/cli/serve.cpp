@@ -70,6 +70,7 @@ class Scheduler {
                 cleanup::Cleaner(connection, storage, options, system_clock(), owner).run();
             metrics.record_cleanup(report, "scheduler");
             cleanup::record_run(connection, "scheduler", started_at, system_clock()(), report);
+            cleanup::log_run("scheduler", started_at, system_clock()(), report);
         }
     }
 
@@ -155,6 +156,9 @@ void add_serve_command(CLI::App& app, Globals& globals, Command& selected) {
     CLI::App* command = app.add_subcommand("serve",
                                            "Serve the HTTP API (and /media/ for local storage)\n"
                                            "  e.g. gallery serve --port 8000 --cleanup-every 5m");
+    command->footer(
+        "Examples:\n  gallery serve --port 8000 --cleanup-every 5m\n  GALLERY_API_KEY=$(openssl "
+        "rand -hex 32) gallery serve --host 0.0.0.0 --log-format json");
     add_setting_flag(*command, globals, "--host", "host",
                      "Address to listen on [GALLERY_HOST, default 127.0.0.1]");
     add_setting_flag(*command, globals, "--port", "port",

@@ -205,6 +205,7 @@ void add_stats_command(CLI::App& app, Globals& globals, Command& selected) {
     CLI::App* command = app.add_subcommand("stats",
                                            "Show deletion queue and image statistics\n"
                                            "  e.g. gallery stats --json | jq .queue.pending");
+    command->footer("Examples:\n  gallery stats\n  gallery stats --json | jq .queue.pending");
     command->add_flag("--json", options->json, "Print one JSON object");
     command->add_option("--top", options->top, "How many clients to list (default 10)")
         ->check(CLI::Range(0, 1000));

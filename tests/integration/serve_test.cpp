@@ -222,3 +222,28 @@ TEST_CASE("a bad --log-format is refused with exit 2") {
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("--log-format") != std::string::npos);
 }
+
+TEST_CASE("the /metrics output passes promtool check metrics") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{
+        {"GALLERY_DB", dir.db_path().string()},
+        {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+        {"GALLERY_API_KEY", "promtool-test-key-0123456789"},
+        {"GALLERY_METRICS_PUBLIC", "true"}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const Served served = start_server(dir, env);
+    httplib::Client client("127.0.0.1", served.port);
+    client.Get("/api/list/", {{"X-API-Key", "promtool-test-key-0123456789"}});
+    client.Get("/no/such/route");
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    REQUIRE(metrics->status == 200);
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
+    REQUIRE(std::filesystem::exists("/usr/bin/promtool"));  // Debian's prometheus (scripts/setup)
+    const auto checked =
+        testing::run_process({"/usr/bin/promtool", "check", "metrics"}, {.input = metrics->body});
+    INFO(checked.out << checked.err);
+    CHECK(checked.exit_code == 0);
+    CHECK(checked.out + checked.err == "");  // no lint warnings either
+}

@@ -22,11 +22,16 @@ struct RunRecord {
     std::optional<std::string> stopped_by;
 };
 
-// Records the run and writes its log line ("cleanup run" with counts, bytes,
-// duration and trigger). Best effort: a run that cannot be recorded is logged,
-// never failed. Keeps the newest 1000 records.
+// Records the run. Best effort: a run that cannot be recorded is logged, never
+// failed. Keeps the newest 1000 records.
 void record_run(db::Connection& connection, std::string_view trigger, UnixMicros started_at,
                 UnixMicros finished_at, const Report& report);
+
+// The run's log line: "cleanup run" with trigger, counts, bytes and duration (warn
+// when it stopped early). The server logs every run; `gallery cleanup` prints its
+// own summary on stdout instead, so a cron job stays quiet on stderr.
+void log_run(std::string_view trigger, UnixMicros started_at, UnixMicros finished_at,
+             const Report& report);
 
 // Newest first.
 Result<std::vector<RunRecord>> recent_runs(db::Connection& connection, std::size_t limit);
