@@ -40,6 +40,9 @@ UnixMicros Cleaner::retry_time(int failures) {
     return m_clock() + queue::backoff_delay(m_options.backoff, failures, m_random);
 }
 
+// A batch with at least this many deletes, all failed, trips the circuit breaker.
+constexpr std::size_t k_outage_batch_size = 3;
+
 Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
     Report report;
     const UnixMicros started = m_clock();
@@ -165,6 +168,18 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
                 } else {
                     failures.push_back({item.id, error->message, retry_time(item.attempts + 1)});
                 }
+            }
+            // Circuit breaker: when every delete of a batch fails (an unwritable media
+            // root, revoked credentials), storage is down, not the keys. Charge this
+            // batch and stop, instead of charging every queued row an attempt.
+            if (gone_ids.empty() && to_delete.size() >= k_outage_batch_size &&
+                failures.size() >= to_delete.size()) {
+                stop = Error{ErrorKind::storage_transient,
+                             "cleanup: storage looks unavailable: all " +
+                                 std::to_string(to_delete.size()) +
+                                 " deletes of a batch failed (first: " +
+                                 failures[failures.size() - to_delete.size()].error +
+                                 "); stopping this run"};
             }
         }
     }

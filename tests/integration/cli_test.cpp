@@ -291,3 +291,42 @@ TEST_CASE("stats prints a table or JSON with every field") {
     }
     CHECK(stats["queue"]["due"] == 2);
 }
+
+TEST_CASE(
+    "an unreachable S3 endpoint stops cleanup within seconds with exit 3 and charges nothing") {
+    testing::TempDir dir;
+    for (const std::string endpoint : {"http://127.0.0.1:1", "http://no-such-host.invalid"}) {
+        INFO(endpoint);
+        const std::map<std::string, std::string> env{
+            {"GALLERY_DB", (dir.path() / "outage.db").string()},
+            {"GALLERY_STORAGE", "s3"},
+            {"GALLERY_S3_ENDPOINT", endpoint},
+            {"GALLERY_S3_BUCKET", "photos"},
+            {"GALLERY_S3_REGION", "us-east-1"},
+            {"GALLERY_S3_ACCESS_KEY", "AKIAOUTAGETEST"},
+            {"GALLERY_S3_SECRET_KEY", "outage-test-secret"}};
+        REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code ==
+                0);
+        std::string keys;
+        for (int i = 0; i < 250; ++i) keys += "images/outage" + std::to_string(i) + ".jpg\n";
+        REQUIRE(testing::run_process({GALLERY_BINARY, "enqueue", "-"},
+                                     {.environment = env, .input = keys})
+                    .exit_code == 0);
+        const auto started = std::chrono::steady_clock::now();
+        const auto cleanup = testing::run_process({GALLERY_BINARY, "cleanup", "--until-empty"},
+                                                  {.environment = env});
+        const auto seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+        CHECK(cleanup.exit_code == 3);
+        CHECK(seconds.count() < 10);
+        // One sentence, and no secret in it.
+        CHECK(cleanup.err.starts_with("gallery: cleanup stopped: "));
+        CHECK(std::count(cleanup.err.begin(), cleanup.err.end(), '\n') == 1);
+        CHECK(cleanup.err.find("outage-test-secret") == std::string::npos);
+        SQLite::Database db((dir.path() / "outage.db").string());
+        CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0").getInt() ==
+              0);
+        CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue").getInt() >= 250);
+        std::filesystem::remove(dir.path() / "outage.db");
+    }
+}

@@ -266,3 +266,41 @@ TEST_CASE("a dry run lists the next batch and changes nothing") {
     CHECK(queue::stats(f.connection, f.now).value().leased == 0);
     for (int i = 0; i < 3; ++i) CHECK(f.exists(i));
 }
+
+TEST_CASE("when every delete of a batch fails the run stops after charging that batch only") {
+    Fixture f;
+    f.queue_files(25);
+    // Injected: an unwritable media root fails every key (root, which runs the
+    // tests, ignores file permissions, so a real one cannot be made here).
+    testing::FaultyStorage faulty(*f.local);
+    for (int i = 0; i < 25; ++i) faulty.failing_keys.insert(f.key(i));
+    auto options = f.options(10);
+    options.until_empty = true;
+    cleanup::Cleaner cleaner(f.connection, faulty, options, f.clock(), "w");
+    const auto report = cleaner.run();
+    CHECK(report.batches == 1);
+    CHECK(report.processed == 10);
+    CHECK(report.failed == 10);
+    REQUIRE(report.stopped_by);
+    CHECK(report.stopped_by->kind == ErrorKind::storage_transient);
+    CHECK(report.stopped_by->message.find("storage looks unavailable: all 10 deletes") !=
+          std::string::npos);
+    const auto charged =
+        f.connection.sqlite().execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0");
+    CHECK(charged.getInt() == 10);
+    CHECK(queue::pending_count(f.connection).value() == 25);
+}
+
+TEST_CASE("a batch with some deletes failing does not trip the breaker") {
+    Fixture f;
+    f.queue_files(25);
+    testing::FaultyStorage faulty(*f.local);
+    for (int i = 0; i < 25; i += 2) faulty.failing_keys.insert(f.key(i));
+    auto options = f.options(10);
+    options.until_empty = true;
+    cleanup::Cleaner cleaner(f.connection, faulty, options, f.clock(), "w");
+    const auto report = cleaner.run();
+    CHECK_FALSE(report.stopped_by);
+    CHECK(report.deleted == 12);
+    CHECK(report.failed == 13);
+}
