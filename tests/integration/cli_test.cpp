@@ -297,8 +297,10 @@ TEST_CASE(
     testing::TempDir dir;
     for (const std::string endpoint : {"http://127.0.0.1:1", "http://no-such-host.invalid"}) {
         INFO(endpoint);
+        // A database per endpoint: each run starts from a fresh queue.
+        const auto db_path = dir.path() / ("outage-" + std::to_string(endpoint.size()) + ".db");
         const std::map<std::string, std::string> env{
-            {"GALLERY_DB", (dir.path() / "outage.db").string()},
+            {"GALLERY_DB", db_path.string()},
             {"GALLERY_STORAGE", "s3"},
             {"GALLERY_S3_ENDPOINT", endpoint},
             {"GALLERY_S3_BUCKET", "photos"},
@@ -323,10 +325,9 @@ TEST_CASE(
         CHECK(cleanup.err.starts_with("gallery: cleanup stopped: "));
         CHECK(std::count(cleanup.err.begin(), cleanup.err.end(), '\n') == 1);
         CHECK(cleanup.err.find("outage-test-secret") == std::string::npos);
-        SQLite::Database db((dir.path() / "outage.db").string());
+        SQLite::Database db(db_path.string());
         CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0").getInt() ==
               0);
         CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue").getInt() >= 250);
-        std::filesystem::remove(dir.path() / "outage.db");
     }
 }
