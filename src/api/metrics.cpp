@@ -58,6 +58,12 @@ void Metrics::record_cleanup(const cleanup::Report& report, const std::string& t
     m_bytes_reclaimed += report.bytes_reclaimed;
 }
 
+void Metrics::set_scheduler_state(bool storage_down, std::chrono::seconds next_run_in) {
+    std::lock_guard lock(m_mutex);
+    m_storage_down = storage_down;
+    m_scheduler_delay_seconds = next_run_in.count();
+}
+
 std::string Metrics::render(const queue::Stats& queue, UnixMicros now,
                             const std::string& version) const {
     std::ostringstream out;
@@ -69,6 +75,19 @@ std::string Metrics::render(const queue::Stats& queue, UnixMicros now,
            "gauge\n"
         << "gallery_build_info{version=\"" << escape_label(version) << "\"} 1\n";
     gauge("gallery_queue_pending", "Deletion queue rows waiting to be processed.", queue.pending);
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_scheduler_delay_seconds >= 0) {
+            gauge("gallery_cleanup_storage_down",
+                  "Whether the in-process cleaner found storage unavailable on its last try (1) or "
+                  "not (0).",
+                  m_storage_down ? 1 : 0);
+            gauge("gallery_cleanup_scheduler_delay_seconds",
+                  "Seconds the in-process cleaner waits before its next run (grows while storage "
+                  "is down).",
+                  m_scheduler_delay_seconds);
+        }
+    }
     gauge("gallery_queue_dead", "Deletion queue rows that reached max_attempts.", queue.dead);
     gauge("gallery_queue_leased", "Pending rows a worker holds right now.", queue.leased);
     gauge("gallery_queue_due", "Pending rows a worker may claim right now.", queue.due);

@@ -40,6 +40,19 @@ UnixMicros Cleaner::retry_time(int failures) {
     return m_clock() + queue::backoff_delay(m_options.backoff, failures, m_random);
 }
 
+std::chrono::seconds outage_delay(std::chrono::seconds every, int consecutive_outages) {
+    const std::chrono::seconds ceiling =
+        std::max<std::chrono::seconds>(every, std::chrono::hours{1});
+    std::chrono::seconds delay = every;
+    for (int i = 0; i < consecutive_outages && delay < ceiling; ++i) delay *= 2;
+    return std::min(delay, ceiling);
+}
+
+bool stopped_by_storage(const Report& report) {
+    return report.stopped_by && (report.stopped_by->kind == ErrorKind::storage_transient ||
+                                 report.stopped_by->kind == ErrorKind::storage_permanent);
+}
+
 // A batch with at least this many deletes, all failed, trips the circuit breaker.
 constexpr std::size_t k_outage_batch_size = 3;
 

@@ -55,11 +55,15 @@ class Scheduler {
     void loop(const config::Config& config, storage::Storage& storage, api::Metrics& metrics) {
         db::Connection connection({.path = config.db_path});
         const std::string owner = queue::make_lease_owner() + ":scheduler";
+        // While storage is down the runs back off (doubling, at most an hour), so an
+        // outage costs a request every few minutes instead of one every interval.
+        int consecutive_outages = 0;
+        std::chrono::seconds delay = config.cleanup_every;
+        metrics.set_scheduler_state(false, delay);
         for (;;) {
             {
                 std::unique_lock lock(m_mutex);
-                if (m_wake.wait_for(lock, config.cleanup_every, [this] { return m_stopping; }))
-                    return;
+                if (m_wake.wait_for(lock, delay, [this] { return m_stopping; })) return;
             }
             cleanup::Options options = cleanup::options_from(config);
             options.until_empty = true;
@@ -71,6 +75,20 @@ class Scheduler {
             metrics.record_cleanup(report, "scheduler");
             cleanup::record_run(connection, "scheduler", started_at, system_clock()(), report);
             cleanup::log_run("scheduler", started_at, system_clock()(), report);
+            // A run with nothing due says nothing about storage: the state stays.
+            if (cleanup::stopped_by_storage(report)) {
+                ++consecutive_outages;
+            } else if (report.processed > 0) {
+                consecutive_outages = 0;
+            }
+            const bool storage_down = consecutive_outages > 0;
+            delay = cleanup::outage_delay(config.cleanup_every, consecutive_outages);
+            metrics.set_scheduler_state(storage_down, delay);
+            if (cleanup::stopped_by_storage(report)) {
+                log::warn("cleanup (scheduler): storage unavailable; backing off",
+                          {{"consecutive_outages", std::int64_t{consecutive_outages}},
+                           {"next_run_in_seconds", static_cast<std::int64_t>(delay.count())}});
+            }
         }
     }
 

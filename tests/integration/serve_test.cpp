@@ -1,5 +1,6 @@
 // The real `gallery serve` process: start-up refusals, the generated key, graceful stop.
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 #include <signal.h>
 
@@ -246,4 +247,47 @@ TEST_CASE("the /metrics output passes promtool check metrics") {
     INFO(checked.out << checked.err);
     CHECK(checked.exit_code == 0);
     CHECK(checked.out + checked.err == "");  // no lint warnings either
+}
+
+TEST_CASE("the in-process cleaner backs off while storage is down and says so") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{
+        {"GALLERY_DB", dir.db_path().string()},
+        {"GALLERY_STORAGE", "s3"},
+        {"GALLERY_S3_ENDPOINT", "http://127.0.0.1:1"},  // nothing listens: connection refused
+        {"GALLERY_S3_BUCKET", "photos"},
+        {"GALLERY_S3_REGION", "us-east-1"},
+        {"GALLERY_S3_ACCESS_KEY", "AKIABACKOFFTEST"},
+        {"GALLERY_S3_SECRET_KEY", "backoff-test-secret"},
+        {"GALLERY_API_KEY", "backoff-test-key-0123456789"},
+        {"GALLERY_METRICS_PUBLIC", "true"},
+        {"GALLERY_CLEANUP_EVERY", "1s"}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    REQUIRE(testing::run_process({GALLERY_BINARY, "enqueue", "images/a.jpg", "images/b.jpg"},
+                                 {.environment = env})
+                .exit_code == 0);
+    const Served served = start_server(dir, env);
+    httplib::Client client("127.0.0.1", served.port);
+    std::string text;
+    for (int i = 0; i < 100; ++i) {
+        auto metrics = client.Get("/metrics");
+        REQUIRE(metrics);
+        text = metrics->body;
+        if (text.find("\ngallery_cleanup_storage_down 1\n") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(text.find("\ngallery_cleanup_storage_down 1\n") != std::string::npos);
+    INFO(text);
+    CHECK(text.find("\ngallery_cleanup_scheduler_delay_seconds 2\n") != std::string::npos);
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
+    const std::string log = read_file(dir.path() / "serve.out.err");
+    INFO(log);
+    CHECK(
+        log.find("storage unavailable; backing off consecutive_outages=1 next_run_in_seconds=2") !=
+        std::string::npos);
+    CHECK(log.find("backoff-test-secret") == std::string::npos);
+    // No attempt was charged: the rows were given back untouched.
+    SQLite::Database db(dir.db_path().string());
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0").getInt() == 0);
 }

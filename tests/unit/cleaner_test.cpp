@@ -304,3 +304,13 @@ TEST_CASE("a batch with some deletes failing does not trip the breaker") {
     CHECK(report.deleted == 12);
     CHECK(report.failed == 13);
 }
+
+TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour") {
+    using std::chrono::seconds;
+    CHECK(cleanup::outage_delay(seconds{300}, 0) == seconds{300});
+    CHECK(cleanup::outage_delay(seconds{300}, 1) == seconds{600});
+    CHECK(cleanup::outage_delay(seconds{300}, 3) == seconds{2400});
+    CHECK(cleanup::outage_delay(seconds{300}, 4) == seconds{3600});
+    CHECK(cleanup::outage_delay(seconds{300}, 1000) == seconds{3600});
+    CHECK(cleanup::outage_delay(seconds{7200}, 5) == seconds{7200});  // never shorter than `every`
+}

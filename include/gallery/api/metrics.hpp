@@ -4,6 +4,7 @@
 // Queue gauges are read from the database at scrape time. Thread-safe.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -22,6 +23,10 @@ class Metrics {
     // `trigger`: "api", "scheduler".
     void record_cleanup(const cleanup::Report& report, const std::string& trigger);
 
+    // The in-process scheduler's state: whether its last run found storage down,
+    // and how long it waits before the next run.
+    void set_scheduler_state(bool storage_down, std::chrono::seconds next_run_in);
+
     // The whole exposition, with the queue gauges of `queue` taken at `now`.
     std::string render(const queue::Stats& queue, UnixMicros now, const std::string& version) const;
 
@@ -39,6 +44,8 @@ class Metrics {
     std::uint64_t m_objects_deleted = 0;
     std::uint64_t m_objects_failed = 0;
     std::uint64_t m_bytes_reclaimed = 0;
+    bool m_storage_down = false;
+    std::int64_t m_scheduler_delay_seconds = -1;  // -1: no scheduler
 };
 
 }  // namespace gallery::api

@@ -42,6 +42,11 @@ struct Options {
 
 inline constexpr std::size_t k_max_batch_size = 1000;
 
+// How long a scheduler running every `every` waits after `consecutive_outages`
+// runs in a row found storage down: doubling from `every`, at most an hour (or
+// `every`, when that is longer). No outage: `every`.
+std::chrono::seconds outage_delay(std::chrono::seconds every, int consecutive_outages);
+
 // The configured batch size, max attempts, lease and receipt retention; the rest default.
 Options options_from(const config::Config& config);
 
@@ -59,6 +64,9 @@ struct Report {
     // Set when a failure stopped the run: a storage error that is not per key, or a database error.
     std::optional<Error> stopped_by;
 };
+
+// Whether a run stopped because storage (not the database) failed.
+bool stopped_by_storage(const Report& report);
 
 // What one run would do, without changing anything.
 struct PlanEntry {
