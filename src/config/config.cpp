@@ -199,6 +199,13 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.compression_min_quality = parse_int("compression_min_quality", v, 1, 100);
          }},
+        {"cleanup_request_budget_seconds",
+         {{"GALLERY_CLEANUP_REQUEST_BUDGET_SECONDS"}},
+         "5",
+         [](Config& c, const RawValue& v) {
+             c.cleanup_request_budget = std::chrono::milliseconds(static_cast<std::int64_t>(
+                 parse_positive("cleanup_request_budget_seconds", v) * 1000));
+         }},
         {"max_image_pixels",
          {{"GALLERY_MAX_IMAGE_PIXELS"}},
          "50000000",

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "gallery/api/background.hpp"
 #include "gallery/api/client_registry.hpp"
 #include "gallery/api/http.hpp"
 #include "gallery/api/metrics.hpp"
@@ -26,6 +27,8 @@ struct ApiContext {
     std::string lease_owner;  // for cleanup/run
     std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
     std::string version = "gallery";  // for gallery_build_info
+    // Declared last, so destroyed first: waits for runs that use the members above.
+    std::shared_ptr<BackgroundRuns> background = std::make_shared<BackgroundRuns>();
 };
 
 // Every route of API.md, /healthz, and /media/ for the local backend.

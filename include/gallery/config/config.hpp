@@ -46,6 +46,8 @@ struct Config {
     int max_attempts = 3;
     std::chrono::seconds lease{300};
     int receipt_days = 30;  // deletion receipts kept this long
+    // POST /api/cleanup/run/ answers within this; a longer run goes on in the background.
+    std::chrono::milliseconds cleanup_request_budget{5000};
 
     // gallery serve
     std::string host = "127.0.0.1";
