@@ -10,15 +10,10 @@ constexpr std::int64_t k_page_size = 50;
 
 api::Response clients_page(api::ApiContext& context, AdminRequest& request) {
     const std::string search = request.field("q");
-    std::int64_t page_number = 1;
-    try {
-        page_number = std::max<std::int64_t>(1, std::stoll(request.field("page")));
-    } catch (const std::exception&) {
-        page_number = 1;
-    }
+    const std::int64_t current_page = page_number(request);
     catalog::ClientQuery query;
     if (!search.empty()) query.search = search;
-    query.page = {page_number, k_page_size};
+    query.page = {current_page, k_page_size};
     auto connection = context.pool.acquire();
     auto clients = catalog::list_clients(*connection, query);
     if (!clients) return database_failure(request, clients.error());
@@ -54,14 +49,14 @@ api::Response clients_page(api::ApiContext& context, AdminRequest& request) {
     }
     const std::int64_t pages = (clients->total_count + k_page_size - 1) / k_page_size;
     body += "<nav class=\"pager\" aria-label=\"Pages\">";
-    if (page_number > 1) {
+    if (current_page > 1) {
         body += "<a href=\"/admin/clients" +
-                query_string({{"q", search}, {"page", std::to_string(page_number - 1)}}) +
+                query_string({{"q", search}, {"page", std::to_string(current_page - 1)}}) +
                 "\" rel=\"prev\">Previous</a>";
     }
-    if (page_number < pages) {
+    if (current_page < pages) {
         body += "<a href=\"/admin/clients" +
-                query_string({{"q", search}, {"page", std::to_string(page_number + 1)}}) +
+                query_string({{"q", search}, {"page", std::to_string(current_page + 1)}}) +
                 "\" rel=\"next\">Next</a>";
     }
     body += "</nav>";

@@ -45,6 +45,9 @@ class AdminRoutes {
     std::shared_ptr<Sessions> m_sessions;
 };
 
+// The "page" parameter: 1 when absent, not a number, or below 1.
+std::int64_t page_number(const AdminRequest& request);
+
 // Up to 1000 row ids from the "id" fields; nullopt when one is not a number.
 std::optional<std::vector<std::int64_t>> selected_ids(const AdminRequest& request);
 

@@ -175,6 +175,12 @@ std::string format_duration(std::int64_t seconds) {
     return std::to_string(seconds / 86400) + " d " + std::to_string(seconds % 86400 / 3600) + " h";
 }
 
+std::string select_option(const std::string& value, const std::string& label,
+                          const std::string& current) {
+    return "<option value=\"" + escape(value) + "\"" + (value == current ? " selected" : "") + ">" +
+           escape(label) + "</option>";
+}
+
 std::string csrf_field(const std::string& token) {
     return "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(token) + "\">";
 }

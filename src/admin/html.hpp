@@ -33,6 +33,9 @@ struct Frame {
 // A complete HTML page, with the headers every admin page carries (CSP, no caching).
 api::Response page(int status, const Frame& frame, const std::string& body);
 api::Response redirect(const std::string& location);
+// An <option>, selected when `value` is `current`.
+std::string select_option(const std::string& value, const std::string& label,
+                          const std::string& current);
 // A hidden CSRF field for a form.
 std::string csrf_field(const std::string& token);
 

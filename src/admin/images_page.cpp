@@ -10,28 +10,17 @@ namespace {
 
 constexpr std::int64_t k_page_size = 48;
 
-std::string sort_option(const std::string& value, const std::string& label,
-                        const std::string& current) {
-    return "<option value=\"" + value + "\"" + (value == current ? " selected" : "") + ">" + label +
-           "</option>";
-}
-
 api::Response images_page(api::ApiContext& context, AdminRequest& request) {
     const std::string client = request.field("client_id");
     const std::string search = request.field("q");
     std::string sort = request.field("sort");
     if (!catalog::is_image_sort_key(sort)) sort = "-uploaded_at";
-    std::int64_t page_number = 1;
-    try {
-        page_number = std::max<std::int64_t>(1, std::stoll(request.field("page")));
-    } catch (const std::exception&) {
-        page_number = 1;
-    }
+    const std::int64_t current_page = page_number(request);
     catalog::ImageQuery query;
     if (!client.empty()) query.client_id = client;
     if (!search.empty()) query.search = search;
     query.sort_by = sort;
-    query.page = {page_number, k_page_size};
+    query.page = {current_page, k_page_size};
     auto connection = context.pool.acquire();
     auto images = catalog::list_images(*connection, query);
     if (!images) return database_failure(request, images.error());
@@ -44,10 +33,10 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
         "\"></label><label>Search name, file or description<input type=\"search\" name=\"q\" "
         "value=\"" +
         escape(search) + "\"></label><label>Sort<select name=\"sort\">" +
-        sort_option("-uploaded_at", "newest first", sort) +
-        sort_option("uploaded_at", "oldest first", sort) +
-        sort_option("-size", "largest first", sort) + sort_option("name", "name", sort) +
-        sort_option("client_id", "client", sort) +
+        select_option("-uploaded_at", "newest first", sort) +
+        select_option("uploaded_at", "oldest first", sort) +
+        select_option("-size", "largest first", sort) + select_option("name", "name", sort) +
+        select_option("client_id", "client", sort) +
         "</select></label><button type=\"submit\" class=\"secondary\">Filter</button></form>";
     body += "<form id=\"selection\" method=\"post\" action=\"/admin/images/delete\">" +
             csrf_field(request.session.csrf_token) +
@@ -77,16 +66,16 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
     const std::vector<std::pair<std::string, std::string>> filters{
         {"client_id", client}, {"q", search}, {"sort", sort}};
     body += "<nav class=\"pager\" aria-label=\"Pages\">";
-    if (page_number > 1) {
+    if (current_page > 1) {
         auto previous = filters;
-        previous.emplace_back("page", std::to_string(page_number - 1));
+        previous.emplace_back("page", std::to_string(current_page - 1));
         body += "<a href=\"/admin/images" + query_string(previous) + "\" rel=\"prev\">Previous</a>";
     }
-    body += "<span class=\"muted\">Page " + std::to_string(page_number) + " of " +
+    body += "<span class=\"muted\">Page " + std::to_string(current_page) + " of " +
             std::to_string(std::max<std::int64_t>(pages, 1)) + "</span>";
-    if (page_number < pages) {
+    if (current_page < pages) {
         auto next = filters;
-        next.emplace_back("page", std::to_string(page_number + 1));
+        next.emplace_back("page", std::to_string(current_page + 1));
         body += "<a href=\"/admin/images" + query_string(next) + "\" rel=\"next\">Next</a>";
     }
     body += "</nav>";

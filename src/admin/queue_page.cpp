@@ -40,11 +40,6 @@ std::optional<std::pair<std::int64_t, std::int64_t>> parse_cursor(const std::str
     return std::pair{value, id};
 }
 
-std::string option(const std::string& value, const std::string& label, const std::string& current) {
-    return "<option value=\"" + value + "\"" + (value == current ? " selected" : "") + ">" + label +
-           "</option>";
-}
-
 std::string error_cell(const std::optional<std::string>& error) {
     if (!error) return "";
     if (error->size() <= k_error_preview) return escape(*error);
@@ -83,15 +78,15 @@ api::Response queue_page(api::ApiContext& context, AdminRequest& request) {
     std::string body =
         "<h1>Deletion queue</h1><form class=\"filters\" method=\"get\" action=\"/admin/queue\">"
         "<label>State<select name=\"state\">" +
-        option("", "all", state) + option("pending", "pending", state) +
-        option("leased", "leased", state) + option("dead", "dead", state) +
+        select_option("", "all", state) + select_option("pending", "pending", state) +
+        select_option("leased", "leased", state) + select_option("dead", "dead", state) +
         "</select></label><label>Attempts at least<input type=\"number\" min=\"0\" "
         "name=\"min_attempts\" value=\"" +
         escape(min_attempts_text) +
         "\"></label><label>Search path or client<input type=\"search\" name=\"q\" value=\"" +
         escape(search) + "\"></label><label>Sort<select name=\"sort\">" +
-        option("", "newest first", sort) + option("oldest", "oldest first", sort) +
-        option("attempts", "most attempts", sort) +
+        select_option("", "newest first", sort) + select_option("oldest", "oldest first", sort) +
+        select_option("attempts", "most attempts", sort) +
         "</select></label><button type=\"submit\" class=\"secondary\">Filter</button></form>";
 
     body += "<div class=\"actions\"><form method=\"post\" action=\"/admin/queue/run\">" + csrf +

@@ -71,6 +71,14 @@ api::Response AdminRequest::done(const std::string& message, const std::string& 
     return redirect(location);
 }
 
+std::int64_t page_number(const AdminRequest& request) {
+    const std::string text = request.field("page");
+    std::int64_t page = 1;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), page);
+    if (error != std::errc{} || end != text.data() + text.size() || page < 1) return 1;
+    return page;
+}
+
 std::optional<std::vector<std::int64_t>> selected_ids(const AdminRequest& request) {
     std::vector<std::int64_t> ids;
     for (const std::string& text : request.fields("id")) {
