@@ -1,5 +1,6 @@
 // Sign-in, sign-out, static assets and the session/CSRF guard of every admin page.
 
+#include <atomic>
 #include <charconv>
 #include <thread>
 
@@ -11,8 +12,11 @@
 namespace gallery::admin {
 namespace {
 
-// A wrong password costs the caller this long: online guessing stays slow.
+// A wrong password costs the caller this long: online guessing stays slow. At most
+// k_max_delayed_sign_ins requests wait at once, so guessing cannot hold every worker.
 constexpr std::chrono::seconds k_wrong_password_delay{1};
+constexpr int k_max_delayed_sign_ins = 2;
+std::atomic<int> g_delayed_sign_ins{0};
 
 std::string session_token(const api::Request& request) {
     return cookie_value(request.header("Cookie").value_or(""), Sessions::k_cookie);
@@ -138,7 +142,12 @@ void add_admin_routes(api::Router& router, api::ApiContext& context) {
         const std::string given = request.query_value("password").value_or("");
         if (given.empty() || !api::api_key_matches(expected, given)) {
             log::warn("admin: wrong password");
+            if (g_delayed_sign_ins.fetch_add(1) >= k_max_delayed_sign_ins) {
+                --g_delayed_sign_ins;
+                return login_page(429, "Too many sign-in attempts at once; wait a few seconds.");
+            }
             std::this_thread::sleep_for(k_wrong_password_delay);
+            --g_delayed_sign_ins;
             return login_page(401, "Wrong password.");
         }
         const std::string token = sessions->create();

@@ -6,8 +6,6 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <thread>
-#include <vector>
 
 namespace gallery::api {
 
@@ -28,7 +26,6 @@ class BackgroundRuns {
     mutable std::mutex m_mutex;
     std::condition_variable m_idle;
     std::size_t m_active = 0;
-    std::vector<std::thread> m_threads;
 };
 
 }  // namespace gallery::api

@@ -1,0 +1,107 @@
+// The admin pages' defences over a real socket: sign-in limits, CSRF and origin
+// checks, escaping of hostile data. (tests/browser drives the pages in Chromium.)
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "support/api_server.hpp"
+
+using namespace gallery;
+
+namespace {
+
+// Signs in with the API key; returns the session cookie ("gallery_admin=...").
+std::string sign_in(const testing::ApiServer& server) {
+    httplib::Client client("127.0.0.1", server.port());
+    auto result = client.Post("/admin/login", "password=" + testing::k_test_api_key,
+                              "application/x-www-form-urlencoded");
+    REQUIRE(result);
+    REQUIRE(result->status == 303);
+    const std::string cookie = result->get_header_value("Set-Cookie");
+    REQUIRE(cookie.find("HttpOnly") != std::string::npos);
+    REQUIRE(cookie.find("SameSite=Strict") != std::string::npos);
+    return cookie.substr(0, cookie.find(';'));
+}
+
+// The CSRF token a page's forms carry.
+std::string csrf_token(const std::string& html) {
+    const std::string marker = "name=\"csrf\" value=\"";
+    const auto start = html.find(marker);
+    REQUIRE(start != std::string::npos);
+    return html.substr(start + marker.size(), 64);
+}
+
+}  // namespace
+
+TEST_CASE("wrong passwords are slowed down and cannot hold every worker") {
+    testing::ApiServer server;
+    std::vector<int> statuses(6);
+    std::vector<std::thread> guessers;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        guessers.emplace_back([&, i] {
+            httplib::Client client("127.0.0.1", server.port());
+            auto result =
+                client.Post("/admin/login", "password=guess", "application/x-www-form-urlencoded");
+            statuses[i] = result ? result->status : -1;
+        });
+    }
+    for (auto& guesser : guessers) guesser.join();
+    CHECK(std::count(statuses.begin(), statuses.end(), 401) >= 1);
+    CHECK(std::count(statuses.begin(), statuses.end(), 401) <= 2);
+    CHECK(std::count(statuses.begin(), statuses.end(), 429) >= 4);
+    // The right password still works at once.
+    CHECK_FALSE(sign_in(server).empty());
+}
+
+TEST_CASE("admin actions need the session's CSRF token and a same-origin page") {
+    testing::ApiServer server;
+    const std::string cookie = sign_in(server);
+    httplib::Client client("127.0.0.1", server.port());
+    auto queue = client.Get("/admin/queue", {{"Cookie", cookie}});
+    REQUIRE(queue);
+    REQUIRE(queue->status == 200);
+    const std::string token = csrf_token(queue->body);
+
+    auto no_token = client.Post("/admin/queue/run", {{"Cookie", cookie}}, "",
+                                "application/x-www-form-urlencoded");
+    CHECK(no_token->status == 403);
+    auto other_site =
+        client.Post("/admin/queue/run", {{"Cookie", cookie}, {"Origin", "https://evil.example"}},
+                    "csrf=" + token, "application/x-www-form-urlencoded");
+    CHECK(other_site->status == 403);
+    auto good = client.Post("/admin/queue/run", {{"Cookie", cookie}}, "csrf=" + token,
+                            "application/x-www-form-urlencoded");
+    CHECK(good->status == 303);
+    // Signed out, the same cookie and token are worth nothing.
+    client.Post("/admin/logout", {{"Cookie", cookie}}, "csrf=" + token,
+                "application/x-www-form-urlencoded");
+    auto after = client.Post("/admin/queue/run", {{"Cookie", cookie}}, "csrf=" + token,
+                             "application/x-www-form-urlencoded");
+    CHECK(after->status == 403);
+}
+
+TEST_CASE("hostile client ids and names are escaped on the admin pages") {
+    testing::ApiServer server;
+    auto api = server.client();
+    const std::string hostile = "<script>alert(1)</script>";
+    httplib::MultipartFormDataItems items{
+        {"image", testing::fake_image(".png"), "\"><img src=x onerror=alert(2)>.png", "image/png"},
+        {"client_id", hostile, "", ""},
+        {"name", hostile, "", ""}};
+    auto uploaded = api.Post("/api/upload/", items);
+    REQUIRE(uploaded);
+    REQUIRE(uploaded->status == 201);
+    const std::string cookie = sign_in(server);
+    httplib::Client client("127.0.0.1", server.port());
+    for (const char* path : {"/admin/images", "/admin/clients", "/admin/images?q=%3Cscript%3E"}) {
+        INFO(path);
+        auto page = client.Get(path, {{"Cookie", cookie}});
+        REQUIRE(page);
+        CHECK(page->status == 200);
+        CHECK(page->body.find("<script>alert") == std::string::npos);
+        CHECK(page->body.find("<img src=x") == std::string::npos);
+        CHECK(page->body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+        CHECK(page->get_header_value("Content-Security-Policy").find("default-src 'self'") !=
+              std::string::npos);
+    }
+}
