@@ -46,7 +46,14 @@ void queue_orphan(ApiContext& context, db::Connection& connection, const std::st
     }
 }
 
+// An upload has an image and up to three text fields; thousands of parts are an attack.
+constexpr std::size_t k_max_form_parts = 16;
+
 Response upload(ApiContext& context, const Request& request) {
+    if (request.parts.size() > k_max_form_parts) {
+        return Response::error(400, "Too many form fields: an upload has at most " +
+                                        std::to_string(k_max_form_parts) + ".");
+    }
     const FormPart* file = request.part("image");
     if (!file || file->filename.empty()) {
         return Response::error(400,
