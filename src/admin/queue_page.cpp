@@ -3,8 +3,8 @@
 #include <charconv>
 
 #include "admin/guard.hpp"
+#include "gallery/api/cleanup_runner.hpp"
 #include "gallery/cleanup/cleaner.hpp"
-#include "gallery/cleanup/run_log.hpp"
 #include "gallery/queue/browse.hpp"
 
 namespace gallery::admin {
@@ -172,14 +172,18 @@ api::Response remove(api::ApiContext& context, AdminRequest& request) {
 api::Response run_batch(api::ApiContext& context, AdminRequest& request) {
     cleanup::Options options = cleanup::options_from(context.config);
     options.whole_request_retries = 0;  // a page must not sleep: report and let the person retry
-    auto connection = context.pool.acquire();
-    const UnixMicros started_at = context.clock();
-    cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
-                             context.lease_owner);
-    const cleanup::Report report = cleaner.run();
-    context.metrics->record_cleanup(report, "admin");
-    cleanup::record_run(*connection, "admin", started_at, context.clock(), report);
-    cleanup::log_run("admin", started_at, context.clock(), report);
+    const api::RequestedRun run = api::run_cleanup_for_request(context, options, "admin");
+    if (!run.started) {
+        return request.done("Cleanup runs started earlier are still going; try again in a minute.",
+                            "/admin/queue");
+    }
+    if (!run.report) {
+        return request.done(
+            "The cleanup batch is still running (storage is slow); it goes on "
+            "in the background. Reload this page to see its progress.",
+            "/admin/queue");
+    }
+    const cleanup::Report& report = *run.report;
     std::string message = "Cleanup batch: processed " + std::to_string(report.processed) +
                           ", deleted " + std::to_string(report.deleted) + ", failed " +
                           std::to_string(report.failed) + ", dead " + std::to_string(report.dead) +

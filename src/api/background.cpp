@@ -19,11 +19,6 @@ bool BackgroundRuns::start(std::function<void()> work, std::size_t limit) {
     return true;
 }
 
-std::size_t BackgroundRuns::active() const {
-    std::lock_guard lock(m_mutex);
-    return m_active;
-}
-
 void BackgroundRuns::wait_all() {
     std::unique_lock lock(m_mutex);
     m_idle.wait(lock, [this] { return m_active == 0; });

@@ -1,22 +1,15 @@
 // POST /api/cleanup/run/ and GET /api/cleanup/stats/: the same cleaner and
 // leases as `gallery cleanup`, so a request can overlap a cron run safely.
 
-#include <condition_variable>
-#include <mutex>
-#include <optional>
-
 #include "api/support.hpp"
+#include "gallery/api/cleanup_runner.hpp"
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/report_json.hpp"
-#include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
 namespace {
-
-// Runs past their budget at once; more requests get a 503 until one ends.
-constexpr std::size_t k_max_background_runs = 4;
 
 Response run_cleanup(ApiContext& context, const Request& request) {
     auto batch_size = int_query(request, "batch_size", 100, 1);
@@ -28,37 +21,13 @@ Response run_cleanup(ApiContext& context, const Request& request) {
         static_cast<std::size_t>(std::min<std::int64_t>(*batch_size, cleanup::k_max_batch_size));
     options.max_attempts = static_cast<int>(std::min<std::int64_t>(*max_attempts, 1000));
     options.whole_request_retries = 0;  // a request must not sleep: report and let the caller retry
-    // The run goes on a background thread; the request waits at most its budget.
-    // A run still going then keeps its leases, finishes, and is logged and recorded.
-    struct Outcome {
-        std::mutex mutex;
-        std::condition_variable finished;
-        std::optional<cleanup::Report> report;
-    };
-    auto outcome = std::make_shared<Outcome>();
-    const bool started = context.background->start(
-        [&context, options, outcome] {
-            auto connection = context.pool.acquire();
-            cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
-                                     context.lease_owner);
-            const UnixMicros started_at = context.clock();
-            const cleanup::Report report = cleaner.run();
-            context.metrics->record_cleanup(report, "api");
-            cleanup::record_run(*connection, "api", started_at, context.clock(), report);
-            cleanup::log_run("api", started_at, context.clock(), report);
-            std::lock_guard lock(outcome->mutex);
-            outcome->report = report;
-            outcome->finished.notify_all();
-        },
-        k_max_background_runs);
-    if (!started) {
+    const RequestedRun run = run_cleanup_for_request(context, options, "api");
+    if (!run.started) {
         return Response::error(503,
                                "Cleanup runs started by earlier requests are still going; "
                                "try again in a minute.");
     }
-    std::unique_lock lock(outcome->mutex);
-    if (!outcome->finished.wait_for(lock, context.config.cleanup_request_budget,
-                                    [&] { return outcome->report.has_value(); })) {
+    if (!run.report) {
         const auto budget_ms = context.config.cleanup_request_budget.count();
         return Response::json(202, {{"success", true},
                                     {"still_running", true},
@@ -68,8 +37,7 @@ Response run_cleanup(ApiContext& context, const Request& request) {
                                                     " s budget; it goes on in the background (see "
                                                     "/api/cleanup/stats/)."}});
     }
-    const cleanup::Report report = *outcome->report;
-    lock.unlock();
+    const cleanup::Report& report = *run.report;
     nlohmann::json out = cleanup::report_json(report);
     out["message"] = "Processed " + std::to_string(report.processed) + " queued file" +
                      (report.processed == 1 ? "" : "s") + ": " + std::to_string(report.deleted) +

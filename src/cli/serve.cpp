@@ -11,9 +11,9 @@
 #include "cli/commands.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/api/api_key.hpp"
+#include "gallery/api/cleanup_runner.hpp"
 #include "gallery/api/http_server.hpp"
 #include "gallery/cleanup/cleaner.hpp"
-#include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/db/migrator.hpp"
 #include "gallery/queue/queue.hpp"
@@ -72,9 +72,8 @@ class Scheduler {
             const UnixMicros started_at = system_clock()();
             const cleanup::Report report =
                 cleanup::Cleaner(connection, storage, options, system_clock(), owner).run();
-            metrics.record_cleanup(report, "scheduler");
-            cleanup::record_run(connection, "scheduler", started_at, system_clock()(), report);
-            cleanup::log_run("scheduler", started_at, system_clock()(), report);
+            api::record_cleanup_run(metrics, connection, "scheduler", started_at, system_clock()(),
+                                    report);
             // A run with nothing due says nothing about storage: the state stays.
             if (cleanup::stopped_by_storage(report)) {
                 ++consecutive_outages;

@@ -19,7 +19,6 @@ class BackgroundRuns {
     // Starts `work` on its own thread unless `limit` runs are active already
     // (returns false then, and `work` is not run).
     bool start(std::function<void()> work, std::size_t limit);
-    std::size_t active() const;
     void wait_all();
 
   private:
