@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto start = std::chrono::steady_clock::now();
-    auto result = gallery::imaging::compress_upload(std::move(bytes), *format, {});
+    auto result = gallery::imaging::compress_upload(bytes, *format, {});
     const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
     if (!result) {
         std::fprintf(stderr, "compress_bench: %s\n", result.error().message.c_str());
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     std::printf("%.3f %.1f %zu %d %d\n", seconds.count(),
-                static_cast<double>(usage.ru_maxrss) / 1024.0, result->bytes.size(),
-                result->compressed ? 1 : 0, result->quality);
+                static_cast<double>(usage.ru_maxrss) / 1024.0,
+                *result ? (*result)->bytes.size() : bytes.size(), *result ? 1 : 0,
+                *result ? (*result)->quality : 0);
 }

@@ -87,9 +87,10 @@ Response upload(ApiContext& context, const Request& request) {
     }
 
     // Re-encoding happens before anything is recorded: a refused image leaves no trace.
-    auto stored_bytes =
+    auto reencoded =
         imaging::compress_upload(file->content, *format, imaging::settings_from(context.config));
-    if (!stored_bytes) return Response::error(400, stored_bytes.error().message);
+    if (!reencoded) return Response::error(400, reencoded.error().message);
+    const std::string& stored_bytes = *reencoded ? (*reencoded)->bytes : file->content;
 
     catalog::NewImage image;
     image.filename = uuid4() + extension;
@@ -98,7 +99,7 @@ Response upload(ApiContext& context, const Request& request) {
     image.client_id = *client_id;
     image.name = name;
     image.description = description;
-    image.size = stored_bytes->bytes.size();
+    image.size = stored_bytes.size();
     image.content_type = std::string(catalog::content_type_of(*format));
 
     auto connection = context.pool.acquire();
@@ -108,8 +109,7 @@ Response upload(ApiContext& context, const Request& request) {
         !intent) {
         return internal_error(intent.error());
     }
-    if (auto stored =
-            context.storage.put(image.storage_key, stored_bytes->bytes, image.content_type);
+    if (auto stored = context.storage.put(image.storage_key, stored_bytes, image.content_type);
         !stored) {
         log::error("upload: " + stored.error().message);
         // A timed-out write may still have landed: let cleanup make sure it is gone.
@@ -123,7 +123,7 @@ Response upload(ApiContext& context, const Request& request) {
     }
     nlohmann::json out = image_json(*inserted, context.config);
     out["success"] = true;
-    out["compressed"] = stored_bytes->compressed;
+    out["compressed"] = reencoded->has_value();
     return Response::json(201, out);
 }
 

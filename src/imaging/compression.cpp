@@ -85,7 +85,7 @@ void bound_time(VImage& image, SteadyTime* deadline) {
 
 class Encoder {
   public:
-    Encoder(const std::string& upload, const CompressionSettings& settings)
+    Encoder(std::string_view upload, const CompressionSettings& settings)
         : m_upload(upload),
           m_deadline(std::chrono::steady_clock::now() +
                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -108,7 +108,7 @@ class Encoder {
     bool past_deadline() const { return std::chrono::steady_clock::now() > m_deadline; }
 
   private:
-    const std::string& m_upload;
+    std::string_view m_upload;
     SteadyTime m_deadline;
 };
 
@@ -133,8 +133,7 @@ Compressed encode_lossy(Encoder& encoder, catalog::ImageFormat format, bool need
         ladder.push_back(quality);
         if (quality <= settings.min_quality) break;
     }
-    Compressed first{encode_at(encoder.upright(needs_rotation), format, ladder[0]), false,
-                     ladder[0]};
+    Compressed first{encode_at(encoder.upright(needs_rotation), format, ladder[0]), ladder[0]};
     if (first.bytes.size() <= settings.max_bytes || ladder.size() == 1) return first;
 
     std::map<std::size_t, std::string> encoded;
@@ -152,7 +151,7 @@ Compressed encode_lossy(Encoder& encoder, catalog::ImageFormat format, bool need
     }
     if (!encoded.contains(high))
         encoded[high] = encode_at(encoder.upright(needs_rotation), format, ladder[high]);
-    return Compressed{std::move(encoded[high]), false, ladder[high]};
+    return Compressed{std::move(encoded[high]), ladder[high]};
 }
 
 struct GFreeDeleter {
@@ -212,8 +211,8 @@ Result<Compressed> encode_png(Encoder& encoder, bool needs_rotation,
     return best;
 }
 
-Result<Compressed> reencode(const std::string& upload, catalog::ImageFormat format,
-                            const CompressionSettings& settings) {
+Result<std::optional<Compressed>> reencode(std::string_view upload, catalog::ImageFormat format,
+                                           const CompressionSettings& settings) {
     Encoder encoder(upload, settings);
     const VImage header = encoder.header();
     const auto pixels =
@@ -224,7 +223,7 @@ Result<Compressed> reencode(const std::string& upload, catalog::ImageFormat form
                                                   " pixels, over the limit of " +
                                                   std::to_string(settings.max_pixels) + " pixels.");
     }
-    if (vips_image_get_n_pages(header.get_image()) > 1) return Compressed{upload, false, 0};
+    if (vips_image_get_n_pages(header.get_image()) > 1) return std::nullopt;
     const bool needs_rotation = vips_image_get_orientation(header.get_image()) > 1;
     if (format == catalog::ImageFormat::png) return encode_png(encoder, needs_rotation, settings);
     return encode_lossy(encoder, format, needs_rotation, settings);
@@ -247,14 +246,15 @@ CompressionSettings settings_from(const config::Config& config) {
     return settings;
 }
 
-Result<Compressed> compress_upload(std::string upload, catalog::ImageFormat format,
-                                   const CompressionSettings& settings) {
+Result<std::optional<Compressed>> compress_upload(std::string_view upload,
+                                                  catalog::ImageFormat format,
+                                                  const CompressionSettings& settings) {
     if (upload.size() <= settings.max_bytes || !reencodable(format)) {
-        return Compressed{std::move(upload), false, 0};
+        return std::nullopt;
     }
     initialise_vips();
     SlotGuard slot;
-    Result<Compressed> result;
+    Result<std::optional<Compressed>> result;
     try {
         result = reencode(upload, format, settings);
     } catch (const vips::VError& error) {
@@ -270,8 +270,7 @@ Result<Compressed> compress_upload(std::string upload, catalog::ImageFormat form
         return fail(ErrorKind::invalid_input, "The image is too large to decode.");
     }
     if (!result) return result;
-    if (result->bytes.size() >= upload.size()) return Compressed{std::move(upload), false, 0};
-    result->compressed = true;
+    if (*result && (*result)->bytes.size() >= upload.size()) return std::nullopt;
     return result;
 }
 

@@ -4,6 +4,7 @@
 // upright, at stepped-down quality (JPEG, WebP) or with fewer colours (PNG).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,18 +28,18 @@ struct CompressionSettings {
 CompressionSettings settings_from(const config::Config& config);
 
 struct Compressed {
-    std::string bytes;        // what to store: the re-encoded image or the upload itself
-    bool compressed = false;  // true when `bytes` are the re-encoded ones
-    int quality = 0;          // JPEG/WebP quality used, or PNG colours (0: lossless)
+    std::string bytes;  // the re-encoded image
+    int quality = 0;    // JPEG/WebP quality used, or PNG colours (0: lossless)
 };
 
-// Returns the bytes to store for an upload of `format`. Uploads at or under the
-// limit, GIF, BMP and animated images come back unchanged; so does a re-encode that
-// is not smaller than the upload. Errors: invalid_input for an image that does not
-// decode (truncated, corrupt), is over `max_pixels`, or takes over `max_seconds`.
+// The re-encoded bytes to store for an upload of `format`, or nullopt to store the
+// upload as it is: at or under the limit, GIF, BMP, animated images, and re-encodes
+// that are not smaller. Errors: invalid_input for an image that does not decode
+// (truncated, corrupt), is over `max_pixels`, or takes over `max_seconds`.
 // Thread-safe; at most one re-encode per core runs at a time, which (with
-// `max_pixels`) bounds the memory decoding can take.
-Result<Compressed> compress_upload(std::string upload, catalog::ImageFormat format,
-                                   const CompressionSettings& settings);
+// `max_pixels`) bounds the memory decoding can take. Reads `upload` without copying.
+Result<std::optional<Compressed>> compress_upload(std::string_view upload,
+                                                  catalog::ImageFormat format,
+                                                  const CompressionSettings& settings);
 
 }  // namespace gallery::imaging
