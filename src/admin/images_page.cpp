@@ -50,7 +50,7 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
     } else {
         body += "<ul class=\"grid\" role=\"list\" style=\"list-style:none;padding:0\">";
         for (const auto& image : images->images) {
-            const std::string url = api::image_json(image, context.config)["url"];
+            const std::string url = api::image_url(image, context.config);
             const std::string title = image.name.value_or(image.original_filename);
             body += "<li class=\"tile\"><img src=\"" + escape(url) + "\" alt=\"" + escape(title) +
                     "\" loading=\"lazy\"><div class=\"meta\"><label><input type=\"checkbox\" "

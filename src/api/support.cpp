@@ -118,9 +118,13 @@ Parsed<std::string> checked_text(const std::string& field, const std::string& ra
     return raw;
 }
 
+std::string image_url(const catalog::Image& image, const config::Config& config) {
+    return config.public_url.empty() ? "/media/" + image.storage_key
+                                     : config.public_url + "/" + image.storage_key;
+}
+
 nlohmann::json image_json(const catalog::Image& image, const config::Config& config) {
-    const std::string url = config.public_url.empty() ? "/media/" + image.storage_key
-                                                      : config.public_url + "/" + image.storage_key;
+    const std::string url = image_url(image, config);
     const auto optional = [](const std::optional<std::string>& v) {
         return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     };

@@ -54,6 +54,22 @@ Served start_server(const testing::TempDir& dir, const std::map<std::string, std
     return {};
 }
 
+// Migrates, queues a real file (images/old.jpg), starts the server and waits up to
+// 5 s for its in-process cleaner (GALLERY_CLEANUP_EVERY in `env`) to delete it.
+Served serve_with_queued_file(const testing::TempDir& dir,
+                              const std::map<std::string, std::string>& env) {
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    testing::write_file(dir.media_root(), "images/old.jpg", "x");
+    REQUIRE(
+        testing::run_process({GALLERY_BINARY, "enqueue", "images/old.jpg"}, {.environment = env})
+            .exit_code == 0);
+    const Served served = start_server(dir, env);
+    for (int i = 0; i < 100 && std::filesystem::exists(dir.media_root() / "images/old.jpg"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return served;
+}
+
 }  // namespace
 
 TEST_CASE("serve refuses a non-loopback address without an API key and a short key anywhere") {
@@ -128,16 +144,7 @@ TEST_CASE("serve runs the cleaner every interval and exposes metrics and request
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
                                                  {"GALLERY_API_KEY", "metrics-test-key-0123456789"},
                                                  {"GALLERY_CLEANUP_EVERY", "1s"}};
-    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
-    testing::write_file(dir.media_root(), "images/old.jpg", "x");
-    REQUIRE(
-        testing::run_process({GALLERY_BINARY, "enqueue", "images/old.jpg"}, {.environment = env})
-            .exit_code == 0);
-    const Served served = start_server(dir, env);
-    // The in-process cleaner deletes the queued file within a couple of intervals.
-    for (int i = 0; i < 100 && std::filesystem::exists(dir.media_root() / "images/old.jpg"); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    const Served served = serve_with_queued_file(dir, env);
     CHECK_FALSE(std::filesystem::exists(dir.media_root() / "images/old.jpg"));
 
     httplib::Client client("127.0.0.1", served.port);
@@ -177,15 +184,7 @@ TEST_CASE("serve logs one JSON object per line with --log-format json") {
         {"GALLERY_API_KEY", "json-log-test-key-0123456789"},
         {"GALLERY_CLEANUP_EVERY", "1s"},
         {"GALLERY_LOG_FORMAT", "json"}};
-    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
-    testing::write_file(dir.media_root(), "images/old.jpg", "x");
-    REQUIRE(
-        testing::run_process({GALLERY_BINARY, "enqueue", "images/old.jpg"}, {.environment = env})
-            .exit_code == 0);
-    const Served served = start_server(dir, env);
-    for (int i = 0; i < 100 && std::filesystem::exists(dir.media_root() / "images/old.jpg"); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    const Served served = serve_with_queued_file(dir, env);
     httplib::Client client("127.0.0.1", served.port);
     auto listed = client.Get("/api/list/", {{"X-API-Key", "json-log-test-key-0123456789"}});
     REQUIRE(listed);
