@@ -13,45 +13,17 @@
 #include <nlohmann/json.hpp>
 
 #include "support/process.hpp"
+#include "support/served.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
 
 namespace {
 
-struct Served {
-    pid_t pid;
-    int port;
-    std::string key;
-};
+using Served = testing::ServedProcess;
 
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// Starts `gallery serve --port 0` and waits for its banner.
 Served start_server(const testing::TempDir& dir, const std::map<std::string, std::string>& env) {
-    const auto out = dir.path() / "serve.out";
-    const pid_t pid = testing::start_process({GALLERY_BINARY, "serve", "--port", "0"},
-                                             {.environment = env}, out.string());
-    static const std::regex k_banner(R"(listening on http://127\.0\.0\.1:(\d+)/)");
-    static const std::regex k_key(R"(kept in the database\): ([0-9a-f]+))");
-    for (int i = 0; i < 500; ++i) {
-        const std::string text = read_file(out);
-        std::smatch port, key;
-        if (std::regex_search(text, port, k_banner) &&
-            text.find("Stop with") != std::string::npos) {
-            std::regex_search(text, key, k_key);
-            return {pid, std::stoi(port[1].str()), key.empty() ? "" : key[1].str()};
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid, SIGKILL);
-    FAIL("server did not start: " << read_file(out) << read_file(out.string() + ".err"));
-    return {};
+    return testing::start_serve(env, dir.path() / "serve.out");
 }
 
 // Migrates, queues a real file (images/old.jpg), starts the server and waits up to
@@ -95,12 +67,12 @@ TEST_CASE("serve on loopback generates a key once and stops cleanly on SIGTERM")
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
     REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
     const Served first = start_server(dir, env);
-    REQUIRE(first.key.size() == 64);
+    REQUIRE(first.generated_key.size() == 64);
     httplib::Client client("127.0.0.1", first.port);
     auto health = client.Get("/healthz");
     REQUIRE(health);
     CHECK(health->status == 200);
-    auto listed = client.Get("/api/list/", {{"X-API-Key", first.key}});
+    auto listed = client.Get("/api/list/", {{"X-API-Key", first.generated_key}});
     REQUIRE(listed);
     CHECK(listed->status == 200);
     // A second server cannot take the same port (no SO_REUSEPORT sharing).
@@ -113,7 +85,7 @@ TEST_CASE("serve on loopback generates a key once and stops cleanly on SIGTERM")
     CHECK(testing::wait_process(first.pid) == 0);
 
     const Served second = start_server(dir, env);
-    CHECK(second.key == first.key);
+    CHECK(second.generated_key == first.generated_key);
     ::kill(second.pid, SIGINT);
     CHECK(testing::wait_process(second.pid) == 0);
 }
@@ -132,8 +104,8 @@ TEST_CASE("serve with a configured key never prints it") {
     CHECK(listed->status == 200);
     ::kill(served.pid, SIGTERM);
     CHECK(testing::wait_process(served.pid) == 0);
-    const std::string printed =
-        read_file(dir.path() / "serve.out") + read_file(dir.path() / "serve.out.err");
+    const std::string printed = testing::read_text_file(dir.path() / "serve.out") +
+                                testing::read_text_file(dir.path() / "serve.out.err");
     CHECK(printed.find(secret) == std::string::npos);
     CHECK(printed.find("****6789") != std::string::npos);
 }
@@ -169,7 +141,7 @@ TEST_CASE("serve runs the cleaner every interval and exposes metrics and request
     ::kill(served.pid, SIGTERM);
     CHECK(testing::wait_process(served.pid) == 0);
     // One access-log line per request with the request id and the route, never the key.
-    const std::string log = read_file(dir.path() / "serve.out.err");
+    const std::string log = testing::read_text_file(dir.path() / "serve.out.err");
     CHECK(log.find("request method=GET route=/api/list/ status=200 duration_ms=") !=
           std::string::npos);
     CHECK(log.find("req=") != std::string::npos);
@@ -192,7 +164,7 @@ TEST_CASE("serve logs one JSON object per line with --log-format json") {
     ::kill(served.pid, SIGTERM);
     CHECK(testing::wait_process(served.pid) == 0);
 
-    std::istringstream lines(read_file(dir.path() / "serve.out.err"));
+    std::istringstream lines(testing::read_text_file(dir.path() / "serve.out.err"));
     bool saw_request = false;
     bool saw_cleanup = false;
     for (std::string line; std::getline(lines, line);) {
@@ -280,7 +252,7 @@ TEST_CASE("the in-process cleaner backs off while storage is down and says so") 
     CHECK(text.find("\ngallery_cleanup_scheduler_delay_seconds 2\n") != std::string::npos);
     ::kill(served.pid, SIGTERM);
     CHECK(testing::wait_process(served.pid) == 0);
-    const std::string log = read_file(dir.path() / "serve.out.err");
+    const std::string log = testing::read_text_file(dir.path() / "serve.out.err");
     INFO(log);
     CHECK(
         log.find("storage unavailable; backing off consecutive_outages=1 next_run_in_seconds=2") !=

@@ -1,5 +1,11 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "gallery/storage/local_storage.hpp"
 #include "storage_contract.hpp"
@@ -59,4 +65,27 @@ TEST_CASE("a per-key failure is reported for that key only") {
     CHECK_FALSE((*outcomes)[0].error.has_value());
     REQUIRE((*outcomes)[1].error.has_value());
     CHECK((*outcomes)[1].error->message.find("images/folder.jpg") != std::string::npos);
+}
+
+TEST_CASE("a process killed while writing an object leaves no file behind") {
+    testing::TempDir dir;
+    auto store = storage::make_local_storage(dir.media_root());
+    REQUIRE(store->put("images/first.jpg", "x", "image/jpeg"));  // the folder exists
+    const std::string large(256 * 1024 * 1024, 'z');
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        (void)store->put("images/big.jpg", large, "image/jpeg");
+        ::_exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFSIGNALED(status));  // killed part-way, not after finishing
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.media_root() / "images")) {
+        names.push_back(entry.path().filename().string());
+    }
+    CHECK(names == std::vector<std::string>{"first.jpg"});
 }

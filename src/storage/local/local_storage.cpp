@@ -73,23 +73,8 @@ class LocalStorage final : public Storage {
                 Error{ErrorKind::io,
                       "local: create folder for '" + std::string(key) + "': " + ec.message()});
 
-        // Hidden temporary name: list() skips it and check_key() refuses it as a key.
-        const fs::path temporary =
-            target.parent_path() / ("." + target.filename().string() + ".tmp-" + random_suffix());
-        FileDescriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
-        if (!fd.valid()) return std::unexpected(from_errno(errno, "create", key));
-        if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
-            const int error_number = errno;
-            ::unlink(temporary.c_str());
-            return std::unexpected(from_errno(error_number, "write", key));
-        }
-        if (::rename(temporary.c_str(), target.c_str()) != 0) {
-            const int error_number = errno;
-            ::unlink(temporary.c_str());
-            return std::unexpected(from_errno(error_number, "rename into place", key));
-        }
-        sync_directory(target.parent_path());
-        return {};
+        if (auto unnamed = put_unnamed(target, bytes, key)) return *unnamed;
+        return put_named(target, bytes, key);
     }
 
     Result<std::optional<std::string>> get(std::string_view key) override {
@@ -168,6 +153,65 @@ class LocalStorage final : public Storage {
     }
 
   private:
+    // Writes into an unnamed file (O_TMPFILE) and names it only when complete, so a
+    // process killed mid-write leaves nothing behind. nullopt: the filesystem (or a
+    // missing /proc) does not allow it, use put_named. Replacing an existing object
+    // still needs a rename through a hidden name (uploads never replace: uuid keys).
+    std::optional<Result<void>> put_unnamed(const fs::path& target, std::string_view bytes,
+                                            std::string_view key) {
+        FileDescriptor fd{
+            ::open(target.parent_path().c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644)};
+        if (!fd.valid()) {
+            if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
+            return std::unexpected(from_errno(errno, "create", key));
+        }
+        if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0) {
+            return std::unexpected(from_errno(errno, "write", key));
+        }
+        const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+            sync_directory(target.parent_path());
+            return Result<void>{};
+        }
+        if (errno != EEXIST) return std::nullopt;
+        const fs::path temporary = hidden_temporary(target);
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temporary.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+            return std::unexpected(from_errno(errno, "link", key));
+        }
+        return rename_into_place(temporary, target, key);
+    }
+
+    // The portable way: a hidden named file renamed over the target. A process
+    // killed mid-write leaves the hidden file (list() skips it).
+    Result<void> put_named(const fs::path& target, std::string_view bytes, std::string_view key) {
+        const fs::path temporary = hidden_temporary(target);
+        FileDescriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+        if (!fd.valid()) return std::unexpected(from_errno(errno, "create", key));
+        if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
+            const int error_number = errno;
+            ::unlink(temporary.c_str());
+            return std::unexpected(from_errno(error_number, "write", key));
+        }
+        return rename_into_place(temporary, target, key);
+    }
+
+    // Hidden name: list() skips it and check_key() refuses it as a key.
+    static fs::path hidden_temporary(const fs::path& target) {
+        return target.parent_path() /
+               ("." + target.filename().string() + ".tmp-" + random_suffix());
+    }
+
+    static Result<void> rename_into_place(const fs::path& temporary, const fs::path& target,
+                                          std::string_view key) {
+        if (::rename(temporary.c_str(), target.c_str()) != 0) {
+            const int error_number = errno;
+            ::unlink(temporary.c_str());
+            return std::unexpected(from_errno(error_number, "rename into place", key));
+        }
+        sync_directory(target.parent_path());
+        return {};
+    }
+
     fs::path path_for(std::string_view key) const { return m_root / fs::path(std::string(key)); }
 
     // Walks only the folder the prefix names and keeps the `limit` smallest keys
