@@ -9,9 +9,14 @@
 namespace gallery::storage::s3 {
 namespace {
 
+// Whitespace-only text is kept (pugixml drops it by default): a key of spaces
+// must come back as itself, or a per-key error would not match its key.
+constexpr unsigned k_parse_options = pugi::parse_default | pugi::parse_ws_pcdata;
+
 Result<pugi::xml_document> load(const std::string& body, const char* what) {
     pugi::xml_document document;
-    const pugi::xml_parse_result parsed = document.load_buffer(body.data(), body.size());
+    const pugi::xml_parse_result parsed =
+        document.load_buffer(body.data(), body.size(), k_parse_options);
     if (!parsed) {
         return fail(ErrorKind::storage_transient,
                     std::string("s3: unreadable ") + what + " response: " + parsed.description());
@@ -27,7 +32,7 @@ UnixMicros from_tm(std::tm& utc) {
 
 std::optional<S3ErrorBody> parse_error(const std::string& body) {
     pugi::xml_document document;
-    if (!document.load_buffer(body.data(), body.size())) return std::nullopt;
+    if (!document.load_buffer(body.data(), body.size(), k_parse_options)) return std::nullopt;
     const pugi::xml_node error = document.child("Error");
     if (!error) return std::nullopt;
     return S3ErrorBody{error.child_value("Code"), error.child_value("Message"),
@@ -69,6 +74,10 @@ Result<ListResult> parse_list_result(const std::string& body) {
                     "s3: ListObjectsV2 response has no ListBucketResult");
     ListResult out;
     for (pugi::xml_node entry : result.children("Contents")) {
+        // An entry without a key cannot be named to any later request.
+        if (*entry.child_value("Key") == '\0')
+            return fail(ErrorKind::storage_transient,
+                        "s3: ListObjectsV2 response lists an object without a key");
         out.objects.push_back({entry.child_value("Key"), entry.child("Size").text().as_ullong(),
                                parse_iso8601(entry.child_value("LastModified"))});
     }
