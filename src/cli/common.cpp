@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "gallery/common/error.hpp"
+#include "gallery/config/config_file.hpp"
 #include "gallery/db/migrator.hpp"
 
 namespace gallery::cli {
@@ -58,17 +59,7 @@ config::Config load_config(const Globals& globals) {
     sources.environment = config::process_environment;
     if (!globals.config_file.empty()) {
         sources.file_path = globals.config_file;
-        try {
-            for (const CLI::ConfigItem& item : CLI::ConfigTOML().from_file(globals.config_file)) {
-                std::string value;
-                for (const std::string& input : item.inputs)
-                    value += (value.empty() ? "" : ",") + input;
-                sources.file[item.fullname()] = value;
-            }
-        } catch (const CLI::Error& e) {
-            throw StartupError(exit_code::usage,
-                               "cannot read config file " + globals.config_file + ": " + e.what());
-        }
+        sources.file = config::read_config_file(globals.config_file);
     }
     return config::resolve(sources);
 }
