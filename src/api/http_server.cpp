@@ -1,5 +1,7 @@
 #include "gallery/api/http_server.hpp"
 
+#include <algorithm>
+
 #include <httplib.h>
 #include <sys/socket.h>
 
@@ -58,7 +60,9 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle)
     };
     m_server->set_read_timeout(m_settings.timeout);
     m_server->set_write_timeout(m_settings.timeout);
-    m_server->set_keep_alive_timeout(5);
+    // A connection holds a worker while it waits for its first (or next) request,
+    // so that wait is bounded by the read timeout too (at most 5 s between requests).
+    m_server->set_keep_alive_timeout(std::min<time_t>(5, m_settings.timeout.count()));
     // Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the
     // peer's delayed ACK add 40 ms to every keep-alive response.
     m_server->set_tcp_nodelay(true);

@@ -1,8 +1,12 @@
 // The real `gallery serve` process: start-up refusals, the generated key, graceful stop.
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -261,4 +265,61 @@ TEST_CASE("the in-process cleaner backs off while storage is down and says so") 
     // No attempt was charged: the rows were given back untouched.
     SQLite::Database db(dir.db_path().string());
     CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0").getInt() == 0);
+}
+
+namespace {
+
+// A raw TCP connection to 127.0.0.1:port that sends `bytes` and then nothing.
+int stalled_connection(int port, std::string_view bytes) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    if (!bytes.empty()) REQUIRE(::send(fd, bytes.data(), bytes.size(), 0) == std::ssize(bytes));
+    const timeval wait{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    return fd;
+}
+
+// True when the server closed the connection (EOF or reset) before our 5 s wait ran out.
+bool closed_by_server(int fd) {
+    char buffer[512];
+    for (;;) {
+        const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        if (got == 0) return true;
+        if (got < 0) return errno == ECONNRESET;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("slow clients holding every worker are dropped after the read timeout") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+                                                 {"GALLERY_API_KEY", "slow-client-key-0123456789"},
+                                                 {"GALLERY_THREADS", "2"},
+                                                 {"GALLERY_HTTP_TIMEOUT_SECONDS", "1"}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const Served served = start_server(dir, env);
+    // Both workers taken: one connection silent, one stopped half-way through its headers.
+    const auto started = std::chrono::steady_clock::now();
+    const int silent = stalled_connection(served.port, "");
+    const int half = stalled_connection(served.port, "GET /api/list/ HTTP/1.1\r\nHost: x\r\nX-Api");
+
+    httplib::Client client("127.0.0.1", served.port);
+    client.set_read_timeout(std::chrono::seconds(10));
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(waited < std::chrono::seconds(4));  // freed by the 1 s read timeout, not by us
+    CHECK(closed_by_server(silent));
+    CHECK(closed_by_server(half));
+    ::close(silent);
+    ::close(half);
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
 }
