@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "gallery/common/log.hpp"
 #include "gallery/config/config.hpp"
+#include "imaging/jpeg_requantize.hpp"
 #include "imaging/png_palette.hpp"
 
 namespace gallery::imaging {
@@ -112,46 +114,70 @@ class Encoder {
     SteadyTime m_deadline;
 };
 
-std::string encode_at(const VImage& image, catalog::ImageFormat format, int quality) {
-    auto* options = VImage::option()->set("Q", quality)->set("strip", true);
-    if (format == catalog::ImageFormat::jpeg) {
-        return take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
-    }
-    return take_blob(image.webpsave_buffer(options->set("effort", 6)));
-}
+using EncodeAt = std::function<Result<std::string>(int quality)>;
 
 // JPEG and WebP: the configured quality, then 10 lower at a time down to the floor;
 // the stored result is the first quality on that ladder that fits (the floor if
 // none does). When the first try does not fit, the rest of the ladder is searched
 // by bisection (sizes fall with quality): the same rung in about half the encodes.
-// Each encode decodes the upload again, streaming: on two cores the decode overlaps
-// the encode, so this is as fast as decoding once and keeps 36 MB (at 12 MP) less.
-Compressed encode_lossy(Encoder& encoder, catalog::ImageFormat format, bool needs_rotation,
-                        const CompressionSettings& settings) {
+Result<Compressed> search_ladder(const EncodeAt& encode_at, const Encoder& encoder,
+                                 const CompressionSettings& settings) {
     std::vector<int> ladder;
     for (int quality = settings.quality;; quality = std::max(quality - 10, settings.min_quality)) {
         ladder.push_back(quality);
         if (quality <= settings.min_quality) break;
     }
-    Compressed first{encode_at(encoder.upright(needs_rotation), format, ladder[0]), ladder[0]};
-    if (first.bytes.size() <= settings.max_bytes || ladder.size() == 1) return first;
+    auto first = encode_at(ladder[0]);
+    if (!first) return std::unexpected(first.error());
+    if (first->size() <= settings.max_bytes || ladder.size() == 1)
+        return Compressed{std::move(*first), ladder[0]};
 
     std::map<std::size_t, std::string> encoded;
     std::size_t low = 1;
     std::size_t high = ladder.size() - 1;  // the floor: stored even if it does not fit
     while (low < high) {
+        if (encoder.past_deadline()) return fail(ErrorKind::invalid_input, k_too_slow);
         const std::size_t middle = (low + high) / 2;
-        std::string& bytes = encoded[middle] =
-            encode_at(encoder.upright(needs_rotation), format, ladder[middle]);
-        if (bytes.size() <= settings.max_bytes) {
+        auto bytes = encode_at(ladder[middle]);
+        if (!bytes) return std::unexpected(bytes.error());
+        const bool fits = bytes->size() <= settings.max_bytes;
+        encoded[middle] = std::move(*bytes);
+        if (fits) {
             high = middle;
         } else {
             low = middle + 1;
         }
     }
-    if (!encoded.contains(high))
-        encoded[high] = encode_at(encoder.upright(needs_rotation), format, ladder[high]);
+    if (!encoded.contains(high)) {
+        auto bytes = encode_at(ladder[high]);
+        if (!bytes) return std::unexpected(bytes.error());
+        encoded[high] = std::move(*bytes);
+    }
     return Compressed{std::move(encoded[high]), ladder[high]};
+}
+
+// A JPEG that needs no rotation is requantised in the DCT domain (entropy decoding
+// once, no colour conversion or DCT per rung; see jpeg_requantize.hpp). Anything
+// else goes through pixels: each encode decodes the upload again, streaming, so on
+// two cores the decode overlaps the encode and 36 MB (at 12 MP) less is held.
+Result<Compressed> encode_lossy(Encoder& encoder, std::string_view upload,
+                                catalog::ImageFormat format, bool needs_rotation,
+                                const CompressionSettings& settings) {
+    if (format == catalog::ImageFormat::jpeg && !needs_rotation) {
+        auto coefficients = JpegCoefficients::read(upload);
+        if (!coefficients) return std::unexpected(coefficients.error());
+        return search_ladder([&](int quality) { return (*coefficients)->encode(quality); }, encoder,
+                             settings);
+    }
+    return search_ladder(
+        [&](int quality) -> Result<std::string> {
+            auto* options = VImage::option()->set("Q", quality)->set("strip", true);
+            const VImage image = encoder.upright(needs_rotation);
+            if (format == catalog::ImageFormat::jpeg)
+                return take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
+            return take_blob(image.webpsave_buffer(options->set("effort", 6)));
+        },
+        encoder, settings);
 }
 
 struct GFreeDeleter {
@@ -226,7 +252,7 @@ Result<std::optional<Compressed>> reencode(std::string_view upload, catalog::Ima
     if (vips_image_get_n_pages(header.get_image()) > 1) return std::nullopt;
     const bool needs_rotation = vips_image_get_orientation(header.get_image()) > 1;
     if (format == catalog::ImageFormat::png) return encode_png(encoder, needs_rotation, settings);
-    return encode_lossy(encoder, format, needs_rotation, settings);
+    return encode_lossy(encoder, upload, format, needs_rotation, settings);
 }
 
 bool reencodable(catalog::ImageFormat format) {
