@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -114,61 +115,100 @@ class Encoder {
     SteadyTime m_deadline;
 };
 
+// Checked on the header, before anything is decoded.
+Result<void> check_pixels(std::uint64_t width, std::uint64_t height,
+                          const CompressionSettings& settings) {
+    if (width * height <= settings.max_pixels) return {};
+    return fail(ErrorKind::invalid_input, "The image is " + std::to_string(width) + " x " +
+                                              std::to_string(height) +
+                                              " pixels, over the limit of " +
+                                              std::to_string(settings.max_pixels) + " pixels.");
+}
+
 using EncodeAt = std::function<Result<std::string>(int quality)>;
+// A size the encode at that quality cannot go below (0 when unknown).
+using SizeBound = std::function<std::uint64_t(int quality)>;
 
 // JPEG and WebP: the configured quality, then 10 lower at a time down to the floor;
 // the stored result is the first quality on that ladder that fits (the floor if
 // none does). When the first try does not fit, the rest of the ladder is searched
 // by bisection (sizes fall with quality): the same rung in about half the encodes.
-Result<Compressed> search_ladder(const EncodeAt& encode_at, const Encoder& encoder,
-                                 const CompressionSettings& settings) {
+// A rung whose lower bound is over the limit is known not to fit without encoding
+// it (the floor is always encoded: it is stored whatever its size).
+Result<Compressed> search_ladder(const EncodeAt& encode_at, const SizeBound& lower_bound,
+                                 const Encoder& encoder, const CompressionSettings& settings) {
     std::vector<int> ladder;
     for (int quality = settings.quality;; quality = std::max(quality - 10, settings.min_quality)) {
         ladder.push_back(quality);
         if (quality <= settings.min_quality) break;
     }
-    auto first = encode_at(ladder[0]);
-    if (!first) return std::unexpected(first.error());
-    if (first->size() <= settings.max_bytes || ladder.size() == 1)
-        return Compressed{std::move(*first), ladder[0]};
-
     std::map<std::size_t, std::string> encoded;
-    std::size_t low = 1;
-    std::size_t high = ladder.size() - 1;  // the floor: stored even if it does not fit
-    while (low < high) {
+    const auto fits = [&](std::size_t rung) -> Result<bool> {
         if (encoder.past_deadline()) return fail(ErrorKind::invalid_input, k_too_slow);
-        const std::size_t middle = (low + high) / 2;
-        auto bytes = encode_at(ladder[middle]);
+        const bool floor = rung + 1 == ladder.size();
+        if (!floor && lower_bound(ladder[rung]) > settings.max_bytes) return false;
+        auto bytes = encode_at(ladder[rung]);
         if (!bytes) return std::unexpected(bytes.error());
-        const bool fits = bytes->size() <= settings.max_bytes;
-        encoded[middle] = std::move(*bytes);
-        if (fits) {
+        const bool fitting = bytes->size() <= settings.max_bytes;
+        encoded[rung] = std::move(*bytes);
+        return fitting;
+    };
+    std::size_t low = 0;
+    std::size_t high = ladder.size() - 1;
+    auto first = fits(0);
+    if (!first) return std::unexpected(first.error());
+    if (*first) {
+        high = 0;
+    } else {
+        low = 1;
+    }
+    while (low < high) {
+        const std::size_t middle = (low + high) / 2;
+        auto fitting = fits(middle);
+        if (!fitting) return std::unexpected(fitting.error());
+        if (*fitting) {
             high = middle;
         } else {
             low = middle + 1;
         }
     }
     if (!encoded.contains(high)) {
-        auto bytes = encode_at(ladder[high]);
-        if (!bytes) return std::unexpected(bytes.error());
-        encoded[high] = std::move(*bytes);
+        auto fitting = fits(high);  // the floor, never encoded yet
+        if (!fitting) return std::unexpected(fitting.error());
     }
     return Compressed{std::move(encoded[high]), ladder[high]};
 }
 
 // A JPEG that needs no rotation is requantised in the DCT domain (entropy decoding
-// once, no colour conversion or DCT per rung; see jpeg_requantize.hpp). Anything
-// else goes through pixels: each encode decodes the upload again, streaming, so on
-// two cores the decode overlaps the encode and 36 MB (at 12 MP) less is held.
-Result<Compressed> encode_lossy(Encoder& encoder, std::string_view upload,
-                                catalog::ImageFormat format, bool needs_rotation,
+// once; no colour conversion, DCT or libvips; see jpeg_requantize.hpp). nullopt:
+// it needs rotating, which goes through pixels.
+Result<std::optional<Compressed>> requantise_jpeg(std::string_view upload, const Encoder& encoder,
+                                                  const CompressionSettings& settings) {
+    auto jpeg = JpegCoefficients::open(upload);
+    if (!jpeg) return std::unexpected(jpeg.error());
+    if (auto ok = check_pixels((*jpeg)->width(), (*jpeg)->height(), settings); !ok)
+        return std::unexpected(ok.error());
+    if ((*jpeg)->orientation() != 1) return std::nullopt;
+    if (auto read = (*jpeg)->read_coefficients(); !read) return std::unexpected(read.error());
+    // The bound costs about half an encode, so it is skipped where it would not rule
+    // the quality out: below a quality whose bound was already near the limit.
+    std::uint64_t lowest_bound = std::numeric_limits<std::uint64_t>::max();
+    const auto bound = [&](int quality) -> std::uint64_t {
+        if (lowest_bound <= settings.max_bytes + settings.max_bytes / 8) return 0;
+        const std::uint64_t size_at_least = (*jpeg)->size_lower_bound(quality);
+        lowest_bound = std::min(lowest_bound, size_at_least);
+        return size_at_least;
+    };
+    auto compressed = search_ladder([&](int quality) { return (*jpeg)->encode(quality); }, bound,
+                                    encoder, settings);
+    if (!compressed) return std::unexpected(compressed.error());
+    return std::optional<Compressed>(std::move(*compressed));
+}
+
+// Through pixels: each encode decodes the upload again, streaming, so on two cores
+// the decode overlaps the encode and 36 MB (at 12 MP) less is held.
+Result<Compressed> encode_lossy(Encoder& encoder, catalog::ImageFormat format, bool needs_rotation,
                                 const CompressionSettings& settings) {
-    if (format == catalog::ImageFormat::jpeg && !needs_rotation) {
-        auto coefficients = JpegCoefficients::read(upload);
-        if (!coefficients) return std::unexpected(coefficients.error());
-        return search_ladder([&](int quality) { return (*coefficients)->encode(quality); }, encoder,
-                             settings);
-    }
     return search_ladder(
         [&](int quality) -> Result<std::string> {
             auto* options = VImage::option()->set("Q", quality)->set("strip", true);
@@ -177,7 +217,7 @@ Result<Compressed> encode_lossy(Encoder& encoder, std::string_view upload,
                 return take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
             return take_blob(image.webpsave_buffer(options->set("effort", 6)));
         },
-        encoder, settings);
+        [](int) { return std::uint64_t{0}; }, encoder, settings);
 }
 
 struct GFreeDeleter {
@@ -240,19 +280,22 @@ Result<Compressed> encode_png(Encoder& encoder, bool needs_rotation,
 Result<std::optional<Compressed>> reencode(std::string_view upload, catalog::ImageFormat format,
                                            const CompressionSettings& settings) {
     Encoder encoder(upload, settings);
-    const VImage header = encoder.header();
-    const auto pixels =
-        static_cast<std::uint64_t>(header.width()) * static_cast<std::uint64_t>(header.height());
-    if (pixels > settings.max_pixels) {
-        return fail(ErrorKind::invalid_input, "The image is " + std::to_string(header.width()) +
-                                                  " x " + std::to_string(header.height()) +
-                                                  " pixels, over the limit of " +
-                                                  std::to_string(settings.max_pixels) + " pixels.");
+    if (format == catalog::ImageFormat::jpeg) {
+        auto requantised = requantise_jpeg(upload, encoder, settings);
+        if (!requantised || *requantised) return requantised;
     }
+    initialise_vips();
+    const VImage header = encoder.header();
+    if (auto ok = check_pixels(static_cast<std::uint64_t>(header.width()),
+                               static_cast<std::uint64_t>(header.height()), settings);
+        !ok)
+        return std::unexpected(ok.error());
     if (vips_image_get_n_pages(header.get_image()) > 1) return std::nullopt;
     const bool needs_rotation = vips_image_get_orientation(header.get_image()) > 1;
     if (format == catalog::ImageFormat::png) return encode_png(encoder, needs_rotation, settings);
-    return encode_lossy(encoder, upload, format, needs_rotation, settings);
+    auto compressed = encode_lossy(encoder, format, needs_rotation, settings);
+    if (!compressed) return std::unexpected(compressed.error());
+    return std::optional<Compressed>(std::move(*compressed));
 }
 
 bool reencodable(catalog::ImageFormat format) {
@@ -278,7 +321,6 @@ Result<std::optional<Compressed>> compress_upload(std::string_view upload,
     if (upload.size() <= settings.max_bytes || !reencodable(format)) {
         return std::nullopt;
     }
-    initialise_vips();
     SlotGuard slot;
     Result<std::optional<Compressed>> result;
     try {

@@ -1,10 +1,11 @@
 #pragma once
 // JPEG re-encoding without going back to pixels: the upload's DCT coefficients are
 // read once (entropy decoding only) and each quality is written by requantising
-// them to that quality's tables, with optimised Huffman coding. Same format,
-// dimensions and chroma subsampling; no metadata is written. libjpeg-turbo does the
-// reading and writing (the jpegtran way); only the requantisation is ours.
+// them to that quality's tables, with optimised Huffman coding. Same dimensions,
+// components and chroma subsampling; no metadata is written. libjpeg-turbo reads
+// and writes (the jpegtran way); the requantisation and the size bound are ours.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,15 +16,29 @@ namespace gallery::imaging {
 
 class JpegCoefficients {
   public:
-    // A truncated or corrupt JPEG is an invalid_input error naming libjpeg's reason.
-    // `jpeg` must outlive the object.
-    static Result<std::unique_ptr<JpegCoefficients>> read(std::string_view jpeg);
+    // Reads the header only. Not a JPEG: an invalid_input error naming libjpeg's
+    // reason. `jpeg` must outlive the object.
+    static Result<std::unique_ptr<JpegCoefficients>> open(std::string_view jpeg);
     ~JpegCoefficients();
     JpegCoefficients(const JpegCoefficients&) = delete;
     JpegCoefficients& operator=(const JpegCoefficients&) = delete;
 
-    // The image at `quality` (1..100, libjpeg's scale of the standard tables). Not
-    // for concurrent calls on one object.
+    std::uint64_t width() const;
+    std::uint64_t height() const;
+    int orientation() const;  // EXIF, 1..8; 1 when absent
+
+    // Entropy-decodes the whole image (about 2 bytes per pixel and component, twice:
+    // libjpeg's arrays and an intact copy). Truncated or corrupt: invalid_input.
+    Result<void> read_coefficients();
+
+    // A number encode(quality) never goes below: the entropy of its AC symbols plus
+    // their extra bits (no Huffman code beats the entropy; DC, tables and headers
+    // only add). Costs a fraction of an encode, so a quality that cannot fit is
+    // ruled out without writing it. After read_coefficients().
+    std::uint64_t size_lower_bound(int quality) const;
+
+    // The image at `quality` (1..100, libjpeg's scaling of the standard tables).
+    // After read_coefficients(); not for concurrent calls on one object.
     Result<std::string> encode(int quality);
 
     struct State;  // libjpeg's structures, defined in the .cpp
