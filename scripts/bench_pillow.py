@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Pillow side of scripts/bench's compression rows (Debian's python3-pil).
 
-  bench_pillow.py generate DIR   writes DIR/photo-12mp.jpg and DIR/photo-4mp.png
+  bench_pillow.py generate DIR   writes DIR/photo-12mp.jpg, DIR/photo-12mp-rotated.jpg
+                                 (EXIF orientation 6) and DIR/photo-4mp.png
   bench_pillow.py compress FILE  re-encodes FILE with the original's algorithm and
       prints "<seconds> <peak RSS MB> <stored bytes> <compressed> <quality or colours>"
 
@@ -33,6 +34,10 @@ def generate(folder):
         return Image.merge("RGB", (red, green, blue))
 
     photo(4000, 3000).save(f"{folder}/photo-12mp.jpg", quality=95)
+    # A phone's portrait photo: stored sideways, EXIF orientation 6 (rotate 90).
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo(4000, 3000).save(f"{folder}/photo-12mp-rotated.jpg", quality=95, exif=exif)
     photo(2000, 2000).save(f"{folder}/photo-4mp.png")
 
 

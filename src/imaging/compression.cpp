@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <thread>
 #include <vector>
@@ -97,14 +98,20 @@ class Encoder {
     // Header only: libvips decodes nothing until pixels are asked for.
     VImage header() const { return VImage::new_from_buffer(m_upload.data(), m_upload.size(), ""); }
 
-    // The upright image, decoded as it is encoded when no rotation is needed
-    // (sequential access streams; rotating needs the whole image).
+    // The upright image. Without rotation it is decoded as it is encoded (sequential
+    // access streams, so each encode decodes again); rotating needs the whole image,
+    // so it is decoded and rotated once and kept in memory for every encode.
     VImage upright(bool needs_rotation) {
+        if (needs_rotation && m_rotated) return *m_rotated;
         auto* options = VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED);
         if (!needs_rotation) options->set("access", VIPS_ACCESS_SEQUENTIAL);
         VImage image = VImage::new_from_buffer(m_upload.data(), m_upload.size(), "", options);
         if (needs_rotation) image = image.autorot();
         bound_time(image, &m_deadline);
+        if (needs_rotation) {
+            m_rotated = image.copy_memory();
+            return *m_rotated;
+        }
         return image;
     }
 
@@ -113,6 +120,7 @@ class Encoder {
   private:
     std::string_view m_upload;
     SteadyTime m_deadline;
+    std::optional<VImage> m_rotated;
 };
 
 // Checked on the header, before anything is decoded.
@@ -181,14 +189,18 @@ Result<Compressed> search_ladder(const EncodeAt& encode_at, const SizeBound& low
 
 // A JPEG that needs no rotation is requantised in the DCT domain (entropy decoding
 // once; no colour conversion, DCT or libvips; see jpeg_requantize.hpp). nullopt:
-// it needs rotating, which goes through pixels.
+// it goes through pixels instead.
 Result<std::optional<Compressed>> requantise_jpeg(std::string_view upload, const Encoder& encoder,
                                                   const CompressionSettings& settings) {
     auto jpeg = JpegCoefficients::open(upload);
     if (!jpeg) return std::unexpected(jpeg.error());
     if (auto ok = check_pixels((*jpeg)->width(), (*jpeg)->height(), settings); !ok)
         return std::unexpected(ok.error());
-    if ((*jpeg)->orientation() != 1) return std::nullopt;
+    // Upright and within the memory budget; others go through pixels, which hold 3
+    // bytes per pixel instead of 6 (4:2:0) to 12 (4:4:4).
+    constexpr std::uint64_t k_coefficient_budget = 256 * 1024 * 1024;
+    if ((*jpeg)->orientation() != 1 || (*jpeg)->working_bytes() > k_coefficient_budget)
+        return std::nullopt;
     if (auto read = (*jpeg)->read_coefficients(); !read) return std::unexpected(read.error());
     // The bound costs about half an encode, so it is skipped where it would not rule
     // the quality out: below a quality whose bound was already near the limit.

@@ -12,6 +12,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <jerror.h>
 #include <jpeglib.h>
 
@@ -119,7 +123,13 @@ void flush_last_buffer(j_compress_ptr target) {
         ERREXIT1(target, JERR_OUT_OF_MEMORY, 0);
 }
 
-// Per coefficient position k of one component: the upload's step, and the new step.
+// Zig-zag position -> natural position (libjpeg's arrays are in natural order).
+constexpr std::array<int, DCTSIZE2> k_zigzag{
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
+    41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
+    30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+// Per coefficient of one component, in zig-zag order: the upload's step, the new one.
 struct Steps {
     std::array<double, DCTSIZE2> old_step;
     std::array<double, DCTSIZE2> new_step;
@@ -139,12 +149,6 @@ inline void requantise_block(const JCOEF* from, JCOEF* to, const Steps& steps) {
         to[k] = static_cast<JCOEF>((quotient ^ sign) - sign);
     }
 }
-
-// Zig-zag position -> natural position (libjpeg's arrays are in natural order).
-constexpr std::array<int, DCTSIZE2> k_zigzag{
-    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
-    41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
-    30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
 
 int bit_length(int magnitude) {
     return magnitude == 0 ? 0 : 32 - __builtin_clz(static_cast<unsigned>(magnitude));
@@ -171,6 +175,26 @@ double prefix_code_bits(std::span<const std::uint64_t> counts) {
     return bits;
 }
 
+// Bit z set when coefficient z of the block is not zero.
+std::uint64_t nonzero_mask(const JCOEF* block) {
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    std::uint64_t mask = 0;
+    for (int i = 0; i < 4; ++i) {
+        const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
+        const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i + 8));
+        const auto zeros = static_cast<unsigned>(_mm_movemask_epi8(
+            _mm_packs_epi16(_mm_cmpeq_epi16(low, zero), _mm_cmpeq_epi16(high, zero))));
+        mask |= std::uint64_t{~zeros & 0xFFFFu} << (16 * i);
+    }
+    return mask;
+#else
+    std::uint64_t mask = 0;
+    for (int z = 0; z < DCTSIZE2; ++z) mask |= std::uint64_t{block[z] != 0} << z;
+    return mask;
+#endif
+}
+
 // The Huffman symbols of one component (run/size bytes for AC, sizes for DC) and
 // their extra bits, as libjpeg's sequential encoder emits them.
 struct SymbolCounts {
@@ -178,21 +202,22 @@ struct SymbolCounts {
     std::array<std::uint64_t, 16> dc{};
     std::uint64_t extra_bits = 0;
 
+    // `block` in zig-zag order. Only the non-zero coefficients are visited.
     void add_ac(const JCOEF* block) {
-        int run = 0;
-        for (int z = 1; z < DCTSIZE2; ++z) {
-            const int value = block[k_zigzag[static_cast<std::size_t>(z)]];
-            if (value == 0) {
-                ++run;
-                continue;
-            }
+        std::uint64_t remaining = nonzero_mask(block) & ~std::uint64_t{1};
+        int last = 0;
+        while (remaining != 0) {
+            const int z = __builtin_ctzll(remaining);
+            remaining &= remaining - 1;
+            int run = z - last - 1;
             for (; run > 15; run -= 16) ++ac[0xF0];
+            const int value = block[z];
             const int size = bit_length(value < 0 ? -value : value);
             ++ac[static_cast<std::size_t>(run << 4 | size)];
             extra_bits += static_cast<std::uint64_t>(size);
-            run = 0;
+            last = z;
         }
-        if (run > 0) ++ac[0x00];  // end of block
+        if (last != DCTSIZE2 - 1) ++ac[0x00];  // end of block
     }
 
     void add_dc(int difference) {
@@ -244,10 +269,12 @@ struct JpegCoefficients::State {
         std::vector<Steps> steps(static_cast<std::size_t>(source.num_components));
         for (int c = 0; c < source.num_components; ++c) {
             auto& s = steps[static_cast<std::size_t>(c)];
-            s.new_step = scaled_steps(c, quality);
-            for (int k = 0; k < DCTSIZE2; ++k) {
-                s.old_step[k] = source.comp_info[c].quant_table->quantval[k];
-                s.half_new_step[k] = std::floor(s.new_step[k] / 2);
+            const std::array<double, DCTSIZE2> natural = scaled_steps(c, quality);
+            for (std::size_t z = 0; z < DCTSIZE2; ++z) {
+                const auto k = static_cast<std::size_t>(k_zigzag[z]);
+                s.old_step[z] = source.comp_info[c].quant_table->quantval[k];
+                s.new_step[z] = natural[k];
+                s.half_new_step[z] = std::floor(natural[k] / 2);
             }
         }
         return steps;
@@ -367,6 +394,24 @@ int JpegCoefficients::orientation() const {
     return m_state->orientation;
 }
 
+std::uint64_t JpegCoefficients::working_bytes() const {
+    const jpeg_decompress_struct& source = m_state->source;
+    std::uint64_t coefficients = 0;
+    for (int c = 0; c < source.num_components; ++c) {
+        const jpeg_component_info& component = source.comp_info[c];
+        const auto blocks = [](std::uint64_t pixels, int factor, int largest) {
+            return (pixels * static_cast<std::uint64_t>(factor) + 8 * largest - 1) /
+                       (8 * static_cast<std::uint64_t>(largest)) +
+                   1;  // + a partial MCU
+        };
+        coefficients +=
+            blocks(source.image_width, component.h_samp_factor, source.max_h_samp_factor) *
+            blocks(source.image_height, component.v_samp_factor, source.max_v_samp_factor) *
+            DCTSIZE2;
+    }
+    return 2 * coefficients * sizeof(JCOEF);
+}
+
 Result<void> JpegCoefficients::read_coefficients() {
     State& state = *m_state;
     if (!read_rows(state) || state.rows.empty()) {
@@ -379,8 +424,10 @@ Result<void> JpegCoefficients::read_coefficients() {
     state.split_rows([&state](std::size_t first, std::size_t end) {
         for (std::size_t r = first; r < end; ++r) {
             const auto& row = state.rows[r];
-            std::memcpy(state.original.get() + row.offset, row.blocks[0],
-                        sizeof(JBLOCK) * row.columns);
+            JCOEF* to = state.original.get() + row.offset;
+            for (JDIMENSION block = 0; block < row.columns; ++block, to += DCTSIZE2) {
+                for (std::size_t z = 0; z < DCTSIZE2; ++z) to[z] = row.blocks[block][k_zigzag[z]];
+            }
         }
     });
     return {};
@@ -456,9 +503,13 @@ Result<std::string> JpegCoefficients::encode(int quality) {
         for (std::size_t r = first; r < end; ++r) {
             const auto& row = state.rows[r];
             const JCOEF* from = state.original.get() + row.offset;
-            for (JDIMENSION block = 0; block < row.columns; ++block, from += DCTSIZE2)
-                requantise_block(from, row.blocks[block],
-                                 steps[static_cast<std::size_t>(row.component)]);
+            const Steps& component_steps = steps[static_cast<std::size_t>(row.component)];
+            JBLOCK zigzag;
+            for (JDIMENSION block = 0; block < row.columns; ++block, from += DCTSIZE2) {
+                requantise_block(from, zigzag, component_steps);
+                for (std::size_t z = 0; z < DCTSIZE2; ++z)
+                    row.blocks[block][k_zigzag[z]] = zigzag[z];
+            }
         }
     });
     std::string bytes;

@@ -26,6 +26,8 @@ class JpegCoefficients {
     std::uint64_t width() const;
     std::uint64_t height() const;
     int orientation() const;  // EXIF, 1..8; 1 when absent
+    // What read_coefficients() will hold: two bytes per coefficient, twice.
+    std::uint64_t working_bytes() const;
 
     // Entropy-decodes the whole image (about 2 bytes per pixel and component, twice:
     // libjpeg's arrays and an intact copy). Truncated or corrupt: invalid_input.

@@ -77,6 +77,18 @@ TEST_CASE("the size lower bound never exceeds the encoded size") {
     }
 }
 
+TEST_CASE("the working memory is known from the header") {
+    // 1000 x 1000 at 4:2:0: 126 x 126 luma blocks (whole MCUs), 63 x 63 per chroma
+    // component, 64 coefficients of 2 bytes, held twice: 6.1 MB.
+    const std::string whole =
+        jpeg_of(noisy_photo(1000, 1000),
+                VImage::option()->set("Q", 80)->set("subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON));
+    auto jpeg = imaging::JpegCoefficients::open(whole);
+    REQUIRE(jpeg);
+    CHECK((*jpeg)->working_bytes() >= (126 * 126 + 2 * 63 * 63) * 64 * 2 * 2);
+    CHECK((*jpeg)->working_bytes() <= 6'300'000);
+}
+
 TEST_CASE("a truncated JPEG is refused when its coefficients are read") {
     const std::string whole = jpeg_of(noisy_photo(256, 256), VImage::option()->set("Q", 90));
     auto jpeg =
