@@ -270,9 +270,15 @@ struct JpegCoefficients::State {
         for (int c = 0; c < source.num_components; ++c) {
             auto& s = steps[static_cast<std::size_t>(c)];
             const std::array<double, DCTSIZE2> natural = scaled_steps(c, quality);
+            // A component that no scan carried has no table latched (its coefficients
+            // are all zero, so any step will do).
+            const jpeg_component_info& component = source.comp_info[c];
+            const JQUANT_TBL* table = component.quant_table
+                                          ? component.quant_table
+                                          : source.quant_tbl_ptrs[component.quant_tbl_no];
             for (std::size_t z = 0; z < DCTSIZE2; ++z) {
                 const auto k = static_cast<std::size_t>(k_zigzag[z]);
-                s.old_step[z] = source.comp_info[c].quant_table->quantval[k];
+                s.old_step[z] = table ? table->quantval[k] : 1;
                 s.new_step[z] = natural[k];
                 s.half_new_step[z] = std::floor(natural[k] / 2);
             }
