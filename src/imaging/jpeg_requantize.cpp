@@ -259,7 +259,7 @@ struct JpegCoefficients::State {
     std::vector<Row> rows;
     std::vector<std::size_t> first_row;  // per component: its first entry in `rows`
     std::vector<JDIMENSION> rows_of;     // per component: how many rows it has
-    std::unique_ptr<JCOEF[]> original;   // the upload's coefficients, kept intact
+    std::unique_ptr<JCOEF[]> original;   // the upload's coefficients, intact, zig-zag order
 
     ~State() {
         if (created) jpeg_destroy_decompress(&source);
