@@ -325,6 +325,31 @@ TEST_CASE("undecodable and oversized images are refused and leave nothing behind
         CHECK(json::parse(result->body)["error"] ==
               "The image is 20000 x 20000 pixels, over the limit of 10000000 pixels.");
     }
+    SECTION("a JPEG bomb: 20000 x 20000 pixels of black") {
+        const std::string bomb =
+            encode(VImage::black(20000, 20000), ".jpg", VImage::option()->set("Q", 50));
+        REQUIRE(bomb.size() > 1024);
+        auto result = upload(server, "bomb.jpg", bomb);
+        REQUIRE(result);
+        CHECK(result->status == 400);
+        CHECK(json::parse(result->body)["error"] ==
+              "The image is 20000 x 20000 pixels, over the limit of 10000000 pixels.");
+    }
+    SECTION("a JPEG whose EXIF says rotate but whose data stops half-way") {
+        std::string original = encode(photo(800, 600, 10), ".jpg", VImage::option()->set("Q", 95));
+        original.resize(original.size() / 2);
+        // An EXIF APP1 segment (orientation 6) right after SOI: the pixel path's turn.
+        const std::string exif(
+            "\xFF\xE1\x00\x22"
+            "Exif\0\0MM\0\x2A\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0",
+            36);
+        original.insert(2, exif);
+        auto result = upload(server, "cut-rotated.jpg", original);
+        REQUIRE(result);
+        CHECK(result->status == 400);
+        CHECK(json::parse(result->body)["error"].get<std::string>().starts_with(
+            "The image could not be decoded"));
+    }
     CHECK(count_images(server) == 0);
     CHECK(media_is_empty(server));
     CHECK(server.client().Get("/healthz")->status == 200);
