@@ -223,8 +223,10 @@ Result<Compressed> encode_lossy(Encoder& encoder, catalog::ImageFormat format, b
                                 const CompressionSettings& settings) {
     return search_ladder(
         [&](int quality) -> Result<std::string> {
-            auto* options = VImage::option()->set("Q", quality)->set("strip", true);
+            // The image first: decoding can throw, and an option list is freed only by
+            // the call it is handed to.
             const VImage image = encoder.upright(needs_rotation);
+            auto* options = VImage::option()->set("Q", quality)->set("strip", true);
             if (format == catalog::ImageFormat::jpeg)
                 return take_blob(image.jpegsave_buffer(options->set("optimize_coding", true)));
             return take_blob(image.webpsave_buffer(options->set("effort", 6)));
