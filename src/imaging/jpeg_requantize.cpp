@@ -270,12 +270,14 @@ struct JpegCoefficients::State {
         for (int c = 0; c < source.num_components; ++c) {
             auto& s = steps[static_cast<std::size_t>(c)];
             const std::array<double, DCTSIZE2> natural = scaled_steps(c, quality);
-            // A component that no scan carried has no table latched (its coefficients
-            // are all zero, so any step will do).
+            // A component that no scan carried has no table latched, and libjpeg never
+            // checked its table number (its coefficients are all zero: any step will do).
             const jpeg_component_info& component = source.comp_info[c];
-            const JQUANT_TBL* table = component.quant_table
-                                          ? component.quant_table
-                                          : source.quant_tbl_ptrs[component.quant_tbl_no];
+            const bool numbered =
+                component.quant_tbl_no >= 0 && component.quant_tbl_no < NUM_QUANT_TBLS;
+            const JQUANT_TBL* table = component.quant_table ? component.quant_table
+                                      : numbered ? source.quant_tbl_ptrs[component.quant_tbl_no]
+                                                 : nullptr;
             for (std::size_t z = 0; z < DCTSIZE2; ++z) {
                 const auto k = static_cast<std::size_t>(k_zigzag[z]);
                 s.old_step[z] = table ? table->quantval[k] : 1;
