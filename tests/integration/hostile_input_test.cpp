@@ -82,3 +82,14 @@ TEST_CASE("a client id carrying a header injection is refused, not echoed") {
     CHECK_FALSE(listed->has_header("Set-Cookie"));
     check_still_serving(server);
 }
+
+TEST_CASE("a media path with a file name longer than the file system allows is a 404") {
+    testing::ApiServer server;
+    auto client = server.client();
+    // Found by fuzz/routes: open() failed with ENAMETOOLONG and the answer was a 500.
+    // (In an existing folder: the media root itself. A missing folder is an ENOENT first.)
+    auto answer = client.Get("/media/" + std::string(300, 'a') + ".jpg");
+    REQUIRE(answer);
+    CHECK(answer->status == 404);
+    CHECK(client.Get("/healthz")->status == 200);
+}

@@ -55,13 +55,31 @@ void sync_directory(const fs::path& directory) {
     if (fd.valid()) ::fsync(fd.get());
 }
 
+constexpr std::size_t k_max_name_bytes = 255;  // NAME_MAX on Linux file systems
+
 class LocalStorage final : public Storage {
   public:
     explicit LocalStorage(fs::path root) : m_root(std::move(root)) {}
 
     std::string_view kind() const override { return "local"; }
 
-    Result<void> check_key(std::string_view key) const override { return check_portable_key(key); }
+    // The portable rules, and no path segment longer than a file name may be
+    // (NAME_MAX): such a key could never name a stored file (a 404, not an I/O error).
+    Result<void> check_key(std::string_view key) const override {
+        if (auto portable = check_portable_key(key); !portable) return portable;
+        std::size_t start = 0;
+        while (start < key.size()) {
+            const std::size_t end = std::min(key.find('/', start), key.size());
+            if (end - start > k_max_name_bytes) {
+                return std::unexpected(Error{ErrorKind::invalid_input,
+                                             "local: refusing key '" +
+                                                 std::string(key.substr(0, 64)) +
+                                                 "...': a path segment is longer than 255 bytes"});
+            }
+            start = end + 1;
+        }
+        return {};
+    }
 
     Result<void> put(std::string_view key, std::string_view bytes, std::string_view) override {
         if (auto ok = check_key(key); !ok) return ok;
