@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "fuzz_check.hpp"
+#include "gallery/storage/storage.hpp"
 #include "storage/s3/sigv4.hpp"
 
 using namespace gallery;
@@ -179,12 +180,8 @@ void check_order_independence(const Input& input) {
 }
 
 bool has_dot_segment(const std::string& path) {
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        const std::string_view segment = std::string_view(path).substr(start, end - start);
+    for (const std::string_view segment : storage::key_segments(path)) {
         if (segment == "." || segment == "..") return true;
-        start = end + 1;
     }
     return false;
 }

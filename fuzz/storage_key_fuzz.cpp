@@ -32,12 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool accepted = local().check_key(key).has_value();
     // The local backend refuses what the portable rule refuses, and more only for a
     // path segment longer than a file name may be.
-    bool long_segment = false;
-    for (std::size_t start = 0; start < key.size();) {
-        const std::size_t end = std::min(key.find('/', start), key.size());
-        long_segment = long_segment || end - start > 255;
-        start = end + 1;
-    }
+    const auto segments = storage::key_segments(key);
+    const bool long_segment =
+        std::any_of(segments.begin(), segments.end(), [](auto s) { return s.size() > 255; });
     fuzz::check(accepted == (portable && !long_segment),
                 "the local backend's key check disagrees with check_portable_key");
     if (!accepted) return 0;

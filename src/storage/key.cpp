@@ -24,15 +24,22 @@ Result<void> check_portable_key(std::string_view key) {
         if (c == '\\') return refuse(key, "it contains a backslash");
     }
     if (key.front() == '/') return refuse(key, "it is an absolute path");
+    for (const std::string_view segment : key_segments(key)) {
+        if (segment.empty()) return refuse(key, "it has an empty path segment");
+        if (segment.front() == '.') return refuse(key, "a path segment starts with '.'");
+    }
+    return {};
+}
+
+std::vector<std::string_view> key_segments(std::string_view key) {
+    std::vector<std::string_view> segments;
     std::size_t start = 0;
     while (start <= key.size()) {
         const std::size_t end = std::min(key.find('/', start), key.size());
-        const std::string_view segment = key.substr(start, end - start);
-        if (segment.empty()) return refuse(key, "it has an empty path segment");
-        if (segment.front() == '.') return refuse(key, "a path segment starts with '.'");
+        segments.push_back(key.substr(start, end - start));
         start = end + 1;
     }
-    return {};
+    return segments;
 }
 
 }  // namespace gallery::storage

@@ -68,4 +68,8 @@ class Storage {
 // (no '.', '..' or hidden names), no backslash. Our keys (images/<uuid>.<ext>) pass.
 Result<void> check_portable_key(std::string_view key);
 
+// The '/'-separated segments of a key or path, in order, empty ones included
+// ("a//b/" -> "a", "", "b", "").
+std::vector<std::string_view> key_segments(std::string_view key);
+
 }  // namespace gallery::storage

@@ -67,16 +67,13 @@ class LocalStorage final : public Storage {
     // (NAME_MAX): such a key could never name a stored file (a 404, not an I/O error).
     Result<void> check_key(std::string_view key) const override {
         if (auto portable = check_portable_key(key); !portable) return portable;
-        std::size_t start = 0;
-        while (start < key.size()) {
-            const std::size_t end = std::min(key.find('/', start), key.size());
-            if (end - start > k_max_name_bytes) {
+        for (const std::string_view segment : key_segments(key)) {
+            if (segment.size() > k_max_name_bytes) {
                 return std::unexpected(Error{ErrorKind::invalid_input,
                                              "local: refusing key '" +
                                                  std::string(key.substr(0, 64)) +
                                                  "...': a path segment is longer than 255 bytes"});
             }
-            start = end + 1;
         }
         return {};
     }
