@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/cors.hpp"
 #include "api/support.hpp"
 #include "gallery/admin/admin.hpp"
 #include "gallery/api/api_key.hpp"
@@ -13,30 +14,16 @@
 namespace gallery::api {
 namespace {
 
-void add_cors_headers(const ApiContext& context, const Request& request, Response& response) {
-    const auto origin = request.header("Origin");
-    if (!origin) return;
-    const auto& allowed = context.config.cors_origins;
-    if (std::ranges::find(allowed, *origin) == allowed.end() &&
-        std::ranges::find(allowed, "*") == allowed.end()) {
-        return;
-    }
-    response.headers.emplace_back("Access-Control-Allow-Origin", *origin);
-    response.headers.emplace_back("Vary", "Origin");
-}
-
-Response preflight(const Router& router, const ApiContext& context, const Request& request) {
+// OPTIONS that is not an /api/ preflight: as Django's View.options, the methods of
+// the path in Allow (404 for a path nothing answers).
+Response options(const Router& router, const Request& request) {
     const auto methods = router.allowed_methods(request.path);
     Response response;
-    response.status = methods.empty() ? 404 : 204;
     response.content_type.clear();
-    add_cors_headers(context, request, response);
-    if (methods.empty() || response.headers.empty()) return response;
+    if (methods.empty()) return Response::error(404, "Not found: " + request.path);
     std::string allow = "OPTIONS";
     for (const std::string& m : methods) allow += ", " + m;
-    response.headers.emplace_back("Access-Control-Allow-Methods", allow);
-    response.headers.emplace_back("Access-Control-Allow-Headers", "X-API-Key, Content-Type");
-    response.headers.emplace_back("Access-Control-Max-Age", "600");
+    response.headers.emplace_back("Allow", allow);
     return response;
 }
 
@@ -88,8 +75,10 @@ Response handle_request(const Router& router, const ApiContext& context, Request
     log::set_request_id(request_id);
     Response response;
     try {
-        if (request.method == "OPTIONS") {
-            response = preflight(router, context, request);
+        if (is_api_preflight(request)) {
+            response.content_type.clear();
+        } else if (request.method == "OPTIONS") {
+            response = options(router, request);
         } else {
             std::optional<Response> refused =
                 needs_api_key(context, request) ? check_api_key(context, request) : std::nullopt;
@@ -99,7 +88,7 @@ Response handle_request(const Router& router, const ApiContext& context, Request
         log::error("unhandled error on " + request.method + " " + request.path + ": " + e.what());
         response = Response::error(500, "Internal server error.");
     }
-    add_cors_headers(context, request, response);
+    add_cors_headers(context.config, request, response);
     response.headers.emplace_back("X-Request-Id", request_id);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

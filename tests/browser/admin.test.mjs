@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {chromium} from 'playwright-core';
+
+import {freePort, launchChromium, step, waitForHealth} from './support.mjs';
 
 const binary = process.env.GALLERY_BINARY;
 const artifacts = process.env.ARTIFACTS || path.join(os.tmpdir(), 'gallery-admin-artifacts');
@@ -24,29 +24,6 @@ const mediaRoot = path.join(work, 'media');
 const png = Buffer.from(
     'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
     'base64');
-
-function step(text) { console.log(`- ${text}`); }
-
-async function freePort() {
-    return new Promise((resolve) => {
-        const server = net.createServer();
-        server.listen(0, '127.0.0.1', () => {
-            const {port} = server.address();
-            server.close(() => resolve(port));
-        });
-    });
-}
-
-async function waitForHealth(base) {
-    for (let i = 0; i < 100; i++) {
-        try {
-            if ((await fetch(`${base}/healthz`)).ok) return;
-        } catch { /* not listening yet */
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('gallery serve did not answer /healthz');
-}
 
 async function upload(base, clientId, name) {
     const form = new FormData();
@@ -96,13 +73,7 @@ try {
     assert.equal(response.status, 403);
     assert.equal(uploaded.every((image) => fs.existsSync(fileOf(image))), true);
 
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: [
-            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'
-        ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({viewport: {width: 1280, height: 900}});
     const page = await context.newPage();
     const shot = (name) =>

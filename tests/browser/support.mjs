@@ -1,0 +1,61 @@
+// Shared by the browser tests: free loopback ports, waiting for `gallery serve`,
+// Debian's Chromium started the way this machine needs (no background networking:
+// the network is closed), and a static file server for pages of another origin.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import {chromium} from 'playwright-core';
+
+export function step(text) { console.log(`- ${text}`); }
+
+export async function freePort() {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.listen(0, '127.0.0.1', () => {
+            const {port} = server.address();
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+export async function waitForHealth(base) {
+    for (let i = 0; i < 100; i++) {
+        try {
+            if ((await fetch(`${base}/healthz`)).ok) return;
+        } catch { /* not listening yet */
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('gallery serve did not answer /healthz');
+}
+
+export function launchChromium() {
+    return chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: [
+            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync'
+        ],
+    });
+}
+
+const k_types = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8'};
+
+// Serves the files of `folder` on 127.0.0.1:<port>: a page of its own origin.
+export async function serveStatic(folder) {
+    const port = await freePort();
+    const server = http.createServer((request, response) => {
+        const name = new URL(request.url, 'http://x').pathname.replace(/^\/+/, '') || 'index.html';
+        const file = path.join(folder, path.basename(name));
+        if (!fs.existsSync(file)) {
+            response.writeHead(404).end();
+            return;
+        }
+        response.writeHead(200, {'Content-Type': k_types[path.extname(file)] || 'application/octet-stream'});
+        response.end(fs.readFileSync(file));
+    });
+    await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return {origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r))};
+}
