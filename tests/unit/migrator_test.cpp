@@ -72,3 +72,39 @@ TEST_CASE("a migration that fails leaves no trace of itself") {
     REQUIRE(status);
     CHECK(status->database_version == db::embedded_migrations().back().version);
 }
+
+TEST_CASE("upgrading a database keeps every image id and never gives a deleted id again") {
+    testing::TempDir dir;
+    db::Connection connection({.path = dir.db_path(), .create_if_missing = true});
+    const auto& all = db::embedded_migrations();
+    const auto before_ids_were_kept = std::ranges::find_if(all, [](const db::Migration& m) {
+        return m.name.find("image_ids_never_reused") != std::string::npos;
+    });
+    REQUIRE(before_ids_were_kept != all.end());
+    const std::vector<db::Migration> old_schema(all.begin(), before_ids_were_kept);
+    REQUIRE(db::migrate(connection, old_schema, 1));
+    for (int id : {3, 7}) {
+        SQLite::Statement insert(connection.sqlite(),
+                                 "INSERT INTO images (id, filename, storage_key, original_filename,"
+                                 " client_id, name, size, content_type, uploaded_at)"
+                                 " VALUES (?, ?, ?, 'a.jpg', 'c', '', 1, 'image/jpeg', 5)");
+        insert.bind(1, id);
+        insert.bind(2, std::to_string(id) + ".jpg");
+        insert.bind(3, "images/" + std::to_string(id) + ".jpg");
+        insert.exec();
+    }
+    REQUIRE(db::migrate(connection, all, 2));
+    CHECK(connection.sqlite()
+              .execAndGet("SELECT group_concat(id) FROM (SELECT id FROM images ORDER BY id)")
+              .getString() == "3,7");
+    CHECK(
+        connection.sqlite().execAndGet("SELECT name FROM images WHERE id = 7").getString().empty());
+    CHECK_FALSE(
+        connection.sqlite().execAndGet("SELECT name IS NULL FROM images WHERE id = 7").getInt());
+    connection.sqlite().exec("DELETE FROM images WHERE id = 7");
+    connection.sqlite().exec(
+        "INSERT INTO images (filename, storage_key, original_filename, client_id, size,"
+        " content_type, uploaded_at) VALUES ('n.jpg', 'images/n.jpg', 'n.jpg', 'c', 1, "
+        "'image/jpeg', 6)");
+    CHECK(connection.sqlite().getLastInsertRowid() == 8);
+}
