@@ -51,7 +51,9 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
         body += "<ul class=\"grid\" role=\"list\" style=\"list-style:none;padding:0\">";
         for (const auto& image : images->images) {
             const std::string url = api::image_url(image, context.config);
-            const std::string title = image.name.value_or(image.original_filename);
+            // A name sent empty ("") is kept as "", and titles the tile like no name.
+            const std::string title =
+                image.name && !image.name->empty() ? *image.name : image.original_filename;
             body += "<li class=\"tile\"><img src=\"" + escape(url) + "\" alt=\"" + escape(title) +
                     "\" loading=\"lazy\"><div class=\"meta\"><label><input type=\"checkbox\" "
                     "name=\"id\" form=\"selection\" value=\"" +

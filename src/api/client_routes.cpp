@@ -28,9 +28,7 @@ Response list_clients(ApiContext& context, const Request& request) {
         200, {{"success", true},
               {"clients", clients},
               {"pagination", pagination_json(*page, result->total_count)},
-              {"filters",
-               {{"search", query.search ? nlohmann::json(*query.search) : nlohmann::json(nullptr)},
-                {"sort_by", query.sort_by}}}});
+              {"filters", {{"search", query.search.value_or("")}, {"sort_by", query.sort_by}}}});
 }
 
 Response delete_all(ApiContext& context, const Request& request) {
@@ -55,14 +53,21 @@ Response delete_all(ApiContext& context, const Request& request) {
                          " of client " + *client_id + "; their files are queued for cleanup."}});
 }
 
+// The original's validate-client 400s say "valid": false too; a client reads that field.
+Response refused_as_invalid(Response refusal) {
+    auto body = nlohmann::json::parse(refusal.body);
+    body["valid"] = false;
+    return Response::json(refusal.status, body);
+}
+
 Response validate_client(ApiContext& context, const Request& request) {
     auto body = json_object_body(request);
-    if (!body) return body.error();
+    if (!body) return refused_as_invalid(body.error());
     if (!body->contains("client_id") || !(*body)["client_id"].is_string()) {
-        return Response::error(400, "client_id is required");
+        return refused_as_invalid(Response::error(400, "client_id is required"));
     }
     auto client_id = checked_client_id((*body)["client_id"].get<std::string>());
-    if (!client_id) return client_id.error();
+    if (!client_id) return refused_as_invalid(client_id.error());
     if (context.clients.accepts(*client_id)) {
         return Response::json(
             200, {{"success", true}, {"valid", true}, {"message", "Client ID is valid"}});

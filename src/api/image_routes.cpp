@@ -1,4 +1,4 @@
-// GET /api/list/, PUT /api/update/<id>/, DELETE /api/delete/<id>/,
+// GET /api/list/, PUT (or PATCH) /api/update/<id>/, DELETE /api/delete/<id>/,
 // POST /api/bulk-delete/, GET /api/stats/.
 
 #include <charconv>
@@ -37,15 +37,13 @@ Response list_images(ApiContext& context, const Request& request) {
     if (!result) return internal_error(result.error());
     nlohmann::json images = nlohmann::json::array();
     for (const auto& image : result->images) images.push_back(image_json(image, context.config));
-    const auto optional = [](const std::optional<std::string>& v) {
-        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-    };
+    // As the original: a filter that was not given is echoed as "".
     return Response::json(200, {{"success", true},
                                 {"images", images},
                                 {"pagination", pagination_json(*page, result->total_count)},
                                 {"filters",
-                                 {{"client_id", optional(query.client_id)},
-                                  {"search", optional(query.search)},
+                                 {{"client_id", query.client_id.value_or("")},
+                                  {"search", query.search.value_or("")},
                                   {"sort_by", query.sort_by}}}});
 }
 
@@ -108,6 +106,31 @@ Response delete_image(ApiContext& context, const Request& request) {
                            {"message", "Image " + std::to_string(*id) + " deleted successfully."}});
 }
 
+// A JSON integer, or a string the original's int() accepts: surrounding ASCII
+// whitespace, an optional sign, decimal digits. Booleans and floats are not ids.
+std::optional<catalog::ImageId> image_id_of(const nlohmann::json& element) {
+    if (element.is_number_integer()) {
+        if (element.is_number_unsigned() && element.get<std::uint64_t>() > INT64_MAX)
+            return std::nullopt;
+        return element.get<catalog::ImageId>();
+    }
+    if (!element.is_string()) return std::nullopt;
+    const std::string& text = element.get_ref<const std::string&>();
+    constexpr const char* k_whitespace = " \t\n\v\f\r";
+    const std::size_t first = text.find_first_not_of(k_whitespace);
+    if (first == std::string::npos) return std::nullopt;
+    const std::size_t last = text.find_last_not_of(k_whitespace) + 1;
+    const char* begin = text.data() + first;
+    const char* end = text.data() + last;
+    if (*begin == '+') ++begin;  // from_chars takes '-' but not '+'
+    if (begin == end || *begin == '+' || (*begin == '-' && begin != text.data() + first))
+        return std::nullopt;
+    catalog::ImageId id = 0;
+    const auto [ptr, ec] = std::from_chars(begin, end, id);
+    if (ec != std::errc{} || ptr != end) return std::nullopt;
+    return id;
+}
+
 Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body) {
     const auto missing = [] {
         return std::unexpected(
@@ -124,12 +147,10 @@ Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body
     std::vector<catalog::ImageId> ids;
     ids.reserve(array.size());
     for (const auto& element : array) {
-        if (element.is_number_integer() &&
-            !(element.is_number_unsigned() && element.get<std::uint64_t>() > INT64_MAX)) {
-            ids.push_back(element.get<catalog::ImageId>());
-        } else {
+        const auto id = image_id_of(element);
+        if (!id)
             return std::unexpected(Response::error(400, "All image_ids must be valid integers."));
-        }
+        ids.push_back(*id);
     }
     return ids;
 }
@@ -183,8 +204,11 @@ Response image_stats(ApiContext& context, const Request&) {
 void add_image_routes(Router& router, ApiContext& context) {
     router.add("GET", "/api/list/",
                [&context](const Request& r) { return list_images(context, r); });
-    router.add("PUT", "/api/update/{}/",
-               [&context](const Request& r) { return update_image(context, r); });
+    // PATCH as PUT: both change only the fields the body names, as the original's.
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, "/api/update/{}/",
+                   [&context](const Request& r) { return update_image(context, r); });
+    }
     router.add("DELETE", "/api/delete/{}/",
                [&context](const Request& r) { return delete_image(context, r); });
     router.add("POST", "/api/bulk-delete/",

@@ -21,9 +21,11 @@ constexpr UnixMicros k_intent_lifetime = 3600 * k_micros_per_second;
 constexpr const char* k_allowed_types =
     "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp";
 
+// An absent field is null; a field sent empty stays "" (the original's desktop
+// uploader sends name='' for an empty cell, and the original returns "").
 std::optional<std::string> optional_field(const Request& request, const char* name) {
     const FormPart* part = request.part(name);
-    if (!part || part->content.empty()) return std::nullopt;
+    if (!part) return std::nullopt;
     return part->content;
 }
 

@@ -93,6 +93,17 @@ std::vector<std::string> split_list(const std::string& text) {
     return items;
 }
 
+// The original's .env gives CLOUDFLARE_R2_PUBLIC_URL as a bare host
+// ("pub-xxxxxx.r2.dev", "without https://") and builds https://<host>/<key>: a value
+// without a scheme gets https://, one with a scheme is kept; trailing slashes go.
+std::string public_base_url(const std::string& text) {
+    std::string url = text;
+    while (url.ends_with('/')) url.pop_back();
+    if (url.starts_with("//")) return "https:" + url;
+    if (!url.empty() && url.find("://") == std::string::npos) url = "https://" + url;
+    return url;
+}
+
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all{
         {"db",
@@ -176,10 +187,7 @@ const std::vector<Setting>& settings() {
         {"public_url",
          {{"GALLERY_PUBLIC_URL"}, {"CLOUDFLARE_R2_PUBLIC_URL"}},
          "",
-         [](Config& c, const RawValue& v) {
-             c.public_url = v.text;
-             while (c.public_url.ends_with('/')) c.public_url.pop_back();
-         }},
+         [](Config& c, const RawValue& v) { c.public_url = public_base_url(v.text); }},
         {"max_upload_mb",
          {{"GALLERY_MAX_UPLOAD_MB"}, {"IMAGE_MAX_UPLOAD_MB"}},
          "1",

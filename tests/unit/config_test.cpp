@@ -103,3 +103,16 @@ TEST_CASE("secrets are shown redacted") {
     CHECK(config::redact("short") == "****");
     CHECK(config::redact("a-long-secret-key-abcd") == "****abcd");
 }
+
+TEST_CASE("a public URL given as a bare host, as the original's .env does, gets https://") {
+    const auto public_url = [](const std::string& text) {
+        return config::resolve(sources_with({{"CLOUDFLARE_R2_PUBLIC_URL", text}})).public_url;
+    };
+    CHECK(public_url("pub-0123abcd.r2.dev") == "https://pub-0123abcd.r2.dev");
+    CHECK(public_url("pub-0123abcd.r2.dev/") == "https://pub-0123abcd.r2.dev");
+    CHECK(public_url("images.example.com/gallery//") == "https://images.example.com/gallery");
+    CHECK(public_url("http://127.0.0.1:9000/photos/") == "http://127.0.0.1:9000/photos");
+    CHECK(public_url("https://cdn.example") == "https://cdn.example");
+    CHECK(public_url("//cdn.example/") == "https://cdn.example");
+    CHECK(public_url("").empty());
+}
