@@ -89,3 +89,48 @@ TEST_CASE("a process killed while writing an object leaves no file behind") {
     }
     CHECK(names == std::vector<std::string>{"first.jpg"});
 }
+
+TEST_CASE("a symlink in the media root is never followed, to read, write or delete") {
+    testing::TempDir dir;
+    const auto outside = dir.path() / "outside";
+    std::filesystem::create_directories(outside);
+    std::ofstream(outside / "passwd") << "root:x:0:0";
+    auto store = storage::make_local_storage(dir.media_root());
+    std::filesystem::create_directories(dir.media_root() / "images");
+    // A file symlink, and a folder symlink, both pointing out of the root.
+    std::filesystem::create_symlink(outside / "passwd", dir.media_root() / "images" / "a.png");
+    std::filesystem::create_directory_symlink(outside, dir.media_root() / "etc");
+
+    for (const std::string key : {"images/a.png", "etc/passwd"}) {
+        INFO(key);
+        auto got = store->get(key);
+        REQUIRE(got);
+        CHECK_FALSE(*got);
+        auto info = store->head(key);
+        REQUIRE(info);
+        CHECK_FALSE(*info);
+        auto opened = store->open(key);
+        REQUIRE(opened);
+        CHECK_FALSE(*opened);
+    }
+    // Through the folder link nothing is deleted or written.
+    auto removed = store->remove("etc/passwd");
+    REQUIRE(removed);
+    CHECK_FALSE(*removed);
+    CHECK_FALSE(store->put("etc/new.png", "x", "image/png"));
+    CHECK_FALSE(std::filesystem::exists(outside / "new.png"));
+    // The file link itself may go (it is in the root); what it points to stays.
+    REQUIRE(store->remove("images/a.png"));
+    CHECK_FALSE(std::filesystem::is_symlink(dir.media_root() / "images" / "a.png"));
+    std::ifstream in(outside / "passwd");
+    std::string content;
+    std::getline(in, content);
+    CHECK(content == "root:x:0:0");
+    // A put over a link replaces the link, never the file it names.
+    std::filesystem::create_symlink(outside / "passwd", dir.media_root() / "images" / "b.png");
+    REQUIRE(store->put("images/b.png", "new bytes", "image/png"));
+    CHECK_FALSE(std::filesystem::is_symlink(dir.media_root() / "images" / "b.png"));
+    std::ifstream again(outside / "passwd");
+    std::getline(again, content);
+    CHECK(content == "root:x:0:0");
+}

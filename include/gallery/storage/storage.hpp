@@ -3,6 +3,7 @@
 // interface and passes the same contract tests (tests/unit/storage_contract.hpp).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +19,16 @@ struct ObjectInfo {
     std::string key;
     std::uint64_t size = 0;
     UnixMicros last_modified = 0;
+};
+
+// An object opened for reading in pieces: what is served is never read whole into
+// memory. `read_at` reads up to `size` bytes at `offset` into `buffer` and returns
+// how many it read (0 at the end), or nullopt on an I/O error. Copies share the
+// open object; it closes with the last copy.
+struct ObjectReader {
+    ObjectInfo info;
+    std::function<std::optional<std::size_t>(std::uint64_t offset, char* buffer, std::size_t size)>
+        read_at;
 };
 
 struct RemoveOutcome {
@@ -49,6 +60,10 @@ class Storage {
     // nullopt when there is no such object.
     virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
     virtual Result<std::optional<ObjectInfo>> head(std::string_view key) = 0;
+
+    // nullopt when there is no such object. Backends that cannot (S3: its objects
+    // are served by the bucket, or by presigned redirects) answer ErrorKind::unsupported.
+    virtual Result<std::optional<ObjectReader>> open(std::string_view key);
 
     // Returns false when the key was already absent (which is not a failure).
     virtual Result<bool> remove(std::string_view key) = 0;

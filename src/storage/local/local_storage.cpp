@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <queue>
 #include <random>
 #include <system_error>
 
+#include "storage/local/beneath.hpp"
 #include "storage/local/file_descriptor.hpp"
 
 namespace gallery::storage {
@@ -49,11 +51,11 @@ bool write_all(int fd, std::string_view bytes) {
     return true;
 }
 
-// fsync of the folder makes a rename durable.
-void sync_directory(const fs::path& directory) {
-    FileDescriptor fd{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (fd.valid()) ::fsync(fd.get());
-}
+// Where a stored object is named: its folder (open beneath the root) and its name.
+struct Target {
+    int folder;
+    std::string name;
+};
 
 constexpr std::size_t k_max_name_bytes = 255;  // NAME_MAX on Linux file systems
 
@@ -80,23 +82,22 @@ class LocalStorage final : public Storage {
 
     Result<void> put(std::string_view key, std::string_view bytes, std::string_view) override {
         if (auto ok = check_key(key); !ok) return ok;
-        const fs::path target = path_for(key);
-        std::error_code ec;
-        fs::create_directories(target.parent_path(), ec);
-        if (ec)
-            return std::unexpected(
-                Error{ErrorKind::io,
-                      "local: create folder for '" + std::string(key) + "': " + ec.message()});
-
+        const auto [folder_key, name] = split_key(key);
+        FileDescriptor root = open_root();
+        if (!root.valid())
+            return std::unexpected(from_errno(errno, "open the media root for", key));
+        FileDescriptor folder = open_folder_beneath(root.get(), folder_key, true);
+        if (!folder.valid()) return std::unexpected(from_errno(errno, "create folder for", key));
+        const Target target{folder.get(), std::string(name)};
         if (auto unnamed = put_unnamed(target, bytes, key)) return *unnamed;
         return put_named(target, bytes, key);
     }
 
     Result<std::optional<std::string>> get(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        FileDescriptor fd{::open(path_for(key).c_str(), O_RDONLY | O_CLOEXEC)};
+        FileDescriptor fd = open_object(key, O_RDONLY);
         if (!fd.valid()) {
-            if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>{};
+            if (is_absent(errno)) return std::optional<std::string>{};
             return std::unexpected(from_errno(errno, "open", key));
         }
         std::string content;
@@ -115,9 +116,10 @@ class LocalStorage final : public Storage {
 
     Result<std::optional<ObjectInfo>> head(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+        FileDescriptor fd = open_object(key, O_PATH);
         struct stat info {};
-        if (::stat(path_for(key).c_str(), &info) != 0) {
-            if (errno == ENOENT || errno == ENOTDIR) return std::optional<ObjectInfo>{};
+        if (!fd.valid() || ::fstat(fd.get(), &info) != 0) {
+            if (is_absent(errno)) return std::optional<ObjectInfo>{};
             return std::unexpected(from_errno(errno, "stat", key));
         }
         if (!S_ISREG(info.st_mode)) return std::optional<ObjectInfo>{};
@@ -125,10 +127,44 @@ class LocalStorage final : public Storage {
                           modified_micros(info)};
     }
 
+    Result<std::optional<ObjectReader>> open(std::string_view key) override {
+        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+        auto fd = std::make_shared<FileDescriptor>(open_object(key, O_RDONLY));
+        struct stat info {};
+        if (!fd->valid() || ::fstat(fd->get(), &info) != 0) {
+            if (is_absent(errno)) return std::optional<ObjectReader>{};
+            return std::unexpected(from_errno(errno, "open", key));
+        }
+        if (!S_ISREG(info.st_mode)) return std::optional<ObjectReader>{};
+        ObjectReader reader;
+        reader.info = ObjectInfo{std::string(key), static_cast<std::uint64_t>(info.st_size),
+                                 modified_micros(info)};
+        reader.read_at = [fd](std::uint64_t offset, char* buffer,
+                              std::size_t size) -> std::optional<std::size_t> {
+            for (;;) {
+                const ssize_t got = ::pread(fd->get(), buffer, size, static_cast<off_t>(offset));
+                if (got >= 0) return static_cast<std::size_t>(got);
+                if (errno != EINTR) return std::nullopt;
+            }
+        };
+        return std::optional<ObjectReader>{std::move(reader)};
+    }
+
+    // The link itself goes, never what it points to: unlinkat in the folder opened
+    // beneath the root. A key whose folder is a symlink names nothing of ours: absent.
     Result<bool> remove(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        if (::unlink(path_for(key).c_str()) == 0) return true;
-        if (errno == ENOENT || errno == ENOTDIR) return false;
+        const auto [folder_key, name] = split_key(key);
+        FileDescriptor root = open_root();
+        if (!root.valid())
+            return std::unexpected(from_errno(errno, "open the media root for", key));
+        FileDescriptor folder = open_folder_beneath(root.get(), folder_key, false);
+        if (!folder.valid()) {
+            if (is_absent(errno)) return false;
+            return std::unexpected(from_errno(errno, "delete", key));
+        }
+        if (::unlinkat(folder.get(), std::string(name).c_str(), 0) == 0) return true;
+        if (is_absent(errno)) return false;
         return std::unexpected(from_errno(errno, "delete", key));
     }
 
@@ -172,10 +208,9 @@ class LocalStorage final : public Storage {
     // process killed mid-write leaves nothing behind. nullopt: the filesystem (or a
     // missing /proc) does not allow it, use put_named. Replacing an existing object
     // still needs a rename through a hidden name (uploads never replace: uuid keys).
-    std::optional<Result<void>> put_unnamed(const fs::path& target, std::string_view bytes,
+    std::optional<Result<void>> put_unnamed(const Target& target, std::string_view bytes,
                                             std::string_view key) {
-        FileDescriptor fd{
-            ::open(target.parent_path().c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644)};
+        FileDescriptor fd{::openat(target.folder, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644)};
         if (!fd.valid()) {
             if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
             return std::unexpected(from_errno(errno, "create", key));
@@ -184,50 +219,73 @@ class LocalStorage final : public Storage {
             return std::unexpected(from_errno(errno, "write", key));
         }
         const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
-        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-            sync_directory(target.parent_path());
+        if (::linkat(AT_FDCWD, self.c_str(), target.folder, target.name.c_str(),
+                     AT_SYMLINK_FOLLOW) == 0) {
+            ::fsync(target.folder);
             return Result<void>{};
         }
         if (errno != EEXIST) return std::nullopt;
-        const fs::path temporary = hidden_temporary(target);
-        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temporary.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        const std::string temporary = hidden_temporary(target.name);
+        if (::linkat(AT_FDCWD, self.c_str(), target.folder, temporary.c_str(), AT_SYMLINK_FOLLOW) !=
+            0) {
             return std::unexpected(from_errno(errno, "link", key));
         }
-        return rename_into_place(temporary, target, key);
+        return rename_into_place(target, temporary, key);
     }
 
     // The portable way: a hidden named file renamed over the target. A process
     // killed mid-write leaves the hidden file (list() skips it).
-    Result<void> put_named(const fs::path& target, std::string_view bytes, std::string_view key) {
-        const fs::path temporary = hidden_temporary(target);
-        FileDescriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+    Result<void> put_named(const Target& target, std::string_view bytes, std::string_view key) {
+        const std::string temporary = hidden_temporary(target.name);
+        FileDescriptor fd{::openat(target.folder, temporary.c_str(),
+                                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
         if (!fd.valid()) return std::unexpected(from_errno(errno, "create", key));
         if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
             const int error_number = errno;
-            ::unlink(temporary.c_str());
+            ::unlinkat(target.folder, temporary.c_str(), 0);
             return std::unexpected(from_errno(error_number, "write", key));
         }
-        return rename_into_place(temporary, target, key);
+        return rename_into_place(target, temporary, key);
     }
 
     // Hidden name: list() skips it and check_key() refuses it as a key.
-    static fs::path hidden_temporary(const fs::path& target) {
-        return target.parent_path() /
-               ("." + target.filename().string() + ".tmp-" + random_suffix());
+    static std::string hidden_temporary(const std::string& name) {
+        return "." + name + ".tmp-" + random_suffix();
     }
 
-    static Result<void> rename_into_place(const fs::path& temporary, const fs::path& target,
+    // renameat replaces a symlink at the target name itself, never what it points to.
+    static Result<void> rename_into_place(const Target& target, const std::string& temporary,
                                           std::string_view key) {
-        if (::rename(temporary.c_str(), target.c_str()) != 0) {
+        if (::renameat(target.folder, temporary.c_str(), target.folder, target.name.c_str()) != 0) {
             const int error_number = errno;
-            ::unlink(temporary.c_str());
+            ::unlinkat(target.folder, temporary.c_str(), 0);
             return std::unexpected(from_errno(error_number, "rename into place", key));
         }
-        sync_directory(target.parent_path());
+        ::fsync(target.folder);
         return {};
     }
 
-    fs::path path_for(std::string_view key) const { return m_root / fs::path(std::string(key)); }
+    static std::pair<std::string_view, std::string_view> split_key(std::string_view key) {
+        const std::size_t slash = key.rfind('/');
+        if (slash == std::string_view::npos) return {std::string_view{}, key};
+        return {key.substr(0, slash), key.substr(slash + 1)};
+    }
+
+    // A missing object, or one whose path runs through a symlink (never ours to serve
+    // or delete), is absent.
+    static bool is_absent(int error_number) {
+        return error_number == ENOENT || error_number == ENOTDIR || error_number == ELOOP;
+    }
+
+    FileDescriptor open_root() const {
+        return FileDescriptor{::open(m_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+    }
+
+    FileDescriptor open_object(std::string_view key, int flags) const {
+        FileDescriptor root = open_root();
+        if (!root.valid()) return root;
+        return open_beneath(root.get(), key, flags);
+    }
 
     // Walks only the folder the prefix names and keeps the `limit` smallest keys
     // after `start_after` in a max-heap: memory is bounded by the batch, and a
