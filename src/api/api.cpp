@@ -69,6 +69,41 @@ Router make_router(ApiContext& context) {
     return router;
 }
 
+namespace {
+
+// What every answer gets, refusals before the body included: CORS, the request id,
+// the request metrics and one access-log line.
+Response finish(const ApiContext& context, const Request& request, Response response,
+                const std::string& request_id, std::chrono::steady_clock::time_point started) {
+    add_cors_headers(context.config, request, response);
+    response.headers.emplace_back("X-Request-Id", request_id);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    context.metrics->record_request(request.route, request.method, response.status, seconds);
+    // Never the query string or headers: they may carry keys.
+    log::info("request",
+              {{"method", request.method},
+               {"route", request.route},
+               {"status", std::int64_t{response.status}},
+               {"duration_ms", seconds * 1000},
+               {"bytes", static_cast<std::int64_t>(response.stream ? response.stream_length
+                                                                   : response.body.size())}});
+    log::set_request_id({});
+    return response;
+}
+
+}  // namespace
+
+std::optional<Response> admit_request(const ApiContext& context, Request& request) {
+    if (request.method == "OPTIONS" || !needs_api_key(context, request)) return std::nullopt;
+    const auto started = std::chrono::steady_clock::now();
+    std::optional<Response> refused = check_api_key(context, request);
+    if (!refused) return std::nullopt;
+    const std::string request_id = random_hex(8);
+    log::set_request_id(request_id);
+    return finish(context, request, std::move(*refused), request_id, started);
+}
+
 Response handle_request(const Router& router, const ApiContext& context, Request& request) {
     const auto started = std::chrono::steady_clock::now();
     const std::string request_id = random_hex(8);
@@ -88,19 +123,7 @@ Response handle_request(const Router& router, const ApiContext& context, Request
         log::error("unhandled error on " + request.method + " " + request.path + ": " + e.what());
         response = Response::error(500, "Internal server error.");
     }
-    add_cors_headers(context.config, request, response);
-    response.headers.emplace_back("X-Request-Id", request_id);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    context.metrics->record_request(request.route, request.method, response.status, seconds);
-    // Never the query string or headers: they may carry keys.
-    log::info("request", {{"method", request.method},
-                          {"route", request.route},
-                          {"status", std::int64_t{response.status}},
-                          {"duration_ms", seconds * 1000},
-                          {"bytes", static_cast<std::int64_t>(response.body.size())}});
-    log::set_request_id({});
-    return response;
+    return finish(context, request, std::move(response), request_id, started);
 }
 
 }  // namespace gallery::api

@@ -1,7 +1,6 @@
 #include "api/cors.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace gallery::api {
 namespace {
@@ -17,15 +16,6 @@ bool is_api_path(const std::string& path) {
     return path == "/api" || path.starts_with("/api/");
 }
 
-void set_header(Response& response, const std::string& name, const std::string& value) {
-    std::erase_if(response.headers, [&](const auto& header) {
-        return std::ranges::equal(header.first, name, [](unsigned char a, unsigned char b) {
-            return std::tolower(a) == std::tolower(b);
-        });
-    });
-    response.headers.emplace_back(name, value);
-}
-
 }  // namespace
 
 bool is_api_preflight(const Request& request) {
@@ -35,7 +25,7 @@ bool is_api_preflight(const Request& request) {
 
 void add_cors_headers(const config::Config& config, const Request& request, Response& response) {
     if (!is_api_path(request.path)) return;
-    set_header(response, "Vary", "Origin");
+    response.set_header("Vary", "Origin");
     const auto origin = request.header("Origin");
     if (!origin || origin->empty()) return;
     const auto& allowed = config.cors_origins;
@@ -43,12 +33,12 @@ void add_cors_headers(const config::Config& config, const Request& request, Resp
         std::ranges::find(allowed, "*") == allowed.end()) {
         return;
     }
-    set_header(response, "Access-Control-Allow-Origin", *origin);
-    set_header(response, "Access-Control-Allow-Credentials", "true");
+    response.set_header("Access-Control-Allow-Origin", *origin);
+    response.set_header("Access-Control-Allow-Credentials", "true");
     if (is_api_preflight(request)) {
-        set_header(response, "Access-Control-Allow-Methods", k_allowed_methods);
-        set_header(response, "Access-Control-Allow-Headers", k_allowed_headers);
-        set_header(response, "Access-Control-Max-Age", k_preflight_max_age);
+        response.set_header("Access-Control-Allow-Methods", k_allowed_methods);
+        response.set_header("Access-Control-Allow-Headers", k_allowed_headers);
+        response.set_header("Access-Control-Max-Age", k_preflight_max_age);
     }
 }
 

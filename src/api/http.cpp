@@ -28,6 +28,14 @@ const FormPart* Request::part(std::string_view name) const {
     return nullptr;
 }
 
+void Response::set_header(const std::string& name, const std::string& value) {
+    std::erase_if(headers, [&](const auto& header) {
+        return !CaseInsensitiveLess{}(header.first, name) &&
+               !CaseInsensitiveLess{}(name, header.first);
+    });
+    headers.emplace_back(name, value);
+}
+
 Response Response::json(int status, const nlohmann::json& value) {
     Response response;
     response.status = status;

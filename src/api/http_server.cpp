@@ -13,13 +13,21 @@ namespace {
 
 constexpr int k_listen_backlog = 1024;
 
-Request from_httplib(const httplib::Request& in) {
+constexpr std::size_t k_stream_chunk = 64 * 1024;
+
+Request headers_of(const httplib::Request& in) {
     Request out;
     out.method = in.method;
     out.path = in.path;
+    out.remote_address = in.remote_addr;
     for (const auto& [name, value] : in.params) out.query.emplace(name, value);
     for (const auto& [name, value] : in.headers)
         out.headers.emplace(name, value);  // first value wins
+    return out;
+}
+
+Request from_httplib(const httplib::Request& in) {
+    Request out = headers_of(in);
     out.body = in.body;
     for (const auto& [name, part] : in.files) {
         out.parts.push_back(FormPart{part.name, part.filename, part.content_type, part.content});
@@ -30,13 +38,100 @@ Request from_httplib(const httplib::Request& in) {
 void to_httplib(const Response& in, httplib::Response& out) {
     out.status = in.status;
     for (const auto& [name, value] : in.headers) out.set_header(name, value);
+    out.set_header("X-Content-Type-Options", "nosniff");
+    if (in.stream) {
+        // A piece at a time, as the client takes it: 64 KiB per request in memory.
+        const auto read_at = in.stream;
+        const std::uint64_t start = in.stream_offset;
+        out.set_content_provider(
+            static_cast<std::size_t>(in.stream_length), in.content_type,
+            [read_at, start](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                std::string buffer(std::min(length, k_stream_chunk), '\0');
+                const auto got = read_at(start + offset, buffer.data(), buffer.size());
+                if (!got || *got == 0) return false;  // the file shrank or failed: cut the answer
+                return sink.write(buffer.data(), *got);
+            });
+        return;
+    }
     if (!in.content_type.empty()) out.set_content(in.body, in.content_type);
+}
+
+// An answer given before the body was read: the unread body must never be taken for
+// the next request, so the connection closes after it. cpp-httplib 0.11.4 keeps a
+// connection open unless the request asked otherwise or writing failed: the body
+// goes out through a content provider that reports failure once it has written all.
+void refuse_and_close(const Response& refusal, httplib::Response& out) {
+    out.status = refusal.status;
+    for (const auto& [name, value] : refusal.headers) out.set_header(name, value);
+    out.set_header("X-Content-Type-Options", "nosniff");
+    out.set_header("Connection", "close");
+    const std::string body = refusal.body;
+    out.set_content_provider(
+        body.size(), refusal.content_type,
+        [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            if (offset < body.size()) {
+                sink.write(body.data() + offset, std::min(length, body.size() - offset));
+            }
+            return false;
+        });
+}
+
+bool is_decimal(const std::string& text) {
+    return !text.empty() && text.size() <= 19 &&
+           std::ranges::all_of(text, [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
+// Framing a front proxy could read differently, and bodies that would be read
+// without a bound: refused before a byte of the body is read.
+std::optional<Response> framing_refusal(const httplib::Request& request,
+                                        std::uint64_t max_body_bytes) {
+    const std::size_t lengths = request.get_header_value_count("Content-Length");
+    const bool transfer_encoding = request.has_header("Transfer-Encoding");
+    if (lengths > 1)
+        return Response::error(400, "Malformed request: more than one Content-Length.");
+    if (lengths == 1 && transfer_encoding) {
+        return Response::error(400,
+                               "Malformed request: both Content-Length and Transfer-Encoding.");
+    }
+    if (transfer_encoding) {
+        return Response::error(411,
+                               "Length required: send the body with a Content-Length "
+                               "(chunked request bodies are not accepted).");
+    }
+    if (request.has_header("Content-Encoding")) {
+        std::string encoding = request.get_header_value("Content-Encoding");
+        std::ranges::transform(encoding, encoding.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (encoding != "identity") {
+            return Response::error(415,
+                                   "Unsupported Content-Encoding: request bodies must not "
+                                   "be compressed.");
+        }
+    }
+    if (lengths == 1) {
+        const std::string length = request.get_header_value("Content-Length");
+        if (!is_decimal(length))
+            return Response::error(400, "Malformed request: Content-Length is not a number.");
+        const std::uint64_t declared = std::stoull(length);
+        if (declared > max_body_bytes) return Response::error(413, "Request body too large.");
+        // httplib never reads the body of these methods: it would be taken for the
+        // next request on the connection.
+        const bool reads_body = request.method == "POST" || request.method == "PUT" ||
+                                request.method == "PATCH" || request.method == "DELETE";
+        if (declared > 0 && !reads_body) {
+            return Response::error(
+                400, "Malformed request: a " + request.method + " request has no body.");
+        }
+    }
+    return std::nullopt;
 }
 
 std::string transport_error_message(int status) {
     switch (status) {
         case 400:
             return "Malformed request.";
+        case 411:
+            return "Length required: send the body with a Content-Length.";
         case 413:
             return "Request body too large.";
         case 414:
@@ -50,9 +145,10 @@ std::string transport_error_message(int status) {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerSettings settings, Handle handle)
+HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
     : m_settings(std::move(settings)),
       m_handle(std::move(handle)),
+      m_admit(std::move(admit)),
       m_server(std::make_unique<httplib::Server>()) {
     const int threads = m_settings.threads;
     m_server->new_task_queue = [threads] {
@@ -60,9 +156,10 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle)
     };
     m_server->set_read_timeout(m_settings.timeout);
     m_server->set_write_timeout(m_settings.timeout);
-    // A connection holds a worker while it waits for its first (or next) request,
-    // so that wait is bounded by the read timeout too (at most 5 s between requests).
-    m_server->set_keep_alive_timeout(std::min<time_t>(5, m_settings.timeout.count()));
+    // A connection holds a worker while it waits for its first (or next) request:
+    // that wait is short and apart from the read timeout of a request under way.
+    m_server->set_keep_alive_timeout(
+        std::min<time_t>(m_settings.idle_timeout.count(), m_settings.timeout.count()));
     // Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the
     // peer's delayed ACK add 40 ms to every keep-alive response.
     m_server->set_tcp_nodelay(true);
@@ -75,28 +172,86 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle)
         if (m_listen_socket < 0) m_listen_socket = socket;
     });
 
-    const auto route = [this](const httplib::Request& request, httplib::Response& response) {
+    // Framing first, before anything is read past the headers.
+    m_server->set_pre_routing_handler([this](const httplib::Request& request,
+                                             httplib::Response& response) {
+        const std::optional<Response> refusal = framing_refusal(request, m_settings.max_body_bytes);
+        if (!refusal) return httplib::Server::HandlerResponse::Unhandled;
+        // httplib would apply a Range header to the refusal: it answers whole.
+        const_cast<httplib::Request&>(request).ranges.clear();
+        refuse_and_close(*refusal, response);
+        return httplib::Server::HandlerResponse::Handled;
+    });
+
+    // Ranges are the handler's to answer (/media/ does, one range at most); httplib
+    // would otherwise slice any answer a Range header names, and build a multipart
+    // answer in memory for many ranges. The request object is httplib's own
+    // non-const local, so clearing its ranges here is sound.
+    const auto answer = [this](const httplib::Request& request, Request& plain,
+                               httplib::Response& response) {
+        const_cast<httplib::Request&>(request).ranges.clear();
+        to_httplib(m_handle(plain), response);
+    };
+    // Requests without a body (their framing checked: none was sent).
+    const auto route = [this, answer](const httplib::Request& request,
+                                      httplib::Response& response) {
         Request plain = from_httplib(request);
-        const Response answer = m_handle(plain);
-        to_httplib(answer, response);
-        if (request.ranges.empty()) return;
-        if (answer.allow_ranges && answer.status == 200) {
-            response.status = 206;  // httplib slices the body and sets Content-Range
-        } else {
-            // httplib would slice any body a Range header names; the request object is
-            // httplib's own non-const local, so clearing its ranges here is sound.
-            const_cast<httplib::Request&>(request).ranges.clear();
+        if (m_admit) {
+            if (auto refusal = m_admit(plain)) {
+                const_cast<httplib::Request&>(request).ranges.clear();
+                return to_httplib(*refusal, response);
+            }
         }
+        answer(request, plain, response);
+    };
+    // Requests with a body: Admit sees the headers first; a refused request's body is
+    // read and thrown away (memory bounded, the connection stays in step), and only
+    // an admitted one is kept, up to max_body_bytes (the transport's limit).
+    const auto route_with_body = [this, answer](const httplib::Request& request,
+                                                httplib::Response& response,
+                                                const httplib::ContentReader& read) {
+        Request plain = headers_of(request);
+        if (m_admit) {
+            if (auto refusal = m_admit(plain)) {
+                const_cast<httplib::Request&>(request).ranges.clear();
+                if (!read([](const char*, std::size_t) { return true; })) return;
+                return to_httplib(*refusal, response);
+            }
+        }
+        bool complete = false;
+        if (request.is_multipart_form_data()) {
+            complete = read(
+                [&](const httplib::MultipartFormData& header) {
+                    plain.parts.push_back(
+                        FormPart{header.name, header.filename, header.content_type, {}});
+                    return true;
+                },
+                [&](const char* data, std::size_t length) {
+                    if (!plain.parts.empty()) plain.parts.back().content.append(data, length);
+                    return true;
+                });
+        } else {
+            complete = read([&](const char* data, std::size_t length) {
+                plain.body.append(data, length);
+                return true;
+            });
+        }
+        // httplib has set the answer (400, or 413 past max_body_bytes) when reading failed.
+        if (!complete) return;
+        answer(request, plain, response);
     };
     m_server->Get(".*", route);
-    m_server->Post(".*", route);
-    m_server->Put(".*", route);
-    m_server->Delete(".*", route);
-    m_server->Patch(".*", route);
     m_server->Options(".*", route);
+    m_server->Post(".*", route_with_body);
+    m_server->Put(".*", route_with_body);
+    m_server->Delete(".*", route_with_body);
+    m_server->Patch(".*", route_with_body);
     // Bodies for the answers the transport gives on its own (413, 400, ...).
     m_server->set_error_handler([](const httplib::Request&, httplib::Response& response) {
-        if (!response.body.empty()) return;
+        response.set_header("X-Content-Type-Options", "nosniff");
+        // A body already set, or one written by a content provider (a refusal that
+        // closes the connection, see refuse_and_close), is kept.
+        if (!response.body.empty() || response.has_header("Connection")) return;
         const Response error =
             Response::error(response.status, transport_error_message(response.status));
         response.set_content(error.body, error.content_type);

@@ -35,6 +35,9 @@ class ApiServer {
           m_server({"127.0.0.1", 0, 4, std::chrono::seconds{10}, max_body},
                    [this](api::Request& request) {
                        return api::handle_request(m_router, m_context, request);
+                   },
+                   [this](api::Request& request) {
+                       return api::admit_request(m_context, request);
                    }) {
         m_port = m_server.bind();
         m_thread = std::thread([this] { m_server.serve(); });

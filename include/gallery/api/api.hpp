@@ -40,4 +40,9 @@ Router make_router(ApiContext& context);
 // leaks), one access-log line and the request metrics.
 Response handle_request(const Router& router, const ApiContext& context, Request& request);
 
+// For HttpServer's Admit, before the body is read: the API key check of
+// handle_request, answered (with CORS, request id and log line) before an
+// unauthenticated client can make the server read or inflate a byte of its body.
+std::optional<Response> admit_request(const ApiContext& context, Request& request);
+
 }  // namespace gallery::api

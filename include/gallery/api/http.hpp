@@ -2,6 +2,8 @@
 // Plain request and response structs: handlers take one and return the other, so
 // every route is testable without a socket. Only src/api/http_server.cpp knows httplib.
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +38,8 @@ struct Request {
     // route's pattern (a bounded label for logs and metrics; "unmatched" otherwise).
     std::vector<std::string> path_params;
     std::string route = "unmatched";
+    // The peer's IP address as the socket saw it (a trusted proxy's, behind one).
+    std::string remote_address;
 
     std::optional<std::string> header(std::string_view name) const;
     std::optional<std::string> query_value(std::string_view name) const;
@@ -47,9 +51,16 @@ struct Response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
-    // The transport answers a Range request from `body` (206 / multipart byteranges).
-    // Off for everything but stored objects: a JSON answer is always whole.
-    bool allow_ranges = false;
+    // A body streamed from a stored object instead of `body`: `stream_length` bytes
+    // from `stream_offset`, read in small pieces while the client takes them, so an
+    // answer never holds a whole object in memory.
+    std::function<std::optional<std::size_t>(std::uint64_t offset, char* buffer, std::size_t size)>
+        stream;
+    std::uint64_t stream_offset = 0;
+    std::uint64_t stream_length = 0;
+
+    // Sets `name` to `value`, replacing every earlier value (names match in any case).
+    void set_header(const std::string& name, const std::string& value);
 
     // Never throws on invalid UTF-8 (it is replaced): a response can always be sent.
     static Response json(int status, const nlohmann::json& value);

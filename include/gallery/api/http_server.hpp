@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gallery/api/http.hpp"
@@ -20,15 +21,27 @@ struct ServerSettings {
     std::string host = "127.0.0.1";
     int port = 8000;  // 0: any free port
     int threads = 8;
-    std::chrono::seconds timeout{30};
+    std::chrono::seconds timeout{30};  // each read and write of a request under way
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+    // How long a connection may hold a worker waiting for a request's first bytes
+    // (a new connection, or the next request on a kept-alive one).
+    std::chrono::seconds idle_timeout{2};
 };
 
 class HttpServer {
   public:
     using Handle = std::function<Response(Request&)>;
+    // Runs on a request's line and headers before its body is read (`body` and
+    // `parts` are empty): an answer refuses the request, unread, and closes the
+    // connection; nullopt lets it through to Handle.
+    using Admit = std::function<std::optional<Response>(Request&)>;
 
-    HttpServer(ServerSettings settings, Handle handle);
+    // Before Admit, the transport refuses, unread and with the connection closed,
+    // what a front proxy could frame differently or what would be read unbounded:
+    // Transfer-Encoding (411), both Content-Length and Transfer-Encoding or two
+    // Content-Lengths (400), a Content-Encoding other than identity (415), a
+    // Content-Length over max_body_bytes (413).
+    HttpServer(ServerSettings settings, Handle handle, Admit admit = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
@@ -46,6 +59,7 @@ class HttpServer {
   private:
     ServerSettings m_settings;
     Handle m_handle;
+    Admit m_admit;
     std::unique_ptr<httplib::Server> m_server;
     int m_listen_socket = -1;
 };

@@ -1,0 +1,45 @@
+#pragma once
+// Raw TCP to a loopback server, for what an HTTP client library will not send
+// (chunked floods, duplicate framing headers, idle and slow connections), and the
+// server's memory read from /proc.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gallery::testing {
+
+class RawConnection {
+  public:
+    explicit RawConnection(int port);
+    ~RawConnection();
+    RawConnection(RawConnection&& other) noexcept;
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+    RawConnection& operator=(RawConnection&&) = delete;
+
+    // False once the server closed (or reset) the connection.
+    bool send(std::string_view bytes);
+    // What the server sends until it closes the connection or `wait` passes.
+    std::string read_all(std::chrono::milliseconds wait);
+    // The status code of the first answer read within `wait`, or 0.
+    int read_status(std::chrono::milliseconds wait);
+    // Reads nothing; the kernel's receive buffer is kept small, so a large answer
+    // stalls on the server's side (a slow reader).
+    void shrink_receive_buffer();
+
+  private:
+    int m_fd = -1;
+};
+
+// VmRSS of `pid` in KiB (from /proc/<pid>/status).
+std::int64_t resident_kib(pid_t pid);
+
+// Seconds `GET /healthz` took on 127.0.0.1:port (a new connection), or a large
+// number when it did not answer 200 within `limit`.
+double healthz_seconds(int port, std::chrono::seconds limit);
+
+}  // namespace gallery::testing
