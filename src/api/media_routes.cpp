@@ -1,9 +1,12 @@
-// GET /media/<key>: objects of the local backend (when no public URL serves them),
-// with Content-Type, ETag / Last-Modified and 304s. Keys are checked by the
-// storage backend, so no request reaches outside the media root. Also /healthz.
+// GET /media/<key>: the local backend's objects of live images only (never the
+// database, a temporary file or a deleted image), streamed from disk with
+// Content-Type, ETag / Last-Modified, 304s and at most one byte range. Keys are
+// checked by the storage backend, which never leaves the media root nor follows a
+// symlink. Also /healthz.
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <charconv>
 #include <ctime>
 
 #include "api/support.hpp"
@@ -21,21 +24,75 @@ std::string http_date(UnixMicros t) {
     return text;
 }
 
+struct ByteRange {
+    std::uint64_t first = 0;
+    std::uint64_t length = 0;
+};
+
+std::optional<std::uint64_t> number(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+enum class RangeAnswer { whole, part, unsatisfiable };
+
+// One "bytes=a-b", "bytes=a-" or "bytes=-n" range is honoured; several ranges, or a
+// header that is not one range, get the whole object (RFC 9110 lets a server ignore
+// Range): never a multipart answer, so one request cannot ask for a file many times over.
+RangeAnswer parse_range(const std::string& header, std::uint64_t size, ByteRange& range) {
+    constexpr std::string_view k_unit = "bytes=";
+    if (!header.starts_with(k_unit) || header.find(',') != std::string::npos)
+        return RangeAnswer::whole;
+    const std::string_view spec = std::string_view(header).substr(k_unit.size());
+    const std::size_t dash = spec.find('-');
+    if (dash == std::string_view::npos) return RangeAnswer::whole;
+    const auto first = number(spec.substr(0, dash));
+    const auto last = number(spec.substr(dash + 1));
+    if (!first) {  // a suffix: the last n bytes
+        if (!last) return RangeAnswer::whole;
+        if (*last == 0 || size == 0) return RangeAnswer::unsatisfiable;
+        range.length = std::min(*last, size);
+        range.first = size - range.length;
+        return RangeAnswer::part;
+    }
+    if (spec.substr(dash + 1).size() > 0 && !last) return RangeAnswer::whole;
+    if (last && *last < *first) return RangeAnswer::whole;
+    if (*first >= size) return RangeAnswer::unsatisfiable;
+    const std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
+    range.first = *first;
+    range.length = end - *first + 1;
+    return RangeAnswer::part;
+}
+
+Result<bool> is_live_image_key(ApiContext& context, const std::string& key) {
+    auto connection = context.pool.acquire();
+    auto live = catalog::keys_in_use(*connection, std::span<const std::string>(&key, 1));
+    if (!live) return std::unexpected(live.error());
+    return live->front();
+}
+
 Response media(ApiContext& context, const Request& request) {
     const std::string key = request.path.substr(std::string_view("/media/").size());
     const Response not_found = Response::error(404, "Not found: " + request.path);
     if (!context.storage.check_key(key)) return not_found;
-    auto info = context.storage.head(key);
-    if (!info) return internal_error(info.error());
-    if (!*info) return not_found;
+    auto live = is_live_image_key(context, key);
+    if (!live) return internal_error(live.error());
+    if (!*live) return not_found;
+    auto object = context.storage.open(key);
+    if (!object) return internal_error(object.error());
+    if (!*object) return not_found;
+    const storage::ObjectInfo& info = (*object)->info;
     const std::string etag =
-        "\"" + std::to_string((*info)->size) + "-" + std::to_string((*info)->last_modified) + "\"";
+        "\"" + std::to_string(info.size) + "-" + std::to_string(info.last_modified) + "\"";
     std::vector<std::pair<std::string, std::string>> headers{
         {"ETag", etag},
-        {"Last-Modified", http_date((*info)->last_modified)},
-        // Stored names are random UUIDs that never change meaning.
-        {"Cache-Control", "public, max-age=31536000, immutable"},
-        {"X-Content-Type-Options", "nosniff"}};
+        {"Last-Modified", http_date(info.last_modified)},
+        // A deleted image must stop being served: caches keep a copy this long at most.
+        {"Cache-Control",
+         "public, max-age=" + std::to_string(context.config.media_max_age.count())},
+        {"Accept-Ranges", "bytes"}};
     if (request.header("If-None-Match") == etag) {
         Response response;
         response.status = 304;
@@ -43,15 +100,31 @@ Response media(ApiContext& context, const Request& request) {
         response.headers = headers;
         return response;
     }
-    auto object = context.storage.get(key);
-    if (!object) return internal_error(object.error());
-    if (!*object) return not_found;
     Response response;
     response.content_type = std::string(catalog::content_type_for_key(key));
-    response.body = std::move(**object);
     response.headers = headers;
-    response.headers.emplace_back("Accept-Ranges", "bytes");
-    response.allow_ranges = true;
+    response.stream = (*object)->read_at;
+    response.stream_length = info.size;
+    ByteRange range;
+    switch (parse_range(request.header("Range").value_or(""), info.size, range)) {
+        case RangeAnswer::whole:
+            break;
+        case RangeAnswer::part:
+            response.status = 206;
+            response.stream_offset = range.first;
+            response.stream_length = range.length;
+            response.headers.emplace_back("Content-Range",
+                                          "bytes " + std::to_string(range.first) + "-" +
+                                              std::to_string(range.first + range.length - 1) + "/" +
+                                              std::to_string(info.size));
+            break;
+        case RangeAnswer::unsatisfiable: {
+            Response refused = Response::error(416, "Requested range not satisfiable.");
+            refused.headers = headers;
+            refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(info.size));
+            return refused;
+        }
+    }
     return response;
 }
 

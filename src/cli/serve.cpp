@@ -118,8 +118,28 @@ void print_banner(const config::Config& config, int port, const api::ApiKey& key
     std::cout << "Stop with Ctrl-C (in-flight requests finish first).\n" << std::flush;
 }
 
+// /media/ serves files of the media root: the database (its key, every client's
+// rows) and its -wal/-shm must not be among them, whatever /media/ checks.
+void refuse_database_under_media_root(const config::Config& config) {
+    if (config.storage != config::StorageKind::local) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path media = fs::weakly_canonical(fs::absolute(config.media_root), ec);
+    const fs::path db = fs::weakly_canonical(fs::absolute(config.db_path), ec);
+    if (ec) return;
+    if (!media.has_filename()) media = media.parent_path();  // "media/" names "media"
+    const auto [media_end, db_end] = std::ranges::mismatch(media, db);
+    if (media_end == media.end()) {
+        throw StartupError(exit_code::usage,
+                           "the database " + config.db_path.string() + " is under the media root " +
+                               config.media_root.string() +
+                               ": move one of them (the media root is served over HTTP)");
+    }
+}
+
 int run_serve(const Globals& globals) {
     const config::Config config = load_config(globals);
+    refuse_database_under_media_root(config);
     // Block the stop signals in every thread; one thread waits for them and stops the server.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -145,8 +165,10 @@ int run_serve(const Globals& globals) {
     context.version = GALLERY_VERSION " (" GALLERY_GIT_COMMIT ")";
     const api::Router router = api::make_router(context);
     api::HttpServer server(
-        {config.host, config.port, config.threads, config.http_timeout, config.max_body_bytes},
-        [&](api::Request& request) { return api::handle_request(router, context, request); });
+        {config.host, config.port, config.threads, config.http_timeout, config.max_body_bytes,
+         config.http_idle_timeout},
+        [&](api::Request& request) { return api::handle_request(router, context, request); },
+        [&](api::Request& request) { return api::admit_request(context, request); });
     const int port = server.bind();
     print_banner(config, port, key);
 
@@ -181,7 +203,7 @@ void add_serve_command(CLI::App& app, Globals& globals, Command& selected) {
     add_setting_flag(*command, globals, "--port", "port",
                      "Port [GALLERY_PORT, default 8000; 0 picks a free one]");
     add_setting_flag(*command, globals, "--threads", "threads",
-                     "Worker threads [GALLERY_THREADS, default 16]");
+                     "Worker threads [GALLERY_THREADS, default 128]");
     add_setting_flag(*command, globals, "--timeout", "http_timeout_seconds",
                      "Read/write timeout in seconds [GALLERY_HTTP_TIMEOUT_SECONDS, default 30]");
     add_setting_flag(*command, globals, "--max-body-mb", "max_body_mb",

@@ -1,5 +1,7 @@
 #include "gallery/config/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -76,6 +78,12 @@ double parse_positive(const std::string& setting, const RawValue& value) {
 std::string nonempty(const std::string& setting, const RawValue& value) {
     if (value.text.empty()) invalid(setting, value, "it must not be empty");
     return value.text;
+}
+
+bool is_ip_address(const std::string& text) {
+    in6_addr address{};
+    return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
+           ::inet_pton(AF_INET6, text.c_str(), &address) == 1;
 }
 
 // "a, b,c" -> {"a", "b", "c"}; empty items dropped.
@@ -279,8 +287,33 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) { c.port = parse_int("port", v, 0, 65535); }},
         {"threads",
          {{"GALLERY_THREADS"}},
-         "16",
-         [](Config& c, const RawValue& v) { c.threads = parse_int("threads", v, 1, 256); }},
+         "128",
+         [](Config& c, const RawValue& v) { c.threads = parse_int("threads", v, 1, 1024); }},
+        {"http_idle_timeout_seconds",
+         {{"GALLERY_HTTP_IDLE_TIMEOUT_SECONDS"}},
+         "2",
+         [](Config& c, const RawValue& v) {
+             c.http_idle_timeout =
+                 std::chrono::seconds(parse_int("http_idle_timeout_seconds", v, 1, 300));
+         }},
+        {"media_max_age",
+         {{"GALLERY_MEDIA_MAX_AGE"}},
+         "1h",
+         [](Config& c, const RawValue& v) {
+             const auto age = parse_duration(v.text);
+             if (!age) invalid("media_max_age", v, "expected a duration such as 0, 10m or 1h");
+             c.media_max_age = *age;
+         }},
+        {"trusted_proxies",
+         {{"GALLERY_TRUSTED_PROXIES"}},
+         "",
+         [](Config& c, const RawValue& v) {
+             c.trusted_proxies = split_list(v.text);
+             for (const std::string& address : c.trusted_proxies) {
+                 if (!is_ip_address(address))
+                     invalid("trusted_proxies", v, "expected IP addresses, comma-separated");
+             }
+         }},
         {"http_timeout_seconds",
          {{"GALLERY_HTTP_TIMEOUT_SECONDS"}},
          "30",

@@ -52,8 +52,12 @@ struct Config {
     // gallery serve
     std::string host = "127.0.0.1";
     int port = 8000;
-    int threads = 16;
+    int threads = 128;  // about 125 KiB of memory each (BENCHMARKS.md)
     std::chrono::seconds http_timeout{30};
+    std::chrono::seconds http_idle_timeout{2};  // a connection's wait for a request's first bytes
+    std::chrono::seconds media_max_age{3600};   // Cache-Control max-age of /media/ answers
+    // Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the front proxy).
+    std::vector<std::string> trusted_proxies;
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::string admin_password;             // the admin pages' password; empty: the API key
     std::string api_key;                    // empty: generated on loopback, refused elsewhere

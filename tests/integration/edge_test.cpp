@@ -1,0 +1,288 @@
+// Safe on the internet: the attacks of the edge issue against the real binary on
+// loopback. Memory is read from /proc, /healthz is timed, files are checked on disk.
+// Every attack is bounded in count and time.
+
+#include <httplib.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/api_server.hpp"
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
+#include "support/served.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gallery;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string k_key = "edge-test-api-key-0123456789";
+
+// A real `gallery serve` (its /proc is the server's own), stopped at the end.
+struct EdgeServer {
+    explicit EdgeServer(std::map<std::string, std::string> extra = {}) {
+        env = {{"GALLERY_DB", dir.db_path().string()},
+               {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+               {"GALLERY_API_KEY", k_key}};
+        env.merge(extra);
+        REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code ==
+                0);
+        served = testing::start_serve(env, dir.path() / "serve.out");
+    }
+    ~EdgeServer() {
+        ::kill(served.pid, SIGTERM);
+        testing::wait_process(served.pid);
+    }
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", served.port);
+        c.set_default_headers({{"X-API-Key", k_key}});
+        c.set_read_timeout(10s);
+        return c;
+    }
+    std::int64_t rss_kib() const { return testing::resident_kib(served.pid); }
+
+    testing::TempDir dir;
+    std::map<std::string, std::string> env;
+    testing::ServedProcess served;
+};
+
+// `megabytes` MiB of zeros, gzip-compressed (about a thousandth of the size).
+std::string gzip_bomb(std::size_t megabytes) {
+    z_stream stream{};
+    REQUIRE(deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    const std::string zeros(1024 * 1024, '\0');
+    std::string out;
+    char buffer[64 * 1024];
+    for (std::size_t i = 0; i < megabytes; ++i) {
+        stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+        stream.avail_in = static_cast<uInt>(zeros.size());
+        const int flush = i + 1 == megabytes ? Z_FINISH : Z_NO_FLUSH;
+        do {
+            stream.next_out = reinterpret_cast<Bytef*>(buffer);
+            stream.avail_out = sizeof buffer;
+            deflate(&stream, flush);
+            out.append(buffer, sizeof buffer - stream.avail_out);
+        } while (stream.avail_out == 0);
+    }
+    deflateEnd(&stream);
+    return out;
+}
+
+std::string request_head(const std::string& line, const std::string& headers) {
+    return line + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
+}
+
+json upload_png(httplib::Client& client, std::size_t size) {
+    httplib::MultipartFormDataItems items{
+        {"image", testing::fake_image(".png", size), "big.png", "image/png"},
+        {"client_id", "edge", "", ""}};
+    auto answer = client.Post("/api/upload/", items);
+    REQUIRE(answer);
+    INFO(answer->body);
+    REQUIRE(answer->status == 201);
+    return json::parse(answer->body);
+}
+
+}  // namespace
+
+TEST_CASE("bodies that would be read unbounded are refused before a byte is read") {
+    EdgeServer server;
+    const std::int64_t before = server.rss_kib();
+
+    // 100 MiB chunked to a key-less path: refused at the headers.
+    testing::RawConnection chunked(server.served.port);
+    REQUIRE(chunked.send(request_head("POST /healthz", "Transfer-Encoding: chunked\r\n")));
+    const std::string chunk = "100000\r\n" + std::string(0x100000, 'a') + "\r\n";
+    for (int i = 0; i < 100 && chunked.send(chunk); ++i) {
+    }
+    CHECK(chunked.read_status(5s) == 411);
+
+    // A 256 MiB gzip bomb (256 KiB on the wire) with a wrong key: never inflated.
+    const std::string bomb = gzip_bomb(256);
+    testing::RawConnection compressed(server.served.port);
+    compressed.send(request_head("POST /api/upload/",
+                                 "X-API-Key: wrong-key-wrong-key-wrong\r\nContent-Encoding: "
+                                 "gzip\r\nContent-Type: application/json\r\nContent-Length: " +
+                                     std::to_string(bomb.size()) + "\r\n"));
+    compressed.send(bomb);
+    CHECK(compressed.read_status(5s) == 415);
+
+    // A declared length over max_body_mb: 413 at once, without waiting for the body.
+    testing::RawConnection huge(server.served.port);
+    const auto asked = std::chrono::steady_clock::now();
+    REQUIRE(huge.send(request_head("POST /api/upload/",
+                                   "X-API-Key: " + k_key + "\r\nContent-Length: 1000000000\r\n")));
+    CHECK(huge.read_status(5s) == 413);
+    CHECK(std::chrono::steady_clock::now() - asked < 2s);
+
+    // A wrong key with a body inside the limit: 401, the body thrown away unkept.
+    httplib::Client anonymous("127.0.0.1", server.served.port);
+    anonymous.set_default_headers({{"X-API-Key", "wrong-key-wrong-key-wrong"}});
+    for (int i = 0; i < 5; ++i) {
+        auto refused = anonymous.Post("/api/bulk-delete/", std::string(8 * 1024 * 1024, ' '),
+                                      "application/json");
+        REQUIRE(refused);
+        CHECK(refused->status == 401);
+    }
+    const std::int64_t growth = server.rss_kib() - before;
+    INFO("VmRSS grew by " << growth << " KiB");
+    CHECK(growth < 8 * 1024);
+    CHECK(testing::healthz_seconds(server.served.port, 5s) < 1);
+}
+
+TEST_CASE("framing a front proxy could read differently is refused and the connection closed") {
+    EdgeServer server;
+    const std::vector<std::pair<std::string, std::string>> attempts{
+        {"POST /api/bulk-delete/", "Content-Length: 2\r\nContent-Length: 40\r\n"},
+        {"POST /api/bulk-delete/", "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"},
+        {"GET /api/stats/", "Content-Length: 40\r\n"},
+        {"POST /api/bulk-delete/", "Content-Length: 0x17\r\n"},
+    };
+    for (const auto& [line, headers] : attempts) {
+        INFO(line << " with " << headers);
+        testing::RawConnection connection(server.served.port);
+        // The smuggled request would be answered second if the first were misread.
+        const std::string smuggled = request_head("GET /api/list/", "X-API-Key: " + k_key + "\r\n");
+        connection.send(request_head(line, "X-API-Key: " + k_key + "\r\n" + headers) + "{}" +
+                        smuggled);
+        const std::string answer = connection.read_all(3s);
+        CHECK(answer.starts_with("HTTP/1.1 400"));
+        CHECK(answer.find("Connection: close") != std::string::npos);
+        CHECK(answer.find("\"images\"") == std::string::npos);
+    }
+}
+
+TEST_CASE("media streams live images only, with one range at most and a short cache life") {
+    EdgeServer server(std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "2"}});
+    auto client = server.client();
+    const json image = upload_png(client, 1024 * 1024);
+    const std::string url = image["url"];
+    const std::int64_t before = server.rss_kib();
+    std::string ranges = "bytes=0-";
+    for (int i = 0; i < 999; ++i) ranges += ",0-";
+    for (int i = 0; i < 5; ++i) {
+        auto amplified = client.Get(url, {{"Range", ranges}});
+        REQUIRE(amplified);
+        CHECK(amplified->status == 200);
+        CHECK(amplified->body.size() == 1024 * 1024);
+    }
+    const std::int64_t growth = server.rss_kib() - before;
+    INFO("VmRSS grew by " << growth << " KiB");
+    CHECK(growth < 8 * 1024);
+
+    auto part = client.Get(url, {{"Range", "bytes=10-19"}});
+    REQUIRE(part);
+    CHECK(part->status == 206);
+    CHECK(part->get_header_value("Content-Range") == "bytes 10-19/1048576");
+    CHECK(part->body == testing::fake_image(".png", 1024 * 1024).substr(10, 10));
+    auto tail = client.Get(url, {{"Range", "bytes=-4"}});
+    REQUIRE(tail);
+    CHECK(tail->status == 206);
+    CHECK(tail->body.size() == 4);
+    auto beyond = client.Get(url, {{"Range", "bytes=2000000-"}});
+    REQUIRE(beyond);
+    CHECK(beyond->status == 416);
+    CHECK(beyond->get_header_value("Content-Range") == "bytes */1048576");
+    auto whole = client.Get(url);
+    REQUIRE(whole);
+    CHECK(whole->get_header_value("Cache-Control") == "public, max-age=3600");
+    CHECK(whole->get_header_value("X-Content-Type-Options") == "nosniff");
+
+    // A file under the media root that no live image names is not served.
+    testing::write_file(server.dir.media_root(), "images/stray.png", testing::fake_image(".png"));
+    CHECK(client.Get("/media/images/stray.png")->status == 404);
+    // A deleted image stops being served at once, though its file waits for cleanup.
+    const std::string path = "/api/delete/" + std::to_string(image["id"].get<int>()) + "/";
+    REQUIRE(client.Delete(path)->status == 200);
+    CHECK(std::filesystem::exists(server.dir.media_root() / "images" /
+                                  image["filename"].get<std::string>()));
+    CHECK(client.Get(url)->status == 404);
+}
+
+TEST_CASE("serve refuses to start when the database lies under the media root") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{
+        {"GALLERY_DB", (dir.media_root() / "gallery.db").string()},
+        {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+        {"GALLERY_API_KEY", k_key}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const auto result =
+        testing::run_process({GALLERY_BINARY, "serve", "--port", "0"}, {.environment = env});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("under the media root") != std::string::npos);
+}
+
+TEST_CASE("idle connections and slow readers leave /healthz answering within 2 s") {
+    EdgeServer server(std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "8"}});
+    auto client = server.client();
+    const json image = upload_png(client, 8 * 1024 * 1024);
+    std::vector<testing::RawConnection> idle;
+    for (int i = 0; i < 64; ++i) idle.emplace_back(server.served.port);
+    std::vector<testing::RawConnection> slow;
+    for (int i = 0; i < 20; ++i) {
+        slow.emplace_back(server.served.port);
+        slow.back().shrink_receive_buffer();
+        slow.back().send(request_head("GET " + image["url"].get<std::string>(), ""));
+    }
+    std::this_thread::sleep_for(300ms);  // every connection has reached a worker
+    for (int round = 0; round < 3; ++round) {
+        const double seconds = testing::healthz_seconds(server.served.port, 10s);
+        INFO("round " << round << ": /healthz took " << seconds << " s");
+        CHECK(seconds < 2);
+        std::this_thread::sleep_for(500ms);
+    }
+}
+
+TEST_CASE("the database is created 0600 whatever the umask, and so are its WAL files") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
+    const mode_t old_umask = ::umask(0);
+    const auto migrated = testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env});
+    ::umask(old_umask);
+    REQUIRE(migrated.exit_code == 0);
+    for (const std::string suffix : {"", "-wal", "-shm"}) {
+        const auto path = dir.db_path().string() + suffix;
+        if (!std::filesystem::exists(path)) continue;
+        INFO(path);
+        struct stat info {};
+        REQUIRE(::stat(path.c_str(), &info) == 0);
+        CHECK((info.st_mode & 0777) == 0600);
+    }
+}
+
+TEST_CASE("loopback is decided on the resolved address, not on the host's spelling") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const auto result = testing::run_process(
+        {GALLERY_BINARY, "serve", "--host", "127.0.0.1.example", "--port", "0"},
+        {.environment = env});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("without an API key") != std::string::npos);
+}
+
+TEST_CASE("a client id delete-all could never address is refused at upload") {
+    testing::ApiServer server;
+    auto client = server.client();
+    for (const std::string id : {"shop/1", "a\x01"}) {
+        httplib::MultipartFormDataItems items{
+            {"image", testing::fake_image(".png"), "a.png", "image/png"},
+            {"client_id", id, "", ""}};
+        auto answer = client.Post("/api/upload/", items);
+        REQUIRE(answer);
+        CHECK(answer->status == 400);
+        CHECK(answer->get_header_value("X-Content-Type-Options") == "nosniff");
+    }
+    auto renamed = client.Put("/api/update/1/", R"({"client_id": "a/b"})", "application/json");
+    REQUIRE(renamed);
+    CHECK(renamed->status == 400);
+}
