@@ -1,8 +1,13 @@
 #include "gallery/api/api_key.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+
+#include <memory>
 
 #include "gallery/common/error.hpp"
 #include "gallery/common/random.hpp"
@@ -21,8 +26,42 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view text) {
 
 }  // namespace
 
+namespace {
+
+bool is_loopback_address(const sockaddr* address) {
+    if (address->sa_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+        return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (address->sa_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+        if (IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return true;
+        return IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127;
+    }
+    return false;
+}
+
+}  // namespace
+
+// Decided on the addresses the name resolves to, never on its spelling: a name
+// like "127.0.0.1.example" is whatever DNS says it is.
 bool is_loopback_host(std::string_view host) {
-    return host == "localhost" || host == "::1" || host == "[::1]" || host.starts_with("127.");
+    std::string name(host);
+    if (name.size() > 2 && name.front() == '[' && name.back() == ']')
+        name = name.substr(1, name.size() - 2);
+    if (name.empty()) return false;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0) return false;
+    const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
+    bool any = false;
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+        if (!is_loopback_address(a->ai_addr)) return false;
+        any = true;
+    }
+    return any;
 }
 
 bool api_key_matches(std::string_view expected, std::string_view given) {

@@ -106,6 +106,10 @@ Parsed<std::string> checked_client_id(const std::string& raw) {
                 Response::error(400, "client_id must not contain control characters."));
         }
     }
+    // DELETE /api/clients/<client_id>/delete-all/ could never name such a client.
+    if (id.find('/') != std::string::npos) {
+        return std::unexpected(Response::error(400, "client_id must not contain '/'."));
+    }
     return id;
 }
 

@@ -2,11 +2,33 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "gallery/common/error.hpp"
 
 namespace gallery::db {
+namespace {
+
+// The database holds the generated API key and every client's data: it is created
+// 0600 whatever the umask, and SQLite gives its -wal and -shm files the same mode.
+void create_private_file(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) return;  // another process created it first
+        throw StartupError(exit_code::failure, "cannot create the database " + path.string() +
+                                                   ": " + std::strerror(errno));
+    }
+    ::fchmod(fd, 0600);  // the umask may have taken bits from 0600 too: set them exactly
+    ::close(fd);
+}
+
+}  // namespace
 
 Connection::Connection(const ConnectionOptions& options) : m_path(options.path) {
     const bool exists = std::filesystem::exists(options.path);
@@ -24,6 +46,7 @@ Connection::Connection(const ConnectionOptions& options) : m_path(options.path) 
                                                        ec.message());
         }
     }
+    if (!exists) create_private_file(options.path);
     try {
         const int flags =
             SQLite::OPEN_READWRITE | (options.create_if_missing ? SQLite::OPEN_CREATE : 0);
