@@ -3,6 +3,7 @@
 // session, and a POST only with that session's CSRF token and a same-origin Origin.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@ struct AdminRequest {
     std::string token;
     Session session;
     Sessions& sessions;
+    // A POST's form fields, from its body only (a GET's fields are its query).
+    std::multimap<std::string, std::string> form;
 
     Frame frame(std::string title, std::string active) const;
     // A form field or query parameter ("" when absent).

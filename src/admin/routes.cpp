@@ -5,26 +5,52 @@
 #include <thread>
 
 #include "admin/guard.hpp"
+#include "admin/sign_in_throttle.hpp"
 #include "gallery/admin/admin.hpp"
 #include "gallery/api/api_key.hpp"
+#include "gallery/api/forwarded.hpp"
 #include "gallery/common/log.hpp"
 
 namespace gallery::admin {
 namespace {
 
-// A wrong password costs the caller this long: online guessing stays slow. At most
-// k_max_delayed_sign_ins requests wait at once, so guessing cannot hold every worker.
+// A wrong password costs the caller this long. At most k_max_delayed_sign_ins
+// requests wait at once, so guessing cannot hold every worker; the throttle before
+// the check is what bounds the guesses.
 constexpr std::chrono::seconds k_wrong_password_delay{1};
 constexpr int k_max_delayed_sign_ins = 2;
 std::atomic<int> g_delayed_sign_ins{0};
+constexpr std::chrono::seconds k_failure_log_interval{10};
+
+bool is_form(const api::Request& request) {
+    return request.header("Content-Type")
+        .value_or("")
+        .starts_with("application/x-www-form-urlencoded");
+}
+
+// A POST's fields come from its body only: a password or CSRF token in a URL ends
+// up in logs, histories and Referer headers.
+std::multimap<std::string, std::string> post_fields(const api::Request& request) {
+    return is_form(request) ? api::parse_form(request.body)
+                            : std::multimap<std::string, std::string>{};
+}
+
+std::optional<std::string> first(const std::multimap<std::string, std::string>& fields,
+                                 const std::string& name) {
+    if (auto it = fields.find(name); it != fields.end()) return it->second;
+    return std::nullopt;
+}
 
 std::string session_token(const api::Request& request) {
     return cookie_value(request.header("Cookie").value_or(""), Sessions::k_cookie);
 }
 
-std::string session_cookie(const std::string& token, std::chrono::seconds max_age) {
+// Secure when the browser reached us over HTTPS (a trusted proxy says so): the
+// cookie is then never sent over plain HTTP.
+std::string session_cookie(const std::string& token, std::chrono::seconds max_age, bool secure) {
     return std::string(Sessions::k_cookie) + "=" + token +
-           "; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
+           "; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count()) +
+           (secure ? "; Secure" : "");
 }
 
 // A browser names the page a form came from; another site's page must not act here.
@@ -60,13 +86,15 @@ Frame AdminRequest::frame(std::string title, std::string active) const {
 }
 
 std::string AdminRequest::field(const std::string& name) const {
-    return request.query_value(name).value_or("");
+    const auto& source = request.method == "POST" ? form : request.query;
+    return first(source, name).value_or("");
 }
 
 std::vector<std::string> AdminRequest::fields(const std::string& name) const {
+    const auto& source = request.method == "POST" ? form : request.query;
     std::vector<std::string> values;
-    auto [first, last] = request.query.equal_range(name);
-    for (auto it = first; it != last; ++it) values.push_back(it->second);
+    auto [begin, end] = source.equal_range(name);
+    for (auto it = begin; it != end; ++it) values.push_back(it->second);
     return values;
 }
 
@@ -108,7 +136,7 @@ void AdminRoutes::get(const std::string& pattern, AdminHandler handler) {
         const std::string token = session_token(request);
         auto session = sessions->find(token);
         if (!session) return redirect("/admin/login");
-        AdminRequest admin{request, token, *session, *sessions};
+        AdminRequest admin{request, token, *session, *sessions, {}};
         return handler(admin);
     });
 }
@@ -119,50 +147,66 @@ void AdminRoutes::post(const std::string& pattern, AdminHandler handler) {
         auto session = sessions->find(token);
         if (!session) return refused(403, "Your session is missing or has expired: sign in again.");
         if (!same_origin(request)) return refused(403, "This form was sent from another site.");
-        const auto csrf = request.query_value("csrf");
+        auto form = post_fields(request);
+        const auto csrf = first(form, "csrf");
         if (!csrf || !api::api_key_matches(session->csrf_token, *csrf))
             return refused(403,
                            "This form is stale or forged (CSRF token mismatch): reload the page.");
-        AdminRequest admin{request, token, *session, *sessions};
+        AdminRequest admin{request, token, *session, *sessions, std::move(form)};
         return handler(admin);
     });
 }
 
 void add_admin_routes(api::Router& router, api::ApiContext& context) {
     auto sessions = std::make_shared<Sessions>();
+    auto throttle = std::make_shared<SignInThrottle>();
+    auto failures = std::make_shared<FailureLog>(k_failure_log_interval);
     router.add("GET", "/admin/static/admin.css", [](const api::Request&) { return stylesheet(); });
     router.add("GET", "/admin/static/admin.js", [](const api::Request&) { return script(); });
     router.add("GET", "/admin/login", [sessions](const api::Request& request) {
         if (sessions->find(session_token(request))) return redirect("/admin/");
         return login_page(200, "");
     });
-    router.add("POST", "/admin/login", [sessions, &context](const api::Request& request) {
-        const std::string& expected =
-            context.config.admin_password.empty() ? context.api_key : context.config.admin_password;
-        const std::string given = request.query_value("password").value_or("");
-        if (given.empty() || !api::api_key_matches(expected, given)) {
-            log::warn("admin: wrong password");
-            if (g_delayed_sign_ins.fetch_add(1) >= k_max_delayed_sign_ins) {
-                --g_delayed_sign_ins;
-                return login_page(429, "Too many sign-in attempts at once; wait a few seconds.");
+    router.add(
+        "POST", "/admin/login",
+        [sessions, throttle, failures, &context](const api::Request& request) {
+            // Another site's page must not sign a browser in (login CSRF).
+            if (!same_origin(request)) return refused(403, "This form was sent from another site.");
+            const auto now = SignInThrottle::Clock::now();
+            const std::string address = api::client_address(request, context.config);
+            if (!throttle->try_check(address, now)) {
+                failures->refused(now);
+                return login_page(429, "Too many sign-in attempts; wait a few seconds.");
             }
-            std::this_thread::sleep_for(k_wrong_password_delay);
-            --g_delayed_sign_ins;
-            return login_page(401, "Wrong password.");
-        }
-        const std::string token = sessions->create();
-        api::Response response = redirect("/admin/");
-        response.headers.emplace_back(
-            "Set-Cookie", session_cookie(token, std::chrono::duration_cast<std::chrono::seconds>(
-                                                    Sessions::k_lifetime)));
-        return response;
-    });
+            const std::string& expected = context.config.admin_password.empty()
+                                              ? context.api_key
+                                              : context.config.admin_password;
+            const std::string given = first(post_fields(request), "password").value_or("");
+            if (given.empty() || !api::api_key_matches(expected, given)) {
+                failures->wrong_password(address, now);
+                if (g_delayed_sign_ins.fetch_add(1) < k_max_delayed_sign_ins) {
+                    std::this_thread::sleep_for(k_wrong_password_delay);
+                }
+                --g_delayed_sign_ins;
+                return login_page(401, "Wrong password.");
+            }
+            const std::string token = sessions->create();
+            api::Response response = redirect("/admin/");
+            response.headers.emplace_back(
+                "Set-Cookie",
+                session_cookie(
+                    token, std::chrono::duration_cast<std::chrono::seconds>(Sessions::k_lifetime),
+                    api::came_over_https(request, context.config)));
+            return response;
+        });
 
     AdminRoutes routes(router, context, sessions);
-    routes.post("/admin/logout", [](AdminRequest& request) {
+    routes.post("/admin/logout", [&context](AdminRequest& request) {
         request.sessions.destroy(request.token);
         api::Response response = redirect("/admin/login");
-        response.headers.emplace_back("Set-Cookie", session_cookie("", std::chrono::seconds{0}));
+        response.headers.emplace_back(
+            "Set-Cookie", session_cookie("", std::chrono::seconds{0},
+                                         api::came_over_https(request.request, context.config)));
         return response;
     });
     add_dashboard_page(routes);
