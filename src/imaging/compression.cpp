@@ -116,6 +116,7 @@ class Encoder {
     }
 
     bool past_deadline() const { return std::chrono::steady_clock::now() > m_deadline; }
+    SteadyTime deadline() const { return m_deadline; }
 
   private:
     std::string_view m_upload;
@@ -201,7 +202,8 @@ Result<std::optional<Compressed>> requantise_jpeg(std::string_view upload, const
     constexpr std::uint64_t k_coefficient_budget = 256 * 1024 * 1024;
     if ((*jpeg)->orientation() != 1 || (*jpeg)->working_bytes() > k_coefficient_budget)
         return std::nullopt;
-    if (auto read = (*jpeg)->read_coefficients(); !read) return std::unexpected(read.error());
+    if (auto read = (*jpeg)->read_coefficients(encoder.deadline()); !read)
+        return std::unexpected(read.error());
     // The bound costs about half an encode, so it is skipped where it would not rule
     // the quality out: below a quality whose bound was already near the limit.
     std::uint64_t lowest_bound = std::numeric_limits<std::uint64_t>::max();
@@ -294,6 +296,10 @@ Result<Compressed> encode_png(Encoder& encoder, bool needs_rotation,
 Result<std::optional<Compressed>> reencode(std::string_view upload, catalog::ImageFormat format,
                                            const CompressionSettings& settings) {
     Encoder encoder(upload, settings);
+    if (format == catalog::ImageFormat::jpeg && count_jpeg_scans(upload) > k_max_jpeg_scans) {
+        return fail(ErrorKind::invalid_input, "The image could not be decoded: it has more than " +
+                                                  std::to_string(k_max_jpeg_scans) + " scans");
+    }
     if (format == catalog::ImageFormat::jpeg) {
         auto requantised = requantise_jpeg(upload, encoder, settings);
         if (!requantised || *requantised) return requantised;

@@ -39,6 +39,30 @@ struct ErrorManager {
     std::longjmp(errors->jump, 1);
 }
 
+// Abandons the read from inside libjpeg with `why` as the message.
+[[noreturn]] void give_up(j_common_ptr info, const char* why) {
+    auto* errors = reinterpret_cast<ErrorManager*>(info->err);
+    std::snprintf(errors->message, sizeof errors->message, "%s", why);
+    std::longjmp(errors->jump, 1);
+}
+
+// libjpeg calls this at every scan and row while it reads: a progressive JPEG of
+// thousands of (empty) scans is cut off at k_max_jpeg_scans, and any read at the
+// deadline (libjpeg-turbo's own tools bound scans with a progress monitor too).
+struct ReadProgress {
+    jpeg_progress_mgr base{};
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+void on_progress(j_common_ptr info) {
+    const auto* progress = reinterpret_cast<const ReadProgress*>(info->progress);
+    const auto* source = reinterpret_cast<const jpeg_decompress_struct*>(info);
+    if (source->input_scan_number > static_cast<int>(k_max_jpeg_scans))
+        give_up(info, "it has too many scans");
+    if (std::chrono::steady_clock::now() > progress->deadline)
+        give_up(info, "it took longer than the re-encoding time limit");
+}
+
 // Warnings are ignored (as libvips does at fail_on=truncated) except the end of the
 // data arriving early: a truncated upload is refused, not stored half grey.
 void on_message(j_common_ptr info, int level) {
@@ -243,6 +267,7 @@ struct JpegCoefficients::State {
     std::string_view jpeg;
     jpeg_decompress_struct source{};
     ErrorManager errors;
+    ReadProgress progress;
     bool created = false;
     int orientation = 1;
     jvirt_barray_ptr* coefficients = nullptr;  // libjpeg's arrays, rewritten per encode
@@ -311,6 +336,8 @@ bool read_header(JpegCoefficients::State& state) {
     if (setjmp(state.errors.jump)) return false;
     jpeg_create_decompress(&state.source);
     state.created = true;
+    state.progress.base.progress_monitor = on_progress;
+    state.source.progress = &state.progress.base;
     jpeg_mem_src(&state.source, reinterpret_cast<const unsigned char*>(state.jpeg.data()),
                  static_cast<unsigned long>(state.jpeg.size()));
     jpeg_save_markers(&state.source, JPEG_APP0 + 1, 0xFFFF);
@@ -374,6 +401,37 @@ std::string libjpeg_message(const ErrorManager& errors) {
 
 }  // namespace
 
+std::size_t count_jpeg_scans(std::string_view jpeg) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(jpeg[i]); };
+    const auto is_restart = [](unsigned char marker) { return marker >= 0xD0 && marker <= 0xD7; };
+    std::size_t scans = 0;
+    std::size_t at = 2;  // after SOI
+    while (at + 1 < jpeg.size()) {
+        if (byte(at) != 0xFF) return scans;  // not a marker where one must be: stop
+        const unsigned char marker = byte(at + 1);
+        if (marker == 0xFF) {  // fill byte
+            ++at;
+            continue;
+        }
+        if (marker == 0xD9) return scans;  // EOI
+        if (is_restart(marker) || marker == 0x01) {
+            at += 2;
+            continue;
+        }
+        if (at + 3 >= jpeg.size()) return scans;
+        at += 2 + (std::size_t{byte(at + 2)} << 8 | byte(at + 3));
+        if (marker != 0xDA) continue;
+        ++scans;
+        // The entropy-coded data runs to the next marker that is neither a stuffed
+        // 0xFF00 nor a restart marker.
+        while (at + 1 < jpeg.size() &&
+               !(byte(at) == 0xFF && byte(at + 1) != 0 && !is_restart(byte(at + 1)))) {
+            ++at;
+        }
+    }
+    return scans;
+}
+
 JpegCoefficients::JpegCoefficients(std::unique_ptr<State> state) : m_state(std::move(state)) {}
 JpegCoefficients::~JpegCoefficients() = default;
 
@@ -420,8 +478,9 @@ std::uint64_t JpegCoefficients::working_bytes() const {
     return 2 * coefficients * sizeof(JCOEF);
 }
 
-Result<void> JpegCoefficients::read_coefficients() {
+Result<void> JpegCoefficients::read_coefficients(std::chrono::steady_clock::time_point deadline) {
     State& state = *m_state;
+    state.progress.deadline = deadline;
     if (!read_rows(state) || state.rows.empty()) {
         return fail(ErrorKind::invalid_input,
                     "The image could not be decoded: " + libjpeg_message(state.errors));

@@ -5,6 +5,8 @@
 // components and chroma subsampling; no metadata is written. libjpeg-turbo reads
 // and writes (the jpegtran way); the requantisation and the size bound are ours.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,6 +15,15 @@
 #include "gallery/common/error.hpp"
 
 namespace gallery::imaging {
+
+// A progressive JPEG has about 10 scans; each one makes a decoder walk the whole
+// image again, so thousands of (empty) scans cost minutes. libjpeg-turbo suggests
+// a limit like this one for untrusted input.
+inline constexpr std::size_t k_max_jpeg_scans = 500;
+
+// The scans (SOS segments) of a JPEG, counted by walking its markers without
+// decoding: the pixel path (libvips) checks this before it decodes.
+std::size_t count_jpeg_scans(std::string_view jpeg);
 
 class JpegCoefficients {
   public:
@@ -30,8 +41,10 @@ class JpegCoefficients {
     std::uint64_t working_bytes() const;
 
     // Entropy-decodes the whole image (about 2 bytes per pixel and component, twice:
-    // libjpeg's arrays and an intact copy). Truncated or corrupt: invalid_input.
-    Result<void> read_coefficients();
+    // libjpeg's arrays and an intact copy). Truncated or corrupt, more than
+    // k_max_jpeg_scans scans, or still reading at `deadline`: invalid_input.
+    Result<void> read_coefficients(std::chrono::steady_clock::time_point deadline =
+                                       std::chrono::steady_clock::time_point::max());
 
     // A number encode(quality) never goes below: the entropy of its AC symbols plus
     // their extra bits (no Huffman code beats the entropy; DC, tables and headers

@@ -371,3 +371,30 @@ TEST_CASE("a re-encode over its time limit is abandoned with a 400") {
     CHECK(count_images(server) == 0);
     CHECK(media_is_empty(server));
 }
+
+TEST_CASE("a progressive JPEG of thousands of scans is refused at once on both paths") {
+    testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 1024; });
+    for (const int orientation : {1, 6}) {  // the DCT path, and the pixel path (rotated)
+        INFO("orientation " << orientation);
+        VImage image = photo(64, 48, 6);
+        image.set("orientation", orientation);
+        const std::string progressive =
+            encode(image, ".jpg", VImage::option()->set("interlace", true));
+        // The last scan repeated: libjpeg only warns, and reads the image again each time.
+        const std::size_t last_scan = progressive.rfind("\xFF\xDA");
+        const std::size_t end = progressive.rfind("\xFF\xD9");
+        std::string flood = progressive.substr(0, end);
+        for (int i = 0; i < 1000; ++i) flood += progressive.substr(last_scan, end - last_scan);
+        flood += "\xFF\xD9";
+        const auto started = std::chrono::steady_clock::now();
+        auto result = upload(server, "scans.jpg", flood);
+        REQUIRE(result);
+        INFO(result->body);
+        CHECK(result->status == 400);
+        CHECK(json::parse(result->body)["error"] ==
+              "The image could not be decoded: it has more than 500 scans");
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    }
+    CHECK(count_images(server) == 0);
+    CHECK(media_is_empty(server));
+}

@@ -35,7 +35,53 @@ VImage noisy_photo(int width, int height) {
         .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
 }
 
+// A progressive JPEG whose last scan is repeated until it has `scans` scans: each
+// repeat is a refinement libjpeg only warns about, and reads the image again.
+std::string many_scans(int scans) {
+    const std::string progressive =
+        jpeg_of(noisy_photo(64, 48), VImage::option()->set("interlace", true));
+    const std::size_t last_scan = progressive.rfind("\xFF\xDA");
+    const std::size_t end = progressive.rfind("\xFF\xD9");
+    REQUIRE(last_scan != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    const std::size_t present = imaging::count_jpeg_scans(progressive);
+    std::string out = progressive.substr(0, end);
+    const std::string scan = progressive.substr(last_scan, end - last_scan);
+    for (std::size_t i = present; i < static_cast<std::size_t>(scans); ++i) out += scan;
+    return out + "\xFF\xD9";
+}
+
 }  // namespace
+
+TEST_CASE("a JPEG's scans are counted from its markers, not from bytes that look like one") {
+    const std::string progressive =
+        jpeg_of(noisy_photo(64, 48), VImage::option()->set("interlace", true));
+    const std::size_t scans = imaging::count_jpeg_scans(progressive);
+    CHECK(scans > 1);
+    CHECK(scans < 20);
+    CHECK(imaging::count_jpeg_scans(jpeg_of(noisy_photo(64, 48), nullptr)) == 1);
+    CHECK(imaging::count_jpeg_scans(many_scans(700)) == 700);
+}
+
+TEST_CASE("reading coefficients stops at the scan limit and at the deadline") {
+    const std::string flood = many_scans(static_cast<int>(imaging::k_max_jpeg_scans) + 200);
+    auto jpeg = imaging::JpegCoefficients::open(flood);
+    REQUIRE(jpeg);
+    auto read = (*jpeg)->read_coefficients();
+    REQUIRE_FALSE(read);
+    CHECK(read.error().message.find("too many scans") != std::string::npos);
+
+    const std::string fine = many_scans(100);
+    auto late = imaging::JpegCoefficients::open(fine);
+    REQUIRE(late);
+    auto timed_out = (*late)->read_coefficients(std::chrono::steady_clock::now());
+    REQUIRE_FALSE(timed_out);
+    CHECK(timed_out.error().message.find("took longer than the re-encoding time limit") !=
+          std::string::npos);
+    auto in_time = imaging::JpegCoefficients::open(fine);
+    REQUIRE(in_time);
+    CHECK((*in_time)->read_coefficients());
+}
 
 TEST_CASE("the size lower bound never exceeds the encoded size") {
     const VImage colour = noisy_photo(643, 419);  // partial MCUs on both edges
