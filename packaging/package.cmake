@@ -30,6 +30,7 @@ install(FILES packaging/gallery.service packaging/gallery-cleanup.service
               packaging/gallery-cleanup.timer DESTINATION /lib/systemd/system)
 install(FILES packaging/copyright ${GALLERY_CHANGELOG} DESTINATION share/doc/gallery)
 install(FILES packaging/gallery.cron packaging/gallery-alerts.yml DESTINATION share/doc/gallery/examples)
+install(FILES packaging/nginx/gallery.conf DESTINATION share/doc/gallery/examples RENAME nginx-gallery.conf)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME gallery)

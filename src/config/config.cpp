@@ -346,6 +346,12 @@ const std::vector<Setting>& settings() {
                                     "api_key (from " + v.origin +
                                         ") is shorter than 16 characters: use a long random key");
              }
+             // cpp-httplib percent-decodes header values: a key with '%' could be
+             // sent in two spellings that a front proxy would see as different.
+             if (v.text.find('%') != std::string::npos) {
+                 throw StartupError(exit_code::usage,
+                                    "api_key (from " + v.origin + ") must not contain '%'");
+             }
              c.api_key = v.text;
          }},
         {"cors_origins",

@@ -133,7 +133,7 @@ TEST_CASE("bodies that would be read unbounded are refused before a byte is read
     }
     const std::int64_t growth = server.rss_kib() - before;
     INFO("VmRSS grew by " << growth << " KiB");
-    CHECK(growth < 8 * 1024);
+    CHECK(growth < testing::k_rss_growth_budget_kib);
     CHECK(testing::healthz_seconds(server.served.port, 5s) < 1);
 }
 
@@ -175,7 +175,7 @@ TEST_CASE("media streams live images only, with one range at most and a short ca
     }
     const std::int64_t growth = server.rss_kib() - before;
     INFO("VmRSS grew by " << growth << " KiB");
-    CHECK(growth < 8 * 1024);
+    CHECK(growth < testing::k_rss_growth_budget_kib);
 
     auto part = client.Get(url, {{"Range", "bytes=10-19"}});
     REQUIRE(part);

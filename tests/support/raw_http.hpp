@@ -10,11 +10,16 @@
 #include <string>
 #include <string_view>
 
+struct ssl_st;
+struct ssl_ctx_st;
+
 namespace gallery::testing {
 
 class RawConnection {
   public:
-    explicit RawConnection(int port);
+    enum class Transport { plain, tls };
+    // TLS: any certificate is accepted (the test's own, self-signed).
+    explicit RawConnection(int port, Transport transport = Transport::plain);
     ~RawConnection();
     RawConnection(RawConnection&& other) noexcept;
     RawConnection(const RawConnection&) = delete;
@@ -32,8 +37,24 @@ class RawConnection {
     void shrink_receive_buffer();
 
   private:
+    long io(bool writing, void* data, std::size_t size);
+
     int m_fd = -1;
+    ssl_ctx_st* m_context = nullptr;
+    ssl_st* m_tls = nullptr;
 };
+
+// A loopback port nothing listens on (bound once by the kernel, then closed).
+int free_loopback_port();
+
+// How much a server's VmRSS may grow under an attack that today's fixes bound: a
+// few MB, or more under AddressSanitizer, whose quarantine keeps freed memory
+// resident (still far below the hundreds of MB the attacks took before).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr std::int64_t k_rss_growth_budget_kib = 96 * 1024;
+#else
+inline constexpr std::int64_t k_rss_growth_budget_kib = 8 * 1024;
+#endif
 
 // VmRSS of `pid` in KiB (from /proc/<pid>/status).
 std::int64_t resident_kib(pid_t pid);
