@@ -398,3 +398,29 @@ TEST_CASE("a progressive JPEG of thousands of scans is refused at once on both p
     CHECK(count_images(server) == 0);
     CHECK(media_is_empty(server));
 }
+
+TEST_CASE("a PNG or WebP bomb over the re-encode threshold is answered within the time limit") {
+    testing::ApiServer server([](config::Config& c) {
+        c.max_upload_bytes = 1024;
+        c.compression_timeout_seconds = 0.5;
+    });
+    static VipsStarted started;
+    // 25 megapixels of one colour: a few hundred KB on the wire, 75 MB decoded.
+    const VImage flat =
+        (VImage::black(5000, 5000, VImage::option()->set("bands", 3)) + 40)
+            .cast(VIPS_FORMAT_UCHAR)
+            .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+    for (const char* suffix : {".png", ".webp"}) {
+        INFO(suffix);
+        const std::string bomb = encode(flat, suffix);
+        REQUIRE(bomb.size() > 1024);
+        const auto asked = std::chrono::steady_clock::now();
+        auto result = upload(server, std::string("bomb") + suffix, bomb);
+        const auto took = std::chrono::steady_clock::now() - asked;
+        REQUIRE(result);
+        INFO(result->body);
+        // Either re-encoded in time or abandoned at the limit; never minutes.
+        CHECK((result->status == 201 || result->status == 400));
+        CHECK(took < std::chrono::seconds(3));
+    }
+}
