@@ -372,7 +372,7 @@ TEST_CASE("a re-encode over its time limit is abandoned with a 400") {
     CHECK(media_is_empty(server));
 }
 
-TEST_CASE("a progressive JPEG of thousands of scans is refused at once on both paths") {
+TEST_CASE("a progressive JPEG of thousands of scans is refused quickly on both paths") {
     testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 1024; });
     for (const int orientation : {1, 6}) {  // the DCT path, and the pixel path (rotated)
         INFO("orientation " << orientation);
