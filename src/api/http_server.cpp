@@ -183,6 +183,21 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
         return httplib::Server::HandlerResponse::Handled;
     });
 
+    // A client that asks before sending its body (curl does past 1 MB) hears a
+    // refusal instead of "100 Continue", and never sends the body at all.
+    m_server->set_expect_100_continue_handler(
+        [this](const httplib::Request& request, httplib::Response& response) {
+            std::optional<Response> refusal = framing_refusal(request, m_settings.max_body_bytes);
+            if (!refusal && m_admit) {
+                Request plain = headers_of(request);
+                refusal = m_admit(plain);
+            }
+            if (!refusal) return 100;
+            to_httplib(*refusal, response);
+            response.set_header("Connection", "close");
+            return refusal->status;
+        });
+
     // Ranges are the handler's to answer (/media/ does, one range at most); httplib
     // would otherwise slice any answer a Range header names, and build a multipart
     // answer in memory for many ranges. The request object is httplib's own

@@ -286,3 +286,22 @@ TEST_CASE("a client id delete-all could never address is refused at upload") {
     REQUIRE(renamed);
     CHECK(renamed->status == 400);
 }
+
+TEST_CASE("a client that expects 100-continue hears a refusal before it sends its body") {
+    EdgeServer server;
+    testing::RawConnection refused(server.served.port);
+    REQUIRE(refused.send(request_head("POST /api/upload/",
+                                      "X-API-Key: wrong-key-wrong-key-wrong\r\nExpect: "
+                                      "100-continue\r\nContent-Length: 5000000\r\n")));
+    const std::string answer = refused.read_all(3s);
+    CHECK(answer.starts_with("HTTP/1.1 401"));
+    CHECK(answer.find("Invalid API key. Access denied.") != std::string::npos);
+    testing::RawConnection admitted(server.served.port);
+    REQUIRE(admitted.send(
+        request_head("POST /api/bulk-delete/", "X-API-Key: " + k_key +
+                                                   "\r\nExpect: 100-continue\r\nContent-Type: "
+                                                   "application/json\r\nContent-Length: 20\r\n")));
+    CHECK(admitted.read_all(1s).starts_with("HTTP/1.1 100 Continue"));
+    admitted.send(R"({"image_ids": [123]})");
+    CHECK(admitted.read_all(2s).find("\"not_found_ids\":[123]") != std::string::npos);
+}
