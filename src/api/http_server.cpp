@@ -172,66 +172,60 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
         if (m_listen_socket < 0) m_listen_socket = socket;
     });
 
-    // Framing first, before anything is read past the headers.
+    // Every routed request passes here first, before anything past its headers is
+    // read. Ranges are the handlers' to answer (/media/ does, one range at most):
+    // httplib would otherwise slice any answer a Range header names, and build a
+    // multipart answer in memory for many ranges. The request object is httplib's
+    // own non-const local, so clearing its ranges here is sound.
     m_server->set_pre_routing_handler([this](const httplib::Request& request,
                                              httplib::Response& response) {
+        const_cast<httplib::Request&>(request).ranges.clear();
         const std::optional<Response> refusal = framing_refusal(request, m_settings.max_body_bytes);
         if (!refusal) return httplib::Server::HandlerResponse::Unhandled;
-        // httplib would apply a Range header to the refusal: it answers whole.
-        const_cast<httplib::Request&>(request).ranges.clear();
         refuse_and_close(*refusal, response);
         return httplib::Server::HandlerResponse::Handled;
     });
 
+    // Framing, then the API key, on the headers alone.
+    const auto refusal_before_body =
+        [this](const httplib::Request& request) -> std::optional<Response> {
+        if (auto refusal = framing_refusal(request, m_settings.max_body_bytes)) return refusal;
+        if (!m_admit) return std::nullopt;
+        Request plain = headers_of(request);
+        return m_admit(plain);
+    };
+
     // A client that asks before sending its body (curl does past 1 MB) hears a
     // refusal instead of "100 Continue", and never sends the body at all.
     m_server->set_expect_100_continue_handler(
-        [this](const httplib::Request& request, httplib::Response& response) {
-            std::optional<Response> refusal = framing_refusal(request, m_settings.max_body_bytes);
-            if (!refusal && m_admit) {
-                Request plain = headers_of(request);
-                refusal = m_admit(plain);
-            }
+        [refusal_before_body](const httplib::Request& request, httplib::Response& response) {
+            const std::optional<Response> refusal = refusal_before_body(request);
             if (!refusal) return 100;
             to_httplib(*refusal, response);
             response.set_header("Connection", "close");
             return refusal->status;
         });
 
-    // Ranges are the handler's to answer (/media/ does, one range at most); httplib
-    // would otherwise slice any answer a Range header names, and build a multipart
-    // answer in memory for many ranges. The request object is httplib's own
-    // non-const local, so clearing its ranges here is sound.
-    const auto answer = [this](const httplib::Request& request, Request& plain,
-                               httplib::Response& response) {
-        const_cast<httplib::Request&>(request).ranges.clear();
-        to_httplib(m_handle(plain), response);
+    const auto refusal_of = [this](Request& plain) -> std::optional<Response> {
+        return m_admit ? m_admit(plain) : std::nullopt;
     };
     // Requests without a body (their framing checked: none was sent).
-    const auto route = [this, answer](const httplib::Request& request,
-                                      httplib::Response& response) {
+    const auto route = [this, refusal_of](const httplib::Request& request,
+                                          httplib::Response& response) {
         Request plain = from_httplib(request);
-        if (m_admit) {
-            if (auto refusal = m_admit(plain)) {
-                const_cast<httplib::Request&>(request).ranges.clear();
-                return to_httplib(*refusal, response);
-            }
-        }
-        answer(request, plain, response);
+        const std::optional<Response> refusal = refusal_of(plain);
+        to_httplib(refusal ? *refusal : m_handle(plain), response);
     };
     // Requests with a body: Admit sees the headers first; a refused request's body is
     // read and thrown away (memory bounded, the connection stays in step), and only
     // an admitted one is kept, up to max_body_bytes (the transport's limit).
-    const auto route_with_body = [this, answer](const httplib::Request& request,
-                                                httplib::Response& response,
-                                                const httplib::ContentReader& read) {
+    const auto route_with_body = [this, refusal_of](const httplib::Request& request,
+                                                    httplib::Response& response,
+                                                    const httplib::ContentReader& read) {
         Request plain = headers_of(request);
-        if (m_admit) {
-            if (auto refusal = m_admit(plain)) {
-                const_cast<httplib::Request&>(request).ranges.clear();
-                if (!read([](const char*, std::size_t) { return true; })) return;
-                return to_httplib(*refusal, response);
-            }
+        if (auto refusal = refusal_of(plain)) {
+            if (read([](const char*, std::size_t) { return true; })) to_httplib(*refusal, response);
+            return;
         }
         bool complete = false;
         if (request.is_multipart_form_data()) {
@@ -252,8 +246,7 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
             });
         }
         // httplib has set the answer (400, or 413 past max_body_bytes) when reading failed.
-        if (!complete) return;
-        answer(request, plain, response);
+        if (complete) to_httplib(m_handle(plain), response);
     };
     m_server->Get(".*", route);
     m_server->Options(".*", route);
