@@ -153,26 +153,18 @@ class LocalStorage final : public Storage {
     // The link itself goes, never what it points to: unlinkat in the folder opened
     // beneath the root. A key whose folder is a symlink names nothing of ours: absent.
     Result<bool> remove(std::string_view key) override {
-        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        const auto [folder_key, name] = split_key(key);
-        FileDescriptor root = open_root();
-        if (!root.valid())
-            return std::unexpected(from_errno(errno, "open the media root for", key));
-        FileDescriptor folder = open_folder_beneath(root.get(), folder_key, false);
-        if (!folder.valid()) {
-            if (is_absent(errno)) return false;
-            return std::unexpected(from_errno(errno, "delete", key));
-        }
-        if (::unlinkat(folder.get(), std::string(name).c_str(), 0) == 0) return true;
-        if (is_absent(errno)) return false;
-        return std::unexpected(from_errno(errno, "delete", key));
+        FolderCache folders;
+        return remove_with(folders, key);
     }
 
+    // One root and one folder opened per batch, not per key: a batch's keys share
+    // their folder (images/), so a delete is a single unlinkat.
     Result<std::vector<RemoveOutcome>> remove_many(std::span<const std::string> keys) override {
         std::vector<RemoveOutcome> outcomes;
         outcomes.reserve(keys.size());
+        FolderCache folders;
         for (const std::string& key : keys) {
-            auto removed = remove(key);
+            auto removed = remove_with(folders, key);
             outcomes.push_back(
                 RemoveOutcome{key, removed ? std::nullopt : std::optional<Error>(removed.error())});
         }
@@ -275,6 +267,34 @@ class LocalStorage final : public Storage {
     // or delete), is absent.
     static bool is_absent(int error_number) {
         return error_number == ENOENT || error_number == ENOTDIR || error_number == ELOOP;
+    }
+
+    // The media root and the last folder opened beneath it, for a run of deletes.
+    struct FolderCache {
+        FileDescriptor root;
+        std::string folder_key;
+        FileDescriptor folder;
+    };
+
+    Result<bool> remove_with(FolderCache& cache, std::string_view key) const {
+        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+        const auto [folder_key, name] = split_key(key);
+        if (!cache.root.valid()) {
+            cache.root = open_root();
+            if (!cache.root.valid())
+                return std::unexpected(from_errno(errno, "open the media root for", key));
+        }
+        if (!cache.folder.valid() || cache.folder_key != folder_key) {
+            cache.folder_key = folder_key;
+            cache.folder = open_folder_beneath(cache.root.get(), folder_key, false);
+            if (!cache.folder.valid()) {
+                if (is_absent(errno)) return false;
+                return std::unexpected(from_errno(errno, "delete", key));
+            }
+        }
+        if (::unlinkat(cache.folder.get(), std::string(name).c_str(), 0) == 0) return true;
+        if (is_absent(errno)) return false;
+        return std::unexpected(from_errno(errno, "delete", key));
     }
 
     FileDescriptor open_root() const {
