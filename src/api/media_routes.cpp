@@ -48,16 +48,19 @@ RangeAnswer parse_range(const std::string& header, std::uint64_t size, ByteRange
     const std::string_view spec = std::string_view(header).substr(k_unit.size());
     const std::size_t dash = spec.find('-');
     if (dash == std::string_view::npos) return RangeAnswer::whole;
-    const auto first = number(spec.substr(0, dash));
-    const auto last = number(spec.substr(dash + 1));
-    if (!first) {  // a suffix: the last n bytes
+    const std::string_view first_text = spec.substr(0, dash);
+    const std::string_view last_text = spec.substr(dash + 1);
+    const auto first = number(first_text);
+    const auto last = number(last_text);
+    if ((!first_text.empty() && !first) || (!last_text.empty() && !last))
+        return RangeAnswer::whole;  // not a range: ignored
+    if (!first) {                   // a suffix: the last n bytes
         if (!last) return RangeAnswer::whole;
         if (*last == 0 || size == 0) return RangeAnswer::unsatisfiable;
         range.length = std::min(*last, size);
         range.first = size - range.length;
         return RangeAnswer::part;
     }
-    if (spec.substr(dash + 1).size() > 0 && !last) return RangeAnswer::whole;
     if (last && *last < *first) return RangeAnswer::whole;
     if (*first >= size) return RangeAnswer::unsatisfiable;
     const std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;

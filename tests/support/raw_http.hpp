@@ -47,13 +47,16 @@ class RawConnection {
 // A loopback port nothing listens on (bound once by the kernel, then closed).
 int free_loopback_port();
 
-// How much a server's VmRSS may grow under an attack that today's fixes bound: a
-// few MB, or more under AddressSanitizer, whose quarantine keeps freed memory
-// resident (still far below the hundreds of MB the attacks took before).
+// How much a server's VmRSS may grow under an attack that today's fixes bound. The
+// attacks took hundreds of MB to 2.4 GB before; bounded, they measured 0.3 MB
+// (through nginx), 2 MB (unread bodies) and 7.4 MB (five 1 MB /media/ answers
+// after 1000-range requests; where those pages go was not measured). The budget
+// leaves room above those figures so the check does not flake; AddressSanitizer's quarantine keeps freed
+// memory resident, so its budget is larger.
 #if defined(__SANITIZE_ADDRESS__)
 inline constexpr std::int64_t k_rss_growth_budget_kib = 96 * 1024;
 #else
-inline constexpr std::int64_t k_rss_growth_budget_kib = 8 * 1024;
+inline constexpr std::int64_t k_rss_growth_budget_kib = 24 * 1024;
 #endif
 
 // VmRSS of `pid` in KiB (from /proc/<pid>/status).
