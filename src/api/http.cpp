@@ -4,6 +4,33 @@
 #include <cctype>
 
 namespace gallery::api {
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string form_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '+') {
+            out += ' ';
+        } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+                   hex_value(text[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
     return std::lexicographical_compare(
@@ -45,6 +72,20 @@ Response Response::json(int status, const nlohmann::json& value) {
 
 Response Response::error(int status, const std::string& message) {
     return json(status, {{"success", false}, {"error", message}});
+}
+
+std::multimap<std::string, std::string> parse_form(std::string_view body) {
+    std::multimap<std::string, std::string> fields;
+    while (!body.empty()) {
+        const std::size_t amp = body.find('&');
+        const std::string_view pair = body.substr(0, amp);
+        body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+        if (pair.empty()) continue;
+        const std::size_t eq = pair.find('=');
+        fields.emplace(form_decode(pair.substr(0, eq)),
+                       eq == std::string_view::npos ? "" : form_decode(pair.substr(eq + 1)));
+    }
+    return fields;
 }
 
 }  // namespace gallery::api

@@ -16,8 +16,4 @@ std::string client_address(const Request& request, const config::Config& config)
 // Whether the client used HTTPS: a trusted proxy's X-Forwarded-Proto says "https".
 bool came_over_https(const Request& request, const config::Config& config);
 
-// application/x-www-form-urlencoded text as name/value pairs ('+' is a space,
-// %XX decoded); malformed escapes are kept as they are.
-std::multimap<std::string, std::string> parse_form(std::string_view body);
-
 }  // namespace gallery::api

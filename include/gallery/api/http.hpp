@@ -68,4 +68,8 @@ struct Response {
     static Response error(int status, const std::string& message);
 };
 
+// application/x-www-form-urlencoded text as name/value pairs ('+' is a space,
+// %XX decoded); malformed escapes are kept as they are.
+std::multimap<std::string, std::string> parse_form(std::string_view body);
+
 }  // namespace gallery::api
