@@ -75,6 +75,13 @@ double parse_positive(const std::string& setting, const RawValue& value) {
     return parsed;
 }
 
+std::chrono::seconds duration_setting(const std::string& setting, const RawValue& value,
+                                      const std::string& examples) {
+    const auto duration = parse_duration(value.text);
+    if (!duration) invalid(setting, value, "expected a duration such as " + examples);
+    return *duration;
+}
+
 std::string nonempty(const std::string& setting, const RawValue& value) {
     if (value.text.empty()) invalid(setting, value, "it must not be empty");
     return value.text;
@@ -272,10 +279,7 @@ const std::vector<Setting>& settings() {
          {{"GALLERY_CLEANUP_EVERY"}},
          "0",
          [](Config& c, const RawValue& v) {
-             const auto every = parse_duration(v.text);
-             if (!every)
-                 invalid("cleanup_every", v, "expected a duration such as 0 (off), 90s, 5m or 1h");
-             c.cleanup_every = *every;
+             c.cleanup_every = duration_setting("cleanup_every", v, "0 (off), 90s, 5m or 1h");
          }},
         {"host",
          {{"GALLERY_HOST"}},
@@ -300,9 +304,7 @@ const std::vector<Setting>& settings() {
          {{"GALLERY_MEDIA_MAX_AGE"}},
          "1h",
          [](Config& c, const RawValue& v) {
-             const auto age = parse_duration(v.text);
-             if (!age) invalid("media_max_age", v, "expected a duration such as 0, 10m or 1h");
-             c.media_max_age = *age;
+             c.media_max_age = duration_setting("media_max_age", v, "0, 10m or 1h");
          }},
         {"trusted_proxies",
          {{"GALLERY_TRUSTED_PROXIES"}},
