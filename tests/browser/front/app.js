@@ -1,5 +1,5 @@
 // The original React client's calls, from another origin: fetch for JSON (as its
-// API module), XMLHttpRequest for uploads (as axios does, with upload progress).
+// API module), XMLHttpRequest for uploads (as axios does).
 // The page's URL names the API (?api=http://host:port&key=...). window.runFlows()
 // runs every flow and returns what each one saw; a failed call throws.
 
@@ -26,9 +26,7 @@ function uploadWithXhr(file, fields) {
         xhr.open('POST', `${apiBase}/api/upload/`);
         xhr.setRequestHeader('X-API-Key', apiKey);
         xhr.withCredentials = true;
-        let progressEvents = 0;
-        xhr.upload.onprogress = () => progressEvents++;
-        xhr.onload = () => resolve({status: xhr.status, body: JSON.parse(xhr.responseText), progressEvents});
+        xhr.onload = () => resolve({status: xhr.status, body: JSON.parse(xhr.responseText)});
         xhr.onerror = () => reject(new TypeError('XMLHttpRequest failed (CORS or network)'));
         xhr.send(form);
     });
