@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "cli/config_file.hpp"
 #include "fuzz_check.hpp"
 #include "gallery/common/error.hpp"
 #include "gallery/config/config.hpp"
-#include "gallery/config/config_file.hpp"
 
 using namespace gallery;
 
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         config::Sources sources;
         sources.file_path = "fuzz.toml";
-        sources.file = config::read_config_file(file, sources.file_path);
+        sources.file = cli::read_config_file(file, sources.file_path);
         sources.environment =
             [&environment](const std::string& name) -> std::optional<std::string> {
             const auto found = environment.find(name);

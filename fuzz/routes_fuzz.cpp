@@ -13,7 +13,7 @@
 // an internal error); a JSON response is valid JSON; after every request the
 // per-client totals still match the image rows (every change is one transaction).
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "gallery/admin/admin.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/db/migrator.hpp"
@@ -39,13 +40,13 @@ constexpr std::string_view k_part_marker = "\n--part ";
 
 struct Fixture {
     std::filesystem::path dir;
-    config::Config config;
+    config::Config config = config::defaults();
     std::unique_ptr<db::ConnectionPool> pool;
     std::unique_ptr<storage::Storage> storage;
     std::unique_ptr<api::ClientRegistry> clients;
     std::unique_ptr<api::ApiContext> context;
     std::unique_ptr<api::Router> router;
-    std::unique_ptr<SQLite::Database> checker;
+    std::unique_ptr<db::Connection> checker;
 
     Fixture() {
         if (!std::getenv("GALLERY_FUZZ_VERBOSE")) log::set_level(log::Level::error);
@@ -68,9 +69,8 @@ struct Fixture {
         context = std::make_unique<api::ApiContext>(
             api::ApiContext{*pool, *storage, config, *clients, "fuzz-api-key-0123456789abcdef",
                             system_clock(), queue::make_lease_owner()});
-        router = std::make_unique<api::Router>(api::make_router(*context));
-        checker =
-            std::make_unique<SQLite::Database>(config.db_path.string(), SQLite::OPEN_READONLY);
+        router = std::make_unique<api::Router>(admin::make_server_router(*context));
+        checker = std::make_unique<db::Connection>(db::ConnectionOptions{.path = config.db_path});
     }
     ~Fixture() {
         context->background->wait_all();
@@ -144,15 +144,15 @@ api::Request parse_request(std::string_view text) {
     return request;
 }
 
-void check_totals_match_rows(SQLite::Database& db) {
-    SQLite::Statement mismatch(
-        db,
+void check_totals_match_rows(db::Connection& connection) {
+    db::Statement mismatch(
+        connection,
         "SELECT COUNT(*) FROM (SELECT client_id COLLATE NOCASE AS c, COUNT(*) AS n,"
         " SUM(size) AS s FROM images GROUP BY 1) AS i"
         " FULL OUTER JOIN client_totals t ON t.client_id = i.c"
         " WHERE t.image_count IS NOT i.n OR t.total_size IS NOT i.s");
-    mismatch.executeStep();
-    fuzz::check(mismatch.getColumn(0).getInt() == 0, "client_totals disagree with the image rows");
+    mismatch.step();
+    fuzz::check(mismatch.int64(0) == 0, "client_totals disagree with the image rows");
 }
 
 }  // namespace

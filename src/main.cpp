@@ -2,9 +2,37 @@
 // become exit codes (see gallery::exit_code).
 
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "gallery/common/error.hpp"
+
+namespace {
+
+// ErrorKind -> the exit codes README documents (gallery::exit_code).
+int exit_code_for(const gallery::Error& error) {
+    using gallery::ErrorKind;
+    switch (error.kind) {
+        case ErrorKind::storage_transient:
+        case ErrorKind::storage_permanent:
+        case ErrorKind::io:
+            return gallery::exit_code::storage;
+        case ErrorKind::invalid_input:
+            return gallery::exit_code::usage;
+        case ErrorKind::not_found:
+        case ErrorKind::database:
+            return gallery::exit_code::failure;
+    }
+    return gallery::exit_code::failure;
+}
+
+// One "gallery: " line per line of the message.
+void print_error(const std::string& message) {
+    std::istringstream lines(message);
+    for (std::string line; std::getline(lines, line);) std::cerr << "gallery: " << line << "\n";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace gallery;
@@ -36,9 +64,12 @@ int main(int argc, char** argv) {
     }
 
     try {
-        return selected();
+        const Result<void> outcome = selected();
+        if (outcome) return exit_code::ok;
+        print_error(outcome.error().message);
+        return exit_code_for(outcome.error());
     } catch (const StartupError& e) {
-        std::cerr << "gallery: " << e.what() << "\n";
+        print_error(e.what());
         return e.exit_code();
     } catch (const std::exception& e) {
         std::cerr << "gallery: unexpected failure: " << e.what() << "\n";

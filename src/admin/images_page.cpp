@@ -2,7 +2,7 @@
 // the API's transactional delete: rows go, files are queued.
 
 #include "admin/guard.hpp"
-#include "api/support.hpp"
+#include "gallery/api/api.hpp"
 #include "gallery/catalog/catalog.hpp"
 
 namespace gallery::admin {

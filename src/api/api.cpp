@@ -5,7 +5,6 @@
 
 #include "api/cors.hpp"
 #include "api/support.hpp"
-#include "gallery/admin/admin.hpp"
 #include "gallery/api/api_key.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/common/random.hpp"
@@ -65,7 +64,6 @@ Router make_router(ApiContext& context) {
     add_client_routes(router, context);
     add_cleanup_routes(router, context);
     add_media_routes(router, context);
-    admin::add_admin_routes(router, context);
     return router;
 }
 

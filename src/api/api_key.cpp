@@ -1,11 +1,11 @@
 #include "gallery/api/api_key.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include "gallery/db/statement.hpp"
 
 #include <memory>
 
@@ -81,20 +81,19 @@ ApiKey choose_api_key(const config::Config& config, db::Connection& connection) 
                 "long random value, e.g. `openssl rand -hex 32`");
     }
     try {
-        SQLite::Database& db = connection.sqlite();
-        SQLite::Statement find(db, "SELECT value FROM settings WHERE key = ?");
+        db::Statement find(connection, "SELECT value FROM settings WHERE key = ?");
         find.bind(1, k_generated_key_setting);
-        if (find.executeStep()) return {find.getColumn(0).getString(), true};
+        if (find.step()) return {find.text(0), true};
         const std::string key = random_hex(32);
-        SQLite::Statement insert(
-            db, "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
+        db::Statement insert(
+            connection, "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
         insert.bind(1, k_generated_key_setting);
         insert.bind(2, key);
         insert.bind(3, now_micros());
-        insert.exec();
+        insert.execute();
         find.reset();
-        find.executeStep();  // another server may have won the race: use what is stored
-        return {find.getColumn(0).getString(), true};
+        find.step();  // another server may have won the race: use what is stored
+        return {find.text(0), true};
     } catch (const std::exception& e) {
         throw StartupError(exit_code::failure,
                            std::string("cannot keep the generated API key: ") + e.what());

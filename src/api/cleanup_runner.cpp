@@ -15,14 +15,6 @@ constexpr std::size_t k_max_background_runs = 4;
 
 }  // namespace
 
-void record_cleanup_run(Metrics& metrics, db::Connection& connection, std::string_view trigger,
-                        UnixMicros started_at, UnixMicros finished_at,
-                        const cleanup::Report& report) {
-    metrics.record_cleanup(report, std::string(trigger));
-    cleanup::record_run(connection, trigger, started_at, finished_at, report);
-    cleanup::log_run(trigger, started_at, finished_at, report);
-}
-
 RequestedRun run_cleanup_for_request(ApiContext& context, const cleanup::Options& options,
                                      std::string_view trigger) {
     struct Outcome {
@@ -36,10 +28,11 @@ RequestedRun run_cleanup_for_request(ApiContext& context, const cleanup::Options
             auto connection = context.pool.acquire();
             cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
                                      context.lease_owner);
-            const UnixMicros started_at = context.clock();
-            const cleanup::Report report = cleaner.run();
-            record_cleanup_run(*context.metrics, *connection, trigger, started_at, context.clock(),
-                               report);
+            const cleanup::Report report =
+                cleanup::run_and_record(cleaner, *connection, trigger, context.clock,
+                                        cleanup::RunLogLine::write)
+                    .report;
+            context.metrics->record_cleanup(report, trigger);
             std::lock_guard lock(outcome->mutex);
             outcome->report = report;
             outcome->finished.notify_all();

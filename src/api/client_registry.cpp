@@ -1,11 +1,9 @@
 #include "gallery/api/client_registry.hpp"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "gallery/common/log.hpp"
+#include "gallery/net/http_client.hpp"
 
 namespace gallery::api {
 namespace {
@@ -26,21 +24,18 @@ std::string normalize_client_id(const std::string& client_id) {
 }
 
 std::optional<std::string> http_get(const std::string& url) {
-    static const std::regex k_url(R"(^(https?://[^/]+)(/.*)?$)");
-    std::smatch parts;
-    if (!std::regex_match(url, parts, k_url)) {
+    if (!url.starts_with("http://") && !url.starts_with("https://")) {
         log::warn("client ids: the URL '" + url + "' is not an http(s) URL");
         return std::nullopt;
     }
-    httplib::Client client(parts[1].str());
-    client.set_connection_timeout(3);
-    client.set_read_timeout(3);
-    client.set_follow_location(true);
-    const std::string path = parts[2].matched ? parts[2].str() : "/";
-    auto response = client.Get(path);
+    net::HttpClient client({.connect = std::chrono::seconds(3), .total = std::chrono::seconds(6)});
+    net::HttpRequest request;
+    request.method = "GET";
+    request.url = url;
+    request.follow_redirects = true;
+    auto response = client.perform(request);
     if (!response) {
-        log::warn("client ids: fetching " + url +
-                  " failed: " + httplib::to_string(response.error()));
+        log::warn("client ids: fetching " + url + " failed: " + response.error().message);
         return std::nullopt;
     }
     if (response->status != 200) {

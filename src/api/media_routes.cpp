@@ -4,7 +4,7 @@
 // checked by the storage backend, which never leaves the media root nor follows a
 // symlink. Also /healthz.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <charconv>
 #include <ctime>
@@ -134,7 +134,7 @@ Response media(ApiContext& context, const Request& request) {
 Response health(ApiContext& context, const Request&) {
     try {
         auto connection = context.pool.acquire();
-        connection->sqlite().execAndGet("SELECT COUNT(*) FROM schema_migrations");
+        db::query_int64(*connection, "SELECT COUNT(*) FROM schema_migrations");
         return Response::json(200, {{"status", "ok"}});
     } catch (const std::exception& e) {
         return internal_error(Error{ErrorKind::database, std::string("healthz: ") + e.what()});

@@ -40,8 +40,6 @@ Parsed<std::string> checked_client_id(const std::string& raw);
 // A free-text field (name, description, filename): valid UTF-8 and not absurdly long.
 Parsed<std::string> checked_text(const std::string& field, const std::string& raw);
 
-// Where the image is served: /media/<key>, or under the public bucket URL.
-std::string image_url(const catalog::Image& image, const config::Config& config);
 nlohmann::json image_json(const catalog::Image& image, const config::Config& config);
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count);
 

@@ -1,22 +1,15 @@
-// POST /api/upload/ (multipart/form-data): stores the object first, then its row.
-// If the row cannot be written, the object is queued for deletion: nothing leaks.
+// POST /api/upload/ (multipart/form-data): checks the form, re-encodes, and hands
+// the bytes to catalog::store_upload (object first, then its row; nothing leaks).
 
 #include "api/support.hpp"
 #include "gallery/catalog/image_format.hpp"
+#include "gallery/catalog/upload.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/common/random.hpp"
-#include "gallery/db/guard.hpp"
-#include "gallery/db/transaction.hpp"
 #include "gallery/imaging/compression.hpp"
-#include "gallery/queue/queue.hpp"
-#include "gallery/queue/reconcile.hpp"
 
 namespace gallery::api {
 namespace {
-
-// An upload's object is written and its row committed within seconds; an intent
-// older than this belongs to a crashed upload and its key is queued by cleanup.
-constexpr UnixMicros k_intent_lifetime = 3600 * k_micros_per_second;
 
 constexpr const char* k_allowed_types =
     "Invalid file type. Allowed: .jpg, .jpeg, .png, .gif, .webp, .bmp";
@@ -27,25 +20,6 @@ std::optional<std::string> optional_field(const Request& request, const char* na
     const FormPart* part = request.part(name);
     if (!part) return std::nullopt;
     return part->content;
-}
-
-// The row could not be written (or the write failed half-way): queue the key so
-// cleanup removes whatever was stored, and clear the intent, in one transaction.
-void queue_orphan(ApiContext& context, db::Connection& connection, const std::string& key,
-                  const std::string& client_id, std::optional<std::uint64_t> size) {
-    auto queued = db::guard("upload: queue orphaned object", [&] {
-        db::WriteTransaction tx(connection);
-        auto inserted = queue::enqueue(connection, {key, client_id, size}, context.clock());
-        if (!inserted) throw std::runtime_error(inserted.error().message);
-        auto cleared = queue::clear_intent(connection, key);
-        if (!cleared) throw std::runtime_error(cleared.error().message);
-        tx.commit();
-    });
-    if (!queued) {
-        // Last resort: say where the orphan is; `gallery enqueue --orphans` finds it too.
-        log::error("upload: object " + key +
-                   " is stored without a row and could not be queued: " + queued.error().message);
-    }
 }
 
 // An upload has an image and up to three text fields; thousands of parts are an attack.
@@ -105,23 +79,12 @@ Response upload(ApiContext& context, const Request& request) {
     image.content_type = std::string(catalog::content_type_of(*format));
 
     auto connection = context.pool.acquire();
-    const UnixMicros now = context.clock();
-    if (auto intent = queue::record_intent(*connection, image.storage_key, image.client_id, now,
-                                           now + k_intent_lifetime);
-        !intent) {
-        return internal_error(intent.error());
-    }
-    if (auto stored = context.storage.put(image.storage_key, stored_bytes, image.content_type);
-        !stored) {
-        log::error("upload: " + stored.error().message);
-        // A timed-out write may still have landed: let cleanup make sure it is gone.
-        queue_orphan(context, *connection, image.storage_key, image.client_id, std::nullopt);
-        return Response::error(503, "The image could not be stored; please try again.");
-    }
-    auto inserted = catalog::insert_image(*connection, image, context.clock());
+    auto inserted =
+        catalog::store_upload(*connection, context.storage, image, stored_bytes, context.clock);
     if (!inserted) {
-        queue_orphan(context, *connection, image.storage_key, image.client_id, image.size);
-        return internal_error(inserted.error());
+        if (inserted.error().kind == ErrorKind::database) return internal_error(inserted.error());
+        log::error(inserted.error().message);
+        return Response::error(503, "The image could not be stored; please try again.");
     }
     nlohmann::json out = image_json(*inserted, context.config);
     out["success"] = true;

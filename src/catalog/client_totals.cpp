@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "gallery/db/statement.hpp"
+
 namespace gallery::catalog::totals {
 
-void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t size,
+void add_image(db::Connection& connection, const std::string& client_id, std::uint64_t size,
                UnixMicros uploaded_at) {
-    SQLite::Statement upsert(
-        db,
+    db::Statement upsert(
+        connection,
         "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, "
         "oldest_upload)"
         " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id) DO UPDATE SET"
@@ -18,19 +20,19 @@ void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t
     upsert.bind(1, client_id);
     upsert.bind(2, static_cast<std::int64_t>(size));
     upsert.bind(3, uploaded_at);
-    upsert.exec();
+    upsert.execute();
 }
 
-void remove_images(SQLite::Database& db, const std::string& client_id, std::int64_t count,
+void remove_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
                    std::uint64_t size) {
-    SQLite::Statement drop(db,
-                           "DELETE FROM client_totals WHERE client_id = ?1 AND image_count <= ?2");
+    db::Statement drop(connection,
+                       "DELETE FROM client_totals WHERE client_id = ?1 AND image_count <= ?2");
     drop.bind(1, client_id);
     drop.bind(2, count);
-    if (drop.exec() > 0) return;
+    if (drop.execute() > 0) return;
     // MIN/MAX over the (client_id NOCASE, uploaded_at) index: two index probes.
-    SQLite::Statement update(
-        db,
+    db::Statement update(
+        connection,
         "UPDATE client_totals SET image_count = image_count - ?2, total_size = total_size - ?3,"
         " latest_upload = (SELECT MAX(uploaded_at) FROM images WHERE client_id = ?1 COLLATE "
         "NOCASE),"
@@ -39,13 +41,13 @@ void remove_images(SQLite::Database& db, const std::string& client_id, std::int6
     update.bind(1, client_id);
     update.bind(2, count);
     update.bind(3, static_cast<std::int64_t>(size));
-    update.exec();
+    update.execute();
 }
 
-void drop_client(SQLite::Database& db, const std::string& client_id) {
-    SQLite::Statement drop(db, "DELETE FROM client_totals WHERE client_id = ?");
+void drop_client(db::Connection& connection, const std::string& client_id) {
+    db::Statement drop(connection, "DELETE FROM client_totals WHERE client_id = ?");
     drop.bind(1, client_id);
-    drop.exec();
+    drop.execute();
 }
 
 bool same_client(const std::string& a, const std::string& b) {

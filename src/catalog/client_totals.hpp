@@ -2,24 +2,25 @@
 // Keeps the client_totals table in step with the images table. Every function runs
 // inside the caller's write transaction, next to the image change it accounts for.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <cstdint>
 #include <string>
 
 #include "gallery/common/time.hpp"
+#include "gallery/db/connection.hpp"
 
 namespace gallery::catalog::totals {
 
-void add_image(SQLite::Database& db, const std::string& client_id, std::uint64_t size,
+void add_image(db::Connection& connection, const std::string& client_id, std::uint64_t size,
                UnixMicros uploaded_at);
 
 // Subtracts `count` images of `size` bytes in all, then refreshes the client's
 // latest/oldest upload from the images index; drops the row when none is left.
-void remove_images(SQLite::Database& db, const std::string& client_id, std::int64_t count,
+void remove_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
                    std::uint64_t size);
 
-void drop_client(SQLite::Database& db, const std::string& client_id);
+void drop_client(db::Connection& connection, const std::string& client_id);
 
 // Case-insensitive (ASCII, like SQLite's NOCASE) equality of client ids.
 bool same_client(const std::string& a, const std::string& b);

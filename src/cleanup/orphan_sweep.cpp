@@ -1,7 +1,6 @@
 #include "gallery/cleanup/orphan_sweep.hpp"
 
 #include "gallery/catalog/catalog.hpp"
-#include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
@@ -54,18 +53,11 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
                 orphans.push_back(&object);
         }
         if (!options.dry_run && !orphans.empty()) {
-            auto inserted = db::guard("orphan sweep: queue", [&] {
-                db::WriteTransaction tx(connection);
-                std::int64_t count = 0;
-                for (const auto* object : orphans) {
-                    auto added = queue::enqueue(
-                        connection, {object->key, options.client_id, object->size}, clock());
-                    if (!added) throw std::runtime_error(added.error().message);
-                    count += *added ? 1 : 0;
-                }
-                tx.commit();
-                return count;
-            });
+            std::vector<queue::EnqueueRequest> requests;
+            requests.reserve(orphans.size());
+            for (const auto* object : orphans)
+                requests.push_back({object->key, options.client_id, object->size});
+            auto inserted = queue::enqueue_all(connection, requests, clock());
             if (!inserted) {
                 report.stopped_by = inserted.error();
                 return report;

@@ -1,19 +1,17 @@
 #include "gallery/cleanup/run_log.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include "gallery/common/log.hpp"
-#include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
 
 namespace gallery::cleanup {
 
 void record_run(db::Connection& connection, std::string_view trigger, UnixMicros started_at,
                 UnixMicros finished_at, const Report& report) {
-    auto recorded = db::guard("cleanup: record run", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Statement insert(
-            connection.sqlite(),
+    auto recorded = db::write(connection, "cleanup: record run", [&] {
+        db::Statement insert(
+            connection,
             "INSERT INTO cleanup_runs (started_at, finished_at, trigger, processed, deleted,"
             " failed, dead, bytes_reclaimed, stopped_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         insert.bind(1, started_at);
@@ -24,15 +22,12 @@ void record_run(db::Connection& connection, std::string_view trigger, UnixMicros
         insert.bind(6, report.failed);
         insert.bind(7, report.dead);
         insert.bind(8, static_cast<std::int64_t>(report.bytes_reclaimed));
-        if (report.stopped_by) {
-            insert.bind(9, report.stopped_by->message);
-        } else {
-            insert.bind(9);
-        }
-        insert.exec();
-        connection.sqlite().exec(
+        insert.bind(9,
+                    report.stopped_by ? std::optional(report.stopped_by->message) : std::nullopt);
+        insert.execute();
+        db::execute_script(
+            connection,
             "DELETE FROM cleanup_runs WHERE id <= (SELECT MAX(id) - 1000 FROM cleanup_runs)");
-        tx.commit();
     });
     if (!recorded) log::warn(recorded.error().message);
 }
@@ -52,28 +47,45 @@ void log_run(std::string_view trigger, UnixMicros started_at, UnixMicros finishe
 }
 
 Result<std::vector<RunRecord>> recent_runs(db::Connection& connection, std::size_t limit) {
-    return db::guard("cleanup: recent runs", [&] {
-        SQLite::Statement query(
-            connection.sqlite(),
+    return db::read("cleanup: recent runs", [&] {
+        db::Statement query(
+            connection,
             "SELECT started_at, finished_at, trigger, processed, deleted, failed, dead,"
             " bytes_reclaimed, stopped_by FROM cleanup_runs ORDER BY id DESC LIMIT ?");
         query.bind(1, static_cast<std::int64_t>(limit));
         std::vector<RunRecord> runs;
-        while (query.executeStep()) {
+        while (query.step()) {
             RunRecord run;
-            run.started_at = query.getColumn(0).getInt64();
-            run.finished_at = query.getColumn(1).getInt64();
-            run.trigger = query.getColumn(2).getString();
-            run.processed = query.getColumn(3).getInt64();
-            run.deleted = query.getColumn(4).getInt64();
-            run.failed = query.getColumn(5).getInt64();
-            run.dead = query.getColumn(6).getInt64();
-            run.bytes_reclaimed = static_cast<std::uint64_t>(query.getColumn(7).getInt64());
-            if (!query.getColumn(8).isNull()) run.stopped_by = query.getColumn(8).getString();
+            run.started_at = query.int64(0);
+            run.finished_at = query.int64(1);
+            run.trigger = query.text(2);
+            run.processed = query.int64(3);
+            run.deleted = query.int64(4);
+            run.failed = query.int64(5);
+            run.dead = query.int64(6);
+            run.bytes_reclaimed = static_cast<std::uint64_t>(query.int64(7));
+            if (!query.is_null(8)) run.stopped_by = query.text(8);
             runs.push_back(std::move(run));
         }
         return runs;
     });
+}
+
+}  // namespace gallery::cleanup
+
+namespace gallery::cleanup {
+
+TimedRun run_and_record(Cleaner& cleaner, db::Connection& connection, std::string_view trigger,
+                        const Clock& clock, RunLogLine log_line,
+                        const std::function<void(const Report&)>& on_batch) {
+    TimedRun run;
+    run.started_at = clock();
+    run.report = cleaner.run(on_batch);
+    run.finished_at = clock();
+    record_run(connection, trigger, run.started_at, run.finished_at, run.report);
+    if (log_line == RunLogLine::write)
+        log_run(trigger, run.started_at, run.finished_at, run.report);
+    return run;
 }
 
 }  // namespace gallery::cleanup

@@ -41,11 +41,10 @@ void print_report(const cleanup::Report& report) {
     }
 }
 
-int run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
+Result<void> run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
     auto plan = cleaner.plan();
     if (!plan) {
-        std::cerr << "gallery: " << plan.error().message << "\n";
-        return exit_code_for(plan.error());
+        return std::unexpected(plan.error());
     }
     if (options.json) {
         nlohmann::json entries = nlohmann::json::array();
@@ -63,25 +62,24 @@ int run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
         std::cout << plan->size() << " due item" << (plan->size() == 1 ? "" : "s")
                   << " in the next batch; nothing changed\n";
     }
-    return exit_code::ok;
+    return {};
 }
 
-int run_cleanup(const Globals& globals, const CleanupOptions& options) {
+Result<void> run_cleanup(const Globals& globals, const CleanupOptions& options) {
     const config::Config config = load_config(globals);
     db::Connection connection = open_database(config);
 
     if (options.retry_dead) {
         auto requeued = queue::retry_dead(connection, now_micros());
         if (!requeued) {
-            std::cerr << "gallery: " << requeued.error().message << "\n";
-            return exit_code_for(requeued.error());
+            return std::unexpected(requeued.error());
         }
         if (options.json)
             print_json({{"success", true}, {"requeued", *requeued}});
         else
             std::cout << "requeued " << *requeued << " dead item" << (*requeued == 1 ? "" : "s")
                       << "\n";
-        return exit_code::ok;
+        return {};
     }
 
     const std::unique_ptr<storage::Storage> storage = storage::open_storage(config);
@@ -99,15 +97,18 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     const bool show_progress = options.until_empty && stderr_is_terminal();
-    const UnixMicros started_at = system_clock()();
-    const cleanup::Report report = cleaner.run([&](const cleanup::Report& so_far) {
-        if (!show_progress) return;
-        std::cerr << "\rprocessed " << so_far.processed << ", deleted " << so_far.deleted
-                  << ", failed " << so_far.failed << ", dead " << so_far.dead << "   "
-                  << std::flush;
-    });
+    // A cron job stays quiet on stderr: the summary goes to stdout, not to the log.
+    const cleanup::Report report =
+        cleanup::run_and_record(cleaner, connection, "cron", system_clock(),
+                                cleanup::RunLogLine::skip,
+                                [&](const cleanup::Report& so_far) {
+                                    if (!show_progress) return;
+                                    std::cerr << "\rprocessed " << so_far.processed << ", deleted "
+                                              << so_far.deleted << ", failed " << so_far.failed
+                                              << ", dead " << so_far.dead << "   " << std::flush;
+                                })
+            .report;
     if (show_progress && report.batches > 0) std::cerr << "\n";
-    cleanup::record_run(connection, "cron", started_at, system_clock()(), report);
 
     if (options.json) {
         nlohmann::json out = cleanup::report_json(report);
@@ -117,10 +118,9 @@ int run_cleanup(const Globals& globals, const CleanupOptions& options) {
         print_report(report);
     }
     if (report.stopped_by) {
-        std::cerr << "gallery: cleanup stopped: " << report.stopped_by->message << "\n";
-        return exit_code_for(*report.stopped_by);
+        return std::unexpected(with_context("cleanup stopped", *report.stopped_by));
     }
-    return exit_code::ok;
+    return {};
 }
 
 }  // namespace
@@ -134,11 +134,11 @@ void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
         "runs\n  gallery cleanup --dry-run                         # show the next batch\n  "
         "gallery cleanup --retry-dead");
     add_setting_flag(*command, globals, "--batch-size", "batch_size",
-                     "Rows claimed per batch, 1-1000 [GALLERY_BATCH_SIZE, default 100]");
+                     "Rows claimed per batch, 1-1000");
     add_setting_flag(*command, globals, "--max-attempts", "max_attempts",
-                     "Failures before a row is moved to dead [GALLERY_MAX_ATTEMPTS, default 3]");
+                     "Failures before a row is moved to dead");
     add_setting_flag(*command, globals, "--lease-seconds", "lease_seconds",
-                     "How long a claimed batch is reserved [GALLERY_LEASE_SECONDS, default 300]");
+                     "How long a claimed batch is reserved");
     command->add_flag("--until-empty", options->until_empty,
                       "Keep claiming batches until none is due");
     command

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/config_file.hpp"
 #include "gallery/common/error.hpp"
-#include "gallery/config/config_file.hpp"
 #include "gallery/db/migrator.hpp"
 
 namespace gallery::cli {
@@ -16,19 +16,16 @@ void add_global_options(CLI::App& app, Globals& globals) {
     app.add_option("--config", globals.config_file,
                    "Config file (TOML; keys are the setting names listed in the README)")
         ->envname("GALLERY_CONFIG");
-    add_setting_flag(app, globals, "--db", "db",
-                     "SQLite database file [GALLERY_DB, default ./data/gallery.db]");
-    add_setting_flag(app, globals, "--storage", "storage",
-                     "local or s3 [GALLERY_STORAGE, default local]");
-    add_setting_flag(
-        app, globals, "--media-root", "media_root",
-        "Folder of the local storage backend [GALLERY_MEDIA_ROOT, default ./data/media]");
+    add_setting_flag(app, globals, "--db", "db", "SQLite database file");
+    add_setting_flag(app, globals, "--storage", "storage", "local or s3");
+    add_setting_flag(app, globals, "--media-root", "media_root",
+                     "Folder of the local storage backend");
     app.add_option_function<std::string>(
            "--log-format",
            [](const std::string& format) {
                log::set_format(format == "json" ? log::Format::json : log::Format::text);
            },
-           "Log lines on stderr as text or json [GALLERY_LOG_FORMAT, default text]")
+           "Log lines on stderr as text or json")
         ->envname("GALLERY_LOG_FORMAT")
         ->check(CLI::IsMember({"text", "json"}));
     app.add_option_function<std::string>(
@@ -39,8 +36,7 @@ void add_global_options(CLI::App& app, Globals& globals) {
                               : level == "error" ? log::Level::error
                                                  : log::Level::info);
            },
-           "Least severe log lines written: debug, info, warn, error [GALLERY_LOG_LEVEL, default "
-           "info]")
+           "Least severe log lines written: debug, info, warn, error")
         ->envname("GALLERY_LOG_LEVEL")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 }
@@ -50,7 +46,7 @@ CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string
     return app.add_option_function<std::string>(
         flag,
         [&globals, setting](const std::string& value) { globals.setting_flags[setting] = value; },
-        help);
+        help + " " + config::help_suffix(setting));
 }
 
 config::Config load_config(const Globals& globals) {
@@ -59,7 +55,7 @@ config::Config load_config(const Globals& globals) {
     sources.environment = config::process_environment;
     if (!globals.config_file.empty()) {
         sources.file_path = globals.config_file;
-        sources.file = config::read_config_file(globals.config_file);
+        sources.file = cli::read_config_file(globals.config_file);
     }
     return config::resolve(sources);
 }
@@ -95,21 +91,6 @@ std::string human_bytes(std::uint64_t bytes) {
 
 void print_json(const nlohmann::json& value) {
     std::cout << value.dump(2) << "\n";
-}
-
-int exit_code_for(const Error& error) {
-    switch (error.kind) {
-        case ErrorKind::storage_transient:
-        case ErrorKind::storage_permanent:
-        case ErrorKind::io:
-            return exit_code::storage;
-        case ErrorKind::invalid_input:
-            return exit_code::usage;
-        case ErrorKind::not_found:
-        case ErrorKind::database:
-            return exit_code::failure;
-    }
-    return exit_code::failure;
 }
 
 }  // namespace gallery::cli

@@ -21,12 +21,15 @@ struct Globals {
         setting_flags;  // setting name -> value given on the command line
 };
 
-// The selected subcommand's body; returns the process exit code.
-using Command = std::function<int()>;
+// The selected subcommand's body. It prints what it has to say on stdout and returns
+// its outcome; main() prints an error's message and turns its kind into the exit code.
+using Command = std::function<Result<void>()>;
 
 void add_global_options(CLI::App& app, Globals& globals);
 
-// Adds `--flag` that records its value as the setting `name` (validated later by config::resolve).
+// Adds `--flag` that records its value as the setting `name` (validated later by
+// config::resolve); its help ends with the setting's environment names and default,
+// taken from the settings table.
 CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag,
                               const std::string& setting, const std::string& help);
 
@@ -45,8 +48,5 @@ std::string human_bytes(std::uint64_t bytes);
 void print_json(const nlohmann::json& value);
 
 using config::parse_duration;
-
-// Exit code for an error that stopped a command.
-int exit_code_for(const Error& error);
 
 }  // namespace gallery::cli

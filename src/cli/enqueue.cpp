@@ -1,14 +1,11 @@
-// gallery enqueue: queues storage keys for deletion by hand (arguments or stdin).
-// All-or-nothing: one invalid key and nothing is queued.
+// gallery enqueue: queues storage keys for deletion by hand (arguments or stdin),
+// all or nothing (cleanup::enqueue_keys), or sweeps storage for orphans.
 
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "gallery/catalog/catalog.hpp"
+#include "gallery/cleanup/enqueue_keys.hpp"
 #include "gallery/cleanup/orphan_sweep.hpp"
-#include "gallery/db/guard.hpp"
-#include "gallery/db/transaction.hpp"
-#include "gallery/queue/queue.hpp"
 #include "gallery/storage/factory.hpp"
 
 namespace gallery::cli {
@@ -49,8 +46,8 @@ Result<std::vector<std::string>> collect_keys(const std::vector<std::string>& ar
     return keys;
 }
 
-int run_orphan_sweep(db::Connection& connection, storage::Storage& storage,
-                     const EnqueueOptions& options) {
+Result<void> run_orphan_sweep(db::Connection& connection, storage::Storage& storage,
+                              const EnqueueOptions& options) {
     cleanup::SweepOptions sweep;
     sweep.prefix = options.prefix;
     sweep.older_than = *parse_duration(options.older_than);  // validated while parsing
@@ -95,75 +92,33 @@ int run_orphan_sweep(db::Connection& connection, storage::Storage& storage,
                   << report.too_young << " newer than " << options.older_than << "\n";
     }
     if (report.stopped_by) {
-        std::cerr << "gallery: " << report.stopped_by->message << "\n"
-                  << "gallery: resume with --start-after '" << report.last_key << "'\n";
-        return exit_code_for(*report.stopped_by);
+        Error stopped = *report.stopped_by;
+        stopped.message += "\nresume with --start-after '" + report.last_key + "'";
+        return std::unexpected(stopped);
     }
-    return exit_code::ok;
+    return {};
 }
 
-int run_enqueue(const Globals& globals, const EnqueueOptions& options) {
+Result<void> run_enqueue(const Globals& globals, const EnqueueOptions& options) {
     const config::Config config = load_config(globals);
     db::Connection connection = open_database(config);
     const std::unique_ptr<storage::Storage> storage = storage::open_storage(config);
     if (options.orphans) return run_orphan_sweep(connection, *storage, options);
 
     auto keys = collect_keys(options.keys);
-    if (!keys) {
-        std::cerr << "gallery: " << keys.error().message << "\n";
-        return exit_code::usage;
-    }
-    if (keys->empty()) {
-        std::cerr << "gallery: no keys given (pass keys as arguments, or - to read them from "
-                     "standard input)\n";
-        return exit_code::usage;
-    }
-
-    std::vector<std::string> problems;
-    for (const std::string& key : *keys) {
-        if (auto ok = storage->check_key(key); !ok) problems.push_back(ok.error().message);
-    }
-    auto in_use = catalog::keys_in_use(connection, *keys);
-    if (!in_use) {
-        std::cerr << "gallery: " << in_use.error().message << "\n";
-        return exit_code::failure;
-    }
-    for (std::size_t i = 0; i < keys->size(); ++i) {
-        if ((*in_use)[i])
-            problems.push_back("'" + (*keys)[i] +
-                               "' is still referenced by an image: delete the image instead");
-    }
-    if (!problems.empty()) {
-        for (const std::string& problem : problems) std::cerr << "gallery: " << problem << "\n";
-        std::cerr << "gallery: nothing was queued (" << problems.size() << " of " << keys->size()
-                  << " keys refused)\n";
-        return exit_code::usage;
-    }
-
-    const UnixMicros now = now_micros();
-    auto counts = db::guard("enqueue", [&] {
-        db::WriteTransaction tx(connection);
-        std::size_t queued = 0;
-        for (const std::string& key : *keys) {
-            auto inserted = queue::enqueue(connection, {key, options.client_id, std::nullopt}, now);
-            if (!inserted) throw std::runtime_error(inserted.error().message);
-            queued += *inserted ? 1 : 0;
-        }
-        tx.commit();
-        return queued;
-    });
-    if (!counts) {
-        std::cerr << "gallery: " << counts.error().message << "\n";
-        return exit_code::failure;
-    }
-    const std::size_t already = keys->size() - *counts;
+    if (!keys) return std::unexpected(keys.error());
+    auto outcome =
+        cleanup::enqueue_keys(connection, *storage, *keys, options.client_id, now_micros());
+    if (!outcome) return std::unexpected(outcome.error());
+    const std::size_t queued = outcome->queued;
+    const std::size_t already = outcome->already_pending;
     if (options.json) {
-        print_json({{"queued", *counts}, {"already_pending", already}});
+        print_json({{"queued", queued}, {"already_pending", already}});
     } else {
-        std::cout << "queued " << *counts << " key" << (*counts == 1 ? "" : "s") << " (" << already
+        std::cout << "queued " << queued << " key" << (queued == 1 ? "" : "s") << " (" << already
                   << " already pending)\n";
     }
-    return exit_code::ok;
+    return {};
 }
 
 }  // namespace

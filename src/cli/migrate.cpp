@@ -14,11 +14,10 @@ struct MigrateOptions {
     bool json = false;
 };
 
-int print_status(db::Connection& connection, const MigrateOptions& options) {
+Result<void> print_status(db::Connection& connection, const MigrateOptions& options) {
     auto status = db::schema_status(connection, db::embedded_migrations());
     if (!status) {
-        std::cerr << "gallery: " << status.error().message << "\n";
-        return exit_code::failure;
+        return std::unexpected(status.error());
     }
     if (options.json) {
         nlohmann::json migrations = nlohmann::json::array();
@@ -43,22 +42,20 @@ int print_status(db::Connection& connection, const MigrateOptions& options) {
         }
     }
     if (status->newer_than_binary()) {
-        std::cerr << "gallery: the database schema is newer than this binary: use a newer gallery "
-                     "binary\n";
-        return exit_code::failure;
+        return fail(ErrorKind::database,
+                    "the database schema is newer than this binary: use a newer gallery binary");
     }
-    return exit_code::ok;
+    return {};
 }
 
-int run_migrate(const Globals& globals, const MigrateOptions& options) {
+Result<void> run_migrate(const Globals& globals, const MigrateOptions& options) {
     const config::Config config = load_config(globals);
     db::Connection connection({.path = config.db_path, .create_if_missing = !options.status});
     if (options.status) return print_status(connection, options);
 
     auto applied = db::migrate(connection, db::embedded_migrations(), now_micros());
     if (!applied) {
-        std::cerr << "gallery: " << applied.error().message << "\n";
-        return exit_code::failure;
+        return std::unexpected(applied.error());
     }
     const int version =
         db::embedded_migrations().empty() ? 0 : db::embedded_migrations().back().version;
@@ -73,7 +70,7 @@ int run_migrate(const Globals& globals, const MigrateOptions& options) {
         std::cout << "applied " << *applied << " migration" << (*applied == 1 ? "" : "s") << " to "
                   << config.db_path.string() << " (schema version " << version << ")\n";
     }
-    return exit_code::ok;
+    return {};
 }
 
 }  // namespace

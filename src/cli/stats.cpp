@@ -23,22 +23,21 @@ struct StatsOptions {
 constexpr UnixMicros k_week = 7LL * 86400 * k_micros_per_second;
 
 // Every image row whose object is missing from storage (HEAD each), changing nothing.
-int run_check(db::Connection& connection, storage::Storage& storage, const StatsOptions& options) {
+Result<void> run_check(db::Connection& connection, storage::Storage& storage,
+                       const StatsOptions& options) {
     std::int64_t checked = 0;
     std::vector<std::string> missing;
     catalog::ImageId after = 0;
     for (;;) {
         auto page = catalog::image_keys_after(connection, after, 500);
         if (!page) {
-            std::cerr << "gallery: " << page.error().message << "\n";
-            return exit_code::failure;
+            return std::unexpected(page.error());
         }
         if (page->empty()) break;
         for (const auto& image : *page) {
             auto info = storage.head(image.storage_key);
             if (!info) {
-                std::cerr << "gallery: " << info.error().message << "\n";
-                return exit_code_for(info.error());
+                return std::unexpected(info.error());
             }
             ++checked;
             if (!info->has_value()) {
@@ -56,14 +55,13 @@ int run_check(db::Connection& connection, storage::Storage& storage, const Stats
         std::cout << "checked " << checked << " image" << (checked == 1 ? "" : "s") << ": "
                   << missing.size() << " missing from storage\n";
     }
-    return exit_code::ok;
+    return {};
 }
 
-int run_file_history(db::Connection& connection, const StatsOptions& options) {
+Result<void> run_file_history(db::Connection& connection, const StatsOptions& options) {
     auto receipts = queue::receipts_for(connection, options.file);
     if (!receipts) {
-        std::cerr << "gallery: " << receipts.error().message << "\n";
-        return exit_code::failure;
+        return std::unexpected(receipts.error());
     }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *receipts) {
@@ -80,7 +78,7 @@ int run_file_history(db::Connection& connection, const StatsOptions& options) {
         print_json({{"file", options.file}, {"receipts", out}});
     else if (receipts->empty())
         std::cout << "no deletion receipt for " << options.file << " (kept for receipt_days)\n";
-    return exit_code::ok;
+    return {};
 }
 
 nlohmann::json optional_time(const std::optional<UnixMicros>& t) {
@@ -142,7 +140,7 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
     }
 }
 
-int run_stats(const Globals& globals, const StatsOptions& options) {
+Result<void> run_stats(const Globals& globals, const StatsOptions& options) {
     const config::Config config = load_config(globals);
     db::Connection connection = open_database(config);
     if (options.check) return run_check(connection, *storage::open_storage(config), options);
@@ -151,19 +149,15 @@ int run_stats(const Globals& globals, const StatsOptions& options) {
     auto q = queue::stats(connection, now);
     auto images = catalog::stats(connection, options.top);
     auto reclaimed = queue::reclaimed_per_day(connection, now - k_week);
-    for (const Error* error : {q ? nullptr : &q.error(), images ? nullptr : &images.error(),
-                               reclaimed ? nullptr : &reclaimed.error()}) {
-        if (error) {
-            std::cerr << "gallery: " << error->message << "\n";
-            return exit_code::failure;
-        }
-    }
+    if (!q) return std::unexpected(q.error());
+    if (!images) return std::unexpected(images.error());
+    if (!reclaimed) return std::unexpected(reclaimed.error());
     std::optional<std::int64_t> oldest_age;
     if (q->oldest_queued) oldest_age = (now - *q->oldest_queued) / k_micros_per_second;
 
     if (!options.json) {
         print_table(*q, *images, oldest_age, *reclaimed);
-        return exit_code::ok;
+        return {};
     }
     nlohmann::json by_attempts = nlohmann::json::array();
     for (const auto& a : q->by_attempts)
@@ -195,7 +189,7 @@ int run_stats(const Globals& globals, const StatsOptions& options) {
            {"total_size", images->total_size},
            {"unique_clients", images->unique_clients},
            {"top_clients", by_client}}}});
-    return exit_code::ok;
+    return {};
 }
 
 }  // namespace

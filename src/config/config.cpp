@@ -413,6 +413,30 @@ Config resolve(const Sources& sources) {
     return config;
 }
 
+Config defaults() {
+    return resolve({});
+}
+
+std::vector<SettingInfo> setting_table() {
+    std::vector<SettingInfo> table;
+    for (const Setting& setting : settings()) {
+        SettingInfo info{setting.name, {}, setting.default_value};
+        for (const EnvironmentName& env : setting.environment) info.environment.push_back(env.name);
+        table.push_back(std::move(info));
+    }
+    return table;
+}
+
+std::string help_suffix(const std::string& setting) {
+    for (const SettingInfo& info : setting_table()) {
+        if (info.name != setting) continue;
+        std::string text = "[";
+        for (const std::string& env : info.environment) text += env + ", ";
+        return text + "default " + (info.default_value.empty() ? "none" : info.default_value) + "]";
+    }
+    throw std::logic_error("no setting named " + setting);
+}
+
 std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
     std::size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;

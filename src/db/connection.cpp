@@ -1,7 +1,5 @@
 #include "gallery/db/connection.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "db/sqlite/native.hpp"
 #include "gallery/common/error.hpp"
 
 namespace gallery::db {
@@ -50,16 +49,17 @@ Connection::Connection(const ConnectionOptions& options) : m_path(options.path) 
     try {
         const int flags =
             SQLite::OPEN_READWRITE | (options.create_if_missing ? SQLite::OPEN_CREATE : 0);
-        m_database = std::make_unique<SQLite::Database>(
-            options.path, flags, static_cast<int>(options.busy_timeout.count()));
+        m_native.reset(new Native{
+            SQLite::Database(options.path, flags, static_cast<int>(options.busy_timeout.count()))});
+        SQLite::Database& database = m_native->database;
         // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a
         // process crash; a power cut may lose the last commits, which leaves rows and
         // files consistent (a lost delete brings the image row back with its file).
-        m_database->exec("PRAGMA journal_mode=WAL");
-        m_database->exec("PRAGMA synchronous=NORMAL");
-        m_database->exec("PRAGMA foreign_keys=ON");
+        database.exec("PRAGMA journal_mode=WAL");
+        database.exec("PRAGMA synchronous=NORMAL");
+        database.exec("PRAGMA foreign_keys=ON");
         if (options.mmap_bytes > 0) {
-            m_database->exec("PRAGMA mmap_size=" + std::to_string(options.mmap_bytes));
+            database.exec("PRAGMA mmap_size=" + std::to_string(options.mmap_bytes));
         }
     } catch (const std::exception& e) {
         throw StartupError(exit_code::failure,

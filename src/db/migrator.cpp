@@ -1,17 +1,17 @@
 #include "gallery/db/migrator.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <algorithm>
 
-#include "gallery/db/guard.hpp"
+#include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
 
 namespace gallery::db {
 namespace {
 
-bool has_migrations_table(SQLite::Database& db) {
-    return db.tableExists("schema_migrations");
+bool has_migrations_table(Connection& connection) {
+    return query_int64(connection,
+                       "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                       " AND name = 'schema_migrations'") > 0;
 }
 
 int highest_version(const std::vector<Migration>& migrations) {
@@ -28,16 +28,15 @@ std::string newer_message(const SchemaStatus& status) {
 
 Result<SchemaStatus> schema_status(Connection& connection,
                                    const std::vector<Migration>& migrations) {
-    return guard("read schema status", [&] {
-        SQLite::Database& db = connection.sqlite();
+    return read("read schema status", [&] {
         SchemaStatus status;
         status.binary_version = highest_version(migrations);
         std::vector<std::pair<int, UnixMicros>> applied;
-        if (has_migrations_table(db)) {
-            SQLite::Statement query(
-                db, "SELECT version, applied_at FROM schema_migrations ORDER BY version");
-            while (query.executeStep()) {
-                applied.emplace_back(query.getColumn(0).getInt(), query.getColumn(1).getInt64());
+        if (has_migrations_table(connection)) {
+            Statement query(connection,
+                            "SELECT version, applied_at FROM schema_migrations ORDER BY version");
+            while (query.step()) {
+                applied.emplace_back(static_cast<int>(query.int64(0)), query.int64(1));
             }
         }
         for (const auto& [version, at] : applied)
@@ -57,31 +56,34 @@ Result<int> migrate(Connection& connection, const std::vector<Migration>& migrat
                     UnixMicros now) {
     auto status = schema_status(connection, migrations);
     if (!status) return std::unexpected(status.error());
-    if (status->newer_than_binary()) return fail(ErrorKind::invalid_input, newer_message(*status));
+    // Exit code 1, as for every command that finds a newer schema (README, "Exit codes").
+    if (status->newer_than_binary()) return fail(ErrorKind::database, newer_message(*status));
 
-    return guard("migrate", [&] {
-        SQLite::Database& db = connection.sqlite();
-        db.exec(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY,"
-            " name TEXT NOT NULL,"
-            " applied_at INTEGER NOT NULL)");
+    return read("migrate", [&]() -> Result<int> {
+        execute_script(connection,
+                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       " version INTEGER PRIMARY KEY,"
+                       " name TEXT NOT NULL,"
+                       " applied_at INTEGER NOT NULL)");
         int applied = 0;
         for (const Migration& migration : migrations) {
-            WriteTransaction tx(connection);
-            // Checked again inside the write lock: a concurrent migrate may have applied it.
-            SQLite::Statement exists(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
-            exists.bind(1, migration.version);
-            if (exists.executeStep()) continue;
-            db.exec(migration.sql);
-            SQLite::Statement record(
-                db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
-            record.bind(1, migration.version);
-            record.bind(2, migration.name);
-            record.bind(3, now);
-            record.exec();
-            tx.commit();
-            ++applied;
+            auto ran = write(connection, "migration " + std::to_string(migration.version), [&] {
+                // Checked again inside the write lock: a concurrent migrate may have applied it.
+                Statement exists(connection, "SELECT 1 FROM schema_migrations WHERE version = ?");
+                exists.bind(1, migration.version);
+                if (exists.step()) return false;
+                execute_script(connection, migration.sql);
+                Statement record(connection,
+                                 "INSERT INTO schema_migrations (version, name, applied_at)"
+                                 " VALUES (?, ?, ?)");
+                record.bind(1, migration.version);
+                record.bind(2, migration.name);
+                record.bind(3, now);
+                record.execute();
+                return true;
+            });
+            if (!ran) return std::unexpected(ran.error());
+            applied += *ran ? 1 : 0;
         }
         return applied;
     });

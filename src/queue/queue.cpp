@@ -1,11 +1,10 @@
 #include "gallery/queue/queue.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <unistd.h>
+#include "gallery/db/statement.hpp"
 
 #include <random>
 
-#include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
 
 namespace gallery::queue {
@@ -13,31 +12,64 @@ namespace {
 
 constexpr const char* k_item_columns = "id, file_path, client_id, attempts, size_bytes";
 
-Item read_item(SQLite::Statement& row) {
+Item read_item(db::Statement& row) {
     Item item;
-    item.id = row.getColumn(0).getInt64();
-    item.key = row.getColumn(1).getString();
-    item.client_id = row.getColumn(2).getString();
-    item.attempts = row.getColumn(3).getInt();
-    if (!row.getColumn(4).isNull())
-        item.size_bytes = static_cast<std::uint64_t>(row.getColumn(4).getInt64());
+    item.id = row.int64(0);
+    item.key = row.text(1);
+    item.client_id = row.text(2);
+    item.attempts = static_cast<int>(row.int64(3));
+    if (!row.is_null(4)) item.size_bytes = static_cast<std::uint64_t>(row.int64(4));
     return item;
 }
 
 }  // namespace
 
+// The one INSERT into the queue. ON CONFLICT keeps "a key is pending at most once".
+constexpr const char* k_insert_columns =
+    "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at, size_bytes) ";
+constexpr const char* k_pending_once =
+    " ON CONFLICT (file_path) WHERE state = 'pending' DO NOTHING";
+
 Result<bool> enqueue(db::Connection& connection, const EnqueueRequest& request, UnixMicros now) {
-    return db::guard("queue: enqueue", [&] {
-        SQLite::Statement insert(connection.sqlite(),
-                                 "INSERT INTO deletion_queue (file_path, client_id, queued_at, "
-                                 "next_attempt_at, size_bytes)"
-                                 " VALUES (?1, ?2, ?3, ?3, ?4)"
-                                 " ON CONFLICT (file_path) WHERE state = 'pending' DO NOTHING");
+    return db::write(connection, "queue: enqueue", [&] {
+        db::Statement insert(connection, std::string(k_insert_columns) +
+                                             "VALUES (?1, ?2, ?3, ?3, ?4)" + k_pending_once);
         insert.bind(1, request.key);
         insert.bind(2, request.client_id);
         insert.bind(3, now);
-        if (request.size_bytes) insert.bind(4, static_cast<std::int64_t>(*request.size_bytes));
-        return insert.exec() == 1;
+        insert.bind(4, request.size_bytes);
+        return insert.execute() == 1;
+    });
+}
+
+Result<std::size_t> enqueue_all(db::Connection& connection,
+                                std::span<const EnqueueRequest> requests, UnixMicros now) {
+    return db::write(connection, "queue: enqueue", [&] {
+        db::Statement insert(connection, std::string(k_insert_columns) +
+                                             "VALUES (?1, ?2, ?3, ?3, ?4)" + k_pending_once);
+        std::size_t queued = 0;
+        for (const EnqueueRequest& request : requests) {
+            insert.bind(1, request.key);
+            insert.bind(2, request.client_id);
+            insert.bind(3, now);
+            insert.bind(4, request.size_bytes);
+            queued += static_cast<std::size_t>(insert.execute());
+        }
+        return queued;
+    });
+}
+
+Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
+                                     const std::function<void(db::Statement&)>& bind_source,
+                                     UnixMicros now) {
+    return db::write(connection, "queue: enqueue", [&] {
+        db::Statement insert(connection,
+                             std::string(k_insert_columns) +
+                                 "SELECT file_path, client_id, ?1, ?1, size_bytes FROM (" +
+                                 std::string(source) + ") WHERE true" + k_pending_once);
+        insert.bind(1, now);
+        bind_source(insert);
+        return static_cast<std::size_t>(insert.execute());
     });
 }
 
@@ -52,12 +84,21 @@ std::string make_lease_owner() {
 
 Result<std::vector<Item>> claim(db::Connection& connection, const std::string& owner,
                                 std::size_t limit, UnixMicros now, UnixMicros lease_expires_at) {
-    return db::guard("queue: claim batch", [&] {
-        db::WriteTransaction tx(connection);
+    // Looked at first without the write lock: a cleaner with nothing due (one polling
+    // often, or one per serve host) must not queue the server's writers behind it.
+    auto due = db::read("queue: claim batch", [&] {
+        return db::has_row(connection,
+                           "SELECT 1 FROM deletion_queue"
+                           " WHERE state = 'pending' AND next_attempt_at <= ?1 LIMIT 1",
+                           now);
+    });
+    if (!due) return std::unexpected(due.error());
+    if (!*due) return std::vector<Item>{};
+    return db::write(connection, "queue: claim batch", [&] {
         // next_attempt_at moves to the lease's expiry: if this worker dies, the rows
         // become due again exactly when the lease runs out.
-        SQLite::Statement update(
-            connection.sqlite(),
+        db::Statement update(
+            connection,
             std::string("UPDATE deletion_queue"
                         " SET lease_owner = ?1, lease_expires_at = ?2, next_attempt_at = ?2"
                         " WHERE id IN (SELECT id FROM deletion_queue"
@@ -70,9 +111,8 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
         update.bind(3, now);
         update.bind(4, static_cast<std::int64_t>(limit));
         std::vector<Item> items;
-        while (update.executeStep()) items.push_back(read_item(update));
+        while (update.step()) items.push_back(read_item(update));
         update.reset();
-        tx.commit();
         return items;
     });
 }
@@ -82,30 +122,28 @@ namespace {
 Result<std::size_t> remove_leased(db::Connection& connection, const std::string& owner,
                                   std::span<const ItemId> ids,
                                   std::optional<UnixMicros> receipt_time) {
-    return db::guard("queue: complete", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Statement receipt(
-            connection.sqlite(),
+    return db::write(connection, "queue: complete", [&] {
+        db::Statement receipt(
+            connection,
             "INSERT INTO deletion_receipts (file_path, client_id, size_bytes, deleted_at)"
             " SELECT file_path, client_id, size_bytes, ?3 FROM deletion_queue"
             " WHERE id = ?1 AND lease_owner = ?2");
-        SQLite::Statement remove(connection.sqlite(),
-                                 "DELETE FROM deletion_queue WHERE id = ? AND lease_owner = ?");
+        db::Statement remove(connection,
+                             "DELETE FROM deletion_queue WHERE id = ? AND lease_owner = ?");
         std::size_t removed = 0;
         for (const ItemId id : ids) {
             if (receipt_time) {
                 receipt.bind(1, id);
                 receipt.bind(2, owner);
                 receipt.bind(3, *receipt_time);
-                receipt.exec();
+                receipt.execute();
                 receipt.reset();
             }
             remove.bind(1, id);
             remove.bind(2, owner);
-            removed += static_cast<std::size_t>(remove.exec());
+            removed += static_cast<std::size_t>(remove.execute());
             remove.reset();
         }
-        tx.commit();
         return removed;
     });
 }
@@ -124,16 +162,14 @@ Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
 
 Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,
                                        std::span<const Failure> failures, int max_attempts) {
-    return db::guard("queue: record failures", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Statement update(
-            connection.sqlite(),
-            "UPDATE deletion_queue SET"
-            " attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,"
-            " state = CASE WHEN attempts + 1 >= ?3 THEN 'dead' ELSE 'pending' END,"
-            " lease_owner = NULL, lease_expires_at = NULL"
-            " WHERE id = ?4 AND lease_owner = ?5"
-            " RETURNING state");
+    return db::write(connection, "queue: record failures", [&] {
+        db::Statement update(connection,
+                             "UPDATE deletion_queue SET"
+                             " attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,"
+                             " state = CASE WHEN attempts + 1 >= ?3 THEN 'dead' ELSE 'pending' END,"
+                             " lease_owner = NULL, lease_expires_at = NULL"
+                             " WHERE id = ?4 AND lease_owner = ?5"
+                             " RETURNING state");
         FailureOutcome outcome;
         for (const Failure& failure : failures) {
             update.bind(1, failure.error);
@@ -141,134 +177,125 @@ Result<FailureOutcome> record_failures(db::Connection& connection, const std::st
             update.bind(3, max_attempts);
             update.bind(4, failure.id);
             update.bind(5, owner);
-            if (update.executeStep()) {
-                if (update.getColumn(0).getString() == "dead")
+            if (update.step()) {
+                if (update.text(0) == "dead")
                     ++outcome.dead;
                 else
                     ++outcome.retried;
             }
             update.reset();
         }
-        tx.commit();
         return outcome;
     });
 }
 
 Result<void> release(db::Connection& connection, const std::string& owner,
                      std::span<const ItemId> ids, UnixMicros retry_at, const std::string& error) {
-    return db::guard("queue: release", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Statement update(connection.sqlite(),
-                                 "UPDATE deletion_queue SET last_error = ?1, next_attempt_at = ?2,"
-                                 " lease_owner = NULL, lease_expires_at = NULL"
-                                 " WHERE id = ?3 AND lease_owner = ?4");
+    return db::write(connection, "queue: release", [&] {
+        db::Statement update(connection,
+                             "UPDATE deletion_queue SET last_error = ?1, next_attempt_at = ?2,"
+                             " lease_owner = NULL, lease_expires_at = NULL"
+                             " WHERE id = ?3 AND lease_owner = ?4");
         for (const ItemId id : ids) {
             update.bind(1, error);
             update.bind(2, retry_at);
             update.bind(3, id);
             update.bind(4, owner);
-            update.exec();
+            update.execute();
             update.reset();
         }
-        tx.commit();
     });
 }
 
 Result<std::size_t> retry_dead(db::Connection& connection, UnixMicros now) {
-    return db::guard("queue: retry dead", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Database& db = connection.sqlite();
-        SQLite::Statement drop_duplicates(
-            db,
+    return db::write(connection, "queue: retry dead", [&] {
+        db::Statement drop_duplicates(
+            connection,
             "DELETE FROM deletion_queue WHERE state = 'dead' AND file_path IN"
             " (SELECT file_path FROM deletion_queue WHERE state = 'pending')");
-        drop_duplicates.exec();
+        drop_duplicates.execute();
         // Several dead rows may share a key; requeue the newest of each, drop the rest.
-        SQLite::Statement drop_older(
-            db,
+        db::Statement drop_older(
+            connection,
             "DELETE FROM deletion_queue WHERE state = 'dead' AND id NOT IN"
             " (SELECT MAX(id) FROM deletion_queue WHERE state = 'dead' GROUP BY file_path)");
-        drop_older.exec();
-        SQLite::Statement requeue(
-            db,
+        drop_older.execute();
+        db::Statement requeue(
+            connection,
             "UPDATE deletion_queue SET state = 'pending', attempts = 0, next_attempt_at = ?1,"
             " lease_owner = NULL, lease_expires_at = NULL WHERE state = 'dead'");
         requeue.bind(1, now);
-        const int requeued = requeue.exec();
-        tx.commit();
+        const std::int64_t requeued = requeue.execute();
         return static_cast<std::size_t>(requeued);
     });
 }
 
 Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit, UnixMicros now) {
-    return db::guard("queue: list due rows", [&] {
-        SQLite::Statement query(
-            connection.sqlite(),
-            std::string("SELECT ") + k_item_columns +
-                " FROM deletion_queue WHERE state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at, id LIMIT ?");
+    return db::read("queue: list due rows", [&] {
+        db::Statement query(
+            connection, std::string("SELECT ") + k_item_columns +
+                            " FROM deletion_queue WHERE state = 'pending' AND next_attempt_at <= ?"
+                            " ORDER BY next_attempt_at, id LIMIT ?");
         query.bind(1, now);
         query.bind(2, static_cast<std::int64_t>(limit));
         std::vector<Item> items;
-        while (query.executeStep()) items.push_back(read_item(query));
+        while (query.step()) items.push_back(read_item(query));
         return items;
     });
 }
 
 Result<Stats> stats(db::Connection& connection, UnixMicros now) {
-    return db::guard("queue: stats", [&] {
-        SQLite::Database& db = connection.sqlite();
+    return db::read("queue: stats", [&] {
         Stats result;
-        SQLite::Statement by_state(
-            db,
+        db::Statement by_state(
+            connection,
             "SELECT state, COUNT(*), COALESCE(SUM(size_bytes), 0), SUM(size_bytes IS NULL),"
             " MIN(queued_at), MAX(queued_at) FROM deletion_queue GROUP BY state");
-        while (by_state.executeStep()) {
-            const std::string state = by_state.getColumn(0).getString();
-            const std::int64_t count = by_state.getColumn(1).getInt64();
-            const auto bytes = static_cast<std::uint64_t>(by_state.getColumn(2).getInt64());
+        while (by_state.step()) {
+            const std::string state = by_state.text(0);
+            const std::int64_t count = by_state.int64(1);
+            const auto bytes = static_cast<std::uint64_t>(by_state.int64(2));
             if (state == "pending") {
                 result.pending = count;
                 result.bytes_pending = bytes;
-                result.pending_unknown_size = by_state.getColumn(3).getInt64();
-                result.oldest_queued = by_state.getColumn(4).getInt64();
-                result.newest_queued = by_state.getColumn(5).getInt64();
+                result.pending_unknown_size = by_state.int64(3);
+                result.oldest_queued = by_state.int64(4);
+                result.newest_queued = by_state.int64(5);
             } else {
                 result.dead = count;
                 result.bytes_dead = bytes;
             }
         }
-        SQLite::Statement due(
-            db,
+        db::Statement due(
+            connection,
             "SELECT COUNT(*) FROM deletion_queue WHERE state = 'pending' AND next_attempt_at <= ?");
         due.bind(1, now);
-        due.executeStep();
-        result.due = due.getColumn(0).getInt64();
-        SQLite::Statement leased(
-            db,
+        due.step();
+        result.due = due.int64(0);
+        db::Statement leased(
+            connection,
             "SELECT COUNT(*) FROM deletion_queue"
             " WHERE state = 'pending' AND next_attempt_at > ?1 AND lease_expires_at > ?1");
         leased.bind(1, now);
-        leased.executeStep();
-        result.leased = leased.getColumn(0).getInt64();
-        SQLite::Statement attempts(
-            db,
+        leased.step();
+        result.leased = leased.int64(0);
+        db::Statement attempts(
+            connection,
             "SELECT attempts, COUNT(*) FROM deletion_queue WHERE state = 'pending'"
             " GROUP BY attempts ORDER BY attempts");
-        while (attempts.executeStep()) {
-            result.by_attempts.push_back(
-                {attempts.getColumn(0).getInt(), attempts.getColumn(1).getInt64()});
+        while (attempts.step()) {
+            result.by_attempts.push_back({static_cast<int>(attempts.int64(0)), attempts.int64(1)});
         }
         return result;
     });
 }
 
 Result<std::int64_t> pending_count(db::Connection& connection) {
-    return db::guard("queue: count pending", [&] {
-        SQLite::Statement count(connection.sqlite(),
-                                "SELECT COUNT(*) FROM deletion_queue WHERE state = 'pending'");
-        count.executeStep();
-        return count.getColumn(0).getInt64();
+    return db::read("queue: count pending", [&] {
+        db::Statement count(connection,
+                            "SELECT COUNT(*) FROM deletion_queue WHERE state = 'pending'");
+        count.step();
+        return count.int64(0);
     });
 }
 

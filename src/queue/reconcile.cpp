@@ -1,8 +1,7 @@
 #include "gallery/queue/reconcile.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
-#include "gallery/db/guard.hpp"
 #include "gallery/db/transaction.hpp"
 
 namespace gallery::queue {
@@ -11,13 +10,13 @@ namespace {
 template <class Bind>
 std::vector<bool> exists_each(db::Connection& connection, const std::string& sql,
                               std::span<const std::string> keys, Bind bind_extra) {
-    SQLite::Statement lookup(connection.sqlite(), sql);
+    db::Statement lookup(connection, sql);
     std::vector<bool> found;
     found.reserve(keys.size());
     for (const std::string& key : keys) {
         lookup.bind(1, key);
         bind_extra(lookup);
-        found.push_back(lookup.executeStep());
+        found.push_back(lookup.step());
         lookup.reset();
     }
     return found;
@@ -27,33 +26,38 @@ std::vector<bool> exists_each(db::Connection& connection, const std::string& sql
 
 Result<void> record_intent(db::Connection& connection, const std::string& key,
                            const std::string& client_id, UnixMicros now, UnixMicros expires_at) {
-    return db::guard("intents: record", [&] {
-        SQLite::Statement insert(
-            connection.sqlite(),
+    return db::read("intents: record", [&] {
+        db::Statement insert(
+            connection,
             "INSERT OR REPLACE INTO upload_intents (storage_key, client_id, created_at, expires_at)"
             " VALUES (?, ?, ?, ?)");
         insert.bind(1, key);
         insert.bind(2, client_id);
         insert.bind(3, now);
         insert.bind(4, expires_at);
-        insert.exec();
+        insert.execute();
     });
 }
 
 Result<void> clear_intent(db::Connection& connection, const std::string& key) {
-    return db::guard("intents: clear", [&] {
-        SQLite::Statement remove(connection.sqlite(),
-                                 "DELETE FROM upload_intents WHERE storage_key = ?");
+    return db::read("intents: clear", [&] {
+        db::Statement remove(connection, "DELETE FROM upload_intents WHERE storage_key = ?");
         remove.bind(1, key);
-        remove.exec();
+        remove.execute();
     });
 }
 
 Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros now) {
-    return db::guard("intents: queue expired", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Statement queue_rows(
-            connection.sqlite(),
+    // Read first, as in queue::claim: the common case (nothing expired) takes no write lock.
+    auto expired = db::read("intents: queue expired", [&] {
+        return db::has_row(connection,
+                           "SELECT 1 FROM upload_intents WHERE expires_at <= ?1 LIMIT 1", now);
+    });
+    if (!expired) return std::unexpected(expired.error());
+    if (!*expired) return std::size_t{0};
+    return db::write(connection, "intents: queue expired", [&] {
+        db::Statement queue_rows(
+            connection,
             "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at)"
             " SELECT storage_key, client_id, ?1, ?1 FROM upload_intents"
             " WHERE expires_at <= ?1"
@@ -61,81 +65,82 @@ Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros
             "upload_intents.storage_key)"
             " ON CONFLICT (file_path) WHERE state = 'pending' DO NOTHING");
         queue_rows.bind(1, now);
-        const int queued = queue_rows.exec();
-        SQLite::Statement drop(connection.sqlite(),
-                               "DELETE FROM upload_intents WHERE expires_at <= ?");
+        const std::int64_t queued = queue_rows.execute();
+        db::Statement drop(connection, "DELETE FROM upload_intents WHERE expires_at <= ?");
         drop.bind(1, now);
-        drop.exec();
-        tx.commit();
+        drop.execute();
         return static_cast<std::size_t>(queued);
     });
 }
 
 Result<std::vector<bool>> keys_in_flight(db::Connection& connection,
                                          std::span<const std::string> keys, UnixMicros now) {
-    return db::guard("intents: check keys", [&] {
+    return db::read("intents: check keys", [&] {
         return exists_each(
             connection, "SELECT 1 FROM upload_intents WHERE storage_key = ?1 AND expires_at > ?2",
-            keys, [now](SQLite::Statement& s) { s.bind(2, now); });
+            keys, [now](db::Statement& s) { s.bind(2, now); });
     });
 }
 
 Result<std::vector<bool>> keys_queued(db::Connection& connection,
                                       std::span<const std::string> keys) {
-    return db::guard("queue: check keys", [&] {
+    return db::read("queue: check keys", [&] {
         // state = 'pending' lets SQLite use the partial unique index on file_path.
         return exists_each(
             connection, "SELECT 1 FROM deletion_queue WHERE file_path = ?1 AND state = 'pending'",
-            keys, [](SQLite::Statement&) {});
+            keys, [](db::Statement&) {});
     });
 }
 
 Result<std::size_t> prune_receipts(db::Connection& connection, UnixMicros older_than,
                                    std::size_t limit) {
-    return db::guard("receipts: prune", [&] {
-        db::WriteTransaction tx(connection);
-        SQLite::Statement prune(
-            connection.sqlite(),
+    auto any_old = db::read("receipts: prune", [&] {
+        return db::has_row(connection,
+                           "SELECT 1 FROM deletion_receipts WHERE deleted_at < ?1 LIMIT 1",
+                           older_than);
+    });
+    if (!any_old) return std::unexpected(any_old.error());
+    if (!*any_old) return std::size_t{0};
+    return db::write(connection, "receipts: prune", [&] {
+        db::Statement prune(
+            connection,
             "DELETE FROM deletion_receipts WHERE id IN"
             " (SELECT id FROM deletion_receipts WHERE deleted_at < ? ORDER BY deleted_at LIMIT ?)");
         prune.bind(1, older_than);
         prune.bind(2, static_cast<std::int64_t>(limit));
-        const int pruned = prune.exec();
-        tx.commit();
+        const std::int64_t pruned = prune.execute();
         return static_cast<std::size_t>(pruned);
     });
 }
 
 Result<std::vector<DailyReclaim>> reclaimed_per_day(db::Connection& connection, UnixMicros since) {
-    return db::guard("receipts: per day", [&] {
-        SQLite::Statement query(
-            connection.sqlite(),
+    return db::read("receipts: per day", [&] {
+        db::Statement query(
+            connection,
             "SELECT date(deleted_at / 1000000, 'unixepoch') AS day, COUNT(*), "
             "COALESCE(SUM(size_bytes), 0)"
             " FROM deletion_receipts WHERE deleted_at >= ? GROUP BY day ORDER BY day DESC");
         query.bind(1, since);
         std::vector<DailyReclaim> days;
-        while (query.executeStep()) {
-            days.push_back({query.getColumn(0).getString(), query.getColumn(1).getInt64(),
-                            static_cast<std::uint64_t>(query.getColumn(2).getInt64())});
+        while (query.step()) {
+            days.push_back(
+                {query.text(0), query.int64(1), static_cast<std::uint64_t>(query.int64(2))});
         }
         return days;
     });
 }
 
 Result<std::vector<Receipt>> receipts_for(db::Connection& connection, const std::string& key) {
-    return db::guard("receipts: find", [&] {
-        SQLite::Statement query(
-            connection.sqlite(),
+    return db::read("receipts: find", [&] {
+        db::Statement query(
+            connection,
             "SELECT file_path, client_id, size_bytes, deleted_at FROM deletion_receipts"
             " WHERE file_path = ? ORDER BY deleted_at DESC");
         query.bind(1, key);
         std::vector<Receipt> receipts;
-        while (query.executeStep()) {
-            Receipt receipt{query.getColumn(0).getString(), query.getColumn(1).getString(),
-                            std::nullopt, query.getColumn(3).getInt64()};
-            if (!query.getColumn(2).isNull())
-                receipt.size_bytes = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
+        while (query.step()) {
+            Receipt receipt{query.text(0), query.text(1), std::nullopt, query.int64(3)};
+            if (!query.is_null(2)) receipt.size_bytes = static_cast<std::uint64_t>(query.int64(2));
             receipts.push_back(std::move(receipt));
         }
         return receipts;

@@ -1,7 +1,7 @@
 // The upload and delete paths under faults and concurrency: every stored object is
 // referenced by an image row or queued, and nothing referenced is ever deleted.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -24,10 +24,10 @@ httplib::Result upload(httplib::Client& client, const std::string& client_id) {
 }
 
 std::set<std::string> column_values(const std::filesystem::path& db_path, const std::string& sql) {
-    SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
-    SQLite::Statement query(db, sql);
+    db::Connection database({.path = db_path});
+    db::Statement query(database, sql);
     std::set<std::string> values;
-    while (query.executeStep()) values.insert(query.getColumn(0).getString());
+    while (query.step()) values.insert(query.text(0));
     return values;
 }
 
@@ -46,8 +46,9 @@ std::set<std::string> stored_keys(const testing::ApiServer& server) {
 TEST_CASE("when the image row cannot be written the stored object is queued for deletion") {
     testing::ApiServer server;
     {
-        SQLite::Database db(server.config().db_path.string(), SQLite::OPEN_READWRITE);
-        db.exec(
+        db::Connection database({.path = server.config().db_path});
+        db::execute_script(
+            database,
             "CREATE TRIGGER refuse_images BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'disk "
             "full'); END");
     }

@@ -1,6 +1,6 @@
 // Every endpoint of shared/API.md over a real socket, a real SQLite file and real files.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -53,7 +53,7 @@ json upload_ok(httplib::Client& client, const std::string& client_id, const std:
 
 std::int64_t count_rows(testing::ApiServer& server, const std::string& table) {
     auto connection = server.pool().acquire();
-    return connection->sqlite().execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+    return db::query_int64((*connection), "SELECT COUNT(*) FROM " + table);
 }
 
 std::size_t files_in_media(const testing::ApiServer& server) {

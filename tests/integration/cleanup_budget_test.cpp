@@ -1,7 +1,7 @@
 // POST /api/cleanup/run/ answers within its time budget even when storage is slow;
 // the run goes on in the background, keeps its leases, and finishes its batch.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,7 +23,7 @@ const std::string k_key = "budget-test-key-0123456789abcdef";
 struct SlowStorageServer {
     testing::TempDir dir;
     config::Config config = [this] {
-        config::Config c;
+        config::Config c = config::defaults();
         c.db_path = dir.db_path();
         c.media_root = dir.media_root();
         c.cleanup_request_budget = std::chrono::milliseconds{300};
@@ -79,9 +79,8 @@ TEST_CASE("cleanup/run answers within its budget and the run finishes in the bac
     server.context.background->wait_all();
     CHECK(queue::pending_count(server.setup).value() == 0);
     CHECK_FALSE(std::filesystem::exists(server.config.media_root / "images/slow0.jpg"));
-    CHECK(server.setup.sqlite()
-              .execAndGet("SELECT deleted FROM cleanup_runs WHERE trigger = 'api'")
-              .getInt() == 3);
+    CHECK(db::query_int64(server.setup, "SELECT deleted FROM cleanup_runs WHERE trigger = 'api'") ==
+          3);
 }
 
 TEST_CASE("cleanup/run within its budget answers with what it did") {

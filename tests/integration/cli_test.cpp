@@ -3,7 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -77,8 +77,9 @@ TEST_CASE("a database newer than the binary is refused by every command") {
     Workspace w;
     REQUIRE(w.run({"migrate"}).exit_code == 0);
     {
-        SQLite::Database db(w.dir.db_path().string(), SQLite::OPEN_READWRITE);
-        db.exec(
+        db::Connection database({.path = w.dir.db_path()});
+        db::execute_script(
+            database,
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', "
             "1)");
     }
@@ -261,10 +262,10 @@ TEST_CASE("a cleanup process killed with SIGKILL loses nothing") {
     testing::wait_process(pid);
     // Storage first, row last: every row already gone has its file gone too.
     {
-        SQLite::Database db(w.dir.db_path().string(), SQLite::OPEN_READONLY);
-        SQLite::Statement pending(db, "SELECT COUNT(*) FROM deletion_queue");
-        pending.executeStep();
-        CHECK(pending.getColumn(0).getInt() >= w.files_left(k_files));
+        db::Connection database({.path = w.dir.db_path()});
+        db::Statement pending(database, "SELECT COUNT(*) FROM deletion_queue");
+        pending.step();
+        CHECK(pending.int64(0) >= w.files_left(k_files));
     }
     std::this_thread::sleep_for(
         std::chrono::milliseconds(2100));  // the dead worker's lease runs out
@@ -325,9 +326,9 @@ TEST_CASE(
         CHECK(cleanup.err.starts_with("gallery: cleanup stopped: "));
         CHECK(std::count(cleanup.err.begin(), cleanup.err.end(), '\n') == 1);
         CHECK(cleanup.err.find("outage-test-secret") == std::string::npos);
-        SQLite::Database db(db_path.string());
-        CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0").getInt() ==
+        db::Connection database({.path = db_path});
+        CHECK(db::query_int64(database, "SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0") ==
               0);
-        CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue").getInt() >= 250);
+        CHECK(db::query_int64(database, "SELECT COUNT(*) FROM deletion_queue") >= 250);
     }
 }

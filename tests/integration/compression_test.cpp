@@ -1,7 +1,7 @@
 // Re-encoding of large uploads (issue 6) through POST /api/upload/ on a real
 // socket: images are generated with libvips, the stored object is decoded back.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -73,10 +73,10 @@ std::string stored_bytes(testing::ApiServer& server, const json& body) {
 
 std::int64_t row_size(testing::ApiServer& server, const json& body) {
     auto connection = server.pool().acquire();
-    SQLite::Statement query(connection->sqlite(), "SELECT size FROM images WHERE id = ?");
+    db::Statement query((*connection), "SELECT size FROM images WHERE id = ?");
     query.bind(1, body["id"].get<std::int64_t>());
-    REQUIRE(query.executeStep());
-    return query.getColumn(0).getInt64();
+    REQUIRE(query.step());
+    return query.int64(0);
 }
 
 // The stored object, the row and the response agree on the size; returns the object.
@@ -112,7 +112,7 @@ std::size_t colour_count(const VImage& image) {
 
 std::int64_t count_images(testing::ApiServer& server) {
     auto connection = server.pool().acquire();
-    return connection->sqlite().execAndGet("SELECT COUNT(*) FROM images").getInt64();
+    return db::query_int64((*connection), "SELECT COUNT(*) FROM images");
 }
 
 bool media_is_empty(testing::ApiServer& server) {

@@ -8,10 +8,10 @@
 // kill moments depend on timing too, so a replay repeats the schedule, not every
 // interleaving). GALLERY_CRASH_ROUNDS sets the rounds per backend (default 10).
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include "gallery/db/statement.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -197,19 +197,19 @@ struct DatabaseView {
 };
 
 DatabaseView read_database(const std::filesystem::path& path) {
-    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    db::Connection database({.path = path});
     DatabaseView view;
-    for (SQLite::Statement q(db, "SELECT id, storage_key FROM images"); q.executeStep();) {
-        view.image_ids.insert(q.getColumn(0).getInt64());
-        view.image_keys.insert(q.getColumn(1).getString());
+    for (db::Statement q(database, "SELECT id, storage_key FROM images"); q.step();) {
+        view.image_ids.insert(q.int64(0));
+        view.image_keys.insert(q.text(1));
     }
-    for (SQLite::Statement q(db, "SELECT file_path, state FROM deletion_queue"); q.executeStep();) {
-        view.queued_keys.insert(q.getColumn(0).getString());
+    for (db::Statement q(database, "SELECT file_path, state FROM deletion_queue"); q.step();) {
+        view.queued_keys.insert(q.text(0));
         ++view.queue_rows;
-        if (q.getColumn(1).getString() == "dead") ++view.dead_rows;
+        if (q.text(1) == "dead") ++view.dead_rows;
     }
-    for (SQLite::Statement q(db, "SELECT storage_key FROM upload_intents"); q.executeStep();) {
-        view.intent_keys.insert(q.getColumn(0).getString());
+    for (db::Statement q(database, "SELECT storage_key FROM upload_intents"); q.step();) {
+        view.intent_keys.insert(q.text(0));
     }
     return view;
 }
@@ -298,9 +298,10 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
     // An hour later: crashed uploads' intents have expired; a final cleanup queues
     // their objects and empties the queue.
     {
-        SQLite::Database db(backend.env.at("GALLERY_DB"), SQLite::OPEN_READWRITE);
-        db.exec("UPDATE upload_intents SET expires_at = 0");
-        db.exec("UPDATE deletion_queue SET next_attempt_at = 0 WHERE state = 'pending'");
+        db::Connection database({.path = backend.env.at("GALLERY_DB")});
+        db::execute_script(database, "UPDATE upload_intents SET expires_at = 0");
+        db::execute_script(database,
+                           "UPDATE deletion_queue SET next_attempt_at = 0 WHERE state = 'pending'");
     }
     const auto final_run =
         testing::run_process({GALLERY_BINARY, "cleanup", "--until-empty", "--max-seconds", "60"},

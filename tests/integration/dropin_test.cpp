@@ -1,7 +1,7 @@
 // Drop-in for the original's own clients (its React front end on another origin,
 // its desktop bulk uploader, scripts): what they can notice, over a real socket.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -37,7 +37,7 @@ std::size_t header_count(const httplib::Result& result, const std::string& name)
 
 std::int64_t image_rows(testing::ApiServer& server) {
     auto connection = server.pool().acquire();
-    return connection->sqlite().execAndGet("SELECT COUNT(*) FROM images").getInt64();
+    return db::query_int64((*connection), "SELECT COUNT(*) FROM images");
 }
 
 }  // namespace
@@ -142,9 +142,8 @@ TEST_CASE("fields sent empty stay empty strings and absent fields stay null") {
     CHECK(updated["name"] == "");
     CHECK(updated["description"].is_null());
     auto connection = server.pool().acquire();
-    CHECK(connection->sqlite()
-              .execAndGet("SELECT COUNT(*) FROM images WHERE name = '' AND name IS NOT NULL")
-              .getInt() == 2);
+    CHECK(db::query_int64((*connection),
+                          "SELECT COUNT(*) FROM images WHERE name = '' AND name IS NOT NULL") == 2);
 }
 
 TEST_CASE("validate-client refusals say valid: false, as the original's") {

@@ -1,7 +1,7 @@
 // What an attacker would send, over a real socket: each gets a 4xx or a closed
 // connection, the server keeps serving, and nothing is stored.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@ namespace {
 
 std::int64_t image_rows(testing::ApiServer& server) {
     auto connection = server.pool().acquire();
-    return connection->sqlite().execAndGet("SELECT COUNT(*) FROM images").getInt64();
+    return db::query_int64((*connection), "SELECT COUNT(*) FROM images");
 }
 
 void check_still_serving(testing::ApiServer& server) {

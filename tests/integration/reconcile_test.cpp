@@ -1,7 +1,7 @@
 // Finding every file no image references without ever touching one being uploaded:
 // the orphan sweep, upload intents, deletion receipts, cleanup --verify, stats --check.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -51,8 +51,8 @@ void seed(db::Connection& connection, storage::Storage& store) {
 
 std::set<std::string> queued_keys(db::Connection& connection) {
     std::set<std::string> keys;
-    SQLite::Statement query(connection.sqlite(), "SELECT file_path FROM deletion_queue");
-    while (query.executeStep()) keys.insert(query.getColumn(0).getString());
+    db::Statement query(connection, "SELECT file_path FROM deletion_queue");
+    while (query.step()) keys.insert(query.text(0));
     return keys;
 }
 

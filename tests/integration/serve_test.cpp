@@ -1,12 +1,12 @@
 // The real `gallery serve` process: start-up refusals, the generated key, graceful stop.
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -263,8 +263,8 @@ TEST_CASE("the in-process cleaner backs off while storage is down and says so") 
         std::string::npos);
     CHECK(log.find("backoff-test-secret") == std::string::npos);
     // No attempt was charged: the rows were given back untouched.
-    SQLite::Database db(dir.db_path().string());
-    CHECK(db.execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0").getInt() == 0);
+    db::Connection database({.path = dir.db_path()});
+    CHECK(db::query_int64(database, "SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0") == 0);
 }
 
 namespace {

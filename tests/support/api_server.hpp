@@ -6,10 +6,11 @@
 
 #include <thread>
 
+#include "gallery/admin/admin.hpp"
 #include "gallery/api/api.hpp"
-#include "gallery/api/http_server.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/storage/local_storage.hpp"
+#include "gallery/transport/http_server.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gallery::testing {
@@ -31,14 +32,13 @@ class ApiServer {
                     k_test_api_key,
                     system_clock(),
                     queue::make_lease_owner()},
-          m_router(api::make_router(m_context)),
-          m_server({"127.0.0.1", 0, 4, std::chrono::seconds{10}, max_body},
-                   [this](api::Request& request) {
-                       return api::handle_request(m_router, m_context, request);
-                   },
-                   [this](api::Request& request) {
-                       return api::admit_request(m_context, request);
-                   }) {
+          m_router(admin::make_server_router(m_context)),
+          m_server(
+              {"127.0.0.1", 0, 4, std::chrono::seconds{10}, max_body},
+              [this](api::Request& request) {
+                  return api::handle_request(m_router, m_context, request);
+              },
+              [this](api::Request& request) { return api::admit_request(m_context, request); }) {
         m_port = m_server.bind();
         m_thread = std::thread([this] { m_server.serve(); });
     }
@@ -61,7 +61,7 @@ class ApiServer {
   private:
     static config::Config make_config(const TempDir& dir,
                                       const std::function<void(config::Config&)>& adjust) {
-        config::Config config;
+        config::Config config = config::defaults();
         config.db_path = dir.db_path();
         config.media_root = dir.media_root();
         open_migrated(config.db_path);
@@ -76,7 +76,7 @@ class ApiServer {
     api::ClientRegistry m_clients;
     api::ApiContext m_context;
     api::Router m_router;
-    api::HttpServer m_server;
+    transport::HttpServer m_server;
     int m_port = 0;
     std::thread m_thread;
 };

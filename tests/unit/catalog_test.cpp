@@ -1,4 +1,4 @@
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <random>
@@ -25,7 +25,7 @@ catalog::Image add_image(db::Connection& connection, const std::string& name,
 }
 
 std::int64_t count(db::Connection& connection, const std::string& table) {
-    return connection.sqlite().execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+    return db::query_int64(connection, "SELECT COUNT(*) FROM " + table);
 }
 
 }  // namespace
@@ -51,7 +51,8 @@ TEST_CASE("when queueing fails the image rows are not deleted either") {
     db::Connection connection = testing::open_migrated(dir.db_path());
     const auto a = add_image(connection, "a", "C1");
     // Make the queue insert fail inside the transaction, as a full disk would.
-    connection.sqlite().exec(
+    db::execute_script(
+        connection,
         "CREATE TEMP TRIGGER refuse BEFORE INSERT ON deletion_queue BEGIN SELECT RAISE(ABORT, "
         "'disk full'); END");
     const std::vector<catalog::ImageId> ids{a.id};
@@ -140,11 +141,10 @@ TEST_CASE("client totals stay equal to a recount after inserts updates and delet
     }
     const auto rows = [&](const std::string& sql) {
         std::vector<std::string> out;
-        SQLite::Statement query(connection.sqlite(), sql);
-        while (query.executeStep()) {
+        db::Statement query(connection, sql);
+        while (query.step()) {
             std::string row;
-            for (int c = 0; c < query.getColumnCount(); ++c)
-                row += query.getColumn(c).getString() + "|";
+            for (int c = 0; c < query.column_count(); ++c) row += query.text(c) + "|";
             out.push_back(row);
         }
         return out;

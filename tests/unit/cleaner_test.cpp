@@ -2,7 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <thread>
@@ -285,9 +285,8 @@ TEST_CASE("when every delete of a batch fails the run stops after charging that 
     CHECK(report.stopped_by->kind == ErrorKind::storage_transient);
     CHECK(report.stopped_by->message.find("storage looks unavailable: all 10 deletes") !=
           std::string::npos);
-    const auto charged =
-        f.connection.sqlite().execAndGet("SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0");
-    CHECK(charged.getInt() == 10);
+    CHECK(db::query_int64(f.connection, "SELECT COUNT(*) FROM deletion_queue WHERE attempts > 0") ==
+          10);
     CHECK(queue::pending_count(f.connection).value() == 25);
 }
 

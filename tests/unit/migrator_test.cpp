@@ -1,4 +1,4 @@
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,8 +17,14 @@ TEST_CASE("migrate creates the schema once; running it again is a no-op") {
     auto second = db::migrate(connection, db::embedded_migrations(), 2000);
     REQUIRE(second);
     CHECK(*second == 0);
-    CHECK(connection.sqlite().tableExists("images"));
-    CHECK(connection.sqlite().tableExists("deletion_queue"));
+    CHECK(db::query_int64(connection,
+                          "SELECT COUNT(*) FROM sqlite_master WHERE name = '"
+                          "images"
+                          "'") == 1);
+    CHECK(db::query_int64(connection,
+                          "SELECT COUNT(*) FROM sqlite_master WHERE name = '"
+                          "deletion_queue"
+                          "'") == 1);
     auto status = db::schema_status(connection, db::embedded_migrations());
     REQUIRE(status);
     CHECK(status->current());
@@ -29,20 +35,21 @@ TEST_CASE("migrate creates the schema once; running it again is a no-op") {
 TEST_CASE("the database is opened in WAL mode with foreign keys on") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir.db_path());
-    CHECK(connection.sqlite().execAndGet("PRAGMA journal_mode").getString() == "wal");
-    CHECK(connection.sqlite().execAndGet("PRAGMA foreign_keys").getInt() == 1);
+    CHECK(db::query_text(connection, "PRAGMA journal_mode") == "wal");
+    CHECK(db::query_int64(connection, "PRAGMA foreign_keys") == 1);
 }
 
 TEST_CASE("a database newer than the binary is refused without a write") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir.db_path());
-    connection.sqlite().exec(
+    db::execute_script(
+        connection,
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 1)");
-    const int changes_before = connection.sqlite().execAndGet("SELECT total_changes()").getInt();
+    const std::int64_t changes_before = db::query_int64(connection, "SELECT total_changes()");
     auto result = db::migrate(connection, db::embedded_migrations(), 5);
     REQUIRE_FALSE(result);
     CHECK(result.error().message.find("newer than this binary") != std::string::npos);
-    CHECK(connection.sqlite().execAndGet("SELECT total_changes()").getInt() == changes_before);
+    CHECK(db::query_int64(connection, "SELECT total_changes()") == changes_before);
     CHECK_THROWS_AS(db::require_current_schema(connection), StartupError);
 }
 
@@ -67,7 +74,10 @@ TEST_CASE("a migration that fails leaves no trace of itself") {
         {9000, "9000_broken", "CREATE TABLE half (x INTEGER); SELECT no_such_function();"});
     auto result = db::migrate(connection, migrations, 1);
     REQUIRE_FALSE(result);
-    CHECK_FALSE(connection.sqlite().tableExists("half"));
+    CHECK_FALSE(db::query_int64(connection,
+                                "SELECT COUNT(*) FROM sqlite_master WHERE name = '"
+                                "half"
+                                "'") == 1);
     auto status = db::schema_status(connection, migrations);
     REQUIRE(status);
     CHECK(status->database_version == db::embedded_migrations().back().version);
@@ -84,27 +94,24 @@ TEST_CASE("upgrading a database keeps every image id and never gives a deleted i
     const std::vector<db::Migration> old_schema(all.begin(), before_ids_were_kept);
     REQUIRE(db::migrate(connection, old_schema, 1));
     for (int id : {3, 7}) {
-        SQLite::Statement insert(connection.sqlite(),
-                                 "INSERT INTO images (id, filename, storage_key, original_filename,"
-                                 " client_id, name, size, content_type, uploaded_at)"
-                                 " VALUES (?, ?, ?, 'a.jpg', 'c', '', 1, 'image/jpeg', 5)");
+        db::Statement insert(connection,
+                             "INSERT INTO images (id, filename, storage_key, original_filename,"
+                             " client_id, name, size, content_type, uploaded_at)"
+                             " VALUES (?, ?, ?, 'a.jpg', 'c', '', 1, 'image/jpeg', 5)");
         insert.bind(1, id);
         insert.bind(2, std::to_string(id) + ".jpg");
         insert.bind(3, "images/" + std::to_string(id) + ".jpg");
-        insert.exec();
+        insert.execute();
     }
     REQUIRE(db::migrate(connection, all, 2));
-    CHECK(connection.sqlite()
-              .execAndGet("SELECT group_concat(id) FROM (SELECT id FROM images ORDER BY id)")
-              .getString() == "3,7");
-    CHECK(
-        connection.sqlite().execAndGet("SELECT name FROM images WHERE id = 7").getString().empty());
-    CHECK_FALSE(
-        connection.sqlite().execAndGet("SELECT name IS NULL FROM images WHERE id = 7").getInt());
-    connection.sqlite().exec("DELETE FROM images WHERE id = 7");
-    connection.sqlite().exec(
-        "INSERT INTO images (filename, storage_key, original_filename, client_id, size,"
-        " content_type, uploaded_at) VALUES ('n.jpg', 'images/n.jpg', 'n.jpg', 'c', 1, "
-        "'image/jpeg', 6)");
-    CHECK(connection.sqlite().getLastInsertRowid() == 8);
+    CHECK(db::query_text(connection,
+                         "SELECT group_concat(id) FROM (SELECT id FROM images ORDER BY id)") ==
+          "3,7");
+    CHECK(db::query_text(connection, "SELECT name FROM images WHERE id = 7").empty());
+    CHECK_FALSE(db::query_int64(connection, "SELECT name IS NULL FROM images WHERE id = 7"));
+    db::execute_script(connection, "DELETE FROM images WHERE id = 7");
+    CHECK(db::query_int64(connection,
+                          "INSERT INTO images (filename, storage_key, original_filename, client_id,"
+                          " size, content_type, uploaded_at) VALUES ('n.jpg', 'images/n.jpg',"
+                          " 'n.jpg', 'c', 1, 'image/jpeg', 6) RETURNING id") == 8);
 }

@@ -1,7 +1,7 @@
 // The admin pages' queue operations: keyset pages, filters, retry and removal of
 // selected rows, and the cleanup run log.
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <set>
@@ -26,8 +26,8 @@ void enqueue_keys(db::Connection& connection, int count) {
 }
 
 void set_row(db::Connection& connection, queue::ItemId id, const std::string& assignments) {
-    connection.sqlite().exec("UPDATE deletion_queue SET " + assignments +
-                             " WHERE id = " + std::to_string(id));
+    db::execute_script(connection, "UPDATE deletion_queue SET " + assignments +
+                                       " WHERE id = " + std::to_string(id));
 }
 
 // Every row the query reaches, following next-page cursors.
@@ -129,12 +129,13 @@ TEST_CASE("retry and remove act only on the selected rows they may touch") {
     // A dead row whose key is pending again is dropped, not duplicated.
     {
         db::WriteTransaction tx(connection);
-        connection.sqlite().exec("UPDATE deletion_queue SET file_path = 'images/k0' WHERE id = 2");
+        db::execute_script(connection,
+                           "UPDATE deletion_queue SET file_path = 'images/k0' WHERE id = 2");
         tx.commit();
     }
     const std::vector<queue::ItemId> second{2};
     CHECK(queue::retry_selected(connection, second, 2000).value() == 0);
-    CHECK(connection.sqlite().execAndGet("SELECT COUNT(*) FROM deletion_queue").getInt() == 3);
+    CHECK(db::query_int64(connection, "SELECT COUNT(*) FROM deletion_queue") == 3);
 
     // The leased row stays: a worker is deleting its object right now.
     const std::vector<queue::ItemId> leased_and_free{3, 4};

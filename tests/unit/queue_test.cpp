@@ -1,4 +1,4 @@
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
 #include <set>
@@ -31,9 +31,9 @@ std::vector<queue::ItemId> ids_of(const std::vector<queue::Item>& items) {
 }
 
 std::string state_of(db::Connection& connection, queue::ItemId id) {
-    SQLite::Statement query(connection.sqlite(), "SELECT state FROM deletion_queue WHERE id = ?");
+    db::Statement query(connection, "SELECT state FROM deletion_queue WHERE id = ?");
     query.bind(1, id);
-    return query.executeStep() ? query.getColumn(0).getString() : "gone";
+    return query.step() ? query.text(0) : "gone";
 }
 
 }  // namespace

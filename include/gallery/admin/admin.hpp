@@ -9,4 +9,11 @@ namespace gallery::admin {
 
 void add_admin_routes(api::Router& router, api::ApiContext& context);
 
+// What `gallery serve` answers: api::make_router's routes and the admin pages.
+inline api::Router make_server_router(api::ApiContext& context) {
+    api::Router router = api::make_router(context);
+    add_admin_routes(router, context);
+    return router;
+}
+
 }  // namespace gallery::admin

@@ -9,6 +9,7 @@
 #include "gallery/api/http.hpp"
 #include "gallery/api/metrics.hpp"
 #include "gallery/api/router.hpp"
+#include "gallery/catalog/catalog.hpp"
 #include "gallery/common/time.hpp"
 #include "gallery/config/config.hpp"
 #include "gallery/db/pool.hpp"
@@ -31,7 +32,11 @@ struct ApiContext {
     std::shared_ptr<BackgroundRuns> background = std::make_shared<BackgroundRuns>();
 };
 
-// Every route of API.md, /healthz, and /media/ for the local backend.
+// Where an image is served: /media/<key>, or under the public bucket URL.
+std::string image_url(const catalog::Image& image, const config::Config& config);
+
+// Every route of docs/API.md, /healthz, /metrics and /media/ (admin::make_server_router
+// adds the admin pages).
 Router make_router(ApiContext& context);
 
 // The whole request path: a request id (X-Request-Id, and in every log line of the

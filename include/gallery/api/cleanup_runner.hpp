@@ -20,10 +20,4 @@ struct RequestedRun {
 RequestedRun run_cleanup_for_request(ApiContext& context, const cleanup::Options& options,
                                      std::string_view trigger);
 
-// Everything a finished run leaves behind, whoever ran it: the metrics, the
-// cleanup_runs row and the "cleanup run" log line.
-void record_cleanup_run(Metrics& metrics, db::Connection& connection, std::string_view trigger,
-                        UnixMicros started_at, UnixMicros finished_at,
-                        const cleanup::Report& report);
-
 }  // namespace gallery::api

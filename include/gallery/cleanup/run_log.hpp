@@ -1,6 +1,7 @@
 #pragma once
 // A record of cleanup runs (table cleanup_runs), shown on the admin dashboard.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +36,25 @@ void log_run(std::string_view trigger, UnixMicros started_at, UnixMicros finishe
 
 // Newest first.
 Result<std::vector<RunRecord>> recent_runs(db::Connection& connection, std::size_t limit);
+
+}  // namespace gallery::cleanup
+
+namespace gallery::cleanup {
+
+struct TimedRun {
+    Report report;
+    UnixMicros started_at = 0;
+    UnixMicros finished_at = 0;
+};
+
+// Whether a finished run also writes its "cleanup run" log line (see log_run).
+enum class RunLogLine { write, skip };
+
+// The one way a cleaner is run, whoever runs it (cron, the scheduler, a request):
+// runs `cleaner` once, times it with `clock`, records it in cleanup_runs and, with
+// RunLogLine::write, logs it. `on_batch` sees the running totals.
+TimedRun run_and_record(Cleaner& cleaner, db::Connection& connection, std::string_view trigger,
+                        const Clock& clock, RunLogLine log_line,
+                        const std::function<void(const Report&)>& on_batch = {});
 
 }  // namespace gallery::cleanup

@@ -83,6 +83,23 @@ struct Sources {
 // from when a value is invalid or the config file names an unknown setting.
 Config resolve(const Sources& sources);
 
+// Every setting resolved from its default: what a Config is when nothing is set.
+// Code that needs a Config without a deployment (tests, tools) starts from this,
+// not from Config{}, so the settings table stays the one source of defaults.
+Config defaults();
+
+// One row of the settings table, as the CLI's --help and the README show it.
+struct SettingInfo {
+    std::string name;                      // config file key
+    std::vector<std::string> environment;  // names read, first wins
+    std::string default_value;             // as text; "" for none
+};
+std::vector<SettingInfo> setting_table();
+
+// "[GALLERY_BATCH_SIZE, default 100]" for --help texts; throws std::logic_error
+// for a name that is not a setting (a typo in the CLI's code).
+std::string help_suffix(const std::string& setting);
+
 // The real process environment, for Sources::environment.
 std::optional<std::string> process_environment(const std::string& name);
 

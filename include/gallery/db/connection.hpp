@@ -1,15 +1,12 @@
 #pragma once
-// One SQLite connection set up the way gallery needs it: WAL, busy timeout,
-// foreign keys. SQLiteCpp objects are not thread-safe: open one per thread.
+// One database connection set up the way gallery needs it. SQLite: WAL, busy
+// timeout, foreign keys. A connection is used by one thread at a time (the server
+// borrows them from db::ConnectionPool).
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-
-namespace SQLite {
-class Database;
-}
 
 namespace gallery::db {
 
@@ -32,13 +29,16 @@ class Connection {
     Connection(Connection&&) noexcept;
     Connection& operator=(Connection&&) noexcept;
 
-    // For the SQL code of the core modules (catalog, queue, migrator).
-    SQLite::Database& sqlite() { return *m_database; }
     const std::filesystem::path& path() const { return m_path; }
+
+    // The driver's handle, for the database module's own code (src/db/); its type is
+    // complete only there.
+    struct Native;
+    Native& native() { return *m_native; }
 
   private:
     std::filesystem::path m_path;
-    std::unique_ptr<SQLite::Database> m_database;
+    std::unique_ptr<Native> m_native;
 };
 
 }  // namespace gallery::db

@@ -1,11 +1,48 @@
 #pragma once
-// RAII write transaction taken with BEGIN IMMEDIATE, so the write lock is held from
-// the start (no SQLITE_BUSY upgrade deadlock half-way). Rolls back unless committed.
+// How code above the database runs SQL: db::read for statements outside a write
+// transaction, db::write for a write transaction. Both turn a db::Failure (or any
+// exception) thrown by the body into Error{database, "<context>: <driver text>"}.
+//
+// A body may return a plain value or a Result<T>. db::write commits when the body
+// returns a value and rolls back when it returns an error or throws; an error the
+// body returns keeps its kind and its message. A db::write inside another one (on the
+// same connection) is a savepoint: its rollback undoes only its own work.
 
+#include <exception>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "gallery/common/error.hpp"
 #include "gallery/db/connection.hpp"
 
 namespace gallery::db {
 
+namespace detail {
+
+template <class T>
+struct result_value {
+    using type = T;
+    static constexpr bool is_result = false;
+};
+template <class T>
+struct result_value<Result<T>> {
+    using type = T;
+    static constexpr bool is_result = true;
+};
+
+template <class Body>
+using body_value = typename result_value<std::invoke_result_t<Body>>::type;
+
+inline Error database_error(std::string_view context, const std::exception& e) {
+    return Error{ErrorKind::database, std::string(context) + ": " + e.what()};
+}
+
+}  // namespace detail
+
+// A write transaction held for the object's life: SQLite takes the write lock at the
+// start (BEGIN IMMEDIATE), so no upgrade can fail half-way. Rolls back unless
+// committed. Prefer db::write; this is for the rare body that is not a function.
 class WriteTransaction {
   public:
     explicit WriteTransaction(Connection& connection);
@@ -19,5 +56,43 @@ class WriteTransaction {
     Connection& m_connection;
     bool m_open = true;
 };
+
+template <class Body>
+auto read(std::string_view context, Body&& body) -> Result<detail::body_value<Body>> {
+    try {
+        if constexpr (std::is_void_v<std::invoke_result_t<Body>>) {
+            body();
+            return {};
+        } else {
+            return body();
+        }
+    } catch (const std::exception& e) {
+        return std::unexpected(detail::database_error(context, e));
+    }
+}
+
+template <class Body>
+auto write(Connection& connection, std::string_view context, Body&& body)
+    -> Result<detail::body_value<Body>> {
+    using Returned = std::invoke_result_t<Body>;
+    try {
+        WriteTransaction transaction(connection);
+        if constexpr (std::is_void_v<Returned>) {
+            body();
+            transaction.commit();
+            return {};
+        } else if constexpr (detail::result_value<Returned>::is_result) {
+            Returned result = body();
+            if (result) transaction.commit();
+            return result;
+        } else {
+            Returned value = body();
+            transaction.commit();
+            return value;
+        }
+    } catch (const std::exception& e) {
+        return std::unexpected(detail::database_error(context, e));
+    }
+}
 
 }  // namespace gallery::db

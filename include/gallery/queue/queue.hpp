@@ -7,6 +7,7 @@
 // and a killed worker's rows come back when its lease runs out.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,7 @@
 #include "gallery/common/error.hpp"
 #include "gallery/common/time.hpp"
 #include "gallery/db/connection.hpp"
+#include "gallery/db/statement.hpp"
 
 namespace gallery::queue {
 
@@ -34,9 +36,23 @@ struct Item {
     std::optional<std::uint64_t> size_bytes;
 };
 
-// Must run inside the caller's db::WriteTransaction (so it commits or rolls back
-// with the caller's other changes). Returns false when the key was already pending.
+// Queues one key; false when the key was already pending. Inside a caller's db::write
+// it commits or rolls back with the caller's other changes.
 Result<bool> enqueue(db::Connection& connection, const EnqueueRequest& request, UnixMicros now);
+
+// Queues every key or none (one transaction); returns how many were newly queued
+// (a key already pending counts once and is not queued again).
+Result<std::size_t> enqueue_all(db::Connection& connection,
+                                std::span<const EnqueueRequest> requests, UnixMicros now);
+
+// Queues the objects that `source` names: a SELECT yielding the columns file_path,
+// client_id and size_bytes, whose own parameters are numbered from ?2 and bound by
+// `bind_source`. For deletes that queue what they remove in the same transaction
+// (run it inside the caller's db::write, before the rows go). Returns how many were
+// newly queued.
+Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
+                                     const std::function<void(db::Statement&)>& bind_source,
+                                     UnixMicros now);
 
 // "host:pid:random": unique per process run, readable in the admin pages.
 std::string make_lease_owner();

@@ -9,15 +9,15 @@
 
 #include "gallery/common/log.hpp"
 #include "gallery/common/time.hpp"
-#include "storage/s3/http_client.hpp"
+#include "gallery/net/http_client.hpp"
 #include "storage/s3/sigv4.hpp"
 #include "storage/s3/xml.hpp"
 
 namespace gallery::storage {
 namespace {
 
-using s3::HttpRequest;
-using s3::HttpResponse;
+using net::HttpRequest;
+using net::HttpResponse;
 
 constexpr std::size_t k_max_delete_keys = 1000;
 
@@ -67,12 +67,43 @@ bool is_permanent_code(const std::string& code) {
            code == "AccountProblem";
 }
 
+// HTTP clients of one S3Storage, shared by its callers and remove_many's workers: a
+// borrowed client goes back when the request is done, so its connections are
+// reused by the next request on any thread, and every client has this instance's
+// timeouts.
+class ClientPool {
+  public:
+    explicit ClientPool(net::HttpTimeouts timeouts) : m_timeouts(timeouts) {}
+
+    Result<HttpResponse> perform(const HttpRequest& request) {
+        std::unique_ptr<net::HttpClient> client;
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_idle.empty()) {
+                client = std::move(m_idle.back());
+                m_idle.pop_back();
+            }
+        }
+        if (!client) client = std::make_unique<net::HttpClient>(m_timeouts);
+        auto response = client->perform(request);
+        std::lock_guard lock(m_mutex);
+        m_idle.push_back(std::move(client));
+        return response;
+    }
+
+  private:
+    net::HttpTimeouts m_timeouts;
+    std::mutex m_mutex;
+    std::vector<std::unique_ptr<net::HttpClient>> m_idle;
+};
+
 class S3Storage final : public Storage {
   public:
     explicit S3Storage(S3Options options)
         : m_options(std::move(options)),
           m_endpoint(parse_endpoint(m_options.endpoint)),
-          m_credentials{m_options.access_key, m_options.secret_key, m_options.session_token} {
+          m_credentials{m_options.access_key, m_options.secret_key, m_options.session_token},
+          m_clients({m_options.connect_timeout, m_options.request_timeout}) {
         m_options.keys_per_delete =
             std::clamp<std::size_t>(m_options.keys_per_delete, 1, k_max_delete_keys);
         m_options.concurrency = std::max(1, m_options.concurrency);
@@ -87,31 +118,30 @@ class S3Storage final : public Storage {
         if (auto ok = check_key(key); !ok) return ok;
         HttpRequest request = object_request("PUT", key, std::string(bytes),
                                              {{"Content-Type", std::string(content_type)}});
-        auto response = send(request, "put '" + std::string(key) + "'");
+        auto response = exchange(request, "put '" + std::string(key) + "'", {200});
         if (!response) return std::unexpected(response.error());
-        if (response->status != 200)
-            return std::unexpected(http_error(*response, "put '" + std::string(key) + "'"));
         return {};
     }
 
     Result<std::optional<std::string>> get(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        auto response = send(object_request("GET", key), "get '" + std::string(key) + "'");
+        const std::string context = "get '" + std::string(key) + "'";
+        auto response = exchange(object_request("GET", key), context, {200, 404});
         if (!response) return std::unexpected(response.error());
-        if (response->status == 404 && error_code(*response) != "NoSuchBucket")
+        if (response->status == 404) {
+            if (error_code(*response) == "NoSuchBucket")
+                return std::unexpected(http_error(*response, context));
             return std::optional<std::string>{};
-        if (response->status != 200)
-            return std::unexpected(http_error(*response, "get '" + std::string(key) + "'"));
+        }
         return std::optional<std::string>{std::move(response->body)};
     }
 
     Result<std::optional<ObjectInfo>> head(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        auto response = send(object_request("HEAD", key), "head '" + std::string(key) + "'");
+        auto response =
+            exchange(object_request("HEAD", key), "head '" + std::string(key) + "'", {200, 404});
         if (!response) return std::unexpected(response.error());
         if (response->status == 404) return std::optional<ObjectInfo>{};
-        if (response->status != 200)
-            return std::unexpected(http_error(*response, "head '" + std::string(key) + "'"));
         ObjectInfo info{std::string(key), 0, 0};
         if (auto it = response->headers.find("content-length"); it != response->headers.end()) {
             info.size = std::stoull(it->second);
@@ -126,11 +156,9 @@ class S3Storage final : public Storage {
     Result<bool> remove(std::string_view key) override {
         auto info = head(key);
         if (!info) return std::unexpected(info.error());
-        auto response = send(object_request("DELETE", key), "delete '" + std::string(key) + "'");
+        auto response = exchange(object_request("DELETE", key), "delete '" + std::string(key) + "'",
+                                 {200, 204});
         if (!response) return std::unexpected(response.error());
-        if (response->status != 204 && response->status != 200) {
-            return std::unexpected(http_error(*response, "delete '" + std::string(key) + "'"));
-        }
         return info->has_value();
     }
 
@@ -187,10 +215,8 @@ class S3Storage final : public Storage {
                         {"max-keys", std::to_string(std::clamp<std::size_t>(max_keys, 1, 1000))}};
         if (!start_after.empty()) query.emplace_back("start-after", std::string(start_after));
         HttpRequest request = bucket_request("GET", query, "");
-        auto response = send(request, "list '" + std::string(prefix) + "'");
+        auto response = exchange(request, "list '" + std::string(prefix) + "'", {200});
         if (!response) return std::unexpected(response.error());
-        if (response->status != 200)
-            return std::unexpected(http_error(*response, "list '" + std::string(prefix) + "'"));
         auto parsed = s3::parse_list_result(response->body);
         if (!parsed) return std::unexpected(parsed.error());
         ListPage page;
@@ -306,13 +332,20 @@ class S3Storage final : public Storage {
         return HttpRequest{method, url + query_text, std::move(headers), std::move(body)};
     }
 
+    // Sends; a transport failure comes back with "s3: <context>: " in front.
     Result<HttpResponse> send(const HttpRequest& request, const std::string& context) {
-        thread_local std::unique_ptr<s3::HttpClient> client;
-        if (!client)
-            client = std::make_unique<s3::HttpClient>(
-                s3::HttpTimeouts{m_options.connect_timeout, m_options.request_timeout});
-        auto response = client->perform(request);
+        auto response = m_clients.perform(request);
         if (!response) return std::unexpected(with_context("s3: " + context, response.error()));
+        return response;
+    }
+
+    // Sends and accepts only the `expected` statuses: any other is http_error's Error.
+    Result<HttpResponse> exchange(const HttpRequest& request, const std::string& context,
+                                  std::initializer_list<long> expected) {
+        auto response = send(request, context);
+        if (!response) return response;
+        if (std::ranges::find(expected, response->status) == expected.end())
+            return std::unexpected(http_error(*response, context));
         return response;
     }
 
@@ -345,6 +378,7 @@ class S3Storage final : public Storage {
     S3Options m_options;
     Endpoint m_endpoint;
     s3::Credentials m_credentials;
+    ClientPool m_clients;
 };
 
 }  // namespace

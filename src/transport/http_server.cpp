@@ -1,4 +1,4 @@
-#include "gallery/api/http_server.hpp"
+#include "gallery/transport/http_server.hpp"
 
 #include <algorithm>
 
@@ -8,7 +8,10 @@
 #include "gallery/common/error.hpp"
 #include "gallery/common/log.hpp"
 
-namespace gallery::api {
+namespace gallery::transport {
+
+using api::FormPart;
+
 namespace {
 
 constexpr int k_listen_backlog = 1024;
@@ -302,4 +305,4 @@ void HttpServer::stop() {
     m_server->stop();
 }
 
-}  // namespace gallery::api
+}  // namespace gallery::transport

@@ -1,5 +1,6 @@
 #pragma once
-// A small HTTP client over one libcurl easy handle (so connections are reused).
+// gallery's one HTTP client (the S3 backend, the client-id list): one libcurl easy
+// handle, so connections are reused. The only module that links libcurl.
 // Not thread-safe: one per thread. Sends exactly the method, URL bytes (PATH_AS_IS)
 // and headers given, never "Expect: 100-continue".
 
@@ -12,13 +13,16 @@
 
 #include "gallery/common/error.hpp"
 
-namespace gallery::storage::s3 {
+namespace gallery::net {
 
 struct HttpRequest {
     std::string method;
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // Follows 3xx answers (http and https only). Off for S3: a signed request is
+    // answered where it was sent.
+    bool follow_redirects = false;
 };
 
 struct HttpResponse {
@@ -39,7 +43,8 @@ class HttpClient {
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    // A transport failure (refused, reset, timeout) is Error{storage_transient};
+    // A transport failure (refused, reset, timeout) is Error{storage_transient}, the
+    // class every caller retries;
     // any HTTP status is a response.
     Result<HttpResponse> perform(const HttpRequest& request);
 
@@ -49,4 +54,4 @@ class HttpClient {
     HttpTimeouts m_timeouts;
 };
 
-}  // namespace gallery::storage::s3
+}  // namespace gallery::net

@@ -1,4 +1,4 @@
-#include "storage/s3/http_client.hpp"
+#include "gallery/net/http_client.hpp"
 
 #include <curl/curl.h>
 
@@ -6,7 +6,7 @@
 #include <cctype>
 #include <mutex>
 
-namespace gallery::storage::s3 {
+namespace gallery::net {
 namespace {
 
 using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
@@ -92,6 +92,11 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, record_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_detail);
+    if (request.follow_redirects) {
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    }
     if (request.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.method == "GET") {
@@ -111,4 +116,4 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     return response;
 }
 
-}  // namespace gallery::storage::s3
+}  // namespace gallery::net

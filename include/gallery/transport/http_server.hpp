@@ -15,7 +15,10 @@ namespace httplib {
 class Server;
 }
 
-namespace gallery::api {
+namespace gallery::transport {
+
+using api::Request;
+using api::Response;
 
 struct ServerSettings {
     std::string host = "127.0.0.1";
@@ -64,4 +67,4 @@ class HttpServer {
     int m_listen_socket = -1;
 };
 
-}  // namespace gallery::api
+}  // namespace gallery::transport

@@ -1,4 +1,4 @@
-#include "gallery/config/config_file.hpp"
+#include "cli/config_file.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -8,7 +8,7 @@
 
 #include "gallery/common/error.hpp"
 
-namespace gallery::config {
+namespace gallery::cli {
 
 std::map<std::string, std::string> read_config_file(std::istream& in, const std::string& path) {
     std::map<std::string, std::string> settings;
@@ -34,4 +34,4 @@ std::map<std::string, std::string> read_config_file(const std::string& path) {
     return read_config_file(in, path);
 }
 
-}  // namespace gallery::config
+}  // namespace gallery::cli

@@ -1,0 +1,75 @@
+cmake_minimum_required(VERSION 3.25)
+# The module boundaries of docs/ARCHITECTURE.md, checked on every build: a source
+# that includes another module it may not use, another module's private header
+# (src/<module>/...), or a library reserved to one module fails the build with the
+# file, the line and the rule. Run as `cmake -DSOURCE_DIR=... -DSTAMP=... -P`.
+#
+# Modules and the gallery modules each may include (besides itself and common):
+set(allowed_common "")
+set(allowed_config "")
+set(allowed_db "")
+set(allowed_net "")
+set(allowed_storage "config;net")
+set(allowed_queue "db")
+set(allowed_catalog "db;queue;storage")
+set(allowed_imaging "config;catalog")
+set(allowed_cleanup "config;db;queue;catalog;storage")
+set(allowed_api "config;db;queue;catalog;cleanup;storage;imaging;net")
+set(allowed_transport "api")
+set(allowed_admin "config;db;queue;catalog;cleanup;storage;api")
+set(allowed_cli "config;db;queue;catalog;cleanup;storage;imaging;net;api;transport;admin")
+set(modules common config db net storage queue catalog imaging cleanup api transport admin cli)
+
+# Libraries that one module alone may include (header prefix -> module).
+set(library_prefixes "SQLiteCpp/" "sqlite3.h" "libpq-fe.h" "httplib.h" "curl/" "CLI/"
+    "pugixml.hpp" "vips/" "jpeglib.h" "jerror.h" "libimagequant.h" "spng.h")
+set(library_owners db db db transport net cli storage imaging imaging imaging imaging imaging)
+
+set(problems "")
+foreach(module IN LISTS modules)
+  file(GLOB_RECURSE files "${SOURCE_DIR}/src/${module}/*.cpp" "${SOURCE_DIR}/src/${module}/*.hpp"
+       "${SOURCE_DIR}/include/gallery/${module}/*.hpp")
+  foreach(file IN LISTS files)
+    file(STRINGS "${file}" lines REGEX "^[ \t]*#[ \t]*include")
+    file(RELATIVE_PATH shown "${SOURCE_DIR}" "${file}")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]+)[>\"].*" "\\1" header "${line}")
+      if(header MATCHES "^gallery/([a-z_]+)/")
+        set(used "${CMAKE_MATCH_1}")
+        if(NOT used STREQUAL module AND NOT used STREQUAL "common" AND NOT used IN_LIST allowed_${module})
+          list(APPEND problems "${shown}: includes ${header}, but ${module} may not use ${used}")
+        endif()
+      elseif(header MATCHES "^([a-z_]+)/" AND CMAKE_MATCH_1 IN_LIST modules)
+        if(NOT CMAKE_MATCH_1 STREQUAL module)
+          list(APPEND problems "${shown}: includes ${header}, a private header of ${CMAKE_MATCH_1}")
+        endif()
+      endif()
+      set(index 0)
+      foreach(prefix IN LISTS library_prefixes)
+        string(FIND "${header}" "${prefix}" at)
+        if(at EQUAL 0)
+          list(GET library_owners ${index} owner)
+          if(NOT owner STREQUAL module)
+            list(APPEND problems "${shown}: includes ${header}, which only ${owner} may use")
+          endif()
+        endif()
+        math(EXPR index "${index} + 1")
+      endforeach()
+    endforeach()
+  endforeach()
+endforeach()
+
+# main.cpp: only the CLI (and common).
+file(STRINGS "${SOURCE_DIR}/src/main.cpp" lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*" "\\1" header "${line}")
+  if(NOT header MATCHES "^(cli/|gallery/common/)")
+    list(APPEND problems "src/main.cpp: includes ${header}; main uses only the CLI")
+  endif()
+endforeach()
+
+if(problems)
+  list(JOIN problems "\n  " text)
+  message(FATAL_ERROR "module boundaries (docs/ARCHITECTURE.md, \"Modules\"):\n  ${text}")
+endif()
+file(WRITE "${STAMP}" "")

@@ -1,0 +1,51 @@
+#pragma once
+// The in-process cleaner of `gallery serve --cleanup-every`: a thread that runs the
+// cleaner every `config.cleanup_every` with its own connection and the same leases
+// as cron runs. While storage is down the runs back off (doubling, at most an hour:
+// outage_delay), so an outage costs a request every few minutes instead of one
+// every interval. stop() ends it after the current batch, so it holds no lease once
+// the server has stopped.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "gallery/cleanup/cleaner.hpp"
+#include "gallery/config/config.hpp"
+#include "gallery/storage/storage.hpp"
+
+namespace gallery::cleanup {
+
+struct SchedulerObserver {
+    // After each run (already recorded in cleanup_runs and logged).
+    std::function<void(const Report&)> on_run;
+    // Whether storage counts as down, and when the next run starts.
+    std::function<void(bool storage_down, std::chrono::seconds next_run_in)> on_state;
+};
+
+class Scheduler {
+  public:
+    // Does nothing when config.cleanup_every is 0. `config` and `storage` must outlive it.
+    Scheduler(const config::Config& config, storage::Storage& storage, SchedulerObserver observer);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    void stop();
+
+  private:
+    bool stopping();
+    void loop();
+
+    const config::Config& m_config;
+    storage::Storage& m_storage;
+    SchedulerObserver m_observer;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stopping = false;
+    std::thread m_thread;
+};
+
+}  // namespace gallery::cleanup

@@ -1,0 +1,88 @@
+#pragma once
+// The database module's statement API: the only way the modules above the database
+// run SQL. Parameters are numbered from 1 (`?`, or `?N` to use one value twice);
+// columns from 0. A backend (SQLite today) implements it behind a pointer, so no
+// driver header reaches the callers.
+//
+// Errors are thrown as db::Failure and turned into Result by db::read / db::write
+// (gallery/db/transaction.hpp): code above the database never catches them itself.
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace gallery::db {
+
+class Connection;
+
+// A driver error: a constraint, a lock held past the timeout, a lost connection.
+class Failure : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+class Statement {
+  public:
+    // Prepares `sql` on `connection`; the statement must not outlive it.
+    Statement(Connection& connection, std::string_view sql);
+    ~Statement();
+    Statement(Statement&&) noexcept;
+    Statement& operator=(Statement&&) noexcept;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, double value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, std::nullopt_t);
+    Statement& bind(int index, const std::string& value) {
+        return bind(index, std::string_view(value));
+    }
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    template <std::integral Integer>
+    requires(!std::same_as<Integer, bool> &&
+             !std::same_as<Integer, std::int64_t>) Statement& bind(int index, Integer value) {
+        return bind(index, static_cast<std::int64_t>(value));
+    }
+    // nullopt binds NULL.
+    template <class Value>
+    Statement& bind(int index, const std::optional<Value>& value) {
+        return value ? bind(index, *value) : bind(index, std::nullopt);
+    }
+
+    // Moves to the next row; false when there is none (the statement has run to its end).
+    bool step();
+    // Runs the statement to its end and returns how many rows it changed.
+    std::int64_t execute();
+    // Makes the statement ready to run again; bound values stay.
+    void reset();
+
+    // Columns of the current row.
+    int column_count() const;
+    bool is_null(int column) const;
+    std::int64_t int64(int column) const;
+    double real(int column) const;
+    std::string text(int column) const;
+    std::optional<std::string> optional_text(int column) const;
+    std::optional<std::int64_t> optional_int64(int column) const;
+
+  private:
+    struct Native;
+    std::unique_ptr<Native> m_native;
+};
+
+// Runs one or more statements without parameters or results (a migration, a pragma).
+void execute_script(Connection& connection, std::string_view sql);
+
+// The first column of the first row of `sql` (a COUNT, a MAX); Failure when there is no row.
+std::int64_t query_int64(Connection& connection, std::string_view sql);
+// Same for a text column ("" for NULL).
+std::string query_text(Connection& connection, std::string_view sql);
+// Whether `sql`, with `parameter` bound to ?1, yields a row.
+bool has_row(Connection& connection, std::string_view sql, std::int64_t parameter);
+
+}  // namespace gallery::db

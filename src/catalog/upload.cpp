@@ -1,0 +1,51 @@
+#include "gallery/catalog/upload.hpp"
+
+#include "gallery/db/transaction.hpp"
+#include "gallery/queue/queue.hpp"
+#include "gallery/queue/reconcile.hpp"
+
+namespace gallery::catalog {
+namespace {
+
+// The key may hold an object nothing else tracks: queue it and clear its intent, in
+// one transaction. Returns `failure` with what happened to the key added.
+Error queue_orphan(db::Connection& connection, const NewImage& image,
+                   std::optional<std::uint64_t> size, const Clock& clock, Error failure) {
+    auto queued = db::write(connection, "upload: queue orphaned object", [&]() -> Result<void> {
+        auto inserted =
+            queue::enqueue(connection, {image.storage_key, image.client_id, size}, clock());
+        if (!inserted) return std::unexpected(inserted.error());
+        return queue::clear_intent(connection, image.storage_key);
+    });
+    if (!queued) {
+        failure.message += "; the object " + image.storage_key +
+                           " may be stored without a row and could not be queued (" +
+                           queued.error().message + ")";
+    }
+    return failure;
+}
+
+}  // namespace
+
+Result<Image> store_upload(db::Connection& connection, storage::Storage& storage,
+                           const NewImage& image, std::string_view bytes, const Clock& clock) {
+    const UnixMicros now = clock();
+    if (auto intent = queue::record_intent(connection, image.storage_key, image.client_id, now,
+                                           now + k_upload_intent_lifetime);
+        !intent) {
+        return std::unexpected(intent.error());
+    }
+    if (auto stored = storage.put(image.storage_key, bytes, image.content_type); !stored) {
+        // A timed-out write may still have landed: let cleanup make sure it is gone.
+        return std::unexpected(
+            queue_orphan(connection, image, std::nullopt, clock,
+                         with_context("upload: store " + image.storage_key, stored.error())));
+    }
+    auto inserted = insert_image(connection, image, clock());
+    if (!inserted)
+        return std::unexpected(
+            queue_orphan(connection, image, image.size, clock, inserted.error()));
+    return inserted;
+}
+
+}  // namespace gallery::catalog

@@ -1,0 +1,69 @@
+#include "gallery/cleanup/scheduler.hpp"
+
+#include "gallery/cleanup/run_log.hpp"
+#include "gallery/common/log.hpp"
+#include "gallery/queue/queue.hpp"
+
+namespace gallery::cleanup {
+
+Scheduler::Scheduler(const config::Config& config, storage::Storage& storage,
+                     SchedulerObserver observer)
+    : m_config(config), m_storage(storage), m_observer(std::move(observer)) {
+    if (config.cleanup_every.count() <= 0) return;
+    m_thread = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler() {
+    stop();
+}
+
+void Scheduler::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+bool Scheduler::stopping() {
+    std::lock_guard lock(m_mutex);
+    return m_stopping;
+}
+
+void Scheduler::loop() {
+    db::Connection connection({.path = m_config.db_path});
+    const std::string owner = queue::make_lease_owner() + ":scheduler";
+    int consecutive_outages = 0;
+    std::chrono::seconds delay = m_config.cleanup_every;
+    if (m_observer.on_state) m_observer.on_state(false, delay);
+    for (;;) {
+        {
+            std::unique_lock lock(m_mutex);
+            if (m_wake.wait_for(lock, delay, [this] { return m_stopping; })) return;
+        }
+        Options options = options_from(m_config);
+        options.until_empty = true;
+        options.max_time = m_config.cleanup_every;
+        options.stop_requested = [this] { return stopping(); };
+        Cleaner cleaner(connection, m_storage, options, system_clock(), owner);
+        const TimedRun run =
+            run_and_record(cleaner, connection, "scheduler", system_clock(), RunLogLine::write);
+        if (m_observer.on_run) m_observer.on_run(run.report);
+        // A run with nothing due says nothing about storage: the state stays.
+        if (stopped_by_storage(run.report)) {
+            ++consecutive_outages;
+        } else if (run.report.processed > 0) {
+            consecutive_outages = 0;
+        }
+        delay = outage_delay(m_config.cleanup_every, consecutive_outages);
+        if (m_observer.on_state) m_observer.on_state(consecutive_outages > 0, delay);
+        if (stopped_by_storage(run.report)) {
+            log::warn("cleanup (scheduler): storage unavailable; backing off",
+                      {{"consecutive_outages", std::int64_t{consecutive_outages}},
+                       {"next_run_in_seconds", static_cast<std::int64_t>(delay.count())}});
+        }
+    }
+}
+
+}  // namespace gallery::cleanup
