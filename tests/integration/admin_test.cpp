@@ -33,7 +33,7 @@ std::string csrf_token(const std::string& html) {
 
 }  // namespace
 
-TEST_CASE("parallel guesses buy no extra password checks and cannot hold every worker") {
+TEST_CASE("parallel guesses buy no extra password checks and cannot hold every worker", "[threads]") {
     testing::ApiServer server;
     std::vector<int> statuses(40);
     std::vector<std::thread> guessers;

@@ -74,7 +74,7 @@ TEST_CASE("a successful upload leaves no intent behind") {
     CHECK(column_values(server.config().db_path, "SELECT storage_key FROM upload_intents").empty());
 }
 
-TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued") {
+TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued", "[threads]") {
     testing::ApiServer server;
     std::atomic<bool> stop{false};
     std::atomic<int> uploads{0}, deletes{0};

@@ -294,7 +294,7 @@ TEST_CASE("delete removes the row and queues the file without touching storage")
     check_failure(client.Delete("/api/delete/abc/"), 404, "Image with id abc not found.");
 }
 
-TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find") {
+TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find", "[threads]") {
     testing::ApiServer server;
     auto client = server.client();
     const int a = upload_ok(client, "c")["id"], b = upload_ok(client, "c")["id"];
@@ -313,7 +313,7 @@ TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find")
     CHECK(count_rows(server, "deletion_queue") == 2);
 }
 
-TEST_CASE("bulk-delete refuses malformed input and changes nothing") {
+TEST_CASE("bulk-delete refuses malformed input and changes nothing", "[threads]") {
     testing::ApiServer server;
     auto client = server.client();
     const int a = upload_ok(client, "c")["id"];
@@ -348,7 +348,7 @@ TEST_CASE("bulk-delete refuses malformed input and changes nothing") {
     CHECK(count_rows(server, "deletion_queue") == 0);
 }
 
-TEST_CASE("delete-all removes a client's images case-insensitively and queues their files") {
+TEST_CASE("delete-all removes a client's images case-insensitively and queues their files", "[threads]") {
     testing::ApiServer server;
     auto client = server.client();
     upload_ok(client, "Shop-1");

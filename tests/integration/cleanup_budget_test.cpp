@@ -59,7 +59,7 @@ struct SlowStorageServer {
 
 }  // namespace
 
-TEST_CASE("cleanup/run answers within its budget and the run finishes in the background") {
+TEST_CASE("cleanup/run answers within its budget and the run finishes in the background", "[threads]") {
     SlowStorageServer server;
     server.queue_files(3);
     std::atomic<bool> delayed{false};
@@ -83,7 +83,7 @@ TEST_CASE("cleanup/run answers within its budget and the run finishes in the bac
           3);
 }
 
-TEST_CASE("cleanup/run within its budget answers with what it did") {
+TEST_CASE("cleanup/run within its budget answers with what it did", "[threads]") {
     SlowStorageServer server;
     server.queue_files(2);
     const api::Response response = server.run_cleanup();

@@ -223,7 +223,7 @@ TEST_CASE("dead items are counted by stats and requeued by cleanup --retry-dead"
     CHECK(parse(w.run({"cleanup", "--json"}))["deleted"] == 1);
 }
 
-TEST_CASE("two cleanup processes at once delete every file exactly once") {
+TEST_CASE("two cleanup processes at once delete every file exactly once", "[threads]") {
     Workspace w;
     REQUIRE(w.run({"migrate"}).exit_code == 0);
     constexpr int k_files = 3000;

@@ -165,7 +165,7 @@ TEST_CASE("validate-client refusals say valid: false, as the original's") {
     CHECK(missing["error"] == "client_id is required");
 }
 
-TEST_CASE("bulk-delete takes integer strings as the original's int() does") {
+TEST_CASE("bulk-delete takes integer strings as the original's int() does", "[threads]") {
     testing::ApiServer server;
     auto client = server.client();
     const int a = upload(client, "c")["id"];

@@ -279,7 +279,7 @@ TEST_CASE("loopback is decided on the resolved address, not on the host's spelli
     CHECK(result.err.find("without an API key") != std::string::npos);
 }
 
-TEST_CASE("a client id delete-all could never address is refused at upload") {
+TEST_CASE("a client id delete-all could never address is refused at upload", "[threads]") {
     testing::ApiServer server;
     auto client = server.client();
     for (const std::string id : {"shop/1", "a\x01"}) {

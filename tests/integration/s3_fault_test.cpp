@@ -119,7 +119,7 @@ TEST_CASE("a stalled response times out and is retried") {
     CHECK(f.objects_left(keys) == 0);
 }
 
-TEST_CASE("a server without DeleteObjects gets one DeleteObject per key") {
+TEST_CASE("a server without DeleteObjects gets one DeleteObject per key", "[threads]") {
     S3Fixture f;
     const auto keys = f.queue_objects(12);
     auto store = f.through_proxy();
@@ -133,7 +133,7 @@ TEST_CASE("a server without DeleteObjects gets one DeleteObject per key") {
     CHECK(f.objects_left(keys) == 0);
 }
 
-TEST_CASE("per-key errors in a DeleteObjects reply are read key by key") {
+TEST_CASE("per-key errors in a DeleteObjects reply are read key by key", "[threads]") {
     const auto errors = storage::s3::parse_delete_result(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult "
         "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"

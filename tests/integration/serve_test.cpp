@@ -114,7 +114,7 @@ TEST_CASE("serve with a configured key never prints it") {
     CHECK(printed.find("****6789") != std::string::npos);
 }
 
-TEST_CASE("serve runs the cleaner every interval and exposes metrics and request ids") {
+TEST_CASE("serve runs the cleaner every interval and exposes metrics and request ids", "[threads]") {
     testing::TempDir dir;
     const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
@@ -224,7 +224,7 @@ TEST_CASE("the /metrics output passes promtool check metrics") {
     CHECK(checked.out + checked.err == "");  // no lint warnings either
 }
 
-TEST_CASE("the in-process cleaner backs off while storage is down and says so") {
+TEST_CASE("the in-process cleaner backs off while storage is down and says so", "[threads]") {
     testing::TempDir dir;
     const std::map<std::string, std::string> env{
         {"GALLERY_DB", dir.db_path().string()},

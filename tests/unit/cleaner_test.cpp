@@ -52,7 +52,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("the cleaner deletes queued files and then their rows and reports what it did") {
+TEST_CASE("the cleaner deletes queued files and then their rows and reports what it did", "[threads]") {
     Fixture f;
     f.queue_files(5);
     cleanup::Cleaner cleaner(f.connection, *f.local, f.options(3), f.clock(), "w");
@@ -68,7 +68,7 @@ TEST_CASE("the cleaner deletes queued files and then their rows and reports what
     for (int i = 0; i < 5; ++i) CHECK_FALSE(f.exists(i));
 }
 
-TEST_CASE("until_empty keeps claiming batches until nothing is due") {
+TEST_CASE("until_empty keeps claiming batches until nothing is due", "[threads]") {
     Fixture f;
     f.queue_files(25);
     auto options = f.options(10);
@@ -228,7 +228,7 @@ TEST_CASE(
     for (int i = 0; i < 20; ++i) CHECK_FALSE(f.exists(i));
 }
 
-TEST_CASE("two cleaners running at once process every row exactly once") {
+TEST_CASE("two cleaners running at once process every row exactly once", "[threads]") {
     Fixture f;
     f.queue_files(2000);
     std::atomic<std::int64_t> processed{0}, deleted{0};
@@ -304,7 +304,7 @@ TEST_CASE("a batch with some deletes failing does not trip the breaker") {
     CHECK(report.failed == 13);
 }
 
-TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour") {
+TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour", "[threads]") {
     using std::chrono::seconds;
     CHECK(cleanup::outage_delay(seconds{300}, 0) == seconds{300});
     CHECK(cleanup::outage_delay(seconds{300}, 1) == seconds{600});

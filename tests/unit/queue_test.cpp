@@ -58,7 +58,7 @@ TEST_CASE("enqueue rolls back with the caller's transaction") {
     CHECK(queue::pending_count(connection).value() == 0);
 }
 
-TEST_CASE("two workers claim disjoint rows") {
+TEST_CASE("two workers claim disjoint rows", "[threads]") {
     testing::TempDir dir;
     db::Connection first = testing::open_migrated(dir.db_path());
     db::Connection second({.path = dir.db_path()});
