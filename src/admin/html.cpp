@@ -148,19 +148,6 @@ std::string query_string(const std::vector<std::pair<std::string, std::string>>&
     return out;
 }
 
-std::string format_bytes(std::uint64_t bytes) {
-    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1000 && unit < 4) {
-        value /= 1000;
-        ++unit;
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-    return text;
-}
-
 std::string format_time(UnixMicros time) {
     const std::string iso = to_iso8601(time);  // 2026-11-27T17:45:19.123456+00:00
     return iso.substr(0, 10) + " " + iso.substr(11, 8) + " UTC";

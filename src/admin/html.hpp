@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gallery/api/http.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/common/time.hpp"
 
 namespace gallery::admin {
@@ -19,7 +20,6 @@ std::string url_encode(std::string_view text);
 // "?a=1&b=x" from the non-empty pairs (values encoded); "" when none.
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& pairs);
 
-std::string format_bytes(std::uint64_t bytes);      // "1.4 MB"
 std::string format_time(UnixMicros time);           // "2026-11-27 17:45 UTC"
 std::string format_duration(std::int64_t seconds);  // "3 h 12 min"
 

@@ -7,6 +7,7 @@
 #include "gallery/cleanup/report_json.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/queue/queue.hpp"
+#include "gallery/queue/stats_json.hpp"
 
 namespace gallery::api {
 namespace {
@@ -57,24 +58,12 @@ Response run_cleanup(ApiContext& context, const Request& request) {
 
 Response cleanup_stats(ApiContext& context, const Request&) {
     auto connection = context.pool.acquire();
-    auto stats = queue::stats(*connection, context.clock());
+    const UnixMicros now = context.clock();
+    auto stats = queue::stats(*connection, now);
     if (!stats) return internal_error(stats.error());
-    const auto time_or_null = [](const std::optional<UnixMicros>& t) {
-        return t ? nlohmann::json(to_iso8601(*t)) : nlohmann::json(nullptr);
-    };
-    nlohmann::json by_attempts = nlohmann::json::array();
-    for (const auto& a : stats->by_attempts)
-        by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
-    return Response::json(200, {{"success", true},
-                                {"stats",
-                                 {{"total_pending", stats->pending},
-                                  {"oldest_queued", time_or_null(stats->oldest_queued)},
-                                  {"newest_queued", time_or_null(stats->newest_queued)},
-                                  {"by_attempts", by_attempts},
-                                  {"dead", stats->dead},
-                                  {"leased", stats->leased},
-                                  {"due", stats->due},
-                                  {"bytes_pending", stats->bytes_pending}}}});
+    nlohmann::json body = queue::stats_json(*stats, now);
+    body["total_pending"] = stats->pending;  // the original's name for pending
+    return Response::json(200, {{"success", true}, {"stats", body}});
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "catalog/client_totals.hpp"
+#include "gallery/common/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -51,8 +52,7 @@ void drop_client(db::Connection& connection, const std::string& client_id) {
 }
 
 bool same_client(const std::string& a, const std::string& b) {
-    return std::ranges::equal(
-        a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+    return iequals(a, b);
 }
 
 }  // namespace gallery::catalog::totals

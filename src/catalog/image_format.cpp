@@ -1,4 +1,5 @@
 #include "gallery/catalog/image_format.hpp"
+#include "gallery/common/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,10 +11,7 @@ std::string lowercase_extension(std::string_view filename) {
     const std::size_t slash = filename.find_last_of("/\\");
     if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
         return "";
-    std::string extension(filename.substr(dot));
-    std::ranges::transform(extension, extension.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return extension;
+    return to_lower(filename.substr(dot));
 }
 
 std::optional<ImageFormat> format_for_extension(std::string_view extension) {

@@ -8,6 +8,7 @@
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/report_json.hpp"
 #include "gallery/cleanup/run_log.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/storage/factory.hpp"
 
@@ -35,7 +36,7 @@ void print_report(const cleanup::Report& report) {
               << report.deleted << ", failed " << report.failed << ", dead (skipped) "
               << report.dead << ", dropped as still in use " << report.skipped_live << "\n"
               << "Remaining in queue: " << report.remaining << "\n"
-              << "Bytes reclaimed: " << human_bytes(report.bytes_reclaimed) << "\n";
+              << "Bytes reclaimed: " << format_bytes(report.bytes_reclaimed) << "\n";
     if (report.intents_queued > 0) {
         std::cout << "Crashed uploads found and queued: " << report.intents_queued << "\n";
     }

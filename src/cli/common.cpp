@@ -73,22 +73,6 @@ bool stderr_is_terminal() {
     return ::isatty(STDERR_FILENO) == 1;
 }
 
-std::string human_bytes(std::uint64_t bytes) {
-    constexpr const char* k_units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-    double value = static_cast<double>(bytes);
-    std::size_t unit = 0;
-    while (value >= 1024 && unit + 1 < std::size(k_units)) {
-        value /= 1024;
-        ++unit;
-    }
-    char text[32];
-    if (unit == 0)
-        std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-    else
-        std::snprintf(text, sizeof text, "%.1f %s", value, k_units[unit]);
-    return text;
-}
-
 void print_json(const nlohmann::json& value) {
     std::cout << value.dump(2) << "\n";
 }

@@ -42,9 +42,6 @@ db::Connection open_database(const config::Config& config);
 bool stdout_is_terminal();
 bool stderr_is_terminal();
 
-// "12.3 MB"
-std::string human_bytes(std::uint64_t bytes);
-
 void print_json(const nlohmann::json& value);
 
 using config::parse_duration;

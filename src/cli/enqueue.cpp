@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "gallery/cleanup/enqueue_keys.hpp"
 #include "gallery/cleanup/orphan_sweep.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/storage/factory.hpp"
 
 namespace gallery::cli {
@@ -84,7 +85,7 @@ Result<void> run_orphan_sweep(db::Connection& connection, storage::Storage& stor
     } else {
         std::cout << "scanned " << report.scanned << " objects under '" << options.prefix
                   << "': " << report.orphans << " orphan" << (report.orphans == 1 ? "" : "s")
-                  << " (" << human_bytes(report.orphan_bytes) << ")"
+                  << " (" << format_bytes(report.orphan_bytes) << ")"
                   << (options.dry_run ? ", nothing queued (dry run)"
                                       : ", " + std::to_string(report.queued) + " queued")
                   << "; skipped " << report.referenced << " referenced, " << report.in_flight

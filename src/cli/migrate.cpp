@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "gallery/common/json_time.hpp"
 #include "gallery/db/migrator.hpp"
 
 namespace gallery::cli {
@@ -22,11 +23,9 @@ Result<void> print_status(db::Connection& connection, const MigrateOptions& opti
     if (options.json) {
         nlohmann::json migrations = nlohmann::json::array();
         for (const auto& m : status->migrations) {
-            migrations.push_back(
-                {{"version", m.version},
-                 {"name", m.name},
-                 {"applied_at",
-                  m.applied_at ? nlohmann::json(to_iso8601(*m.applied_at)) : nullptr}});
+            migrations.push_back({{"version", m.version},
+                                  {"name", m.name},
+                                  {"applied_at", time_or_null(m.applied_at)}});
         }
         print_json({{"database_version", status->database_version},
                     {"binary_version", status->binary_version},

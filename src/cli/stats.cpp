@@ -5,8 +5,10 @@
 
 #include "cli/commands.hpp"
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
+#include "gallery/queue/stats_json.hpp"
 #include "gallery/storage/factory.hpp"
 
 namespace gallery::cli {
@@ -81,10 +83,6 @@ Result<void> run_file_history(db::Connection& connection, const StatsOptions& op
     return {};
 }
 
-nlohmann::json optional_time(const std::optional<UnixMicros>& t) {
-    return t ? nlohmann::json(to_iso8601(*t)) : nlohmann::json(nullptr);
-}
-
 std::string age_text(std::int64_t seconds) {
     if (seconds < 120) return std::to_string(seconds) + "s";
     if (seconds < 2 * 3600) return std::to_string(seconds / 60) + "m";
@@ -107,7 +105,7 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
     row("oldest queued", q.oldest_queued ? to_iso8601(*q.oldest_queued) : "-");
     row("newest queued", q.newest_queued ? to_iso8601(*q.newest_queued) : "-");
     row("age of oldest pending", oldest_age ? age_text(*oldest_age) : "-");
-    std::string bytes = human_bytes(q.bytes_pending);
+    std::string bytes = format_bytes(q.bytes_pending);
     if (q.pending_unknown_size > 0)
         bytes += " (+" + std::to_string(q.pending_unknown_size) + " of unknown size)";
     row("bytes pending", bytes);
@@ -120,12 +118,12 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
     if (!reclaimed.empty()) {
         std::cout << "\nReclaimed (last 7 days, UTC)\n";
         for (const auto& day : reclaimed) {
-            row(day.day, std::to_string(day.objects) + " objects, " + human_bytes(day.bytes));
+            row(day.day, std::to_string(day.objects) + " objects, " + format_bytes(day.bytes));
         }
     }
     std::cout << "\nImages\n";
     row("total", std::to_string(images.total_images));
-    row("total size", human_bytes(images.total_size));
+    row("total size", format_bytes(images.total_size));
     row("clients", std::to_string(images.unique_clients));
     if (!images.by_client.empty()) {
         std::cout << "\nTop clients\n";
@@ -134,7 +132,7 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
                   << "\n";
         for (const auto& c : images.by_client) {
             std::cout << "  " << std::left << std::setw(30) << c.client_id << std::right
-                      << std::setw(10) << c.count << std::setw(14) << human_bytes(c.total_size)
+                      << std::setw(10) << c.count << std::setw(14) << format_bytes(c.total_size)
                       << "\n";
         }
     }
@@ -159,9 +157,6 @@ Result<void> run_stats(const Globals& globals, const StatsOptions& options) {
         print_table(*q, *images, oldest_age, *reclaimed);
         return {};
     }
-    nlohmann::json by_attempts = nlohmann::json::array();
-    for (const auto& a : q->by_attempts)
-        by_attempts.push_back({{"attempts", a.attempts}, {"count", a.count}});
     nlohmann::json by_client = nlohmann::json::array();
     for (const auto& c : images->by_client) {
         by_client.push_back(
@@ -170,25 +165,13 @@ Result<void> run_stats(const Globals& globals, const StatsOptions& options) {
     nlohmann::json per_day = nlohmann::json::array();
     for (const auto& day : *reclaimed)
         per_day.push_back({{"day", day.day}, {"objects", day.objects}, {"bytes", day.bytes}});
-    print_json(
-        {{"reclaimed_per_day", per_day},
-         {"queue",
-          {{"pending", q->pending},
-           {"dead", q->dead},
-           {"leased", q->leased},
-           {"due", q->due},
-           {"oldest_queued", optional_time(q->oldest_queued)},
-           {"newest_queued", optional_time(q->newest_queued)},
-           {"oldest_pending_age_seconds", oldest_age ? nlohmann::json(*oldest_age) : nullptr},
-           {"by_attempts", by_attempts},
-           {"bytes_pending", q->bytes_pending},
-           {"pending_unknown_size", q->pending_unknown_size},
-           {"bytes_dead", q->bytes_dead}}},
-         {"images",
-          {{"total_images", images->total_images},
-           {"total_size", images->total_size},
-           {"unique_clients", images->unique_clients},
-           {"top_clients", by_client}}}});
+    print_json({{"reclaimed_per_day", per_day},
+                {"queue", queue::stats_json(*q, now)},
+                {"images",
+                 {{"total_images", images->total_images},
+                  {"total_size", images->total_size},
+                  {"unique_clients", images->unique_clients},
+                  {"top_clients", by_client}}}});
     return {};
 }
 

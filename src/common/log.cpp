@@ -1,4 +1,5 @@
 #include "gallery/common/log.hpp"
+#include "gallery/common/text.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -56,9 +57,7 @@ std::string text_line(Level level, std::string_view message, std::initializer_li
 std::string json_line(Level level, std::string_view message, std::initializer_list<Field> fields) {
     nlohmann::ordered_json line;
     line["time"] = to_iso8601(now_micros());
-    std::string level_name = name_of(level);
-    for (char& c : level_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    line["level"] = level_name;
+    line["level"] = to_lower(name_of(level));
     if (!t_request_id.empty()) line["request_id"] = t_request_id;
     line["message"] = message;
     for (const Field& field : fields) {

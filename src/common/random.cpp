@@ -1,4 +1,5 @@
 #include "gallery/common/random.hpp"
+#include "gallery/common/text.hpp"
 
 #include <openssl/rand.h>
 
@@ -14,15 +15,8 @@ void fill_random(unsigned char* out, std::size_t size) {
         throw std::runtime_error("the system random source failed");
 }
 
-std::string to_hex(const unsigned char* data, std::size_t size) {
-    constexpr char k_digits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        hex += k_digits[data[i] >> 4];
-        hex += k_digits[data[i] & 0x0f];
-    }
-    return hex;
+std::string hex_of(const unsigned char* data, std::size_t size) {
+    return to_hex(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 }  // namespace
@@ -30,7 +24,7 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 std::string random_hex(std::size_t bytes) {
     std::vector<unsigned char> data(bytes);
     fill_random(data.data(), data.size());
-    return to_hex(data.data(), data.size());
+    return hex_of(data.data(), data.size());
 }
 
 std::string uuid4() {
@@ -38,7 +32,7 @@ std::string uuid4() {
     fill_random(data.data(), data.size());
     data[6] = static_cast<unsigned char>((data[6] & 0x0f) | 0x40);  // version 4
     data[8] = static_cast<unsigned char>((data[8] & 0x3f) | 0x80);  // RFC 4122 variant
-    const std::string hex = to_hex(data.data(), data.size());
+    const std::string hex = hex_of(data.data(), data.size());
     return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
            hex.substr(16, 4) + "-" + hex.substr(20);
 }

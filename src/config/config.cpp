@@ -1,4 +1,5 @@
 #include "gallery/config/config.hpp"
+#include "gallery/common/text.hpp"
 
 #include <arpa/inet.h>
 
@@ -39,14 +40,8 @@ struct Setting {
                                              " (from " + value.origin + "): " + expected);
 }
 
-std::string lower(std::string text) {
-    std::ranges::transform(text, text.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
-
 std::string r2_enabled_to_storage(const std::string& text) {
-    const std::string value = lower(text);
+    const std::string value = to_lower(text);
     if (value == "true" || value == "1" || value == "yes") return "s3";
     if (value == "false" || value == "0" || value == "no" || value.empty()) return "local";
     return text;  // left as is: the storage setting rejects it with a sentence
@@ -267,7 +262,7 @@ const std::vector<Setting>& settings() {
          {{"GALLERY_METRICS_PUBLIC"}},
          "false",
          [](Config& c, const RawValue& v) {
-             const std::string value = lower(v.text);
+             const std::string value = to_lower(v.text);
              if (value == "true" || value == "1" || value == "yes")
                  c.metrics_public = true;
              else if (value == "false" || value == "0" || value == "no")

@@ -1,4 +1,5 @@
 #include "gallery/net/http_client.hpp"
+#include "gallery/common/text.hpp"
 
 #include <curl/curl.h>
 
@@ -29,9 +30,7 @@ std::size_t record_header(char* data, std::size_t size, std::size_t count, void*
     if (line.starts_with("HTTP/")) {
         headers->clear();  // a new response (after a redirect or 1xx) starts over
     } else if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        std::ranges::transform(name, name.begin(),
-                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::string name = to_lower(line.substr(0, colon));
         std::string value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(" \t"));
         value.erase(value.find_last_not_of(" \t\r\n") + 1);

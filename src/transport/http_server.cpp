@@ -1,4 +1,5 @@
 #include "gallery/transport/http_server.hpp"
+#include "gallery/common/text.hpp"
 
 #include <algorithm>
 
@@ -102,9 +103,7 @@ std::optional<Response> framing_refusal(const httplib::Request& request,
                                "(chunked request bodies are not accepted).");
     }
     if (request.has_header("Content-Encoding")) {
-        std::string encoding = request.get_header_value("Content-Encoding");
-        std::ranges::transform(encoding, encoding.begin(),
-                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const std::string encoding = to_lower(request.get_header_value("Content-Encoding"));
         if (encoding != "identity") {
             return Response::error(415,
                                    "Unsupported Content-Encoding: request bodies must not "

@@ -1,4 +1,5 @@
 #include "storage/s3/sigv4.hpp"
+#include "gallery/common/text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -58,13 +59,6 @@ std::string canonical_query(const Pairs& query) {
 
 namespace {
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::ranges::transform(out, out.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 // Trims and collapses every run of whitespace (including folded line breaks) to one space.
 std::string normalize_value(std::string_view value) {
     std::string out;
@@ -86,7 +80,7 @@ std::string normalize_value(std::string_view value) {
 CanonicalHeaders canonical_headers(const Pairs& headers) {
     std::map<std::string, std::string> joined;  // sorted by lowercase name
     for (const auto& [name, value] : headers) {
-        const std::string key = lowercase(name);
+        const std::string key = to_lower(name);
         auto [it, inserted] = joined.try_emplace(key, normalize_value(value));
         if (!inserted) it->second += "," + normalize_value(value);
     }
@@ -110,22 +104,10 @@ std::string string_to_sign(std::string_view amz_date, const Scope& scope,
            sha256_hex(canonical);
 }
 
-std::string hex(std::string_view bytes) {
-    constexpr char k_digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const char c : bytes) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += k_digits[byte >> 4];
-        out += k_digits[byte & 0x0f];
-    }
-    return out;
-}
-
 std::string sha256_hex(std::string_view data) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-    return hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+    return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
@@ -144,7 +126,7 @@ std::string signing_key(std::string_view secret_key, const Scope& scope) {
 }
 
 std::string signature(std::string_view key, std::string_view to_sign) {
-    return hex(hmac_sha256(key, to_sign));
+    return to_hex(hmac_sha256(key, to_sign));
 }
 
 Signed sign(const SigningRequest& request, const Credentials& credentials, const Scope& scope,

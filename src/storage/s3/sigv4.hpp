@@ -61,7 +61,6 @@ std::string signature(std::string_view signing_key, std::string_view string_to_s
 
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);  // raw bytes
-std::string hex(std::string_view bytes);
 
 // Every intermediate value, for tests and for debug logs of SignatureDoesNotMatch.
 struct Signed {

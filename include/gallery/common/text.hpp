@@ -1,0 +1,22 @@
+#pragma once
+// Small text helpers used across modules (one copy of each).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gallery {
+
+// ASCII lower case; other bytes unchanged (header names, extensions, settings).
+std::string to_lower(std::string_view text);
+
+// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b);
+
+// Lower-case hex of raw bytes.
+std::string to_hex(std::string_view bytes);
+
+// A byte count for people, in binary units: "512 B", "1.4 KiB", "3.0 MiB".
+std::string format_bytes(std::uint64_t bytes);
+
+}  // namespace gallery
