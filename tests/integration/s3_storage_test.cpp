@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "../unit/storage_contract.hpp"
 #include "support/s3rver.hpp"
+#include "support/storage_contract.hpp"
 
 using namespace gallery;
 

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -8,7 +10,7 @@
 #include <thread>
 
 #include "gallery/storage/local_storage.hpp"
-#include "storage_contract.hpp"
+#include "support/storage_contract.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
@@ -17,6 +19,27 @@ TEST_CASE("the local backend keeps the storage contract") {
     testing::TempDir dir;
     auto store = storage::make_local_storage(dir.media_root());
     testing::check_storage_contract(*store);
+}
+
+TEST_CASE("a listing continued from a settled folder still sees a key added between pages") {
+    testing::TempDir dir;
+    auto store = storage::make_local_storage(dir.media_root());
+    for (const char* key : {"images/a.jpg", "images/c.jpg"})
+        REQUIRE(store->put(key, "x", "image/jpeg"));
+    // An hour-old folder: old enough that the backend may serve the next page from the
+    // first page's walk, if the folder has not changed since.
+    const timespec hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, (dir.media_root() / "images").c_str(), hour_ago, 0) == 0);
+    auto first = store->list("images/", "", 1);
+    REQUIRE(first);
+    REQUIRE(first->objects.size() == 1);
+    CHECK(first->objects[0].key == "images/a.jpg");
+    REQUIRE(store->put("images/b.jpg", "x", "image/jpeg"));
+    auto rest = store->list("images/", "images/a.jpg", 10);
+    REQUIRE(rest);
+    REQUIRE(rest->objects.size() == 2);
+    CHECK(rest->objects[0].key == "images/b.jpg");
+    CHECK(rest->objects[1].key == "images/c.jpg");
 }
 
 TEST_CASE("a key that escapes the media root is refused and nothing outside is touched") {

@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <system_error>
+#include <utility>
 
 #include "storage/local/beneath.hpp"
 #include "storage/local/file_descriptor.hpp"
@@ -174,10 +177,12 @@ class LocalStorage final : public Storage {
     Result<ListPage> list(std::string_view prefix, std::string_view start_after,
                           std::size_t max_keys) override {
         std::lock_guard lock(m_scan_mutex);
-        // A sweep asks for page after page: serve them from the last scan's sorted
-        // batch instead of walking the folder again for every page.
-        const bool continues =
-            !m_scan.keys.empty() && m_scan.prefix == prefix && m_scan.served_up_to == start_after;
+        // A sweep asks for page after page: serve them from the last walk's sorted
+        // batch instead of walking the folder again for every page, but only while
+        // every folder of that walk is unchanged, so the answer is always the one a
+        // fresh walk would give (the batch is a cache, not state).
+        const bool continues = !m_scan.keys.empty() && m_scan.prefix == prefix &&
+                               m_scan.served_up_to == start_after && folders_unchanged();
         if (!continues) {
             auto scanned = scan(prefix, start_after, std::max(max_keys, k_scan_batch));
             if (!scanned) return std::unexpected(scanned.error());
@@ -310,12 +315,41 @@ class LocalStorage final : public Storage {
     // Walks only the folder the prefix names and keeps the `limit` smallest keys
     // after `start_after` in a max-heap: memory is bounded by the batch, and a
     // walk of N objects in batches of B reads the folder N/B times.
+    // A folder's modification time, taken before its entries are read.
+    static std::optional<timespec> modified_at(const fs::path& folder) {
+        struct stat status {};
+        if (::stat(folder.c_str(), &status) != 0) return std::nullopt;
+        return status.st_mtim;
+    }
+
+    // Whether every folder the batch came from still has the time it had before the
+    // walk read it. A time less than k_settle old is not trusted: the kernel stamps
+    // folders with a coarse clock, so a change right after the walk may keep the time.
+    bool folders_unchanged() const {
+        timespec now{};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        for (const auto& [folder, seen] : m_scan.folders) {
+            const auto current = modified_at(folder);
+            if (!current || current->tv_sec != seen.tv_sec || current->tv_nsec != seen.tv_nsec)
+                return false;
+            if (now.tv_sec - seen.tv_sec < k_settle_seconds) return false;
+        }
+        return true;
+    }
+
     Result<void> scan(std::string_view prefix, std::string_view start_after, std::size_t limit) {
-        m_scan = Scan{std::string(prefix), {}, 0, std::string(start_after), false};
+        m_scan = Scan{std::string(prefix), {}, 0, std::string(start_after), false, {}};
         const std::size_t slash = prefix.rfind('/');
         const std::string folder_key =
             slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
         const fs::path start = folder_key.empty() ? m_root : m_root / folder_key;
+        const auto note_folder = [&](const fs::path& folder) {
+            if (auto time = modified_at(folder))
+                m_scan.folders.emplace_back(folder, *time);
+            else
+                m_scan.folders.emplace_back(folder, timespec{});  // never matches: no cache
+        };
+        note_folder(start);
         std::priority_queue<std::string> smallest;
         std::error_code ec;
         fs::recursive_directory_iterator it(start, fs::directory_options::skip_permission_denied,
@@ -335,6 +369,7 @@ class LocalStorage final : public Storage {
                 if (it->is_directory()) it.disable_recursion_pending();
                 continue;
             }
+            if (it->is_directory() && !it->is_symlink()) note_folder(it->path());
             if (!it->is_regular_file()) continue;
             std::string key = it->path().lexically_relative(m_root).generic_string();
             if (!key.starts_with(prefix) || key <= start_after) continue;
@@ -356,6 +391,7 @@ class LocalStorage final : public Storage {
     }
 
     static constexpr std::size_t k_scan_batch = 50'000;
+    static constexpr std::time_t k_settle_seconds = 2;
 
     struct Scan {
         std::string prefix;
@@ -363,6 +399,7 @@ class LocalStorage final : public Storage {
         std::size_t next = 0;           // first key not yet served
         std::string served_up_to;       // the last key served (a continuing call passes it)
         bool more_after_batch = false;  // keys beyond the batch exist
+        std::vector<std::pair<fs::path, timespec>> folders;  // walked, with their times
     };
 
     fs::path m_root;

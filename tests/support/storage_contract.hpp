@@ -78,6 +78,21 @@ inline void check_storage_contract(storage::Storage& store) {
         REQUIRE(none);
         CHECK(none->objects.empty());
     }
+    SECTION("a page answers as a fresh listing would, whatever was listed before") {
+        for (const char* key : {"images/a.jpg", "images/c.jpg", "images/e.jpg"}) {
+            REQUIRE(store.put(key, "x", "image/jpeg"));
+        }
+        auto first = store.list("images/", "", 1);
+        REQUIRE(first);
+        REQUIRE(first->objects.size() == 1);
+        REQUIRE(store.put("images/b.jpg", "x", "image/jpeg"));
+        REQUIRE(store.remove("images/c.jpg"));
+        auto rest = store.list("images/", "images/a.jpg", 10);
+        REQUIRE(rest);
+        std::vector<std::string> keys;
+        for (const auto& object : rest->objects) keys.push_back(object.key);
+        CHECK(keys == std::vector<std::string>{"images/b.jpg", "images/e.jpg"});
+    }
     SECTION("keys that could escape or confuse are refused before any I/O") {
         for (const std::string& bad :
              {std::string(""), std::string("/etc/passwd"), std::string("../x.jpg"),
