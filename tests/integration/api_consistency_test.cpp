@@ -74,7 +74,8 @@ TEST_CASE("a successful upload leaves no intent behind") {
     CHECK(column_values(server.config().db_path, "SELECT storage_key FROM upload_intents").empty());
 }
 
-TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued", "[threads]") {
+TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued",
+          "[threads]") {
     testing::ApiServer server;
     std::atomic<bool> stop{false};
     std::atomic<int> uploads{0}, deletes{0};
@@ -101,7 +102,9 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
                                       "application/json");
             if (result && result->status == 200)
                 deletes += json::parse(result->body)["deleted_count"].get<int>();
-            client.Delete("/api/clients/client-1/delete-all/");
+            auto all = client.Delete("/api/clients/client-1/delete-all/");
+            if (all && all->status == 200)
+                deletes += json::parse(all->body)["deleted_count"].get<int>();
         }
     });
     threads.emplace_back([&] {
@@ -118,6 +121,9 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
 
     CHECK(uploads == 120);
     const auto live = column_values(server.config().db_path, "SELECT storage_key FROM images");
+    // Every upload is either still live or was reported deleted exactly once.
+    CHECK(deletes > 0);
+    CHECK(static_cast<int>(live.size()) + deletes == uploads);
     const auto queued =
         column_values(server.config().db_path, "SELECT file_path FROM deletion_queue");
     const auto stored = stored_keys(server);

@@ -80,15 +80,25 @@ TEST_CASE("deleting a client's images matches the client id case-insensitively")
     CHECK(catalog::delete_client_images(connection, "nobody", 50).value().deleted_count == 0);
 }
 
-TEST_CASE("a bulk delete of a million ids runs as one statement") {
+TEST_CASE(
+    "a bulk delete of a million ids deletes and queues what exists, past SQLite's variable limit") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir.db_path());
     const auto a = add_image(connection, "a", "C1");
+    const auto b = add_image(connection, "b", "C1");
+    // 1,000,001 ids: thirty times SQLite's 32,766 bound parameters.
     std::vector<catalog::ImageId> ids(1'000'000);
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<catalog::ImageId>(i + 1000);
     ids.push_back(a.id);
     auto outcome = catalog::delete_images(connection, ids, 50).value();
     CHECK(outcome.deleted_ids == std::vector<catalog::ImageId>{a.id});
+    CHECK(outcome.deleted_count == 1);
+    CHECK(outcome.files_queued == 1);
+    CHECK(db::query_text(connection, "SELECT group_concat(file_path) FROM deletion_queue") ==
+          a.storage_key);
+    CHECK(db::query_int64(connection, "SELECT COUNT(*) FROM images") == 1);
+    CHECK(db::query_text(connection, "SELECT storage_key FROM images") == b.storage_key);
+    CHECK(db::query_int64(connection, "SELECT image_count FROM client_totals") == 1);
 }
 
 TEST_CASE("image stats group clients case-insensitively with the largest first") {
