@@ -10,6 +10,7 @@
 
 #include "gallery/cleanup/cleaner.hpp"
 #include "support/api_server.hpp"
+#include "support/fixtures.hpp"
 
 using namespace gallery;
 using nlohmann::json;
@@ -17,10 +18,7 @@ using nlohmann::json;
 namespace {
 
 httplib::Result upload(httplib::Client& client, const std::string& client_id) {
-    httplib::MultipartFormDataItems items{
-        {"image", testing::fake_image(".png", 2000), "p.png", "image/png"},
-        {"client_id", client_id, "", ""}};
-    return client.Post("/api/upload/", items);
+    return testing::upload(client, "p.png", testing::fake_image(".png", 2000), client_id);
 }
 
 std::set<std::string> column_values(const std::filesystem::path& db_path, const std::string& sql) {
@@ -32,13 +30,7 @@ std::set<std::string> column_values(const std::filesystem::path& db_path, const 
 }
 
 std::set<std::string> stored_keys(const testing::ApiServer& server) {
-    std::set<std::string> keys;
-    const auto folder = server.dir().media_root() / "images";
-    if (!std::filesystem::exists(folder)) return keys;
-    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-        keys.insert("images/" + entry.path().filename().string());
-    }
-    return keys;
+    return testing::stored_keys(*storage::make_local_storage(server.config().media_root));
 }
 
 }  // namespace

@@ -7,12 +7,14 @@
 
 #include "gallery/catalog/image_format.hpp"
 #include "support/api_server.hpp"
+#include "support/fixtures.hpp"
 #include "support/raw_http.hpp"
 
 #include <fstream>
 
 using namespace gallery;
 using nlohmann::json;
+using testing::upload;
 
 namespace {
 
@@ -30,15 +32,6 @@ void check_failure(const httplib::Result& result, int status, const std::string&
     const json body = body_of(result);
     CHECK(body["success"] == false);
     CHECK(body["error"] == error);
-}
-
-httplib::Result upload(httplib::Client& client, const std::string& filename,
-                       const std::string& content, const std::string& client_id,
-                       const std::string& name = "") {
-    httplib::MultipartFormDataItems items{{"image", content, filename, "application/octet-stream"}};
-    if (!client_id.empty()) items.push_back({"client_id", client_id, "", ""});
-    if (!name.empty()) items.push_back({"name", name, "", ""});
-    return client.Post("/api/upload/", items);
 }
 
 json upload_ok(httplib::Client& client, const std::string& client_id, const std::string& name = "",
@@ -348,7 +341,8 @@ TEST_CASE("bulk-delete refuses malformed input and changes nothing", "[threads]"
     CHECK(count_rows(server, "deletion_queue") == 0);
 }
 
-TEST_CASE("delete-all removes a client's images case-insensitively and queues their files", "[threads]") {
+TEST_CASE("delete-all removes a client's images case-insensitively and queues their files",
+          "[threads]") {
     testing::ApiServer server;
     auto client = server.client();
     upload_ok(client, "Shop-1");

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "support/api_server.hpp"
+#include "support/fixtures.hpp"
 
 using namespace gallery;
 using nlohmann::json;
@@ -49,10 +50,8 @@ VImage photo(int width, int height, double noise_sigma) {
 httplib::Result upload(testing::ApiServer& server, const std::string& filename,
                        const std::string& content) {
     auto client = server.client();
-    client.set_read_timeout(60, 0);
-    httplib::MultipartFormDataItems items{{"image", content, filename, "application/octet-stream"},
-                                          {"client_id", "c", "", ""}};
-    return client.Post("/api/upload/", items);
+    client.set_read_timeout(60, 0);  // a large image's re-encoding under sanitizers
+    return testing::upload(client, filename, content, "c");
 }
 
 json upload_ok(testing::ApiServer& server, const std::string& filename,

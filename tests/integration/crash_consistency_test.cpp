@@ -28,12 +28,14 @@
 
 #include "gallery/storage/local_storage.hpp"
 #include "gallery/storage/s3_storage.hpp"
+#include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/s3rver.hpp"
 #include "support/served.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
+using testing::stored_keys;
 using json = nlohmann::json;
 using Env = std::map<std::string, std::string>;
 
@@ -212,19 +214,6 @@ DatabaseView read_database(const std::filesystem::path& path) {
         view.intent_keys.insert(q.text(0));
     }
     return view;
-}
-
-std::set<std::string> stored_keys(storage::Storage& storage) {
-    std::set<std::string> keys;
-    std::string after;
-    for (;;) {
-        auto page = storage.list("", after, 1000);
-        REQUIRE(page);
-        for (const auto& object : page->objects) keys.insert(object.key);
-        if (!page->truncated || page->objects.empty()) break;
-        after = page->objects.back().key;
-    }
-    return keys;
 }
 
 // Every file under the media root, hidden ones included: a write killed half-way

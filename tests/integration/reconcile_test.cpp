@@ -14,6 +14,7 @@
 #include "gallery/queue/reconcile.hpp"
 #include "gallery/storage/local_storage.hpp"
 #include "support/faulty_storage.hpp"
+#include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/s3rver.hpp"
 
@@ -25,10 +26,7 @@ namespace {
 constexpr UnixMicros k_hour = 3600 * k_micros_per_second;
 
 void add_image(db::Connection& connection, const std::string& key) {
-    const std::string filename = key.substr(key.rfind('/') + 1);
-    REQUIRE(catalog::insert_image(
-        connection, {filename, key, "o.jpg", "c", std::nullopt, std::nullopt, 1, "image/jpeg"},
-        now_micros()));
+    testing::add_image(connection, key, "c", 1, now_micros());
 }
 
 void queue_key(db::Connection& connection, const std::string& key) {

@@ -5,23 +5,17 @@
 
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/queue/queue.hpp"
+#include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
 
 namespace {
 
+// The image images/<name>.jpg.
 catalog::Image add_image(db::Connection& connection, const std::string& name,
                          const std::string& client, std::uint64_t size = 100) {
-    catalog::NewImage image{name + ".jpg",
-                            "images/" + name + ".jpg",
-                            "orig-" + name + ".jpg",
-                            client,
-                            std::nullopt,
-                            std::nullopt,
-                            size,
-                            "image/jpeg"};
-    return catalog::insert_image(connection, image, 1).value();
+    return testing::add_image(connection, "images/" + name + ".jpg", client, size);
 }
 
 std::int64_t count(db::Connection& connection, const std::string& table) {

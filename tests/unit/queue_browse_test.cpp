@@ -9,20 +9,17 @@
 #include "gallery/cleanup/run_log.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/browse.hpp"
+#include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
 
 namespace {
 
+// Keys images/k0... queued at time 1, alternately for the clients "even" and "odd".
 void enqueue_keys(db::Connection& connection, int count) {
-    db::WriteTransaction tx(connection);
-    for (int i = 0; i < count; ++i) {
-        REQUIRE(queue::enqueue(connection,
-                               {"images/k" + std::to_string(i), i % 2 ? "odd" : "even", 10}, 1)
-                    .value());
-    }
-    tx.commit();
+    testing::enqueue_keys(connection, count, 1, "images/k",
+                          [](int i) { return std::string(i % 2 ? "odd" : "even"); });
 }
 
 void set_row(db::Connection& connection, queue::ItemId id, const std::string& assignments) {

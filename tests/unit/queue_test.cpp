@@ -6,23 +6,15 @@
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/backoff.hpp"
 #include "gallery/queue/queue.hpp"
+#include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
+using testing::enqueue_keys;
 
 namespace {
 
 constexpr UnixMicros k_second = k_micros_per_second;
-
-void enqueue_keys(db::Connection& connection, int count, UnixMicros now,
-                  const std::string& prefix = "images/k") {
-    db::WriteTransaction tx(connection);
-    for (int i = 0; i < count; ++i) {
-        REQUIRE(
-            queue::enqueue(connection, {prefix + std::to_string(i), "client", 10}, now).value());
-    }
-    tx.commit();
-}
 
 std::vector<queue::ItemId> ids_of(const std::vector<queue::Item>& items) {
     std::vector<queue::ItemId> ids;
