@@ -82,6 +82,26 @@ std::string nonempty(const std::string& setting, const RawValue& value) {
     return value.text;
 }
 
+// The database setting is a SQLite file path. A URL (postgresql://...) would open a
+// file under a folder named after its scheme ("postgresql:") and report success,
+// so any scheme:// is refused by name.
+std::string database_path(const RawValue& value) {
+    const std::string path = nonempty("db", value);
+    const auto scheme_end = path.find("://");
+    if (scheme_end != std::string::npos && scheme_end > 0 &&
+        std::ranges::all_of(path.substr(0, scheme_end), [](unsigned char c) {
+            return std::isalnum(c) || c == '+' || c == '-' || c == '.';
+        })) {
+        const std::string scheme = to_lower(path.substr(0, scheme_end));
+        if (scheme == "postgres" || scheme == "postgresql")
+            invalid("db", value,
+                    "this gallery stores its database in one SQLite file; PostgreSQL is not "
+                    "supported yet (give a file path, e.g. ./data/gallery.db)");
+        invalid("db", value, "a SQLite file path, not a URL");
+    }
+    return path;
+}
+
 bool is_ip_address(const std::string& text) {
     in6_addr address{};
     return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
@@ -119,7 +139,7 @@ const std::vector<Setting>& settings() {
         {"db",
          {{"GALLERY_DB"}},
          "./data/gallery.db",
-         [](Config& c, const RawValue& v) { c.db_path = nonempty("db", v); }},
+         [](Config& c, const RawValue& v) { c.db_path = database_path(v); }},
         {"storage",
          {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}},
          "local",

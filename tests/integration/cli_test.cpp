@@ -73,6 +73,23 @@ TEST_CASE("migrate creates the database folder and is idempotent and reports its
     CHECK(s["migrations"][0]["applied_at"].is_string());
 }
 
+TEST_CASE("a database URL is refused by name and creates nothing") {
+    Workspace w;
+    const auto before = std::distance(std::filesystem::directory_iterator(w.dir.path()),
+                                      std::filesystem::directory_iterator());
+    auto postgres =
+        w.run({"migrate"}, {}, {{"GALLERY_DB", "postgresql://gallery@db.internal/gallery"}});
+    CHECK(postgres.exit_code == 2);
+    CHECK(postgres.err.find("GALLERY_DB") != std::string::npos);
+    CHECK(postgres.err.find("PostgreSQL is not supported yet") != std::string::npos);
+    auto other = w.run({"stats", "--db", "mysql://x/y"});
+    CHECK(other.exit_code == 2);
+    CHECK(other.err.find("a SQLite file path, not a URL") != std::string::npos);
+    CHECK(std::distance(std::filesystem::directory_iterator(w.dir.path()),
+                        std::filesystem::directory_iterator()) == before);
+    CHECK_FALSE(std::filesystem::exists("postgresql:"));
+}
+
 TEST_CASE("a database newer than the binary is refused by every command") {
     Workspace w;
     REQUIRE(w.run({"migrate"}).exit_code == 0);
