@@ -322,23 +322,28 @@ class LocalStorage final : public Storage {
         return status.st_mtim;
     }
 
+    static std::int64_t nanoseconds(const timespec& time) {
+        return static_cast<std::int64_t>(time.tv_sec) * 1'000'000'000 + time.tv_nsec;
+    }
+
     // Whether every folder the batch came from still has the time it had before the
-    // walk read it. A time less than k_settle old is not trusted: the kernel stamps
-    // folders with a coarse clock, so a change right after the walk may keep the time.
+    // walk read it. The kernel stamps folders from a coarse clock (a tick behind the
+    // real time), so a time within k_settle of the walk's start is not trusted: a
+    // change during or after the walk could carry the same stamp.
     bool folders_unchanged() const {
-        timespec now{};
-        ::clock_gettime(CLOCK_REALTIME, &now);
         for (const auto& [folder, seen] : m_scan.folders) {
             const auto current = modified_at(folder);
-            if (!current || current->tv_sec != seen.tv_sec || current->tv_nsec != seen.tv_nsec)
-                return false;
-            if (now.tv_sec - seen.tv_sec < k_settle_seconds) return false;
+            if (!current || nanoseconds(*current) != nanoseconds(seen)) return false;
+            if (nanoseconds(seen) > m_scan.walk_started - k_settle_nanoseconds) return false;
         }
         return true;
     }
 
     Result<void> scan(std::string_view prefix, std::string_view start_after, std::size_t limit) {
-        m_scan = Scan{std::string(prefix), {}, 0, std::string(start_after), false, {}};
+        timespec started{};
+        ::clock_gettime(CLOCK_REALTIME, &started);
+        m_scan = Scan{std::string(prefix), {}, 0, std::string(start_after), false, {},
+                      nanoseconds(started)};
         const std::size_t slash = prefix.rfind('/');
         const std::string folder_key =
             slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
@@ -391,7 +396,7 @@ class LocalStorage final : public Storage {
     }
 
     static constexpr std::size_t k_scan_batch = 50'000;
-    static constexpr std::time_t k_settle_seconds = 2;
+    static constexpr std::int64_t k_settle_nanoseconds = 100'000'000;  // 100 ms: many ticks
 
     struct Scan {
         std::string prefix;
@@ -400,6 +405,7 @@ class LocalStorage final : public Storage {
         std::string served_up_to;       // the last key served (a continuing call passes it)
         bool more_after_batch = false;  // keys beyond the batch exist
         std::vector<std::pair<fs::path, timespec>> folders;  // walked, with their times
+        std::int64_t walk_started = 0;                       // CLOCK_REALTIME, ns
     };
 
     fs::path m_root;
