@@ -36,7 +36,6 @@ class Statement {
     Statement& operator=(const Statement&) = delete;
 
     Statement& bind(int index, std::int64_t value);
-    Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view value);
     Statement& bind(int index, std::nullopt_t);
     Statement& bind(int index, const std::string& value) {
@@ -65,10 +64,8 @@ class Statement {
     int column_count() const;
     bool is_null(int column) const;
     std::int64_t int64(int column) const;
-    double real(int column) const;
     std::string text(int column) const;
     std::optional<std::string> optional_text(int column) const;
-    std::optional<std::int64_t> optional_int64(int column) const;
 
   private:
     struct Native;

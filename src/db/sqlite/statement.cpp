@@ -39,11 +39,6 @@ Statement& Statement::bind(int index, std::int64_t value) {
     return *this;
 }
 
-Statement& Statement::bind(int index, double value) {
-    translated([&] { m_native->statement.bind(index, value); });
-    return *this;
-}
-
 Statement& Statement::bind(int index, std::string_view value) {
     // As TEXT (SQLiteCpp's pointer-and-size overload would bind a BLOB, which
     // NOCASE and LIKE do not compare as text).
@@ -87,10 +82,6 @@ std::int64_t Statement::int64(int column) const {
     return translated([&] { return m_native->statement.getColumn(column).getInt64(); });
 }
 
-double Statement::real(int column) const {
-    return translated([&] { return m_native->statement.getColumn(column).getDouble(); });
-}
-
 std::string Statement::text(int column) const {
     return translated([&] { return m_native->statement.getColumn(column).getString(); });
 }
@@ -98,11 +89,6 @@ std::string Statement::text(int column) const {
 std::optional<std::string> Statement::optional_text(int column) const {
     if (is_null(column)) return std::nullopt;
     return text(column);
-}
-
-std::optional<std::int64_t> Statement::optional_int64(int column) const {
-    if (is_null(column)) return std::nullopt;
-    return int64(column);
 }
 
 void execute_script(Connection& connection, std::string_view sql) {
