@@ -98,13 +98,6 @@ Result<void> run_serve(const Globals& globals) {
     const int port = server.bind();
     print_banner(config, port, key);
 
-    std::thread signal_waiter([&] {
-        int received = 0;
-        sigwait(&stop_signals, &received);
-        log::info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
-                  ": finishing in-flight requests");
-        server.stop();
-    });
     api::Metrics& metrics = *context.metrics;
     cleanup::Scheduler scheduler(
         config, *storage,
@@ -114,6 +107,16 @@ Result<void> run_serve(const Globals& globals) {
              [&](bool storage_down, std::chrono::seconds next_run_in) {
                  metrics.set_scheduler_state(storage_down, next_run_in);
              }});
+    // Started last, so that nothing can throw while it is joinable. A signal that
+    // came since the banner is pending and is taken here; HttpServer::stop() holds
+    // it until serve() listens.
+    std::thread signal_waiter([&] {
+        int received = 0;
+        sigwait(&stop_signals, &received);
+        log::info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
+                  ": finishing in-flight requests");
+        server.stop();
+    });
     server.serve();
     scheduler.stop();
     // serve() also returns when the listener fails: wake the waiter so it can be joined.

@@ -2,8 +2,11 @@
 #include "gallery/common/text.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <httplib.h>
+
 #include <sys/socket.h>
 
 #include "gallery/common/error.hpp"
@@ -297,10 +300,20 @@ int HttpServer::bind() {
 }
 
 void HttpServer::serve() {
-    m_server->listen_after_bind();
+    // Sequentially consistent: either this sees the stop request, or stop() sees
+    // that serve() has begun and waits for the accept loop.
+    m_serve_begun = true;
+    if (!m_stop_requested) m_server->listen_after_bind();
+    m_serve_returned = true;
 }
 
 void HttpServer::stop() {
+    m_stop_requested = true;
+    if (!m_serve_begun) return;  // serve() will see the request and return at once
+    // serve() is entering httplib's accept loop, whose stop() does nothing until it runs.
+    while (!m_server->is_running() && !m_serve_returned) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     m_server->stop();
 }
 

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
 // Starts without waiting; stdout and stderr go to the given files.
 pid_t start_process(const std::vector<std::string>& argv, const ProcessOptions& options,
                     const std::string& stdout_path);
-int wait_process(pid_t pid);
+
+// The exit code (128 + N for signal N). A process still running after `limit` is
+// killed and reported as -2, so a hang fails its test instead of CTest's timeout.
+int wait_process(pid_t pid, std::chrono::seconds limit = std::chrono::seconds(120));
 
 }  // namespace gallery::testing

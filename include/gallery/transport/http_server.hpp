@@ -4,6 +4,7 @@
 // answers (oversized body, malformed request) also get API.md's JSON shape.
 
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,9 +55,12 @@ class HttpServer {
     int bind();
 
     // Serves until stop() is called; returns after in-flight requests finish.
+    // Returns at once when stop() came first.
     void serve();
 
-    // Safe to call from another thread.
+    // Safe to call from another thread, before or during serve(): a stop that
+    // arrives before serve() has started listening is not lost (httplib's own
+    // stop() does nothing until its accept loop runs).
     void stop();
 
   private:
@@ -65,6 +69,9 @@ class HttpServer {
     Admit m_admit;
     std::unique_ptr<httplib::Server> m_server;
     int m_listen_socket = -1;
+    std::atomic<bool> m_stop_requested{false};
+    std::atomic<bool> m_serve_begun{false};
+    std::atomic<bool> m_serve_returned{false};
 };
 
 }  // namespace gallery::transport
