@@ -21,6 +21,7 @@ int exit_code_for(const gallery::Error& error) {
             return gallery::exit_code::usage;
         case ErrorKind::not_found:
         case ErrorKind::database:
+        case ErrorKind::database_unavailable:
             return gallery::exit_code::failure;
     }
     return gallery::exit_code::failure;

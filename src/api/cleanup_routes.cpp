@@ -48,7 +48,9 @@ Response run_cleanup(ApiContext& context, const Request& request) {
         const Error& error = *report.stopped_by;
         log::error("cleanup/run: " + error.message);
         // Storage messages carry no secrets and help the caller; database ones stay in the log.
-        out["error"] = error.kind == ErrorKind::database
+        out["error"] = error.kind == ErrorKind::database_unavailable
+                           ? "Cleanup stopped early: the database is unavailable."
+                       : error.kind == ErrorKind::database
                            ? "Cleanup stopped early: database failure (see the server log)."
                            : "Cleanup stopped early: " + error.message;
         return Response::json(503, out);

@@ -5,11 +5,13 @@
 // symlink. Also /healthz.
 
 #include "gallery/db/statement.hpp"
+#include "gallery/db/transaction.hpp"
 
 #include <charconv>
 #include <ctime>
 
 #include "api/support.hpp"
+#include "gallery/common/log.hpp"
 #include "gallery/catalog/image_format.hpp"
 
 namespace gallery::api {
@@ -132,13 +134,18 @@ Response media(ApiContext& context, const Request& request) {
 }
 
 Response health(ApiContext& context, const Request&) {
-    try {
+    auto checked = db::read("healthz", [&] {
         auto connection = context.pool.acquire();
-        db::query_int64(*connection, "SELECT COUNT(*) FROM schema_migrations");
-        return Response::json(200, {{"status", "ok"}});
-    } catch (const std::exception& e) {
-        return internal_error(Error{ErrorKind::database, std::string("healthz: ") + e.what()});
+        return db::query_int64(*connection, "SELECT COUNT(*) FROM schema_migrations");
+    });
+    if (checked) return Response::json(200, {{"status", "ok"}, {"database", "ok"}});
+    if (checked.error().kind == ErrorKind::database_unavailable) {
+        log::warn(checked.error().message);
+        return Response::json(503, {{"status", "unavailable"},
+                                    {"database", "down"},
+                                    {"detail", "The database is unavailable."}});
     }
+    return internal_error(checked.error());
 }
 
 }  // namespace

@@ -26,6 +26,8 @@ std::string kind_name(ErrorKind kind) {
             return "not_found";
         case ErrorKind::database:
             return "database";
+        case ErrorKind::database_unavailable:
+            return "database_unavailable";
         case ErrorKind::storage_transient:
             return "storage_transient";
         case ErrorKind::storage_permanent:

@@ -156,6 +156,13 @@ nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t to
 }
 
 Response internal_error(const Error& error) {
+    if (error.kind == ErrorKind::database_unavailable) {
+        log::warn(error.message);
+        Response unavailable =
+            Response::error(503, "The database is unavailable; try again in a few seconds.");
+        unavailable.headers.emplace_back("Retry-After", "5");
+        return unavailable;
+    }
     log::error(error.message);
     return Response::error(500, "Internal server error.");
 }

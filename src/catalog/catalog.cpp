@@ -1,5 +1,6 @@
 #include "gallery/catalog/catalog.hpp"
 
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
 #include <nlohmann/json.hpp>
@@ -63,7 +64,7 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
     // into SQL.
     const std::string id_array =
         nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
-    const std::string where = "id IN (SELECT value FROM json_each(?2))";
+    const std::string where = "id IN " + db::json_integer_array(connection, 2);
     return db::write(connection, "catalog: delete images", [&]() -> Result<DeleteOutcome> {
         struct ClientChange {
             std::string client_id;
@@ -100,12 +101,12 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
                                            UnixMicros now) {
     return db::write(connection, "catalog: delete client images", [&]() -> Result<DeleteOutcome> {
         auto queued = queue::enqueue_selected(
-            connection, queued_objects_of("client_id = ?2 COLLATE NOCASE"),
+            connection, queued_objects_of("client_id COLLATE NOCASE = ?2 COLLATE NOCASE"),
             [&](db::Statement& statement) { statement.bind(2, client_id); }, now);
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;
-        db::Statement remove(connection, "DELETE FROM images WHERE client_id = ? COLLATE NOCASE");
+        db::Statement remove(connection, "DELETE FROM images WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
         remove.bind(1, client_id);
         outcome.deleted_count = static_cast<std::size_t>(remove.execute());
         totals::drop_client(connection, client_id);
@@ -158,7 +159,7 @@ Result<Stats> stats(db::Connection& connection, std::optional<std::size_t> top_c
         result.unique_clients = totals.int64(2);
         db::Statement by_client(connection,
                                 "SELECT client_id, image_count, total_size FROM client_totals"
-                                " ORDER BY image_count DESC, client_id LIMIT ?");
+                                " ORDER BY image_count DESC, client_id COLLATE NOCASE ASC LIMIT ?");
         by_client.bind(1, top_clients ? static_cast<std::int64_t>(*top_clients) : std::int64_t{-1});
         while (by_client.step()) {
             result.by_client.push_back({by_client.text(0), by_client.int64(1),

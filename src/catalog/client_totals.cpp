@@ -14,7 +14,7 @@ void add_image(db::Connection& connection, const std::string& client_id, std::ui
         connection,
         "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, "
         "oldest_upload)"
-        " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id) DO UPDATE SET"
+        " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id COLLATE NOCASE) DO UPDATE SET"
         " image_count = image_count + 1, total_size = total_size + excluded.total_size,"
         " latest_upload = MAX(latest_upload, excluded.latest_upload),"
         " oldest_upload = MIN(oldest_upload, excluded.oldest_upload)");
@@ -27,7 +27,8 @@ void add_image(db::Connection& connection, const std::string& client_id, std::ui
 void remove_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
                    std::uint64_t size) {
     db::Statement drop(connection,
-                       "DELETE FROM client_totals WHERE client_id = ?1 AND image_count <= ?2");
+                       "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE"
+                       " AND image_count <= ?2");
     drop.bind(1, client_id);
     drop.bind(2, count);
     if (drop.execute() > 0) return;
@@ -35,10 +36,11 @@ void remove_images(db::Connection& connection, const std::string& client_id, std
     db::Statement update(
         connection,
         "UPDATE client_totals SET image_count = image_count - ?2, total_size = total_size - ?3,"
-        " latest_upload = (SELECT MAX(uploaded_at) FROM images WHERE client_id = ?1 COLLATE "
-        "NOCASE),"
-        " oldest_upload = (SELECT MIN(uploaded_at) FROM images WHERE client_id = ?1 COLLATE NOCASE)"
-        " WHERE client_id = ?1");
+        " latest_upload = (SELECT MAX(uploaded_at) FROM images"
+        " WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE),"
+        " oldest_upload = (SELECT MIN(uploaded_at) FROM images"
+        " WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE)"
+        " WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
     update.bind(1, client_id);
     update.bind(2, count);
     update.bind(3, static_cast<std::int64_t>(size));
@@ -46,7 +48,7 @@ void remove_images(db::Connection& connection, const std::string& client_id, std
 }
 
 void drop_client(db::Connection& connection, const std::string& client_id) {
-    db::Statement drop(connection, "DELETE FROM client_totals WHERE client_id = ?");
+    db::Statement drop(connection, "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
     drop.bind(1, client_id);
     drop.execute();
 }

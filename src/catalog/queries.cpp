@@ -22,8 +22,8 @@ constexpr const char* k_image_columns =
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> k_image_orders{{
     {"uploaded_at", "uploaded_at ASC, id ASC"},
     {"-uploaded_at", "uploaded_at DESC, id DESC"},
-    {"name", "name ASC, id ASC"},
-    {"-name", "name DESC, id DESC"},
+    {"name", "name IS NULL DESC, name ASC, id ASC"},  // NULL first, as SQLite sorts
+    {"-name", "name IS NULL ASC, name DESC, id DESC"},
     {"size", "size ASC, id ASC"},
     {"-size", "size DESC, id DESC"},
     {"client_id", "client_id COLLATE NOCASE ASC, uploaded_at ASC, id ASC"},
@@ -131,8 +131,8 @@ Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id
 
 Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& query) {
     return db::read("catalog: list images", [&] {
-        std::string where = " WHERE 1";
-        if (query.client_id) where += " AND client_id = ?1 COLLATE NOCASE";
+        std::string where = " WHERE 1 = 1";
+        if (query.client_id) where += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
         if (query.search) {
             where +=
                 " AND (name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\'"
@@ -148,7 +148,7 @@ Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& quer
         const std::string count_sql =
             query.search      ? "SELECT COUNT(*) FROM images" + where
             : query.client_id ? "SELECT COALESCE(SUM(image_count), 0) FROM client_totals"
-                                " WHERE client_id = ?1"
+                                " WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE"
                               : "SELECT COALESCE(SUM(image_count), 0) FROM client_totals";
         db::Statement count(connection, count_sql);
         bind_filters(count);

@@ -1,14 +1,20 @@
 #include "gallery/cleanup/scheduler.hpp"
 
+#include <optional>
+#include <string>
+
 #include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::cleanup {
 
-Scheduler::Scheduler(const config::Config& config, storage::Storage& storage,
-                     SchedulerObserver observer)
-    : m_config(config), m_storage(storage), m_observer(std::move(observer)) {
+Scheduler::Scheduler(const config::Config& config, db::ConnectionOptions database,
+                     storage::Storage& storage, SchedulerObserver observer)
+    : m_config(config),
+      m_database(std::move(database)),
+      m_storage(storage),
+      m_observer(std::move(observer)) {
     if (config.cleanup_every.count() <= 0) return;
     m_thread = std::thread([this] { loop(); });
 }
@@ -32,7 +38,9 @@ bool Scheduler::stopping() {
 }
 
 void Scheduler::loop() {
-    db::Connection connection({.path = m_config.db_path});
+    // Opened in the loop: a database that is down when the server starts (or that
+    // PostgreSQL refuses for a while) is tried again at the next run.
+    std::optional<db::Connection> connection;
     const std::string owner = queue::make_lease_owner() + ":scheduler";
     int consecutive_outages = 0;
     std::chrono::seconds delay = m_config.cleanup_every;
@@ -42,13 +50,22 @@ void Scheduler::loop() {
             std::unique_lock lock(m_mutex);
             if (m_wake.wait_for(lock, delay, [this] { return m_stopping; })) return;
         }
+        if (!connection) {
+            try {
+                connection.emplace(m_database);
+            } catch (const std::exception& e) {
+                log::warn(std::string("cleanup (scheduler): ") + e.what() + "; trying again later");
+                delay = m_config.cleanup_every;
+                continue;
+            }
+        }
         Options options = options_from(m_config);
         options.until_empty = true;
         options.max_time = m_config.cleanup_every;
         options.stop_requested = [this] { return stopping(); };
-        Cleaner cleaner(connection, m_storage, options, system_clock(), owner);
+        Cleaner cleaner(*connection, m_storage, options, system_clock(), owner);
         const TimedRun run =
-            run_and_record(cleaner, connection, "scheduler", system_clock(), RunLogLine::write);
+            run_and_record(cleaner, *connection, "scheduler", system_clock(), RunLogLine::write);
         if (m_observer.on_run) m_observer.on_run(run.report);
         // A run with nothing due says nothing about storage: the state stays.
         if (stopped_by_storage(run.report)) {

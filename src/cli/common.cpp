@@ -3,11 +3,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/config_file.hpp"
 #include "gallery/common/error.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/db/migrator.hpp"
 
 namespace gallery::cli {
@@ -60,8 +62,18 @@ config::Config load_config(const Globals& globals) {
     return config::resolve(sources);
 }
 
+db::ConnectionOptions database_options(const config::Config& config) {
+    return {.path = config.db_path,
+            .postgresql_url = config.db_url,
+            .statement_timeout = std::max(config.http_timeout, std::chrono::seconds(30))};
+}
+
+std::string database_name(const config::Config& config) {
+    return config.db_url.empty() ? config.db_path.string() : redact_url(config.db_url);
+}
+
 db::Connection open_database(const config::Config& config) {
-    db::Connection connection({.path = config.db_path});
+    db::Connection connection(database_options(config));
     db::require_current_schema(connection);
     return connection;
 }

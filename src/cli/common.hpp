@@ -36,6 +36,12 @@ CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string
 // Throws StartupError (exit code 2) for an unreadable config file or a bad value.
 config::Config load_config(const Globals& globals);
 
+// How to open the configured database (SQLite file or PostgreSQL URL).
+db::ConnectionOptions database_options(const config::Config& config);
+
+// The configured database for messages: the file, or the URL without its password.
+std::string database_name(const config::Config& config);
+
 // Opens the database and checks its schema is current (StartupError otherwise).
 db::Connection open_database(const config::Config& config);
 

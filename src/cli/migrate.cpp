@@ -16,7 +16,7 @@ struct MigrateOptions {
 };
 
 Result<void> print_status(db::Connection& connection, const MigrateOptions& options) {
-    auto status = db::schema_status(connection, db::embedded_migrations());
+    auto status = db::schema_status(connection, db::embedded_migrations(connection.engine()));
     if (!status) {
         return std::unexpected(status.error());
     }
@@ -31,7 +31,7 @@ Result<void> print_status(db::Connection& connection, const MigrateOptions& opti
                     {"binary_version", status->binary_version},
                     {"migrations", migrations}});
     } else {
-        std::cout << "database " << connection.path().string() << ": schema version "
+        std::cout << "database " << connection.display_name() << ": schema version "
                   << status->database_version << ", this binary knows " << status->binary_version
                   << "\n";
         for (const auto& m : status->migrations) {
@@ -49,25 +49,28 @@ Result<void> print_status(db::Connection& connection, const MigrateOptions& opti
 
 Result<void> run_migrate(const Globals& globals, const MigrateOptions& options) {
     const config::Config config = load_config(globals);
-    db::Connection connection({.path = config.db_path, .create_if_missing = !options.status});
+    db::ConnectionOptions database = database_options(config);
+    database.create_if_missing = !options.status;
+    db::Connection connection(database);
     if (options.status) return print_status(connection, options);
 
-    auto applied = db::migrate(connection, db::embedded_migrations(), now_micros());
+    const auto& migrations = db::embedded_migrations(connection.engine());
+    auto applied = db::migrate(connection, migrations, now_micros());
     if (!applied) {
         return std::unexpected(applied.error());
     }
-    const int version =
-        db::embedded_migrations().empty() ? 0 : db::embedded_migrations().back().version;
+    const int version = migrations.empty() ? 0 : migrations.back().version;
+    const std::string name = database_name(config);
     if (options.json) {
         print_json({{"applied", *applied},
                     {"schema_version", version},
-                    {"database", config.db_path.string()}});
+                    {"database", name}});
     } else if (*applied == 0) {
-        std::cout << "database " << config.db_path.string() << " is up to date (schema version "
+        std::cout << "database " << name << " is up to date (schema version "
                   << version << ")\n";
     } else {
         std::cout << "applied " << *applied << " migration" << (*applied == 1 ? "" : "s") << " to "
-                  << config.db_path.string() << " (schema version " << version << ")\n";
+                  << name << " (schema version " << version << ")\n";
     }
     return {};
 }

@@ -25,7 +25,7 @@ namespace {
 
 void print_banner(const config::Config& config, int port, const api::ApiKey& key) {
     const std::string base = "http://" + config.host + ":" + std::to_string(port);
-    std::cout << "gallery serve: listening on " << base << "/ (database " << config.db_path.string()
+    std::cout << "gallery serve: listening on " << base << "/ (database " << database_name(config)
               << ", "
               << (config.storage == config::StorageKind::local
                       ? "media in " + config.media_root.string()
@@ -47,7 +47,7 @@ void print_banner(const config::Config& config, int port, const api::ApiKey& key
 // /media/ serves files of the media root: the database (its key, every client's
 // rows) and its -wal/-shm must not be among them, whatever /media/ checks.
 void refuse_database_under_media_root(const config::Config& config) {
-    if (config.storage != config::StorageKind::local) return;
+    if (config.storage != config::StorageKind::local || !config.db_url.empty()) return;
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path media = fs::weakly_canonical(fs::absolute(config.media_root), ec);
@@ -74,8 +74,14 @@ Result<void> run_serve(const Globals& globals) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     constexpr std::uint64_t k_mmap_bytes = 256ull * 1024 * 1024;
-    db::ConnectionPool pool({.path = config.db_path, .mmap_bytes = k_mmap_bytes},
-                            static_cast<std::size_t>(config.threads) + 1);
+    db::ConnectionOptions database = database_options(config);
+    database.mmap_bytes = k_mmap_bytes;
+    // SQLite connections are cheap: one per worker. A PostgreSQL connection is a server
+    // process: db_pool_size of them, which the workers share.
+    const std::size_t pool_size = config.db_url.empty()
+                                      ? static_cast<std::size_t>(config.threads) + 1
+                                      : static_cast<std::size_t>(config.db_pool_size);
+    db::ConnectionPool pool(database, pool_size);
     {
         auto connection = pool.acquire();
         db::require_current_schema(*connection);
@@ -100,7 +106,7 @@ Result<void> run_serve(const Globals& globals) {
 
     api::Metrics& metrics = *context.metrics;
     cleanup::Scheduler scheduler(
-        config, *storage,
+        config, database_options(config), *storage,
         {.on_run =
              [&](const cleanup::Report& report) { metrics.record_cleanup(report, "scheduler"); },
          .on_state =

@@ -51,4 +51,33 @@ std::string format_bytes(std::uint64_t bytes) {
     return text;
 }
 
+std::string redact_url(std::string_view url) {
+    std::string out(url);
+    if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+        const auto authority = scheme + 3;
+        const auto at = out.find('@', authority);
+        const auto slash = out.find_first_of("/?", authority);
+        if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+            const auto colon = out.find(':', authority);
+            if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "****");
+        }
+    }
+    for (std::size_t at = 0; (at = out.find("password=", at)) != std::string::npos;) {
+        const bool starts_word = at == 0 || out[at - 1] == '?' || out[at - 1] == '&' ||
+                                 out[at - 1] == ' ' || out[at - 1] == '\t';
+        at += std::string_view("password=").size();
+        if (!starts_word) continue;
+        std::size_t end = at;
+        if (end < out.size() && out[end] == '\'') {
+            end = out.find('\'', end + 1);
+            end = end == std::string::npos ? out.size() : end + 1;
+        } else {
+            end = out.find_first_of("& \t", at);
+            if (end == std::string::npos) end = out.size();
+        }
+        out.replace(at, end - at, "****");
+    }
+    return out;
+}
+
 }  // namespace gallery

@@ -82,24 +82,75 @@ std::string nonempty(const std::string& setting, const RawValue& value) {
     return value.text;
 }
 
-// The database setting is a SQLite file path. A URL (postgresql://...) would open a
-// file under a folder named after its scheme ("postgresql:") and report success,
-// so any scheme:// is refused by name.
-std::string database_path(const RawValue& value) {
-    const std::string path = nonempty("db", value);
-    const auto scheme_end = path.find("://");
-    if (scheme_end != std::string::npos && scheme_end > 0 &&
-        std::ranges::all_of(path.substr(0, scheme_end), [](unsigned char c) {
-            return std::isalnum(c) || c == '+' || c == '-' || c == '.';
-        })) {
-        const std::string scheme = to_lower(path.substr(0, scheme_end));
-        if (scheme == "postgres" || scheme == "postgresql")
-            invalid("db", value,
-                    "this gallery stores its database in one SQLite file; PostgreSQL is not "
-                    "supported yet (give a file path, e.g. ./data/gallery.db)");
-        invalid("db", value, "a SQLite file path, not a URL");
+// The database setting: a SQLite file path, or a PostgreSQL URI. Any other
+// scheme:// is refused by name (it would open a file under a folder named after
+// the scheme and report success). Messages show the value without its password.
+void apply_database(Config& config, const RawValue& value) {
+    if (value.text.empty()) invalid("db", value, "it must not be empty");
+    const std::string& text = value.text;
+    const auto scheme_end = text.find("://");
+    const bool has_scheme = scheme_end != std::string::npos && scheme_end > 0 &&
+                            std::ranges::all_of(text.substr(0, scheme_end), [](unsigned char c) {
+                                return std::isalnum(c) || c == '+' || c == '-' || c == '.';
+                            });
+    if (!has_scheme) {
+        config.db_path = text;
+        config.db_url.clear();
+        return;
     }
-    return path;
+    const std::string scheme = to_lower(text.substr(0, scheme_end));
+    if (scheme != "postgres" && scheme != "postgresql") {
+        invalid("db", RawValue{redact_url(text), value.origin},
+                "a SQLite file path or a postgresql:// URI, not a " + scheme + ":// URL");
+    }
+    config.db_url = text;
+}
+
+// libpq URI percent-encoding of a user name, password or database name.
+std::string uri_component(const std::string& text) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += k_hex[c >> 4];
+            out += k_hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// The original's settings (POSTGRES_DB, _USER, _PASSWORD, _HOST default localhost,
+// _PORT default 5432) as a URI; nullopt without POSTGRES_DB.
+std::optional<std::string> original_postgres_url(const Sources& sources) {
+    if (!sources.environment) return std::nullopt;
+    const auto env = [&](const char* name) { return sources.environment(name); };
+    const auto database = env("POSTGRES_DB");
+    if (!database || database->empty()) return std::nullopt;
+    std::string url = "postgresql://";
+    if (const auto user = env("POSTGRES_USER"); user && !user->empty()) {
+        url += uri_component(*user);
+        if (const auto password = env("POSTGRES_PASSWORD"); password && !password->empty())
+            url += ":" + uri_component(*password);
+        url += "@";
+    }
+    const auto host = env("POSTGRES_HOST");
+    const std::string host_text = host && !host->empty() ? *host : "localhost";
+    // A socket folder (/run/postgresql) goes in the host parameter, not the authority.
+    const bool socket = host_text.starts_with("/");
+    url += socket ? "" : (host_text.find(':') != std::string::npos ? "[" + host_text + "]" : host_text);
+    const auto port = env("POSTGRES_PORT");
+    const std::string port_text = port && !port->empty() ? *port : "5432";
+    if (!std::ranges::all_of(port_text, [](unsigned char c) { return std::isdigit(c); })) {
+        throw StartupError(exit_code::usage, "invalid value '" + port_text +
+                                                 "' for POSTGRES_PORT: expected a port number");
+    }
+    if (!socket) url += ":" + port_text;
+    url += "/" + uri_component(*database);
+    if (socket) url += "?host=" + uri_component(host_text) + "&port=" + port_text;
+    return url;
 }
 
 bool is_ip_address(const std::string& text) {
@@ -139,7 +190,13 @@ const std::vector<Setting>& settings() {
         {"db",
          {{"GALLERY_DB"}},
          "./data/gallery.db",
-         [](Config& c, const RawValue& v) { c.db_path = database_path(v); }},
+         apply_database},
+        {"db_pool_size",
+         {{"GALLERY_DB_POOL_SIZE"}},
+         "16",
+         [](Config& c, const RawValue& v) {
+             c.db_pool_size = parse_int("db_pool_size", v, 1, 1000);
+         }},
         {"storage",
          {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}},
          "local",
@@ -415,9 +472,11 @@ Config resolve(const Sources& sources) {
     }
     Config config;
     for (const Setting& setting : settings()) {
-        const RawValue value =
-            pick(setting, sources).value_or(RawValue{setting.default_value, "default"});
-        setting.apply(config, value);
+        auto picked = pick(setting, sources);
+        if (!picked && setting.name == "db") {
+            if (auto url = original_postgres_url(sources)) picked = RawValue{*url, "POSTGRES_DB"};
+        }
+        setting.apply(config, picked.value_or(RawValue{setting.default_value, "default"}));
     }
     if (config.compression_min_quality > config.compression_quality) {
         throw StartupError(exit_code::usage, "compression_min_quality (" +

@@ -1,8 +1,12 @@
 #include "gallery/db/transaction.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <random>
 #include <string>
+#include <thread>
 
-#include "db/sqlite/native.hpp"
+#include "db/native.hpp"
 
 namespace gallery::db {
 namespace {
@@ -13,10 +17,27 @@ std::string savepoint_name(int depth) {
 
 }  // namespace
 
+namespace detail {
+
+Error database_error(std::string_view context, const std::exception& e) {
+    const bool unavailable = dynamic_cast<const Unavailable*>(&e) != nullptr;
+    return Error{unavailable ? ErrorKind::database_unavailable : ErrorKind::database,
+                 std::string(context) + ": " + e.what()};
+}
+
+void pause_before_retry(int attempt) {
+    thread_local std::minstd_rand random(std::random_device{}());
+    const int ceiling_us = 200 << std::min(attempt, 6);  // 0.4 ms .. 12.8 ms
+    std::uniform_int_distribution<int> pause(ceiling_us / 4, ceiling_us);
+    std::this_thread::sleep_for(std::chrono::microseconds(pause(random)));
+}
+
+}  // namespace detail
+
 WriteTransaction::WriteTransaction(Connection& connection) : m_connection(connection) {
     Connection::Native& native = m_connection.native();
     const int depth = native.transaction_depth;
-    execute_script(m_connection, depth == 0 ? std::string("BEGIN IMMEDIATE")
+    execute_script(m_connection, depth == 0 ? std::string(native.begin_write())
                                             : "SAVEPOINT " + savepoint_name(depth));
     ++native.transaction_depth;
 }
@@ -33,7 +54,7 @@ WriteTransaction::~WriteTransaction() {
             execute_script(m_connection, "ROLLBACK TO " + name + "; RELEASE " + name);
         }
     } catch (...) {
-        // A failed rollback leaves SQLite to roll back when the connection closes.
+        // A failed rollback (a lost connection) is rolled back by the server.
     }
 }
 

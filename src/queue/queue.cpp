@@ -1,6 +1,7 @@
 #include "gallery/queue/queue.hpp"
 
 #include <unistd.h>
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
 #include <random>
@@ -103,7 +104,8 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
                         " SET lease_owner = ?1, lease_expires_at = ?2, next_attempt_at = ?2"
                         " WHERE id IN (SELECT id FROM deletion_queue"
                         "   WHERE state = 'pending' AND next_attempt_at <= ?3"
-                        "   ORDER BY next_attempt_at, id LIMIT ?4)"
+                        "   ORDER BY next_attempt_at, id LIMIT ?4" +
+                        db::skip_locked(connection) + ")"
                         " RETURNING ") +
                 k_item_columns);
         update.bind(1, owner);

@@ -1,5 +1,6 @@
 #include "gallery/queue/reconcile.hpp"
 
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
 #include "gallery/db/transaction.hpp"
@@ -29,8 +30,10 @@ Result<void> record_intent(db::Connection& connection, const std::string& key,
     return db::read("intents: record", [&] {
         db::Statement insert(
             connection,
-            "INSERT OR REPLACE INTO upload_intents (storage_key, client_id, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?)");
+            "INSERT INTO upload_intents (storage_key, client_id, created_at, expires_at)"
+            " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (storage_key) DO UPDATE SET"
+            " client_id = excluded.client_id, created_at = excluded.created_at,"
+            " expires_at = excluded.expires_at");
         insert.bind(1, key);
         insert.bind(2, client_id);
         insert.bind(3, now);
@@ -117,8 +120,8 @@ Result<std::vector<DailyReclaim>> reclaimed_per_day(db::Connection& connection, 
     return db::read("receipts: per day", [&] {
         db::Statement query(
             connection,
-            "SELECT date(deleted_at / 1000000, 'unixepoch') AS day, COUNT(*), "
-            "COALESCE(SUM(size_bytes), 0)"
+            "SELECT " + db::utc_day(connection, "deleted_at") +
+                " AS day, COUNT(*), COALESCE(SUM(size_bytes), 0)"
             " FROM deletion_receipts WHERE deleted_at >= ? GROUP BY day ORDER BY day DESC");
         query.bind(1, since);
         std::vector<DailyReclaim> days;

@@ -14,6 +14,7 @@
 
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/config/config.hpp"
+#include "gallery/db/connection.hpp"
 #include "gallery/storage/storage.hpp"
 
 namespace gallery::cleanup {
@@ -28,7 +29,10 @@ struct SchedulerObserver {
 class Scheduler {
   public:
     // Does nothing when config.cleanup_every is 0. `config` and `storage` must outlive it.
-    Scheduler(const config::Config& config, storage::Storage& storage, SchedulerObserver observer);
+    // The thread opens its own connection with `database` (again after a run that
+    // found the database unreachable).
+    Scheduler(const config::Config& config, db::ConnectionOptions database,
+              storage::Storage& storage, SchedulerObserver observer);
     ~Scheduler();
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
@@ -40,6 +44,7 @@ class Scheduler {
     void loop();
 
     const config::Config& m_config;
+    db::ConnectionOptions m_database;
     storage::Storage& m_storage;
     SchedulerObserver m_observer;
     std::mutex m_mutex;

@@ -13,7 +13,8 @@ namespace gallery {
 enum class ErrorKind {
     invalid_input,      // the caller's data is wrong (bad key, bad value); retrying won't help
     not_found,          // a named thing does not exist
-    database,           // SQLite failed (busy past the timeout, I/O, constraint)
+    database,           // the database failed (busy past the timeout, I/O, constraint)
+    database_unavailable,  // the database cannot be reached (PostgreSQL down): try again
     storage_transient,  // storage failed in a way worth retrying later (timeout, 5xx, throttling)
     storage_permanent,  // storage refuses this for good (access denied, no such bucket)
     io,                 // a local file operation failed

@@ -19,4 +19,9 @@ std::string to_hex(std::string_view bytes);
 // A byte count for people, in binary units: "512 B", "1.4 KiB", "3.0 MiB".
 std::string format_bytes(std::uint64_t bytes);
 
+// A database URL fit for a message: the password of `scheme://user:password@host`
+// and the value of every `password=` (a URI parameter or a libpq key=value pair)
+// become "****".
+std::string redact_url(std::string_view url);
+
 }  // namespace gallery

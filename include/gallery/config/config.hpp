@@ -30,7 +30,13 @@ struct S3Settings {
 };
 
 struct Config {
-    std::filesystem::path db_path = "./data/gallery.db";
+    std::filesystem::path db_path = "./data/gallery.db";  // SQLite, when db_url is empty
+    // PostgreSQL: a libpq URI (postgresql://user:password@host:port/db?sslmode=...), from
+    // `db` or, when no `db` is given, from the original's POSTGRES_* variables. Holds
+    // the password: show it through redact_url() only.
+    std::string db_url;
+    // PostgreSQL connections `gallery serve` keeps open (its workers borrow them).
+    int db_pool_size = 16;
     StorageKind storage = StorageKind::local;
     std::filesystem::path media_root = "./data/media";
     S3Settings s3;

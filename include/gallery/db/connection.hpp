@@ -1,43 +1,63 @@
 #pragma once
-// One database connection set up the way gallery needs it. SQLite: WAL, busy
-// timeout, foreign keys. A connection is used by one thread at a time (the server
-// borrows them from db::ConnectionPool).
+// One database connection set up the way gallery needs it, on either engine:
+// SQLite (a file: WAL, busy timeout, foreign keys) or PostgreSQL (a libpq URI;
+// gallery's tables in the schema `gallery`, statement and lock timeouts, a lost
+// connection re-established on its next use outside a transaction). A connection is
+// used by one thread at a time (the server borrows them from db::ConnectionPool).
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace gallery::db {
 
+enum class Engine { sqlite, postgresql };
+
 struct ConnectionOptions {
-    std::filesystem::path path;
+    std::filesystem::path path;  // SQLite: the database file
+    // Non-empty: PostgreSQL, in libpq's syntax (postgresql://user:pw@host:port/db?sslmode=...,
+    // or key=value pairs). `path` is then unused.
+    std::string postgresql_url{};
     // migrate creates the file (and its folder); every other command expects it.
     bool create_if_missing = false;
+    // How long a statement waits for a lock another connection holds (SQLite's busy
+    // timeout, PostgreSQL's lock_timeout).
     std::chrono::milliseconds busy_timeout{10'000};
     // > 0: reads go through one shared map of the file instead of each connection's
     // private page cache (the server's many connections share it). Mapped pages count
     // in RSS as they are touched, so batch commands leave it off.
     std::uint64_t mmap_bytes = 0;
+    // PostgreSQL: how long connecting may take, and how long one statement may run
+    // before the server cancels it (a URL's own connect_timeout wins).
+    std::chrono::seconds connect_timeout{5};
+    std::chrono::seconds statement_timeout{30};
 };
 
 class Connection {
   public:
-    // Throws StartupError (exit code 1) with a sentence when the file cannot be opened.
+    // Throws StartupError (exit code 1) with a sentence when the database cannot be
+    // opened or reached.
     explicit Connection(const ConnectionOptions& options);
     ~Connection();
     Connection(Connection&&) noexcept;
     Connection& operator=(Connection&&) noexcept;
 
-    const std::filesystem::path& path() const { return m_path; }
+    Engine engine() const;
+    // The file, or the PostgreSQL URL without its password: for messages.
+    const std::string& display_name() const { return m_display_name; }
+    // Whether a db::write (or WriteTransaction) is open on this connection.
+    bool in_transaction() const;
 
     // The driver's handle, for the database module's own code (src/db/); its type is
     // complete only there.
     struct Native;
     Native& native() { return *m_native; }
+    const Native& native() const { return *m_native; }
 
   private:
-    std::filesystem::path m_path;
+    std::string m_display_name;
     std::unique_ptr<Native> m_native;
 };
 

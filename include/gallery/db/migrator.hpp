@@ -18,8 +18,10 @@ struct Migration {
     std::string sql;
 };
 
-// Every migrations/*.sql of this build, ascending by version.
-const std::vector<Migration>& embedded_migrations();
+// Every migration of this build for `engine` (migrations/*.sql for SQLite,
+// migrations/postgresql/*.sql), ascending by version. Both lists have the same
+// versions with the same meaning: a schema version names the same tables on both.
+const std::vector<Migration>& embedded_migrations(Engine engine = Engine::sqlite);
 
 struct MigrationState {
     int version;
@@ -41,6 +43,8 @@ Result<SchemaStatus> schema_status(Connection& connection,
 
 // Applies the pending migrations; returns how many were applied (0 when current).
 // Refuses, without writing, a database whose schema is newer than `migrations`.
+// PostgreSQL: creates the schema `gallery` first, and holds an advisory lock
+// throughout, so two hosts migrating at once apply each migration once.
 Result<int> migrate(Connection& connection, const std::vector<Migration>& migrations,
                     UnixMicros now);
 

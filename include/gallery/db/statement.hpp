@@ -1,8 +1,11 @@
 #pragma once
 // The database module's statement API: the only way the modules above the database
 // run SQL. Parameters are numbered from 1 (`?`, or `?N` to use one value twice);
-// columns from 0. A backend (SQLite today) implements it behind a pointer, so no
-// driver header reaches the callers.
+// columns from 0. Each engine (SQLite, PostgreSQL) implements it behind a pointer, so
+// no driver header reaches the callers. The SQL is SQLite's; the PostgreSQL backend
+// translates the few spellings that differ (src/db/postgresql/translate.hpp):
+// parameters, `X COLLATE NOCASE` (ASCII-only folding on both), LIKE (ASCII
+// case-insensitive on both). What cannot be translated is in gallery/db/dialect.hpp.
 //
 // Errors are thrown as db::Failure and turned into Result by db::read / db::write
 // (gallery/db/transaction.hpp): code above the database never catches them itself.
@@ -23,6 +26,20 @@ class Connection;
 class Failure : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+};
+
+// The transaction lost a race with another one (PostgreSQL's serialization failure or
+// deadlock): db::write runs its body again.
+class Conflict : public Failure {
+  public:
+    using Failure::Failure;
+};
+
+// The database cannot be reached (PostgreSQL down or restarting): the request is
+// answered 503, the command exits 1, and the next use tries to reconnect.
+class Unavailable : public Failure {
+  public:
+    using Failure::Failure;
 };
 
 class Statement {
@@ -67,8 +84,10 @@ class Statement {
     std::string text(int column) const;
     std::optional<std::string> optional_text(int column) const;
 
-  private:
+    // The engine's statement, for the database module's own code (src/db/).
     struct Native;
+
+  private:
     std::unique_ptr<Native> m_native;
 };
 

@@ -15,6 +15,7 @@
 
 #include "gallery/common/error.hpp"
 #include "gallery/db/connection.hpp"
+#include "gallery/db/statement.hpp"
 
 namespace gallery::db {
 
@@ -34,9 +35,14 @@ struct result_value<Result<T>> {
 template <class Body>
 using body_value = typename result_value<std::invoke_result_t<Body>>::type;
 
-inline Error database_error(std::string_view context, const std::exception& e) {
-    return Error{ErrorKind::database, std::string(context) + ": " + e.what()};
-}
+Error database_error(std::string_view context, const std::exception& e);
+
+// Before the next attempt of a write that lost a race (Conflict): a short random pause
+// that grows with `attempt`, so that the racers do not meet again.
+void pause_before_retry(int attempt);
+
+// How many times db::write runs a body that keeps losing races.
+inline constexpr int k_write_attempts = 12;
 
 }  // namespace detail
 
@@ -71,27 +77,38 @@ auto read(std::string_view context, Body&& body) -> Result<detail::body_value<Bo
     }
 }
 
+// On PostgreSQL a top-level write that loses a race with another transaction (a
+// serialization failure) is rolled back and its body run again, up to k_write_attempts
+// times: bodies must do nothing outside the database that cannot be repeated.
 template <class Body>
 auto write(Connection& connection, std::string_view context, Body&& body)
     -> Result<detail::body_value<Body>> {
     using Returned = std::invoke_result_t<Body>;
-    try {
-        WriteTransaction transaction(connection);
-        if constexpr (std::is_void_v<Returned>) {
-            body();
-            transaction.commit();
-            return {};
-        } else if constexpr (detail::result_value<Returned>::is_result) {
-            Returned result = body();
-            if (result) transaction.commit();
-            return result;
-        } else {
-            Returned value = body();
-            transaction.commit();
-            return value;
+    const bool nested = connection.in_transaction();
+    for (int attempt = 1;; ++attempt) {
+        try {
+            WriteTransaction transaction(connection);
+            if constexpr (std::is_void_v<Returned>) {
+                body();
+                transaction.commit();
+                return {};
+            } else if constexpr (detail::result_value<Returned>::is_result) {
+                Returned result = body();
+                if (result) transaction.commit();
+                return result;
+            } else {
+                Returned value = body();
+                transaction.commit();
+                return value;
+            }
+        } catch (const Conflict& e) {
+            if (nested) throw;  // the outermost write runs everything again
+            if (attempt >= detail::k_write_attempts)
+                return std::unexpected(detail::database_error(context, e));
+            detail::pause_before_retry(attempt);
+        } catch (const std::exception& e) {
+            return std::unexpected(detail::database_error(context, e));
         }
-    } catch (const std::exception& e) {
-        return std::unexpected(detail::database_error(context, e));
     }
 }
 

@@ -1,22 +1,27 @@
 #pragma once
-// What a db::Connection and a db::Statement hold on SQLite. Included only by
-// src/db/ (the build's include check refuses it anywhere else).
+// What a db::Connection holds on SQLite. Included only by src/db/ (the build's
+// include check refuses SQLiteCpp anywhere else).
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "gallery/db/connection.hpp"
-#include "gallery/db/statement.hpp"
+#include "db/native.hpp"
 
 namespace gallery::db {
 
-struct Connection::Native {
-    SQLite::Database database;
-    // Open write transactions: 0 none, 1 a BEGIN, more are SAVEPOINTs inside it.
-    int transaction_depth = 0;
-};
+class SqliteConnection final : public Connection::Native {
+  public:
+    explicit SqliteConnection(SQLite::Database database) : m_database(std::move(database)) {}
 
-inline SQLite::Database& sqlite_of(Connection& connection) {
-    return connection.native().database;
-}
+    Engine engine() const override { return Engine::sqlite; }
+    std::unique_ptr<Statement::Native> prepare(std::string_view sql) override;
+    void execute_script(std::string_view sql) override;
+    std::string_view begin_write() const override { return "BEGIN IMMEDIATE"; }
+    bool has_table(std::string_view name) override;
+
+    SQLite::Database& database() { return m_database; }
+
+  private:
+    SQLite::Database m_database;
+};
 
 }  // namespace gallery::db

@@ -1,0 +1,48 @@
+#pragma once
+// The backend interface behind db::Connection and db::Statement: one implementation
+// per engine (src/db/sqlite/, src/db/postgresql/). Included only by src/db/.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gallery/db/connection.hpp"
+#include "gallery/db/statement.hpp"
+
+namespace gallery::db {
+
+// Throws db::Failure (or a subclass) on every error.
+struct Statement::Native {
+    virtual ~Native() = default;
+    virtual void bind_int64(int index, std::int64_t value) = 0;
+    virtual void bind_text(int index, std::string_view value) = 0;
+    virtual void bind_null(int index) = 0;
+    virtual bool step() = 0;
+    virtual std::int64_t execute() = 0;
+    virtual void reset() = 0;
+    virtual int column_count() const = 0;
+    virtual bool is_null(int column) const = 0;
+    virtual std::int64_t int64(int column) const = 0;
+    virtual std::string text(int column) const = 0;
+};
+
+struct Connection::Native {
+    virtual ~Native() = default;
+    virtual Engine engine() const = 0;
+    virtual std::unique_ptr<Statement::Native> prepare(std::string_view sql) = 0;
+    virtual void execute_script(std::string_view sql) = 0;
+    // What opens a write transaction: SQLite takes the write lock at once (BEGIN
+    // IMMEDIATE); PostgreSQL runs it SERIALIZABLE, so that every transaction sees what
+    // SQLite's single writer would (db::write retries a serialization failure).
+    virtual std::string_view begin_write() const = 0;
+    virtual bool has_table(std::string_view name) = 0;
+
+    // Open write transactions: 0 none, 1 a BEGIN, more are SAVEPOINTs inside it.
+    int transaction_depth = 0;
+};
+
+std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options);
+std::unique_ptr<Connection::Native> open_postgresql(const ConnectionOptions& options);
+
+}  // namespace gallery::db

@@ -1,0 +1,86 @@
+// db::Statement: forwards to the engine's statement (src/db/native.hpp).
+
+#include "gallery/db/statement.hpp"
+
+#include "db/native.hpp"
+
+namespace gallery::db {
+
+Statement::Statement(Connection& connection, std::string_view sql)
+    : m_native(connection.native().prepare(sql)) {}
+
+Statement::~Statement() = default;
+Statement::Statement(Statement&&) noexcept = default;
+Statement& Statement::operator=(Statement&&) noexcept = default;
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    m_native->bind_int64(index, value);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+    m_native->bind_text(index, value);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::nullopt_t) {
+    m_native->bind_null(index);
+    return *this;
+}
+
+bool Statement::step() {
+    return m_native->step();
+}
+
+std::int64_t Statement::execute() {
+    return m_native->execute();
+}
+
+void Statement::reset() {
+    m_native->reset();
+}
+
+int Statement::column_count() const {
+    return m_native->column_count();
+}
+
+bool Statement::is_null(int column) const {
+    return m_native->is_null(column);
+}
+
+std::int64_t Statement::int64(int column) const {
+    return m_native->int64(column);
+}
+
+std::string Statement::text(int column) const {
+    return m_native->text(column);
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return text(column);
+}
+
+void execute_script(Connection& connection, std::string_view sql) {
+    connection.native().execute_script(sql);
+}
+
+std::int64_t query_int64(Connection& connection, std::string_view sql) {
+    Statement query(connection, sql);
+    if (!query.step()) throw Failure("no row from: " + std::string(sql));
+    return query.int64(0);
+}
+
+std::string query_text(Connection& connection, std::string_view sql) {
+    Statement query(connection, sql);
+    if (!query.step()) throw Failure("no row from: " + std::string(sql));
+    return query.optional_text(0).value_or("");
+}
+
+bool has_row(Connection& connection, std::string_view sql, std::int64_t parameter) {
+    Statement query(connection, sql);
+    query.bind(1, parameter);
+    return query.step();
+}
+
+}  // namespace gallery::db
