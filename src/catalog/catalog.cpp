@@ -3,6 +3,8 @@
 #include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "catalog/client_totals.hpp"
@@ -160,7 +162,8 @@ Result<Stats> stats(db::Connection& connection, std::optional<std::size_t> top_c
         db::Statement by_client(connection,
                                 "SELECT client_id, image_count, total_size FROM client_totals"
                                 " ORDER BY image_count DESC, client_id COLLATE NOCASE ASC LIMIT ?");
-        by_client.bind(1, top_clients ? static_cast<std::int64_t>(*top_clients) : std::int64_t{-1});
+        by_client.bind(1, top_clients ? static_cast<std::int64_t>(*top_clients)
+                                      : std::numeric_limits<std::int64_t>::max());
         while (by_client.step()) {
             result.by_client.push_back({by_client.text(0), by_client.int64(1),
                                         static_cast<std::uint64_t>(by_client.int64(2))});

@@ -15,9 +15,13 @@ void add_image(db::Connection& connection, const std::string& client_id, std::ui
         "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, "
         "oldest_upload)"
         " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id COLLATE NOCASE) DO UPDATE SET"
-        " image_count = image_count + 1, total_size = total_size + excluded.total_size,"
-        " latest_upload = MAX(latest_upload, excluded.latest_upload),"
-        " oldest_upload = MIN(oldest_upload, excluded.oldest_upload)");
+        " image_count = client_totals.image_count + 1,"
+        " total_size = client_totals.total_size + excluded.total_size,"
+        // CASE, not two-argument MAX/MIN: PostgreSQL spells those GREATEST/LEAST.
+        " latest_upload = CASE WHEN excluded.latest_upload > client_totals.latest_upload"
+        "   THEN excluded.latest_upload ELSE client_totals.latest_upload END,"
+        " oldest_upload = CASE WHEN excluded.oldest_upload < client_totals.oldest_upload"
+        "   THEN excluded.oldest_upload ELSE client_totals.oldest_upload END");
     upsert.bind(1, client_id);
     upsert.bind(2, static_cast<std::int64_t>(size));
     upsert.bind(3, uploaded_at);

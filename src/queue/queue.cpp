@@ -67,7 +67,7 @@ Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_vie
         db::Statement insert(connection,
                              std::string(k_insert_columns) +
                                  "SELECT file_path, client_id, ?1, ?1, size_bytes FROM (" +
-                                 std::string(source) + ") WHERE true" + k_pending_once);
+                                 std::string(source) + ") AS selected WHERE true" + k_pending_once);
         insert.bind(1, now);
         bind_source(insert);
         return static_cast<std::size_t>(insert.execute());
@@ -251,7 +251,7 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now) {
         Stats result;
         db::Statement by_state(
             connection,
-            "SELECT state, COUNT(*), COALESCE(SUM(size_bytes), 0), SUM(size_bytes IS NULL),"
+            "SELECT state, COUNT(*), COALESCE(SUM(size_bytes), 0), SUM(CASE WHEN size_bytes IS NULL THEN 1 ELSE 0 END),"
             " MIN(queued_at), MAX(queued_at) FROM deletion_queue GROUP BY state");
         while (by_state.step()) {
             const std::string state = by_state.text(0);

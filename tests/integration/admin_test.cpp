@@ -33,8 +33,7 @@ std::string csrf_token(const std::string& html) {
 
 }  // namespace
 
-TEST_CASE("parallel guesses buy no extra password checks and cannot hold every worker",
-          "[threads]") {
+TEST_CASE("parallel guesses buy no extra password checks and cannot hold every worker", "[threads][postgresql]") {
     testing::ApiServer server;
     std::vector<int> statuses(40);
     std::vector<std::thread> guessers;
@@ -77,7 +76,7 @@ TEST_CASE("parallel guesses buy no extra password checks and cannot hold every w
     CHECK_FALSE(sign_in(server).empty());
 }
 
-TEST_CASE("the password and the CSRF token count only in a POST body, never in the URL") {
+TEST_CASE("the password and the CSRF token count only in a POST body, never in the URL", "[postgresql]") {
     testing::ApiServer server;
     httplib::Client client("127.0.0.1", server.port());
     auto in_url = client.Post("/admin/login?password=" + testing::k_test_api_key, "",
@@ -100,7 +99,7 @@ TEST_CASE("the password and the CSRF token count only in a POST body, never in t
     CHECK(csrf_in_url->status == 403);
 }
 
-TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS") {
+TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS", "[postgresql]") {
     testing::ApiServer server([](config::Config& c) { c.trusted_proxies = {"127.0.0.1"}; });
     httplib::Client client("127.0.0.1", server.port());
     auto over_https =
@@ -119,7 +118,7 @@ TEST_CASE("the session cookie is Secure when a trusted proxy says the request ca
     CHECK(claimed->get_header_value("Set-Cookie").find("Secure") == std::string::npos);
 }
 
-TEST_CASE("admin actions need the session's CSRF token and a same-origin page") {
+TEST_CASE("admin actions need the session's CSRF token and a same-origin page", "[postgresql]") {
     testing::ApiServer server;
     const std::string cookie = sign_in(server);
     httplib::Client client("127.0.0.1", server.port());
@@ -146,7 +145,7 @@ TEST_CASE("admin actions need the session's CSRF token and a same-origin page") 
     CHECK(after->status == 403);
 }
 
-TEST_CASE("hostile client ids and names are escaped on the admin pages") {
+TEST_CASE("hostile client ids and names are escaped on the admin pages", "[postgresql]") {
     testing::ApiServer server;
     auto api = server.client();
     const std::string hostile = "<script>alert(1)</script>";

@@ -21,8 +21,8 @@ httplib::Result upload(httplib::Client& client, const std::string& client_id) {
     return testing::upload(client, "p.png", testing::fake_image(".png", 2000), client_id);
 }
 
-std::set<std::string> column_values(const std::filesystem::path& db_path, const std::string& sql) {
-    db::Connection database({.path = db_path});
+std::set<std::string> column_values(const testing::TempDir& dir, const std::string& sql) {
+    db::Connection database(dir.database_options());
     db::Statement query(database, sql);
     std::set<std::string> values;
     while (query.step()) values.insert(query.text(0));
@@ -35,14 +35,11 @@ std::set<std::string> stored_keys(const testing::ApiServer& server) {
 
 }  // namespace
 
-TEST_CASE("when the image row cannot be written the stored object is queued for deletion") {
+TEST_CASE("when the image row cannot be written the stored object is queued for deletion", "[postgresql]") {
     testing::ApiServer server;
     {
-        db::Connection database({.path = server.config().db_path});
-        db::execute_script(
-            database,
-            "CREATE TRIGGER refuse_images BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'disk "
-            "full'); END");
+        db::Connection database(server.dir().database_options());
+        testing::refuse_inserts(database, "images");
     }
     auto client = server.client();
     auto result = upload(client, "c");
@@ -53,21 +50,20 @@ TEST_CASE("when the image row cannot be written the stored object is queued for 
     CHECK(result->body.find("disk full") == std::string::npos);  // no SQL text leaks
     const auto stored = stored_keys(server);
     REQUIRE(stored.size() == 1);
-    CHECK(column_values(server.config().db_path, "SELECT file_path FROM deletion_queue") == stored);
-    CHECK(column_values(server.config().db_path, "SELECT storage_key FROM upload_intents").empty());
+    CHECK(column_values(server.dir(), "SELECT file_path FROM deletion_queue") == stored);
+    CHECK(column_values(server.dir(), "SELECT storage_key FROM upload_intents").empty());
 }
 
-TEST_CASE("a successful upload leaves no intent behind") {
+TEST_CASE("a successful upload leaves no intent behind", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     auto result = upload(client, "c");
     REQUIRE(result);
     CHECK(result->status == 201);
-    CHECK(column_values(server.config().db_path, "SELECT storage_key FROM upload_intents").empty());
+    CHECK(column_values(server.dir(), "SELECT storage_key FROM upload_intents").empty());
 }
 
-TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued",
-          "[threads]") {
+TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued", "[threads][postgresql]") {
     testing::ApiServer server;
     std::atomic<bool> stop{false};
     std::atomic<int> uploads{0}, deletes{0};
@@ -100,7 +96,7 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
         }
     });
     threads.emplace_back([&] {
-        db::Connection connection({.path = server.config().db_path});
+        db::Connection connection(server.dir().database_options());
         auto local = storage::make_local_storage(server.config().media_root);
         cleanup::Options options;
         options.batch_size = 7;
@@ -112,12 +108,12 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
     for (std::size_t t = 3; t < threads.size(); ++t) threads[t].join();
 
     CHECK(uploads == 120);
-    const auto live = column_values(server.config().db_path, "SELECT storage_key FROM images");
+    const auto live = column_values(server.dir(), "SELECT storage_key FROM images");
     // Every upload is either still live or was reported deleted exactly once.
     CHECK(deletes > 0);
     CHECK(static_cast<int>(live.size()) + deletes == uploads);
     const auto queued =
-        column_values(server.config().db_path, "SELECT file_path FROM deletion_queue");
+        column_values(server.dir(), "SELECT file_path FROM deletion_queue");
     const auto stored = stored_keys(server);
     for (const auto& key : live) {
         INFO("live key " << key);

@@ -57,7 +57,7 @@ std::size_t files_in_media(const testing::ApiServer& server) {
 
 }  // namespace
 
-TEST_CASE("every /api/ request needs the right X-API-Key") {
+TEST_CASE("every /api/ request needs the right X-API-Key", "[postgresql]") {
     testing::ApiServer server;
     httplib::Client anonymous("127.0.0.1", server.port());
     check_failure(anonymous.Get("/api/list/"), 401,
@@ -73,7 +73,7 @@ TEST_CASE("every /api/ request needs the right X-API-Key") {
     CHECK(health->status == 200);
 }
 
-TEST_CASE("upload stores the object and its row and answers API.md's fields") {
+TEST_CASE("upload stores the object and its row and answers API.md's fields", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const json image = upload_ok(client, "Shop-1", "Front door");
@@ -106,7 +106,7 @@ TEST_CASE("upload stores the object and its row and answers API.md's fields") {
     }
 }
 
-TEST_CASE("upload refuses bad input with API.md's messages and stores nothing") {
+TEST_CASE("upload refuses bad input with API.md's messages and stores nothing", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     check_failure(
@@ -136,7 +136,7 @@ TEST_CASE("upload refuses bad input with API.md's messages and stores nothing") 
     CHECK(files_in_media(server) == 0);
 }
 
-TEST_CASE("an upload over the body limit is a JSON 413 and stores nothing") {
+TEST_CASE("an upload over the body limit is a JSON 413 and stores nothing", "[postgresql]") {
     testing::ApiServer server({}, 1024 * 1024);
     // Answered from the declared length, before the body is sent (and the connection
     // closed, so the unread body is never taken for a request).
@@ -154,7 +154,7 @@ TEST_CASE("an upload over the body limit is a JSON 413 and stores nothing") {
     CHECK(files_in_media(server) == 0);
 }
 
-TEST_CASE("client ids are checked against the registered list when one is configured") {
+TEST_CASE("client ids are checked against the registered list when one is configured", "[postgresql]") {
     httplib::Server registry;
     registry.Get("/ids", [](const httplib::Request&, httplib::Response& response) {
         response.set_content(R"({"client_ids": [" shop-1 ", "SHOP-2"]})", "application/json");
@@ -182,7 +182,7 @@ TEST_CASE("client ids are checked against the registered list when one is config
     registry_thread.join();
 }
 
-TEST_CASE("validate-client accepts every id without a list and needs a client_id") {
+TEST_CASE("validate-client accepts every id without a list and needs a client_id", "[postgresql]") {
     testing::ApiServer server(
         [](config::Config& c) { c.client_ids_url = "http://127.0.0.1:1/unreachable"; });
     auto client = server.client();
@@ -197,7 +197,7 @@ TEST_CASE("validate-client accepts every id without a list and needs a client_id
                   "Invalid JSON in request body.");
 }
 
-TEST_CASE("list filters searches sorts and paginates") {
+TEST_CASE("list filters searches sorts and paginates", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     upload_ok(client, "alpha", "Red car");
@@ -242,7 +242,7 @@ TEST_CASE("list filters searches sorts and paginates") {
     }
 }
 
-TEST_CASE("update changes name description and client_id and checks its input") {
+TEST_CASE("update changes name description and client_id and checks its input", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const json image = upload_ok(client, "c1", "old");
@@ -270,7 +270,7 @@ TEST_CASE("update changes name description and client_id and checks its input") 
     CHECK(body_of(client.Get("/api/list/"))["images"][0]["description"] == "d");
 }
 
-TEST_CASE("delete removes the row and queues the file without touching storage") {
+TEST_CASE("delete removes the row and queues the file without touching storage", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const json image = upload_ok(client, "c1");
@@ -287,7 +287,7 @@ TEST_CASE("delete removes the row and queues the file without touching storage")
     check_failure(client.Delete("/api/delete/abc/"), 404, "Image with id abc not found.");
 }
 
-TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find", "[threads]") {
+TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find", "[threads][postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const int a = upload_ok(client, "c")["id"], b = upload_ok(client, "c")["id"];
@@ -306,7 +306,7 @@ TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find",
     CHECK(count_rows(server, "deletion_queue") == 2);
 }
 
-TEST_CASE("bulk-delete refuses malformed input and changes nothing", "[threads]") {
+TEST_CASE("bulk-delete refuses malformed input and changes nothing", "[threads][postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const int a = upload_ok(client, "c")["id"];
@@ -341,8 +341,7 @@ TEST_CASE("bulk-delete refuses malformed input and changes nothing", "[threads]"
     CHECK(count_rows(server, "deletion_queue") == 0);
 }
 
-TEST_CASE("delete-all removes a client's images case-insensitively and queues their files",
-          "[threads]") {
+TEST_CASE("delete-all removes a client's images case-insensitively and queues their files", "[threads][postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     upload_ok(client, "Shop-1");
@@ -368,7 +367,7 @@ TEST_CASE("delete-all removes a client's images case-insensitively and queues th
     CHECK(files_in_media(server) == 3);
 }
 
-TEST_CASE("stats and clients summarise images per client") {
+TEST_CASE("stats and clients summarise images per client", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     upload_ok(client, "a");
@@ -398,7 +397,7 @@ TEST_CASE("stats and clients summarise images per client") {
     CHECK(client.Get("/api/clients/?page=x")->status == 400);
 }
 
-TEST_CASE("cleanup run deletes queued files and cleanup stats describes the queue") {
+TEST_CASE("cleanup run deletes queued files and cleanup stats describes the queue", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const json empty = body_of(client.Get("/api/cleanup/stats/"));
@@ -426,7 +425,7 @@ TEST_CASE("cleanup run deletes queued files and cleanup stats describes the queu
                   "Invalid parameter: batch_size must be an integer.");
 }
 
-TEST_CASE("routing answers 405 for a wrong method and JSON 404 for unknown paths") {
+TEST_CASE("routing answers 405 for a wrong method and JSON 404 for unknown paths", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     auto wrong = client.Post("/api/list/", "{}", "application/json");
@@ -441,8 +440,7 @@ TEST_CASE("routing answers 405 for a wrong method and JSON 404 for unknown paths
     CHECK(body_of(unknown)["success"] == false);
 }
 
-TEST_CASE(
-    "media serves stored objects with validators and ranges and never leaves the media root") {
+TEST_CASE("media serves stored objects with validators and ranges and never leaves the media root", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     std::ofstream(server.dir().path() / "secret.txt") << "TOP-SECRET-CONTENT";

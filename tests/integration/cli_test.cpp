@@ -73,18 +73,34 @@ TEST_CASE("migrate creates the database folder and is idempotent and reports its
     CHECK(s["migrations"][0]["applied_at"].is_string());
 }
 
-TEST_CASE("a database URL is refused by name and creates nothing") {
+TEST_CASE("a database URL is PostgreSQL or refused by name, never a file, and never shows its password") {
     Workspace w;
     const auto before = std::distance(std::filesystem::directory_iterator(w.dir.path()),
                                       std::filesystem::directory_iterator());
-    auto postgres =
-        w.run({"migrate"}, {}, {{"GALLERY_DB", "postgresql://gallery@db.internal/gallery"}});
-    CHECK(postgres.exit_code == 2);
-    CHECK(postgres.err.find("GALLERY_DB") != std::string::npos);
-    CHECK(postgres.err.find("PostgreSQL is not supported yet") != std::string::npos);
-    auto other = w.run({"stats", "--db", "mysql://x/y"});
+    // Port 1 on loopback: nothing listens, so the connection is refused at once.
+    auto postgres = w.run({"migrate"}, {},
+                          {{"GALLERY_DB", "postgresql://gallery:s3cret-pw@127.0.0.1:1/gallery"}});
+    CHECK(postgres.exit_code == 1);
+    CHECK(postgres.err.find("cannot connect to the database "
+                            "postgresql://gallery:****@127.0.0.1:1/gallery") != std::string::npos);
+    CHECK(postgres.err.find("s3cret-pw") == std::string::npos);
+    // The original's .env names select PostgreSQL when no db is given.
+    auto original = testing::run_process(
+        {GALLERY_BINARY, "stats"}, {.environment = {{"GALLERY_MEDIA_ROOT", w.dir.media_root().string()},
+                                                    {"POSTGRES_DB", "assets"},
+                                                    {"POSTGRES_USER", "django"},
+                                                    {"POSTGRES_PASSWORD", "p@ss word"},
+                                                    {"POSTGRES_HOST", "127.0.0.1"},
+                                                    {"POSTGRES_PORT", "1"}}});
+    CHECK(original.exit_code == 1);
+    CHECK(original.err.find("postgresql://django:****@127.0.0.1:1/assets") != std::string::npos);
+    CHECK(original.err.find("p@ss") == std::string::npos);
+    CHECK(original.err.find("p%40ss") == std::string::npos);
+    auto other = w.run({"stats", "--db", "mysql://root:hunter2@x/y"});
     CHECK(other.exit_code == 2);
-    CHECK(other.err.find("a SQLite file path, not a URL") != std::string::npos);
+    CHECK(other.err.find("a SQLite file path or a postgresql:// URI, not a mysql:// URL") !=
+          std::string::npos);
+    CHECK(other.err.find("hunter2") == std::string::npos);
     CHECK(std::distance(std::filesystem::directory_iterator(w.dir.path()),
                         std::filesystem::directory_iterator()) == before);
     CHECK_FALSE(std::filesystem::exists("postgresql:"));

@@ -198,8 +198,8 @@ struct DatabaseView {
     std::int64_t dead_rows = 0;
 };
 
-DatabaseView read_database(const std::filesystem::path& path) {
-    db::Connection database({.path = path});
+DatabaseView read_database(const std::string& name) {
+    db::Connection database(testing::database_options_for(name));
     DatabaseView view;
     for (db::Statement q(database, "SELECT id, storage_key FROM images"); q.step();) {
         view.image_ids.insert(q.int64(0));
@@ -287,7 +287,7 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
     // An hour later: crashed uploads' intents have expired; a final cleanup queues
     // their objects and empties the queue.
     {
-        db::Connection database({.path = backend.env.at("GALLERY_DB")});
+        db::Connection database(testing::database_options_for(backend.env.at("GALLERY_DB")));
         db::execute_script(database, "UPDATE upload_intents SET expires_at = 0");
         db::execute_script(database,
                            "UPDATE deletion_queue SET next_attempt_at = 0 WHERE state = 'pending'");
@@ -310,14 +310,14 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
 }
 
 Env common_env(const testing::TempDir& dir) {
-    return {{"GALLERY_DB", dir.db_path().string()}, {"GALLERY_API_KEY", std::string(k_api_key)},
+    return {{"GALLERY_DB", dir.database()}, {"GALLERY_API_KEY", std::string(k_api_key)},
             {"GALLERY_CLEANUP_EVERY", "1s"},        {"GALLERY_BATCH_SIZE", "3"},
             {"GALLERY_LEASE_SECONDS", "1"},         {"GALLERY_LOG_LEVEL", "warn"}};
 }
 
 }  // namespace
 
-TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on local disk") {
+TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on local disk", "[postgresql]") {
     testing::TempDir dir;
     Backend backend{"local disk", common_env(dir), storage::make_local_storage(dir.media_root()),
                     dir.media_root()};
@@ -325,7 +325,7 @@ TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on local d
     run_crash_rounds(backend, dir, crash_seed());
 }
 
-TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on S3") {
+TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on S3", "[postgresql]") {
     testing::TempDir dir;
     testing::S3rver s3;
     Backend backend{"S3 (s3rver)", common_env(dir), storage::make_s3_storage(s3.options()),

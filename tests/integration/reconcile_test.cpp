@@ -90,28 +90,28 @@ void check_sweep(db::Connection& connection, storage::Storage& store) {
 
 }  // namespace
 
-TEST_CASE("the orphan sweep queues only unreferenced settled objects on local disk") {
+TEST_CASE("the orphan sweep queues only unreferenced settled objects on local disk", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_local_storage(dir.media_root());
     check_sweep(connection, *store);
 }
 
-TEST_CASE("the orphan sweep queues only unreferenced settled objects on S3") {
+TEST_CASE("the orphan sweep queues only unreferenced settled objects on S3", "[postgresql]") {
     testing::S3rver server;
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_s3_storage(server.options());
     check_sweep(connection, *store);
 }
 
-TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume after a key") {
+TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume after a key", "[postgresql]") {
     testing::TempDir dir;
-    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.database()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
     REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
     {
-        db::Connection connection({.path = dir.db_path()});
+        db::Connection connection(dir.database_options());
         auto store = storage::make_local_storage(dir.media_root());
         seed(connection, *store);
     }
@@ -132,9 +132,9 @@ TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume 
     CHECK(run({"enqueue", "--orphans", "images/x.jpg"}).exit_code == 2);
 }
 
-TEST_CASE("a crashed upload is cleaned through its expired intent and a live one never is") {
+TEST_CASE("a crashed upload is cleaned through its expired intent and a live one never is", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_local_storage(dir.media_root());
     const UnixMicros now = now_micros();
     // Killed between writing the object and its row: an intent that has expired.
@@ -159,9 +159,9 @@ TEST_CASE("a crashed upload is cleaned through its expired intent and a live one
     CHECK(store->head("images/done.jpg")->has_value());
 }
 
-TEST_CASE("deletion receipts are written with each delete and pruned after their retention") {
+TEST_CASE("deletion receipts are written with each delete and pruned after their retention", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_local_storage(dir.media_root());
     for (int i = 0; i < 3; ++i) {
         const std::string key = "images/r" + std::to_string(i) + ".jpg";
@@ -199,9 +199,9 @@ TEST_CASE("deletion receipts are written with each delete and pruned after their
     CHECK(queue::receipts_for(connection, "images/r1.jpg").value().empty());
 }
 
-TEST_CASE("cleanup --verify keeps a row whose object is still there after the delete") {
+TEST_CASE("cleanup --verify keeps a row whose object is still there after the delete", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     auto local = storage::make_local_storage(dir.media_root());
     REQUIRE(local->put("images/stubborn.jpg", "x", "image/jpeg"));
     queue_key(connection, "images/stubborn.jpg");
@@ -220,13 +220,13 @@ TEST_CASE("cleanup --verify keeps a row whose object is still there after the de
               .deleted == 1);
 }
 
-TEST_CASE("stats --check lists image rows whose object is missing and changes nothing") {
+TEST_CASE("stats --check lists image rows whose object is missing and changes nothing", "[postgresql]") {
     testing::TempDir dir;
-    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.database()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
     REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
     {
-        db::Connection connection({.path = dir.db_path()});
+        db::Connection connection(dir.database_options());
         auto store = storage::make_local_storage(dir.media_root());
         REQUIRE(store->put("images/present.jpg", "x", "image/jpeg"));
         add_image(connection, "images/present.jpg");

@@ -22,7 +22,7 @@ class ApiServer {
     explicit ApiServer(std::function<void(config::Config&)> adjust = {},
                        std::uint64_t max_body = 10 * 1024 * 1024)
         : m_config(make_config(m_dir, adjust)),
-          m_pool({.path = m_config.db_path}, 6),
+          m_pool(m_dir.database_options(), 6),
           m_storage(storage::make_local_storage(m_config.media_root)),
           m_clients(m_config.client_ids_url, system_clock()),
           m_context{m_pool,
@@ -63,8 +63,9 @@ class ApiServer {
                                       const std::function<void(config::Config&)>& adjust) {
         config::Config config = config::defaults();
         config.db_path = dir.db_path();
+        if (on_postgresql()) config.db_url = dir.database();
         config.media_root = dir.media_root();
-        open_migrated(config.db_path);
+        open_migrated(dir);
         if (adjust) adjust(config);
         return config;
     }

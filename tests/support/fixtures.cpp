@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
 
@@ -14,7 +15,7 @@ catalog::Image add_image(db::Connection& connection, const std::string& key,
                                        {filename, key, "orig-" + filename, client_id, std::nullopt,
                                         std::nullopt, size, "image/jpeg"},
                                        now);
-    REQUIRE(image);
+    if (!image) FAIL("insert_image: " << image.error().message);
     return *image;
 }
 
@@ -26,6 +27,19 @@ void enqueue_keys(db::Connection& connection, int count, UnixMicros now, const s
                     .value());
     }
     transaction.commit();
+}
+
+void refuse_inserts(db::Connection& connection, const std::string& table) {
+    if (connection.engine() == db::Engine::postgresql) {
+        db::execute_script(connection,
+                           "CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS"
+                           " $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;"
+                           " CREATE TRIGGER refuse_" + table + " BEFORE INSERT ON " + table +
+                               " FOR EACH ROW EXECUTE FUNCTION refuse_insert()");
+        return;
+    }
+    db::execute_script(connection, "CREATE TRIGGER refuse_" + table + " BEFORE INSERT ON " + table +
+                                       " BEGIN SELECT RAISE(ABORT, 'disk full'); END");
 }
 
 std::set<std::string> stored_keys(storage::Storage& storage) {

@@ -24,6 +24,10 @@ void enqueue_keys(
     db::Connection& connection, int count, UnixMicros now, const std::string& prefix = "images/k",
     const std::function<std::string(int)>& client_of = [](int) { return std::string("client"); });
 
+// From now on every INSERT into `table` fails with "disk full" (as a full disk
+// would), on either engine: a trigger that raises.
+void refuse_inserts(db::Connection& connection, const std::string& table);
+
 // Every key the storage lists, page by page.
 std::set<std::string> stored_keys(storage::Storage& storage);
 

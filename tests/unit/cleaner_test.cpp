@@ -24,7 +24,7 @@ constexpr UnixMicros k_second = k_micros_per_second;
 // A database and a media folder with `count` real files, all queued for deletion.
 struct Fixture {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     std::unique_ptr<storage::Storage> local = storage::make_local_storage(dir.media_root());
     UnixMicros now = 1000 * k_second;
 
@@ -52,7 +52,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("the cleaner deletes queued files and then their rows and reports what it did", "[threads]") {
+TEST_CASE("the cleaner deletes queued files and then their rows and reports what it did", "[threads][postgresql]") {
     Fixture f;
     f.queue_files(5);
     cleanup::Cleaner cleaner(f.connection, *f.local, f.options(3), f.clock(), "w");
@@ -68,7 +68,7 @@ TEST_CASE("the cleaner deletes queued files and then their rows and reports what
     for (int i = 0; i < 5; ++i) CHECK_FALSE(f.exists(i));
 }
 
-TEST_CASE("until_empty keeps claiming batches until nothing is due", "[threads]") {
+TEST_CASE("until_empty keeps claiming batches until nothing is due", "[threads][postgresql]") {
     Fixture f;
     f.queue_files(25);
     auto options = f.options(10);
@@ -84,7 +84,7 @@ TEST_CASE("until_empty keeps claiming batches until nothing is due", "[threads]"
     CHECK(report.remaining == 0);
 }
 
-TEST_CASE("a key a live image still references is dropped from the queue and never deleted") {
+TEST_CASE("a key a live image still references is dropped from the queue and never deleted", "[postgresql]") {
     Fixture f;
     f.queue_files(2);
     REQUIRE(catalog::insert_image(
@@ -100,7 +100,7 @@ TEST_CASE("a key a live image still references is dropped from the queue and nev
     CHECK_FALSE(f.exists(1));
 }
 
-TEST_CASE("a per-key failure retries that key later and moves it to dead after max_attempts") {
+TEST_CASE("a per-key failure retries that key later and moves it to dead after max_attempts", "[postgresql]") {
     Fixture f;
     f.queue_files(3);
     testing::FaultyStorage faulty(*f.local);
@@ -130,8 +130,7 @@ TEST_CASE("a per-key failure retries that key later and moves it to dead after m
     CHECK_FALSE(f.exists(1));
 }
 
-TEST_CASE(
-    "a whole-request failure retries the batch and then gives it back without burning attempts") {
+TEST_CASE("a whole-request failure retries the batch and then gives it back without burning attempts", "[postgresql]") {
     Fixture f;
     f.queue_files(4);
     testing::FaultyStorage faulty(*f.local);
@@ -159,7 +158,7 @@ TEST_CASE(
     CHECK(cleaner.run().deleted == 4);
 }
 
-TEST_CASE("a permanent storage error stops the run without touching attempts") {
+TEST_CASE("a permanent storage error stops the run without touching attempts", "[postgresql]") {
     Fixture f;
     f.queue_files(3);
     testing::FaultyStorage faulty(*f.local);
@@ -176,9 +175,8 @@ TEST_CASE("a permanent storage error stops the run without touching attempts") {
     CHECK(stats.by_attempts[0].attempts == 0);
 }
 
-TEST_CASE(
-    "a worker killed with SIGKILL mid-batch loses nothing; its rows are processed after the "
-    "lease") {
+TEST_CASE("a worker killed with SIGKILL mid-batch loses nothing; its rows are processed after the "
+    "lease", "[postgresql]") {
     Fixture f;
     f.queue_files(20);
     const auto progress_file = f.dir.path() / "deleted-count";
@@ -186,7 +184,7 @@ TEST_CASE(
     REQUIRE(child >= 0);
     if (child == 0) {
         // The child has its own connection and deletes five files, then hangs mid-batch.
-        db::Connection connection({.path = f.dir.db_path()});
+        db::Connection connection(f.dir.database_options());
         auto local = storage::make_local_storage(f.dir.media_root());
         testing::FaultyStorage hanging(*local);
         int removed = 0;
@@ -228,12 +226,12 @@ TEST_CASE(
     for (int i = 0; i < 20; ++i) CHECK_FALSE(f.exists(i));
 }
 
-TEST_CASE("two cleaners running at once process every row exactly once", "[threads]") {
+TEST_CASE("two cleaners running at once process every row exactly once", "[threads][postgresql]") {
     Fixture f;
     f.queue_files(2000);
     std::atomic<std::int64_t> processed{0}, deleted{0};
     auto work = [&](const std::string& owner) {
-        db::Connection connection({.path = f.dir.db_path()});
+        db::Connection connection(f.dir.database_options());
         auto local = storage::make_local_storage(f.dir.media_root());
         cleanup::Options options;
         options.batch_size = 37;
@@ -252,7 +250,7 @@ TEST_CASE("two cleaners running at once process every row exactly once", "[threa
     CHECK(queue::pending_count(f.connection).value() == 0);
 }
 
-TEST_CASE("a dry run lists the next batch and changes nothing") {
+TEST_CASE("a dry run lists the next batch and changes nothing", "[postgresql]") {
     Fixture f;
     f.queue_files(3);
     REQUIRE(catalog::insert_image(
@@ -267,7 +265,7 @@ TEST_CASE("a dry run lists the next batch and changes nothing") {
     for (int i = 0; i < 3; ++i) CHECK(f.exists(i));
 }
 
-TEST_CASE("when every delete of a batch fails the run stops after charging that batch only") {
+TEST_CASE("when every delete of a batch fails the run stops after charging that batch only", "[postgresql]") {
     Fixture f;
     f.queue_files(25);
     // Injected: an unwritable media root fails every key (root, which runs the
@@ -290,7 +288,7 @@ TEST_CASE("when every delete of a batch fails the run stops after charging that 
     CHECK(queue::pending_count(f.connection).value() == 25);
 }
 
-TEST_CASE("a batch with some deletes failing does not trip the breaker") {
+TEST_CASE("a batch with some deletes failing does not trip the breaker", "[postgresql]") {
     Fixture f;
     f.queue_files(25);
     testing::FaultyStorage faulty(*f.local);
@@ -304,7 +302,7 @@ TEST_CASE("a batch with some deletes failing does not trip the breaker") {
     CHECK(report.failed == 13);
 }
 
-TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour", "[threads]") {
+TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour", "[threads][postgresql]") {
     using std::chrono::seconds;
     CHECK(cleanup::outage_delay(seconds{300}, 0) == seconds{300});
     CHECK(cleanup::outage_delay(seconds{300}, 1) == seconds{600});

@@ -41,9 +41,9 @@ std::vector<queue::QueueRow> all_pages(db::Connection& connection, queue::Browse
 
 }  // namespace
 
-TEST_CASE("queue pages follow the sort and visit every row exactly once") {
+TEST_CASE("queue pages follow the sort and visit every row exactly once", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 23);
     for (queue::ItemId id = 1; id <= 23; ++id)
         set_row(connection, id, "attempts = " + std::to_string(id % 4));
@@ -69,9 +69,9 @@ TEST_CASE("queue pages follow the sort and visit every row exactly once") {
     }
 }
 
-TEST_CASE("queue filters by state and attempts and searches path or client literally") {
+TEST_CASE("queue filters by state and attempts and searches path or client literally", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 10);
     set_row(connection, 1, "state = 'dead', attempts = 3, last_error = 'boom'");
     set_row(connection, 2, "lease_owner = 'w', lease_expires_at = 5000");
@@ -107,9 +107,9 @@ TEST_CASE("queue filters by state and attempts and searches path or client liter
     CHECK(queue::browse(connection, query, 1000).value().rows.empty());
 }
 
-TEST_CASE("retry and remove act only on the selected rows they may touch") {
+TEST_CASE("retry and remove act only on the selected rows they may touch", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 4);
     set_row(connection, 1, "state = 'dead', attempts = 3");
     set_row(connection, 2, "state = 'dead', attempts = 3");
@@ -140,9 +140,9 @@ TEST_CASE("retry and remove act only on the selected rows they may touch") {
     CHECK(queue::remove_selected(connection, leased_and_free, 6000).value() == 1);
 }
 
-TEST_CASE("cleanup runs are recorded newest first with their trigger") {
+TEST_CASE("cleanup runs are recorded newest first with their trigger", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     cleanup::Report report;
     report.processed = 5;
     report.deleted = 4;

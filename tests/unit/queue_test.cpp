@@ -30,9 +30,9 @@ std::string state_of(db::Connection& connection, queue::ItemId id) {
 
 }  // namespace
 
-TEST_CASE("a key is pending at most once") {
+TEST_CASE("a key is pending at most once", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     db::WriteTransaction tx(connection);
     CHECK(queue::enqueue(connection, {"images/a.jpg", "c", 5}, 1).value());
     CHECK_FALSE(queue::enqueue(connection, {"images/a.jpg", "c", 5}, 2).value());
@@ -40,9 +40,9 @@ TEST_CASE("a key is pending at most once") {
     CHECK(queue::pending_count(connection).value() == 1);
 }
 
-TEST_CASE("enqueue rolls back with the caller's transaction") {
+TEST_CASE("enqueue rolls back with the caller's transaction", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     {
         db::WriteTransaction tx(connection);
         REQUIRE(queue::enqueue(connection, {"images/a.jpg", "c", 5}, 1));
@@ -50,10 +50,10 @@ TEST_CASE("enqueue rolls back with the caller's transaction") {
     CHECK(queue::pending_count(connection).value() == 0);
 }
 
-TEST_CASE("two workers claim disjoint rows", "[threads]") {
+TEST_CASE("two workers claim disjoint rows", "[threads][postgresql]") {
     testing::TempDir dir;
-    db::Connection first = testing::open_migrated(dir.db_path());
-    db::Connection second({.path = dir.db_path()});
+    db::Connection first = testing::open_migrated(dir);
+    db::Connection second(dir.database_options());
     enqueue_keys(first, 10, 0);
     auto a = queue::claim(first, "worker-a", 4, 1, 100 * k_second).value();
     auto b = queue::claim(second, "worker-b", 100, 1, 100 * k_second).value();
@@ -66,9 +66,9 @@ TEST_CASE("two workers claim disjoint rows", "[threads]") {
     CHECK(queue::claim(first, "worker-c", 100, 2, 100 * k_second).value().empty());
 }
 
-TEST_CASE("a crashed worker's rows come back after the lease") {
+TEST_CASE("a crashed worker's rows come back after the lease", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 3, 0);
     const UnixMicros lease_end = 300 * k_second;
     REQUIRE(queue::claim(connection, "dead-worker", 10, 1, lease_end).value().size() == 3);
@@ -84,9 +84,9 @@ TEST_CASE("a crashed worker's rows come back after the lease") {
     CHECK(queue::pending_count(connection).value() == 0);
 }
 
-TEST_CASE("failures back off and then move the row to dead which is kept and can be retried") {
+TEST_CASE("failures back off and then move the row to dead which is kept and can be retried", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 1, 0);
     UnixMicros now = 1;
     for (int attempt = 1; attempt <= 3; ++attempt) {
@@ -117,9 +117,9 @@ TEST_CASE("failures back off and then move the row to dead which is kept and can
     CHECK(again[0].attempts == 0);
 }
 
-TEST_CASE("retrying a dead key that is pending again keeps one pending row") {
+TEST_CASE("retrying a dead key that is pending again keeps one pending row", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 1, 0);
     auto items = queue::claim(connection, "w", 1, 1, 100).value();
     REQUIRE(queue::record_failures(connection, "w",
@@ -132,9 +132,9 @@ TEST_CASE("retrying a dead key that is pending again keeps one pending row") {
     CHECK(queue::pending_count(connection).value() == 1);
 }
 
-TEST_CASE("release gives rows back without counting an attempt") {
+TEST_CASE("release gives rows back without counting an attempt", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 2, 0);
     auto items = queue::claim(connection, "w", 10, 1, 1000).value();
     REQUIRE(queue::release(connection, "w", ids_of(items), 50, "storage unreachable"));
@@ -144,9 +144,9 @@ TEST_CASE("release gives rows back without counting an attempt") {
     CHECK(again[0].attempts == 0);
 }
 
-TEST_CASE("queue stats count pending dead leased due bytes and attempts") {
+TEST_CASE("queue stats count pending dead leased due bytes and attempts", "[postgresql]") {
     testing::TempDir dir;
-    db::Connection connection = testing::open_migrated(dir.db_path());
+    db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 5, 100);
     auto leased = queue::claim(connection, "w", 2, 200, 10'000).value();
     REQUIRE(queue::record_failures(connection, "w",
@@ -164,7 +164,7 @@ TEST_CASE("queue stats count pending dead leased due bytes and attempts") {
     CHECK(stats.by_attempts[1].count == 1);
 }
 
-TEST_CASE("backoff grows exponentially with jitter between its floor and its cap") {
+TEST_CASE("backoff grows exponentially with jitter between its floor and its cap", "[postgresql]") {
     std::mt19937_64 random{42};
     const queue::BackoffPolicy policy{};
     for (int failures = 1; failures <= 12; ++failures) {

@@ -36,10 +36,17 @@ ConnectionHandle connect(const ConnectionOptions& options) {
     return ConnectionHandle(PQconnectdbParams(keywords, values, 1));
 }
 
+// Notices (a COMMIT after a failed statement answers "there is no transaction in
+// progress") are not errors: the statement's result says what matters.
+void quiet(PGconn* connection) {
+    PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
+}
+
 }  // namespace
 
 PgConnection::PgConnection(const ConnectionOptions& options)
     : m_options(options), m_connection(connect(options)) {
+    if (m_connection && PQstatus(m_connection.get()) == CONNECTION_OK) quiet(m_connection.get());
     if (!m_connection || PQstatus(m_connection.get()) != CONNECTION_OK) {
         throw StartupError(exit_code::failure,
                            "cannot connect to the database " + redact_url(options.postgresql_url) +
@@ -77,6 +84,7 @@ void PgConnection::ensure_connected() {
     if (!fresh || PQstatus(fresh.get()) != CONNECTION_OK) {
         throw Unavailable("the database is unavailable: " + trimmed(PQerrorMessage(fresh.get())));
     }
+    quiet(fresh.get());
     m_connection = std::move(fresh);
     set_up_session();
 }
