@@ -1,9 +1,13 @@
 #include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <map>
 #include <random>
+#include <tuple>
 
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/queue/queue.hpp"
 #include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
@@ -158,4 +162,73 @@ TEST_CASE("client totals stay equal to a recount after inserts updates and delet
         " FROM images GROUP BY client_id COLLATE NOCASE ORDER BY UPPER(MIN(client_id))");
     CHECK(kept == recount);
     CHECK(kept.size() >= 2);
+}
+
+TEST_CASE("client ids fold ASCII letters only and sorts break ties and place NULLs alike on both "
+          "engines",
+          "[postgresql]") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir);
+    // NOCASE folds A-Z only: é/É and ß/SS stay apart, the ASCII letters around them fold.
+    const std::vector<std::pair<std::string, std::optional<std::string>>> uploads{
+        {"\xC3\xA9mile", "b"},         {"\xC3\xA9MILE", std::nullopt}, {"\xC3\x89mile", "B"},
+        {"STRASSE", "\xC3\x89" "clair"}, {"stra\xC3\x9F" "e", "b"},     {"Alpha", std::nullopt},
+        {"alpha", "a"}};
+    std::vector<catalog::Image> images;
+    for (std::size_t i = 0; i < uploads.size(); ++i) {
+        auto image = catalog::insert_image(
+            connection,
+            {"f" + std::to_string(i) + ".jpg", "images/f" + std::to_string(i) + ".jpg", "o.jpg",
+             uploads[i].first, uploads[i].second, std::nullopt, i + 1, "image/jpeg"},
+            static_cast<UnixMicros>(100 - i % 2));  // ties on uploaded_at
+        REQUIRE(image);
+        images.push_back(*image);
+    }
+    const auto listed = [&](catalog::ImageQuery query) {
+        query.page.page_size = 100;
+        auto page = catalog::list_images(connection, query);
+        REQUIRE(page);
+        std::vector<catalog::ImageId> ids;
+        for (const auto& image : page->images) ids.push_back(image.id);
+        return std::pair{page->total_count, ids};
+    };
+    CHECK(listed({.client_id = "\xC3\x89MILE"}).first == 1);  // Émile only
+    CHECK(listed({.client_id = "\xC3\xA9mile"}).first == 2);  // émile, éMILE
+    CHECK(listed({.client_id = "strasse"}).first == 1);
+    CHECK(listed({.client_id = "ALPHA"}).first == 2);
+    // LIKE ignores ASCII case only: "éclair" does not find "Éclair", "ÉCLAIR" does.
+    CHECK(listed({.search = "\xC3\xA9" "clair"}).first == 0);
+    CHECK(listed({.search = "\xC3\x89" "CLAIR"}).first == 1);
+
+    auto stats = catalog::stats(connection, std::nullopt);
+    REQUIRE(stats);
+    CHECK(stats->unique_clients == 5);
+    std::map<std::string, std::int64_t> counts;
+    for (const auto& usage : stats->by_client) counts[to_lower(usage.client_id)] = usage.count;
+    CHECK(counts == std::map<std::string, std::int64_t>{{"alpha", 2},
+                                                         {"\xC3\xA9mile", 2},
+                                                         {"\xC3\x89mile", 1},
+                                                         {"strasse", 1},
+                                                         {"stra\xC3\x9F" "e", 1}});
+
+    // name: NULLs first ascending, last descending, bytes compared, ties by id.
+    std::vector<catalog::Image> by_name = images;
+    std::ranges::sort(by_name, [](const auto& a, const auto& b) {
+        return std::tuple(a.name.has_value(), a.name.value_or(""), a.id) <
+               std::tuple(b.name.has_value(), b.name.value_or(""), b.id);
+    });
+    std::vector<catalog::ImageId> expected;
+    for (const auto& image : by_name) expected.push_back(image.id);
+    CHECK(listed({.sort_by = "name"}).second == expected);
+    std::ranges::reverse(expected);
+    CHECK(listed({.sort_by = "-name"}).second == expected);
+    // client_id: folded bytes, then uploaded_at, then id.
+    std::vector<catalog::Image> by_client = images;
+    std::ranges::sort(by_client, [](const auto& a, const auto& b) {
+        return std::tuple(to_lower(a.client_id), a.uploaded_at, a.id) <
+               std::tuple(to_lower(b.client_id), b.uploaded_at, b.id);
+    });
+    expected.clear();
+    for (const auto& image : by_client) expected.push_back(image.id);
+    CHECK(listed({.sort_by = "client_id"}).second == expected);
 }
