@@ -1,8 +1,11 @@
 #include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "gallery/db/migrator.hpp"
+#include "gallery/catalog/catalog.hpp"
+#include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gallery;
@@ -114,4 +117,64 @@ TEST_CASE("upgrading a database keeps every image id and never gives a deleted i
                           "INSERT INTO images (filename, storage_key, original_filename, client_id,"
                           " size, content_type, uploaded_at) VALUES ('n.jpg', 'images/n.jpg',"
                           " 'n.jpg', 'c', 1, 'image/jpeg', 6) RETURNING id") == 8);
+}
+
+TEST_CASE("two migrates at once both succeed and apply each migration once", "[postgresql]") {
+    testing::TempDir dir;
+    db::ConnectionOptions options = dir.database_options();
+    options.create_if_missing = true;
+    const auto& migrations =
+        db::embedded_migrations(testing::on_postgresql() ? db::Engine::postgresql
+                                                         : db::Engine::sqlite);
+    std::vector<Result<int>> results(2, Result<int>(0));
+    {
+        std::vector<std::jthread> hosts;
+        for (auto& result : results) {
+            hosts.emplace_back([&options, &migrations, &result] {
+                db::Connection connection(options);
+                result = db::migrate(connection, migrations, 7);
+            });
+        }
+    }
+    REQUIRE(results[0]);
+    REQUIRE(results[1]);
+    CHECK(*results[0] + *results[1] == static_cast<int>(migrations.size()));
+    db::Connection connection(options);
+    CHECK(db::query_int64(connection, "SELECT COUNT(*) FROM schema_migrations") ==
+          static_cast<std::int64_t>(migrations.size()));
+    CHECK_NOTHROW(db::require_current_schema(connection));
+    if (connection.engine() == db::Engine::postgresql) {
+        // Gallery's tables are in its own schema, never beside another application's.
+        CHECK(db::query_int64(connection,
+                              "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'gallery'"
+                              " AND tablename = 'images'") == 1);
+        CHECK(db::query_int64(connection,
+                              "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == 0);
+    }
+}
+
+TEST_CASE("a schema newer than the binary is refused by migrate and by every other command",
+          "[postgresql]") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir);
+    db::execute_script(
+        connection,
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 1)");
+    auto result = db::migrate(connection, db::embedded_migrations(connection.engine()), 5);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().message.find("newer than this binary") != std::string::npos);
+    CHECK(db::query_int64(connection, "SELECT MAX(version) FROM schema_migrations") == 999);
+    CHECK_THROWS_AS(db::require_current_schema(connection), StartupError);
+}
+
+TEST_CASE("image ids are never given twice, even after the highest is deleted", "[postgresql]") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir);
+    const auto first = testing::add_image(connection, "images/a.jpg");
+    const auto second = testing::add_image(connection, "images/b.jpg");
+    const std::vector<catalog::ImageId> highest{second.id};
+    REQUIRE(catalog::delete_images(connection, highest, 2));
+    const auto third = testing::add_image(connection, "images/c.jpg");
+    CHECK(second.id > first.id);
+    CHECK(third.id > second.id);
 }
