@@ -1,8 +1,11 @@
 // Crash consistency: uploads, deletes, bulk deletes, delete-alls and cleanups run
 // concurrently against the real binary while `gallery serve` and `gallery cleanup`
-// are killed with SIGKILL at random moments, round after round, on both backends.
-// Afterwards every object is accounted for, nothing referenced was deleted, and a
-// final `cleanup --until-empty` leaves storage holding exactly the live images.
+// are killed with SIGKILL at random moments, round after round, on both storage
+// backends. On PostgreSQL each round runs two serve hosts and two cleanup loops on the
+// one database and storage, and kills one host half-way while the other goes on.
+// Afterwards every object is accounted for, nothing referenced was deleted, no id was
+// given twice, no object was deleted twice (receipts), and a final
+// `cleanup --until-empty` leaves storage holding exactly the live images.
 //
 // Seeded: the seed is printed, and GALLERY_CRASH_SEED=<seed> replays a run (the
 // kill moments depend on timing too, so a replay repeats the schedule, not every
@@ -60,7 +63,11 @@ class Ledger {
   public:
     void uploaded(std::int64_t id, const std::string& client, int round) {
         std::lock_guard lock(m_mutex);
-        m_uploads[id] = {client, round};
+        if (!m_uploads.try_emplace(id, Upload{client, round}).second) ++m_ids_given_twice;
+    }
+    int ids_given_twice() {
+        std::lock_guard lock(m_mutex);
+        return m_ids_given_twice;
     }
     void delete_sent(std::span<const std::int64_t> ids) {
         std::lock_guard lock(m_mutex);
@@ -108,6 +115,7 @@ class Ledger {
     std::map<std::int64_t, Upload> m_uploads;
     std::set<std::int64_t> m_delete_sent;
     std::map<std::string, int> m_last_delete_all;
+    int m_ids_given_twice = 0;
 };
 
 std::string random_jpeg(std::mt19937_64& rng) {
@@ -167,6 +175,7 @@ void api_worker(int port, std::uint64_t seed, int round, Ledger& ledger,
 // with SIGKILL part-way (the moment drawn from the seed).
 void cron_worker(const Env& env, const std::filesystem::path& dir, std::uint64_t seed,
                  const std::atomic<bool>& stop, std::atomic<int>& killed) {
+    std::filesystem::create_directories(dir);
     std::mt19937_64 rng(seed);
     for (int run = 0; !stop; ++run) {
         const pid_t pid = testing::start_process(
@@ -196,6 +205,7 @@ struct DatabaseView {
     std::set<std::string> intent_keys;
     std::int64_t queue_rows = 0;
     std::int64_t dead_rows = 0;
+    std::int64_t keys_deleted_twice = 0;  // receipts
 };
 
 DatabaseView read_database(const std::string& name) {
@@ -213,6 +223,10 @@ DatabaseView read_database(const std::string& name) {
     for (db::Statement q(database, "SELECT storage_key FROM upload_intents"); q.step();) {
         view.intent_keys.insert(q.text(0));
     }
+    view.keys_deleted_twice = db::query_int64(
+        database,
+        "SELECT COUNT(*) FROM (SELECT file_path FROM deletion_receipts GROUP BY file_path"
+        " HAVING COUNT(*) > 1) AS twice");
     return view;
 }
 
@@ -235,6 +249,8 @@ struct Backend {
 };
 
 void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64_t seed) {
+    // Several hosts share one database only on PostgreSQL (SQLite is one host's file).
+    const int hosts = testing::on_postgresql() ? 2 : 1;
     std::cout << "crash consistency on " << backend.name << ": seed " << seed
               << " (replay with GALLERY_CRASH_SEED=" << seed << ")" << std::endl;
     INFO("seed " << seed << " on " << backend.name << " (replay with GALLERY_CRASH_SEED=" << seed
@@ -249,19 +265,28 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     int round = 0;
     for (; round < rounds && std::chrono::steady_clock::now() < deadline; ++round) {
-        const auto served = testing::start_serve(
-            backend.env, dir.path() / ("serve-" + std::to_string(round) + ".out"));
+        std::vector<testing::ServedProcess> served;
+        for (int host = 0; host < hosts; ++host) {
+            served.push_back(testing::start_serve(
+                backend.env, dir.path() / ("serve-" + std::to_string(round) + "-" +
+                                           std::to_string(host) + ".out")));
+        }
         std::atomic<bool> stop = false;
         std::vector<std::thread> workers;
-        for (int w = 0; w < k_api_workers; ++w) {
-            workers.emplace_back(api_worker, served.port, rng(), round, std::ref(ledger),
-                                 std::cref(stop));
+        for (int w = 0; w < k_api_workers * hosts; ++w) {
+            workers.emplace_back(api_worker, served[static_cast<std::size_t>(w % hosts)].port,
+                                 rng(), round, std::ref(ledger), std::cref(stop));
         }
-        workers.emplace_back(cron_worker, backend.env, dir.path(), rng(), std::cref(stop),
-                             std::ref(cron_killed));
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 800));
-        ::kill(served.pid, SIGKILL);
-        testing::wait_process(served.pid);
+        for (int host = 0; host < hosts; ++host) {
+            workers.emplace_back(cron_worker, backend.env, dir.path() / std::to_string(host),
+                                 rng(), std::cref(stop), std::ref(cron_killed));
+        }
+        // One host dies half-way; the others serve on, then die too.
+        for (const auto& process : served) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 800));
+            ::kill(process.pid, SIGKILL);
+            testing::wait_process(process.pid);
+        }
         stop = true;
         for (auto& worker : workers) worker.join();
 
@@ -279,10 +304,12 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
             CHECK(objects.contains(key));
         }
         CHECK(view.dead_rows == 0);
+        CHECK(view.keys_deleted_twice == 0);
     }
     std::cout << backend.name << ": " << round << " rounds, " << ledger.acknowledged()
               << " acknowledged uploads, " << cron_killed << " cleanup runs killed" << std::endl;
     CHECK(ledger.acknowledged() > 0);
+    CHECK(ledger.ids_given_twice() == 0);
 
     // An hour later: crashed uploads' intents have expired; a final cleanup queues
     // their objects and empties the queue.
@@ -302,6 +329,7 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
     CHECK(view.queue_rows == 0);
     CHECK(view.intent_keys.empty());
     CHECK(stored_keys(*backend.storage) == view.image_keys);
+    CHECK(view.keys_deleted_twice == 0);
     for (const auto id : ledger.must_survive()) {
         INFO("acknowledged upload " << id << " that no request deleted");
         CHECK(view.image_ids.contains(id));
