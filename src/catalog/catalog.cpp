@@ -4,10 +4,12 @@
 #include "gallery/db/statement.hpp"
 
 #include <limits>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "catalog/client_totals.hpp"
+#include "gallery/common/text.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
@@ -68,31 +70,32 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
         nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
     const std::string where = "id IN " + db::json_integer_array(connection, 2);
     return db::write(connection, "catalog: delete images", [&]() -> Result<DeleteOutcome> {
-        struct ClientChange {
-            std::string client_id;
-            std::int64_t count;
-            std::uint64_t size;
-        };
-        std::vector<ClientChange> changes;
-        db::Statement per_client(
-            connection, "SELECT MIN(client_id), COUNT(*), SUM(size) FROM images WHERE " + where +
-                            " GROUP BY client_id COLLATE NOCASE");
-        per_client.bind(2, id_array);
-        while (per_client.step()) {
-            changes.push_back({per_client.text(0), per_client.int64(1),
-                               static_cast<std::uint64_t>(per_client.int64(2))});
-        }
         auto queued = queue::enqueue_selected(
             connection, queued_objects_of(where),
             [&](db::Statement& statement) { statement.bind(2, id_array); }, now);
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;
-        db::Statement remove(connection, "DELETE FROM images WHERE " + where + " RETURNING id");
+        // The totals follow what this DELETE removed: a concurrent delete of the same ids
+        // (another host, PostgreSQL) removes each row once and counts it once.
+        struct ClientChange {
+            std::string client_id;  // first spelling seen
+            std::int64_t count = 0;
+            std::uint64_t size = 0;
+        };
+        std::map<std::string, ClientChange> changes;  // by folded id: locked in this order
+        db::Statement remove(connection, "DELETE FROM images WHERE " + where +
+                                             " RETURNING id, client_id, size");
         remove.bind(2, id_array);
-        while (remove.step()) outcome.deleted_ids.push_back(remove.int64(0));
+        while (remove.step()) {
+            outcome.deleted_ids.push_back(remove.int64(0));
+            ClientChange& change = changes[to_lower(remove.text(1))];
+            if (change.count == 0) change.client_id = remove.text(1);
+            ++change.count;
+            change.size += static_cast<std::uint64_t>(remove.int64(2));
+        }
         remove.reset();
-        for (const ClientChange& change : changes)
+        for (const auto& [folded, change] : changes)
             totals::remove_images(connection, change.client_id, change.count, change.size);
         outcome.deleted_count = outcome.deleted_ids.size();
         return outcome;
@@ -102,6 +105,9 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
 Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std::string& client_id,
                                            UnixMicros now) {
     return db::write(connection, "catalog: delete client images", [&]() -> Result<DeleteOutcome> {
+        // First: an upload of this client that has not committed yet waits until this
+        // delete has queued and removed exactly the rows it saw.
+        totals::lock_client(connection, client_id);
         auto queued = queue::enqueue_selected(
             connection, queued_objects_of("client_id COLLATE NOCASE = ?2 COLLATE NOCASE"),
             [&](db::Statement& statement) { statement.bind(2, client_id); }, now);

@@ -4,12 +4,18 @@
 #include <algorithm>
 #include <cctype>
 
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
 namespace gallery::catalog::totals {
 
+void lock_client(db::Connection& connection, const std::string& client_id) {
+    db::lock_name(connection, "gallery client " + to_lower(client_id));
+}
+
 void add_image(db::Connection& connection, const std::string& client_id, std::uint64_t size,
                UnixMicros uploaded_at) {
+    lock_client(connection, client_id);
     db::Statement upsert(
         connection,
         "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, "
@@ -30,6 +36,7 @@ void add_image(db::Connection& connection, const std::string& client_id, std::ui
 
 void remove_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
                    std::uint64_t size) {
+    lock_client(connection, client_id);
     db::Statement drop(connection,
                        "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE"
                        " AND image_count <= ?2");
@@ -52,6 +59,7 @@ void remove_images(db::Connection& connection, const std::string& client_id, std
 }
 
 void drop_client(db::Connection& connection, const std::string& client_id) {
+    lock_client(connection, client_id);
     db::Statement drop(connection, "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
     drop.bind(1, client_id);
     drop.execute();

@@ -12,6 +12,14 @@
 
 namespace gallery::catalog::totals {
 
+// Holds, until the transaction ends, the lock of one client (case folded): every
+// change to a client's rows or totals takes it, so that on PostgreSQL a delete-all
+// and an upload of one client, or two deletes of its images, run one after the other
+// (SQLite's writers do anyway). Each function below takes it for its client; a caller
+// that reads the client's rows before changing them takes it first. Callers that
+// lock several clients do it in ascending order of the folded ids.
+void lock_client(db::Connection& connection, const std::string& client_id);
+
 void add_image(db::Connection& connection, const std::string& client_id, std::uint64_t size,
                UnixMicros uploaded_at);
 

@@ -8,6 +8,8 @@
 
 #include "catalog/client_totals.hpp"
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/common/text.hpp"
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/like.hpp"
 #include "gallery/db/transaction.hpp"
 
@@ -99,10 +101,19 @@ Result<std::optional<Image>> get_image(db::Connection& connection, ImageId id) {
 Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id,
                                           const ImageUpdate& update) {
     return db::write(connection, "catalog: update image", [&]() -> std::optional<Image> {
-        db::Statement before(connection, "SELECT client_id FROM images WHERE id = ?");
+        db::Statement before(connection,
+                             "SELECT client_id FROM images WHERE id = ?" + db::for_update(connection));
         before.bind(1, id);
         if (!before.step()) return std::nullopt;
         const std::string old_client = before.text(0);
+        before.reset();
+        if (update.client_id && !totals::same_client(old_client, *update.client_id)) {
+            // Both clients' totals change: their locks in ascending order (client_totals.hpp).
+            std::string first = to_lower(old_client), second = to_lower(*update.client_id);
+            if (second < first) std::swap(first, second);
+            totals::lock_client(connection, first);
+            totals::lock_client(connection, second);
+        }
         // Each column is either kept (flag 0) or replaced (flag 1); NULL is a valid new value.
         db::Statement statement(
             connection, std::string("UPDATE images SET"

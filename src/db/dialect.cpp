@@ -1,5 +1,7 @@
 #include "gallery/db/dialect.hpp"
 
+#include "gallery/db/statement.hpp"
+
 namespace gallery::db {
 
 std::string json_integer_array(const Connection& connection, int parameter) {
@@ -13,6 +15,17 @@ std::string json_integer_array(const Connection& connection, int parameter) {
 
 std::string skip_locked(const Connection& connection) {
     return connection.engine() == Engine::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+}
+
+std::string for_update(const Connection& connection) {
+    return connection.engine() == Engine::postgresql ? " FOR UPDATE" : "";
+}
+
+void lock_name(Connection& connection, std::string_view name) {
+    if (connection.engine() != Engine::postgresql) return;
+    Statement lock(connection, "SELECT pg_advisory_xact_lock(hashtext(?1))");
+    lock.bind(1, name);
+    lock.step();
 }
 
 std::string utc_day(const Connection& connection, std::string_view micros) {

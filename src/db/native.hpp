@@ -33,8 +33,11 @@ struct Connection::Native {
     virtual std::unique_ptr<Statement::Native> prepare(std::string_view sql) = 0;
     virtual void execute_script(std::string_view sql) = 0;
     // What opens a write transaction: SQLite takes the write lock at once (BEGIN
-    // IMMEDIATE); PostgreSQL runs it SERIALIZABLE, so that every transaction sees what
-    // SQLite's single writer would (db::write retries a serialization failure).
+    // IMMEDIATE), so its writers run one at a time. PostgreSQL runs READ COMMITTED:
+    // where SQLite's single writer was relied on, the code above takes the locks it
+    // needs (db::lock_name, db::for_update); SERIALIZABLE made every upload of one
+    // client fail its serialization check against the others (scripts/bench). A
+    // deadlock (or any serialization failure) is retried by db::write.
     virtual std::string_view begin_write() const = 0;
     virtual bool has_table(std::string_view name) = 0;
 

@@ -125,25 +125,32 @@ Result<std::size_t> remove_leased(db::Connection& connection, const std::string&
                                   std::span<const ItemId> ids,
                                   std::optional<UnixMicros> receipt_time) {
     return db::write(connection, "queue: complete", [&] {
+        // The delete decides, the receipt follows what it removed: a row whose lease
+        // another worker has taken since is neither removed nor receipted.
+        db::Statement remove(connection,
+                             "DELETE FROM deletion_queue WHERE id = ?1 AND lease_owner = ?2"
+                             " RETURNING file_path, client_id, size_bytes");
         db::Statement receipt(
             connection,
             "INSERT INTO deletion_receipts (file_path, client_id, size_bytes, deleted_at)"
-            " SELECT file_path, client_id, size_bytes, ?3 FROM deletion_queue"
-            " WHERE id = ?1 AND lease_owner = ?2");
-        db::Statement remove(connection,
-                             "DELETE FROM deletion_queue WHERE id = ? AND lease_owner = ?");
+            " VALUES (?1, ?2, ?3, ?4)");
         std::size_t removed = 0;
         for (const ItemId id : ids) {
-            if (receipt_time) {
-                receipt.bind(1, id);
-                receipt.bind(2, owner);
-                receipt.bind(3, *receipt_time);
-                receipt.execute();
-                receipt.reset();
-            }
             remove.bind(1, id);
             remove.bind(2, owner);
-            removed += static_cast<std::size_t>(remove.execute());
+            if (!remove.step()) {
+                remove.reset();
+                continue;
+            }
+            ++removed;
+            if (receipt_time) {
+                receipt.bind(1, remove.text(0));
+                receipt.bind(2, remove.text(1));
+                receipt.bind(3, remove.is_null(2) ? std::nullopt
+                                                  : std::optional<std::int64_t>(remove.int64(2)));
+                receipt.bind(4, *receipt_time);
+                receipt.execute();
+            }
             remove.reset();
         }
         return removed;

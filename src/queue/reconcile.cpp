@@ -59,6 +59,14 @@ Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros
     if (!expired) return std::unexpected(expired.error());
     if (!*expired) return std::size_t{0};
     return db::write(connection, "intents: queue expired", [&] {
+        // PostgreSQL: an upload finishing now holds its intent's row; wait for it, so its
+        // image row is seen below instead of its object being queued.
+        db::Statement lock(connection, "SELECT storage_key FROM upload_intents WHERE expires_at <= ?1" +
+                                           db::for_update(connection));
+        lock.bind(1, now);
+        while (lock.step()) {
+        }
+        lock.reset();
         db::Statement queue_rows(
             connection,
             "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at)"

@@ -18,6 +18,17 @@ std::string json_integer_array(const Connection& connection, int parameter);
 // LOCKED"); SQLite's single writer needs nothing ("").
 std::string skip_locked(const Connection& connection);
 
+// Appended to a SELECT whose rows the transaction is about to change from what it
+// read: PostgreSQL locks them (" FOR UPDATE"); SQLite's write transaction holds the
+// whole database already ("").
+std::string for_update(const Connection& connection);
+
+// Inside a write transaction: waits for, then holds until the transaction ends, the
+// lock called `name` (PostgreSQL: a transaction advisory lock on its hash). Writers
+// that must not interleave for one thing (one client's rows and totals) take the
+// same name. SQLite: nothing to do, its writers already take turns.
+void lock_name(Connection& connection, std::string_view name);
+
 // The UTC calendar day ("YYYY-MM-DD") of `micros`, an expression in microseconds
 // since the Unix epoch.
 std::string utc_day(const Connection& connection, std::string_view micros);

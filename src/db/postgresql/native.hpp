@@ -35,9 +35,7 @@ class PgConnection final : public Connection::Native {
     Engine engine() const override { return Engine::postgresql; }
     std::unique_ptr<Statement::Native> prepare(std::string_view sql) override;
     void execute_script(std::string_view sql) override;
-    std::string_view begin_write() const override {
-        return "BEGIN ISOLATION LEVEL SERIALIZABLE";
-    }
+    std::string_view begin_write() const override { return "BEGIN"; }
     bool has_table(std::string_view name) override;
 
     // Runs a prepared statement; throws Failure, Conflict or Unavailable.
