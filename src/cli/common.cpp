@@ -18,7 +18,8 @@ void add_global_options(CLI::App& app, Globals& globals) {
     app.add_option("--config", globals.config_file,
                    "Config file (TOML; keys are the setting names listed in the README)")
         ->envname("GALLERY_CONFIG");
-    add_setting_flag(app, globals, "--db", "db", "SQLite database file");
+    add_setting_flag(app, globals, "--db", "db",
+                     "SQLite database file, or a postgresql:// URI (libpq syntax)");
     add_setting_flag(app, globals, "--storage", "storage", "local or s3");
     add_setting_flag(app, globals, "--media-root", "media_root",
                      "Folder of the local storage backend");
