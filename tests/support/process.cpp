@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -15,8 +16,17 @@
 namespace gallery::testing {
 namespace {
 
+// A child gets a known, small environment, plus the sanitizers' options of the test
+// run: without TSAN_OPTIONS a ThreadSanitizer build of `gallery` would lose the
+// suppressions file (tests/tsan.supp) and exit 66 on the known races inside Debian's
+// uninstrumented cpp-httplib.
 std::vector<std::string> environment_strings(const ProcessOptions& options) {
     std::vector<std::string> env{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"};
+    for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+        if (const char* value = std::getenv(name);
+            value != nullptr && !options.environment.contains(name))
+            env.push_back(std::string(name) + "=" + value);
+    }
     for (const auto& [name, value] : options.environment) env.push_back(name + "=" + value);
     return env;
 }
