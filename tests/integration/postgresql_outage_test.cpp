@@ -116,7 +116,7 @@ TEST_CASE("postgresql outage: requests answer 503 while the server is down and r
     CHECK(statuses[201] > 0);
     CHECK(statuses[503] > 0);
     CHECK(statuses.size() == 2);  // 201 and 503 only: no 500, no dropped connection
-    db::Connection database({.postgresql_url = url});
+    db::Connection database(testing::database_options_for(url));
     const auto names = column(database, "SELECT filename FROM images");
     for (const auto& name : acknowledged) {
         INFO(name);
@@ -135,5 +135,27 @@ TEST_CASE("postgresql outage: requests answer 503 while the server is down and r
         CHECK(accounted.contains(key));
     }
     ::kill(served.pid, SIGTERM);
-    CHECK(testing::wait_process(served.pid) == 0);
+    const int serve_status = testing::wait_process(served.pid);
+    INFO("serve's errors: " << testing::read_text_file(dir.path() / "serve.out.err"));
+    CHECK(serve_status == 0);
+}
+
+TEST_CASE("postgresql outage: a statement whose connection was lost runs again on a new one") {
+    testing::PostgresCluster cluster;
+    const std::string url = cluster.create_database("lost");
+    db::Connection connection(testing::database_options_for(url));
+    db::Connection other(testing::database_options_for(url));
+    db::Statement count(connection, "SELECT COUNT(*) FROM pg_class WHERE relname = ?1");
+    count.bind(1, "pg_class");
+    REQUIRE(count.step());
+    count.reset();
+    const std::int64_t backend = db::query_int64(connection, "SELECT pg_backend_pid()");
+    db::execute_script(other, "SELECT pg_terminate_backend(" + std::to_string(backend) + ")");
+    // The server closed the connection: this use fails as "unavailable", not as a bug...
+    CHECK_THROWS_AS(count.step(), db::Unavailable);
+    count.reset();
+    // ...and the next one reconnects and prepares the statement again.
+    REQUIRE(count.step());
+    CHECK(count.int64(0) == 1);
+    CHECK(db::query_int64(connection, "SELECT pg_backend_pid()") != backend);
 }

@@ -14,7 +14,6 @@ namespace gallery::db {
 namespace postgresql {
 namespace {
 
-
 std::string trimmed(const char* message) {
     std::string text = message ? message : "";
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -28,10 +27,10 @@ ConnectionHandle connect(const ConnectionOptions& options) {
     // Later entries win, and `dbname` expands the URL in place: the URL's own
     // connect_timeout overrides ours. A TCP peer that vanishes is noticed within
     // tcp_user_timeout and the keepalives instead of hanging a worker.
-    const char* keywords[] = {"connect_timeout", "application_name", "tcp_user_timeout",
-                              "keepalives_idle", "keepalives_interval", "keepalives_count",
-                              "dbname", nullptr};
-    const char* values[] = {connect_timeout.c_str(), "gallery", "10000", "10", "5", "2",
+    const char* keywords[] = {
+        "connect_timeout",     "application_name", "tcp_user_timeout", "keepalives_idle",
+        "keepalives_interval", "keepalives_count", "dbname",           nullptr};
+    const char* values[] = {connect_timeout.c_str(),        "gallery", "10000", "10", "5", "2",
                             options.postgresql_url.c_str(), nullptr};
     return ConnectionHandle(PQconnectdbParams(keywords, values, 1));
 }
@@ -39,7 +38,8 @@ ConnectionHandle connect(const ConnectionOptions& options) {
 // Notices (a COMMIT after a failed statement answers "there is no transaction in
 // progress") are not errors: the statement's result says what matters.
 void quiet(PGconn* connection) {
-    PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        connection, [](void*, const char*) {}, nullptr);
 }
 
 }  // namespace
@@ -48,9 +48,9 @@ PgConnection::PgConnection(const ConnectionOptions& options)
     : m_options(options), m_connection(connect(options)) {
     if (m_connection && PQstatus(m_connection.get()) == CONNECTION_OK) quiet(m_connection.get());
     if (!m_connection || PQstatus(m_connection.get()) != CONNECTION_OK) {
-        throw StartupError(exit_code::failure,
-                           "cannot connect to the database " + redact_url(options.postgresql_url) +
-                               ": " + trimmed(PQerrorMessage(m_connection.get())));
+        throw StartupError(exit_code::failure, "cannot connect to the database " +
+                                                   redact_url(options.postgresql_url) + ": " +
+                                                   trimmed(PQerrorMessage(m_connection.get())));
     }
     try {
         set_up_session();
@@ -65,12 +65,13 @@ void PgConnection::set_up_session() {
     // Gallery's tables live in the schema `gallery` (created by `gallery migrate`), so
     // they never meet another application's in the same database. Times are integers,
     // but UTC keeps any server-side date arithmetic (db::dialect) the same everywhere.
-    execute_script("SET search_path TO gallery; SET TIME ZONE 'UTC';"
-                   " SET statement_timeout = " +
-                   std::to_string(m_options.statement_timeout.count() * 1000) +
-                   "; SET lock_timeout = " + std::to_string(m_options.busy_timeout.count()) +
-                   "; SET idle_in_transaction_session_timeout = " +
-                   std::to_string(m_options.statement_timeout.count() * 2000));
+    execute_script(
+        "SET search_path TO gallery; SET TIME ZONE 'UTC';"
+        " SET statement_timeout = " +
+        std::to_string(m_options.statement_timeout.count() * 1000) +
+        "; SET lock_timeout = " + std::to_string(m_options.busy_timeout.count()) +
+        "; SET idle_in_transaction_session_timeout = " +
+        std::to_string(m_options.statement_timeout.count() * 2000));
 }
 
 void PgConnection::ensure_connected() {
@@ -104,8 +105,12 @@ void PgConnection::throw_failure(PGresult* result, std::string_view what) {
     throw Failure(message);
 }
 
-ResultHandle PgConnection::run(const Prepared& prepared, const std::vector<const char*>& values) {
+ResultHandle PgConnection::run(Prepared& prepared, const std::vector<const char*>& values) {
     ensure_connected();
+    if (const auto found = m_prepared.find(prepared.sql);
+        found == m_prepared.end() || found->second.name != prepared.name) {
+        prepared = prepared_for(prepared.sql);
+    }
     ResultHandle result(PQexecPrepared(m_connection.get(), prepared.name.c_str(),
                                        static_cast<int>(values.size()), values.data(), nullptr,
                                        nullptr, 0));
@@ -124,8 +129,7 @@ void PgConnection::execute_script(std::string_view sql) {
 }
 
 bool PgConnection::has_table(std::string_view name) {
-    auto query = prepare(
-        "SELECT 1 FROM pg_tables WHERE schemaname = 'gallery' AND tablename = ?1");
+    auto query = prepare("SELECT 1 FROM pg_tables WHERE schemaname = 'gallery' AND tablename = ?1");
     query->bind_text(1, name);
     return query->step();
 }

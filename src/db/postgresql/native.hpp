@@ -22,10 +22,12 @@ struct ResultDeleter {
 using ConnectionHandle = std::unique_ptr<PGconn, ConnectionDeleter>;
 using ResultHandle = std::unique_ptr<PGresult, ResultDeleter>;
 
-// A prepared statement's server-side name and how many parameters it takes.
+// A prepared statement's server-side name, how many parameters it takes, and the
+// SQLite text it was made from (to prepare it again on a new connection).
 struct Prepared {
     std::string name;
     int parameter_count = 0;
+    std::string sql;
 };
 
 class PgConnection final : public Connection::Native {
@@ -38,10 +40,14 @@ class PgConnection final : public Connection::Native {
     std::string_view begin_write() const override { return "BEGIN"; }
     bool has_table(std::string_view name) override;
 
-    // Runs a prepared statement; throws Failure, Conflict or Unavailable.
-    ResultHandle run(const Prepared& prepared, const std::vector<const char*>& values);
+    // Runs a prepared statement; throws Failure, Conflict or Unavailable. A statement
+    // prepared on a connection since lost (or dropped from the cache) is prepared
+    // again first, and `prepared` updated.
+    ResultHandle run(Prepared& prepared, const std::vector<const char*>& values);
 
   private:
+    // The prepared statement for `sql` on the current connection, made if needed.
+    Prepared prepared_for(std::string_view sql);
     // Reconnects a lost connection (only between transactions: a transaction that
     // lost its connection is gone, and its caller hears Unavailable).
     void ensure_connected();

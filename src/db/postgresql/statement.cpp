@@ -24,9 +24,7 @@ class PgStatement final : public Statement::Native {
           m_prepared(std::move(prepared)),
           m_values(static_cast<std::size_t>(m_prepared.parameter_count)) {}
 
-    void bind_int64(int index, std::int64_t value) override {
-        slot(index) = std::to_string(value);
-    }
+    void bind_int64(int index, std::int64_t value) override { slot(index) = std::to_string(value); }
     void bind_text(int index, std::string_view value) override {
         // libpq's text parameters end at a NUL byte; SQLite would keep the rest.
         if (value.find('\0') != std::string_view::npos)
@@ -47,15 +45,14 @@ class PgStatement final : public Statement::Native {
         run();
         const char* affected = PQcmdTuples(m_result.get());
         std::int64_t changed = 0;
-        if (affected && *affected) std::from_chars(affected, affected + std::strlen(affected), changed);
+        if (affected && *affected)
+            std::from_chars(affected, affected + std::strlen(affected), changed);
         m_result.reset();
         return changed;
     }
     void reset() override { m_result.reset(); }
 
-    int column_count() const override {
-        return m_result ? PQnfields(m_result.get()) : 0;
-    }
+    int column_count() const override { return m_result ? PQnfields(m_result.get()) : 0; }
     bool is_null(int column) const override {
         return PQgetisnull(row_result(), m_row, column) != 0;
     }
@@ -105,9 +102,12 @@ class PgStatement final : public Statement::Native {
 
 std::unique_ptr<Statement::Native> PgConnection::prepare(std::string_view sql) {
     ensure_connected();
+    return std::make_unique<PgStatement>(*this, prepared_for(sql));
+}
+
+Prepared PgConnection::prepared_for(std::string_view sql) {
     const std::string key(sql);
-    if (auto found = m_prepared.find(key); found != m_prepared.end())
-        return std::make_unique<PgStatement>(*this, found->second);
+    if (auto found = m_prepared.find(key); found != m_prepared.end()) return found->second;
     if (m_prepared.size() >= k_max_prepared) {
         execute_script("DEALLOCATE ALL");
         m_prepared.clear();
@@ -118,19 +118,19 @@ std::unique_ptr<Statement::Native> PgConnection::prepare(std::string_view sql) {
     } catch (const std::invalid_argument& e) {
         throw Failure(e.what());
     }
-    Prepared prepared{"g" + std::to_string(m_next_name++), translated.parameter_count};
+    Prepared prepared{"g" + std::to_string(m_next_name++), translated.parameter_count, key};
     // 0: PostgreSQL infers the type from the use; a number the SQL skips is text.
     constexpr Oid k_text_oid = 25;
     std::vector<Oid> types(translated.used.size(), 0);
     for (std::size_t i = 0; i < types.size(); ++i)
         if (!translated.used[i]) types[i] = k_text_oid;
-    ResultHandle result(PQprepare(m_connection.get(), prepared.name.c_str(),
-                                  translated.sql.c_str(), static_cast<int>(types.size()),
+    ResultHandle result(PQprepare(m_connection.get(), prepared.name.c_str(), translated.sql.c_str(),
+                                  static_cast<int>(types.size()),
                                   types.empty() ? nullptr : types.data()));
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK)
         throw_failure(result.get(), "prepare");
     m_prepared.emplace(key, prepared);
-    return std::make_unique<PgStatement>(*this, std::move(prepared));
+    return prepared;
 }
 
 }  // namespace gallery::db::postgresql

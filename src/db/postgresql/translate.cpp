@@ -55,9 +55,8 @@ Translated translate(std::string_view sql) {
         } else if (c == '?') {
             std::size_t end = i + 1;
             while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]))) ++end;
-            const int number =
-                end > i + 1 ? std::stoi(std::string(sql.substr(i + 1, end - i - 1)))
-                            : result.parameter_count + 1;
+            const int number = end > i + 1 ? std::stoi(std::string(sql.substr(i + 1, end - i - 1)))
+                                           : result.parameter_count + 1;
             if (number < 1) throw std::invalid_argument("parameter ?0 in: " + std::string(sql));
             result.parameter_count = std::max(result.parameter_count, number);
             if (result.used.size() < static_cast<std::size_t>(number)) result.used.resize(number);
