@@ -29,4 +29,78 @@ std::string to_iso8601(UnixMicros t) {
     return text;
 }
 
+namespace {
+
+// Days from 1970-01-01 to year-month-day in the proleptic Gregorian calendar
+// (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+    year -= month <= 2;
+    const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+    const auto year_of_era = static_cast<unsigned>(year - era * 400);
+    const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    const unsigned day_of_era =
+        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+// Reads exactly `count` digits at `at`, advancing it.
+std::optional<int> digits(std::string_view text, std::size_t& at, std::size_t count) {
+    if (at + count > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const char c = text[at + i];
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + (c - '0');
+    }
+    at += count;
+    return value;
+}
+
+bool expect(std::string_view text, std::size_t& at, std::string_view characters) {
+    if (at >= text.size() || characters.find(text[at]) == std::string_view::npos) return false;
+    ++at;
+    return true;
+}
+
+}  // namespace
+
+std::optional<UnixMicros> parse_utc_datetime(std::string_view text) {
+    std::size_t at = 0;
+    const auto year = digits(text, at, 4);
+    if (!year || !expect(text, at, "-")) return std::nullopt;
+    const auto month = digits(text, at, 2);
+    if (!month || !expect(text, at, "-")) return std::nullopt;
+    const auto day = digits(text, at, 2);
+    if (!day || !expect(text, at, " T")) return std::nullopt;
+    const auto hour = digits(text, at, 2);
+    if (!hour || !expect(text, at, ":")) return std::nullopt;
+    const auto minute = digits(text, at, 2);
+    if (!minute || !expect(text, at, ":")) return std::nullopt;
+    const auto second = digits(text, at, 2);
+    if (!second) return std::nullopt;
+    static constexpr int k_days_in_month[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (*month < 1 || *month > 12 || *day < 1 || *day > k_days_in_month[*month - 1] || *hour > 23 ||
+        *minute > 59 || *second > 59) {
+        return std::nullopt;
+    }
+    std::int64_t micros = 0;
+    if (at < text.size() && text[at] == '.') {
+        ++at;
+        std::size_t count = 0;
+        while (at < text.size() && count < 6 && text[at] >= '0' && text[at] <= '9') {
+            micros = micros * 10 + (text[at++] - '0');
+            ++count;
+        }
+        if (count == 0) return std::nullopt;
+        for (; count < 6; ++count) micros *= 10;
+    }
+    const std::string_view zone = text.substr(at);
+    if (!zone.empty() && zone != "Z" && zone != "+00:00") return std::nullopt;
+    const std::int64_t days =
+        days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
+    if (*month == 2 && *day == 29 && days_from_civil(*year, 3, 1) - days != 1) return std::nullopt;
+    return ((days * 24 + *hour) * 60 + *minute) * 60 * k_micros_per_second +
+           static_cast<std::int64_t>(*second) * k_micros_per_second + micros;
+}
+
 }  // namespace gallery

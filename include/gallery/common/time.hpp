@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace gallery {
 
@@ -16,6 +18,11 @@ UnixMicros now_micros();
 
 // "2026-01-05T16:55:00.123456+00:00", the form API.md uses.
 std::string to_iso8601(UnixMicros t);
+
+// A UTC date and time as Django writes them into SQLite ("2024-05-01 12:34:56.123456",
+// the fraction optional, 1 to 6 digits), also with 'T' and a "Z" or "+00:00" suffix;
+// nullopt for anything else (another offset included).
+std::optional<UnixMicros> parse_utc_datetime(std::string_view text);
 
 // A clock passed into code that schedules work, so tests can move time.
 using Clock = std::function<UnixMicros()>;
