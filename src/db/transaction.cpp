@@ -67,4 +67,20 @@ void WriteTransaction::commit() {
     m_open = false;
 }
 
+ReadSnapshot::ReadSnapshot(Connection& connection) : m_connection(connection) {
+    execute_script(m_connection, m_connection.engine() == Engine::postgresql
+                                     ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                     : "BEGIN DEFERRED");
+    ++m_connection.native().transaction_depth;
+}
+
+ReadSnapshot::~ReadSnapshot() {
+    --m_connection.native().transaction_depth;
+    try {
+        execute_script(m_connection, "ROLLBACK");
+    } catch (...) {
+        // A failed rollback (a lost connection) ends the transaction on the server.
+    }
+}
+
 }  // namespace gallery::db

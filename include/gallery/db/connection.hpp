@@ -33,6 +33,11 @@ struct ConnectionOptions {
     // before the server cancels it (a URL's own connect_timeout wins).
     std::chrono::seconds connect_timeout{5};
     std::chrono::seconds statement_timeout{30};
+    // For reading another application's database (the original's, for the import):
+    // SQLite opens the file read-only and leaves its journal mode alone; PostgreSQL
+    // keeps the server's search_path instead of gallery's schema and makes every
+    // transaction read-only.
+    bool foreign_read_only = false;
 };
 
 class Connection {

@@ -2,6 +2,8 @@
 // The few SQL pieces the engines spell too differently to translate: code above the
 // database asks for them by meaning.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +14,20 @@ namespace gallery::db {
 // A subquery of the integers in the JSON array bound to parameter `parameter`
 // (`?N`), one row each, column `value`: `id IN <this>`.
 std::string json_integer_array(const Connection& connection, int parameter);
+
+// The same for the strings in a JSON array: `storage_key IN <this>` checks many keys in
+// one statement.
+std::string json_text_array(const Connection& connection, int parameter);
+
+// The highest id the sequence of `table`'s `id` column has given (SQLite: the
+// AUTOINCREMENT counter in sqlite_sequence; PostgreSQL: the column's sequence or
+// identity), or nullopt when it has none or has given none. `table` is an identifier
+// the caller trusts, not user input.
+std::optional<std::int64_t> highest_id_given(Connection& connection, std::string_view table);
+
+// Inside a write transaction: makes the sequence of `table`'s `id` give only ids above
+// `at_least` from now on (never lowers it).
+void raise_id_sequence(Connection& connection, std::string_view table, std::int64_t at_least);
 
 // Appended to the SELECT of rows a statement is about to claim: on PostgreSQL the rows
 // another transaction holds are skipped instead of waited for (" FOR UPDATE SKIP

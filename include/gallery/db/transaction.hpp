@@ -63,6 +63,22 @@ class WriteTransaction {
     bool m_open = true;
 };
 
+// A read transaction held for the object's life: every statement in it sees the
+// database as one snapshot (SQLite: a deferred transaction, whose snapshot starts at
+// its first read; PostgreSQL: REPEATABLE READ, READ ONLY), however long the reading
+// takes and whatever other connections commit meanwhile. Ends (rolls back) with the
+// object. Not inside a write transaction.
+class ReadSnapshot {
+  public:
+    explicit ReadSnapshot(Connection& connection);
+    ~ReadSnapshot();
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+  private:
+    Connection& m_connection;
+};
+
 template <class Body>
 auto read(std::string_view context, Body&& body) -> Result<detail::body_value<Body>> {
     try {

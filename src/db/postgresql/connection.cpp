@@ -65,13 +65,15 @@ void PgConnection::set_up_session() {
     // Gallery's tables live in the schema `gallery` (created by `gallery migrate`), so
     // they never meet another application's in the same database. Times are integers,
     // but UTC keeps any server-side date arithmetic (db::dialect) the same everywhere.
-    execute_script(
-        "SET search_path TO gallery; SET TIME ZONE 'UTC';"
-        " SET statement_timeout = " +
-        std::to_string(m_options.statement_timeout.count() * 1000) +
-        "; SET lock_timeout = " + std::to_string(m_options.busy_timeout.count()) +
-        "; SET idle_in_transaction_session_timeout = " +
-        std::to_string(m_options.statement_timeout.count() * 2000));
+    execute_script(std::string(m_options.foreign_read_only
+                                   ? "SET default_transaction_read_only = on;"
+                                   : "SET search_path TO gallery;") +
+                   " SET TIME ZONE 'UTC';"
+                   " SET statement_timeout = " +
+                   std::to_string(m_options.statement_timeout.count() * 1000) +
+                   "; SET lock_timeout = " + std::to_string(m_options.busy_timeout.count()) +
+                   "; SET idle_in_transaction_session_timeout = " +
+                   std::to_string(m_options.statement_timeout.count() * 2000));
 }
 
 void PgConnection::ensure_connected() {

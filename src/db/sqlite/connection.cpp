@@ -47,6 +47,11 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
     }
     if (!exists) create_private_file(options.path);
     try {
+        if (options.foreign_read_only) {
+            return std::make_unique<SqliteConnection>(
+                SQLite::Database(options.path, SQLite::OPEN_READONLY,
+                                 static_cast<int>(options.busy_timeout.count())));
+        }
         const int flags =
             SQLite::OPEN_READWRITE | (options.create_if_missing ? SQLite::OPEN_CREATE : 0);
         auto native = std::make_unique<SqliteConnection>(
@@ -67,7 +72,5 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
                            "cannot open database " + options.path.string() + ": " + e.what());
     }
 }
-
-
 
 }  // namespace gallery::db
