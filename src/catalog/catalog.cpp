@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -84,8 +85,8 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
             std::uint64_t size = 0;
         };
         std::map<std::string, ClientChange> changes;  // by folded id: locked in this order
-        db::Statement remove(connection, "DELETE FROM images WHERE " + where +
-                                             " RETURNING id, client_id, size");
+        db::Statement remove(
+            connection, "DELETE FROM images WHERE " + where + " RETURNING id, client_id, size");
         remove.bind(2, id_array);
         while (remove.step()) {
             outcome.deleted_ids.push_back(remove.int64(0));
@@ -114,7 +115,8 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;
-        db::Statement remove(connection, "DELETE FROM images WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
+        db::Statement remove(
+            connection, "DELETE FROM images WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
         remove.bind(1, client_id);
         outcome.deleted_count = static_cast<std::size_t>(remove.execute());
         totals::drop_client(connection, client_id);
@@ -125,14 +127,36 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
 Result<std::vector<bool>> keys_in_use(db::Connection& connection,
                                       std::span<const std::string> keys) {
     return db::read("catalog: check live keys", [&] {
-        db::Statement lookup(connection, "SELECT 1 FROM images WHERE storage_key = ?");
-        std::vector<bool> in_use;
-        in_use.reserve(keys.size());
-        for (const std::string& key : keys) {
-            lookup.bind(1, key);
-            in_use.push_back(lookup.step());
+        // One statement per chunk of keys (a JSON array parameter), not one per key.
+        constexpr std::size_t chunk_size = 1000;
+        db::Statement lookup(connection, "SELECT storage_key FROM images WHERE storage_key IN " +
+                                             db::json_text_array(connection, 1));
+        db::Statement single(connection, "SELECT 1 FROM images WHERE storage_key = ?1");
+        std::unordered_set<std::string> live;
+        for (std::size_t start = 0; start < keys.size(); start += chunk_size) {
+            const auto chunk = keys.subspan(start, std::min(chunk_size, keys.size() - start));
+            nlohmann::json array = nlohmann::json::array();
+            for (const std::string& key : chunk) array.push_back(key);
+            std::string encoded;
+            try {
+                encoded = array.dump();
+            } catch (const nlohmann::json::type_error&) {
+                // A key that is not UTF-8 (a local file's name can be any bytes) has no
+                // JSON spelling: this chunk is looked up key by key.
+                for (const std::string& key : chunk) {
+                    single.bind(1, key);
+                    if (single.step()) live.insert(key);
+                    single.reset();
+                }
+                continue;
+            }
+            lookup.bind(1, encoded);
+            while (lookup.step()) live.insert(lookup.text(0));
             lookup.reset();
         }
+        std::vector<bool> in_use;
+        in_use.reserve(keys.size());
+        for (const std::string& key : keys) in_use.push_back(live.contains(key));
         return in_use;
     });
 }
