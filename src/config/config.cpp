@@ -122,37 +122,6 @@ std::string uri_component(const std::string& text) {
     return out;
 }
 
-// The original's settings (POSTGRES_DB, _USER, _PASSWORD, _HOST default localhost,
-// _PORT default 5432) as a URI; nullopt without POSTGRES_DB.
-std::optional<std::string> original_postgres_url(const Sources& sources) {
-    if (!sources.environment) return std::nullopt;
-    const auto env = [&](const char* name) { return sources.environment(name); };
-    const auto database = env("POSTGRES_DB");
-    if (!database || database->empty()) return std::nullopt;
-    std::string url = "postgresql://";
-    if (const auto user = env("POSTGRES_USER"); user && !user->empty()) {
-        url += uri_component(*user);
-        if (const auto password = env("POSTGRES_PASSWORD"); password && !password->empty())
-            url += ":" + uri_component(*password);
-        url += "@";
-    }
-    const auto host = env("POSTGRES_HOST");
-    const std::string host_text = host && !host->empty() ? *host : "localhost";
-    // A socket folder (/run/postgresql) goes in the host parameter, not the authority.
-    const bool socket = host_text.starts_with("/");
-    url += socket ? "" : (host_text.find(':') != std::string::npos ? "[" + host_text + "]" : host_text);
-    const auto port = env("POSTGRES_PORT");
-    const std::string port_text = port && !port->empty() ? *port : "5432";
-    if (!std::ranges::all_of(port_text, [](unsigned char c) { return std::isdigit(c); })) {
-        throw StartupError(exit_code::usage, "invalid value '" + port_text +
-                                                 "' for POSTGRES_PORT: expected a port number");
-    }
-    if (!socket) url += ":" + port_text;
-    url += "/" + uri_component(*database);
-    if (socket) url += "?host=" + uri_component(host_text) + "&port=" + port_text;
-    return url;
-}
-
 bool is_ip_address(const std::string& text) {
     in6_addr address{};
     return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
@@ -187,10 +156,7 @@ std::string public_base_url(const std::string& text) {
 
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all{
-        {"db",
-         {{"GALLERY_DB"}},
-         "./data/gallery.db",
-         apply_database},
+        {"db", {{"GALLERY_DB"}}, "./data/gallery.db", apply_database},
         {"db_pool_size",
          {{"GALLERY_DB_POOL_SIZE"}},
          "16",
@@ -528,6 +494,38 @@ std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
         default:
             return std::nullopt;
     }
+}
+
+// The original's settings (POSTGRES_DB, _USER, _PASSWORD, _HOST default localhost,
+// _PORT default 5432) as a URI; nullopt without POSTGRES_DB.
+std::optional<std::string> original_postgres_url(const Sources& sources) {
+    if (!sources.environment) return std::nullopt;
+    const auto env = [&](const char* name) { return sources.environment(name); };
+    const auto database = env("POSTGRES_DB");
+    if (!database || database->empty()) return std::nullopt;
+    std::string url = "postgresql://";
+    if (const auto user = env("POSTGRES_USER"); user && !user->empty()) {
+        url += uri_component(*user);
+        if (const auto password = env("POSTGRES_PASSWORD"); password && !password->empty())
+            url += ":" + uri_component(*password);
+        url += "@";
+    }
+    const auto host = env("POSTGRES_HOST");
+    const std::string host_text = host && !host->empty() ? *host : "localhost";
+    // A socket folder (/run/postgresql) goes in the host parameter, not the authority.
+    const bool socket = host_text.starts_with("/");
+    url += socket ? ""
+                  : (host_text.find(':') != std::string::npos ? "[" + host_text + "]" : host_text);
+    const auto port = env("POSTGRES_PORT");
+    const std::string port_text = port && !port->empty() ? *port : "5432";
+    if (!std::ranges::all_of(port_text, [](unsigned char c) { return std::isdigit(c); })) {
+        throw StartupError(exit_code::usage, "invalid value '" + port_text +
+                                                 "' for POSTGRES_PORT: expected a port number");
+    }
+    if (!socket) url += ":" + port_text;
+    url += "/" + uri_component(*database);
+    if (socket) url += "?host=" + uri_component(host_text) + "&port=" + port_text;
+    return url;
 }
 
 std::optional<std::string> process_environment(const std::string& name) {

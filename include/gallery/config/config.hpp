@@ -106,6 +106,11 @@ std::vector<SettingInfo> setting_table();
 // for a name that is not a setting (a typo in the CLI's code).
 std::string help_suffix(const std::string& setting);
 
+// The original's settings (POSTGRES_DB, _USER, _PASSWORD, _HOST default localhost,
+// _PORT default 5432) as a postgresql:// URI; nullopt without POSTGRES_DB. Throws
+// StartupError (exit code 2) for a POSTGRES_PORT that is not a number.
+std::optional<std::string> original_postgres_url(const Sources& sources);
+
 // The real process environment, for Sources::environment.
 std::optional<std::string> process_environment(const std::string& name);
 
