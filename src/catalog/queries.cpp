@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "catalog/client_totals.hpp"
+#include "catalog/image_rows.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/dialect.hpp"
@@ -15,10 +16,6 @@
 
 namespace gallery::catalog {
 namespace {
-
-constexpr const char* k_image_columns =
-    "id, filename, storage_key, original_filename, client_id, name, description, size, "
-    "content_type, uploaded_at";
 
 // id breaks ties so pages never overlap or skip rows.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> k_image_orders{{
@@ -51,21 +48,6 @@ std::string_view order_for(
         if (name == key) return sql;
     }
     return order_for(orders, fallback, fallback);
-}
-
-Image read_image(db::Statement& row) {
-    Image image;
-    image.id = row.int64(0);
-    image.filename = row.text(1);
-    image.storage_key = row.text(2);
-    image.original_filename = row.text(3);
-    image.client_id = row.text(4);
-    image.name = row.optional_text(5);
-    image.description = row.optional_text(6);
-    image.size = static_cast<std::uint64_t>(row.int64(7));
-    image.content_type = row.text(8);
-    image.uploaded_at = row.int64(9);
-    return image;
 }
 
 std::int64_t offset_of(const PageRequest& page) {
@@ -101,8 +83,8 @@ Result<std::optional<Image>> get_image(db::Connection& connection, ImageId id) {
 Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id,
                                           const ImageUpdate& update) {
     return db::write(connection, "catalog: update image", [&]() -> std::optional<Image> {
-        db::Statement before(connection,
-                             "SELECT client_id FROM images WHERE id = ?" + db::for_update(connection));
+        db::Statement before(
+            connection, "SELECT client_id FROM images WHERE id = ?" + db::for_update(connection));
         before.bind(1, id);
         if (!before.step()) return std::nullopt;
         const std::string old_client = before.text(0);

@@ -60,6 +60,41 @@ Result<std::size_t> enqueue_all(db::Connection& connection,
     });
 }
 
+Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
+                                             std::span<const CarriedOver> rows, UnixMicros now) {
+    return db::write(connection, "queue: carry over", [&] {
+        db::Statement deleted(connection,
+                              "SELECT 1 FROM deletion_receipts WHERE file_path = ?1"
+                              " AND deleted_at >= ?2");
+        db::Statement insert(
+            connection,
+            "INSERT INTO deletion_queue (file_path, client_id, queued_at, "
+            "next_attempt_at, attempts, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)" +
+                std::string(k_pending_once));
+        std::vector<CarryOutcome> outcomes;
+        outcomes.reserve(rows.size());
+        for (const CarriedOver& row : rows) {
+            deleted.bind(1, row.key);
+            deleted.bind(2, row.queued_at);
+            const bool gone = deleted.step();
+            deleted.reset();
+            if (gone) {
+                outcomes.push_back(CarryOutcome::already_deleted);
+                continue;
+            }
+            insert.bind(1, row.key);
+            insert.bind(2, row.client_id);
+            insert.bind(3, row.queued_at);
+            insert.bind(4, now);
+            insert.bind(5, row.attempts);
+            insert.bind(6, row.last_error);
+            outcomes.push_back(insert.execute() == 1 ? CarryOutcome::queued
+                                                     : CarryOutcome::already_pending);
+        }
+        return outcomes;
+    });
+}
+
 Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
                                      const std::function<void(db::Statement&)>& bind_source,
                                      UnixMicros now) {
@@ -105,7 +140,8 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
                         " WHERE id IN (SELECT id FROM deletion_queue"
                         "   WHERE state = 'pending' AND next_attempt_at <= ?3"
                         "   ORDER BY next_attempt_at, id LIMIT ?4" +
-                        db::skip_locked(connection) + ")"
+                        db::skip_locked(connection) +
+                        ")"
                         " RETURNING ") +
                 k_item_columns);
         update.bind(1, owner);
@@ -258,7 +294,8 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now) {
         Stats result;
         db::Statement by_state(
             connection,
-            "SELECT state, COUNT(*), COALESCE(SUM(size_bytes), 0), SUM(CASE WHEN size_bytes IS NULL THEN 1 ELSE 0 END),"
+            "SELECT state, COUNT(*), COALESCE(SUM(size_bytes), 0), SUM(CASE WHEN size_bytes IS "
+            "NULL THEN 1 ELSE 0 END),"
             " MIN(queued_at), MAX(queued_at) FROM deletion_queue GROUP BY state");
         while (by_state.step()) {
             const std::string state = by_state.text(0);

@@ -54,6 +54,31 @@ Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_vie
                                      const std::function<void(db::Statement&)>& bind_source,
                                      UnixMicros now);
 
+// A queued deletion carried over from another system (the original's
+// assets_pendingfiledeletion rows) with its own history.
+struct CarriedOver {
+    std::string key;
+    std::string client_id;
+    UnixMicros queued_at = 0;
+    int attempts = 0;
+    std::optional<std::string> last_error;
+};
+
+enum class CarryOutcome {
+    queued,
+    already_pending,  // the key is pending here already
+    already_deleted,  // a receipt says its object went after the row was queued
+};
+
+// Queues each row due now with its queued_at, attempts and last_error, under the
+// queue's rules: a key pending already is not queued twice, and a key whose object a
+// cleaner here deleted after the row was queued is not queued again. The caller
+// checks that no live image references the keys. Inside a caller's db::write it
+// commits or rolls back with the caller's other changes.
+// One outcome per row, in order.
+Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
+                                             std::span<const CarriedOver> rows, UnixMicros now);
+
 // "host:pid:random": unique per process run, readable in the admin pages.
 std::string make_lease_owner();
 

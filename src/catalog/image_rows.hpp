@@ -1,0 +1,29 @@
+#pragma once
+// How an image row is read: one column list and one reader for every query of images.
+
+#include "gallery/catalog/catalog.hpp"
+#include "gallery/db/statement.hpp"
+
+namespace gallery::catalog {
+
+// The columns read_image reads, in its order.
+inline constexpr const char* k_image_columns =
+    "id, filename, storage_key, original_filename, client_id, name, description, size, "
+    "content_type, uploaded_at";
+
+inline Image read_image(db::Statement& row) {
+    Image image;
+    image.id = row.int64(0);
+    image.filename = row.text(1);
+    image.storage_key = row.text(2);
+    image.original_filename = row.text(3);
+    image.client_id = row.text(4);
+    image.name = row.optional_text(5);
+    image.description = row.optional_text(6);
+    image.size = static_cast<std::uint64_t>(row.int64(7));
+    image.content_type = row.text(8);
+    image.uploaded_at = row.int64(9);
+    return image;
+}
+
+}  // namespace gallery::catalog
