@@ -14,11 +14,12 @@ set(allowed_queue "db")
 set(allowed_catalog "db;queue;storage")
 set(allowed_imaging "config;catalog")
 set(allowed_cleanup "config;db;queue;catalog;storage")
+set(allowed_original "db;queue;catalog;storage")
 set(allowed_api "config;db;queue;catalog;cleanup;storage;imaging;net")
 set(allowed_transport "api")
 set(allowed_admin "config;db;queue;catalog;cleanup;storage;api")
-set(allowed_cli "config;db;queue;catalog;cleanup;storage;imaging;net;api;transport;admin")
-set(modules common config db net storage queue catalog imaging cleanup api transport admin cli)
+set(allowed_cli "config;db;queue;catalog;cleanup;original;storage;imaging;net;api;transport;admin")
+set(modules common config db net storage queue catalog imaging cleanup original api transport admin cli)
 
 # Libraries that one module alone may include (header prefix -> module).
 set(library_prefixes "SQLiteCpp/" "sqlite3.h" "libpq-fe.h" "httplib.h" "curl/" "CLI/"
