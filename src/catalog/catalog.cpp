@@ -129,8 +129,8 @@ Result<std::vector<bool>> keys_in_use(db::Connection& connection,
     return db::read("catalog: check live keys", [&] {
         // One statement per chunk of keys (a JSON array parameter), not one per key.
         constexpr std::size_t chunk_size = 1000;
-        db::Statement lookup(connection, "SELECT storage_key FROM images WHERE storage_key IN " +
-                                             db::json_text_array(connection, 1));
+        db::Statement lookup(connection, "SELECT storage_key FROM images WHERE " +
+                                             db::in_json_text_array(connection, "storage_key", 1));
         db::Statement single(connection, "SELECT 1 FROM images WHERE storage_key = ?1");
         std::unordered_set<std::string> live;
         for (std::size_t start = 0; start < keys.size(); start += chunk_size) {

@@ -13,13 +13,14 @@ std::string json_integer_array(const Connection& connection, int parameter) {
     return "(SELECT value FROM json_each(" + bound + "))";
 }
 
-std::string json_text_array(const Connection& connection, int parameter) {
+std::string in_json_text_array(const Connection& connection, std::string_view column,
+                               int parameter) {
     const std::string bound = "?" + std::to_string(parameter);
     if (connection.engine() == Engine::postgresql) {
-        return "(SELECT value FROM json_array_elements_text(CAST(" + bound +
-               " AS JSON)) AS texts (value))";
+        return std::string(column) + " = ANY(ARRAY(SELECT json_array_elements_text(CAST(" + bound +
+               " AS JSON))))";
     }
-    return "(SELECT value FROM json_each(" + bound + "))";
+    return std::string(column) + " IN (SELECT value FROM json_each(" + bound + "))";
 }
 
 namespace {

@@ -15,9 +15,13 @@ namespace gallery::db {
 // (`?N`), one row each, column `value`: `id IN <this>`.
 std::string json_integer_array(const Connection& connection, int parameter);
 
-// The same for the strings in a JSON array: `storage_key IN <this>` checks many keys in
-// one statement.
-std::string json_text_array(const Connection& connection, int parameter);
+// `column` is one of the strings in the JSON array bound to parameter `parameter`: a
+// predicate that checks many keys in one statement. On PostgreSQL it is `= ANY` of an
+// array computed once, which probes the column's index key by key whatever the
+// planner believes of the table's size (a table growing inside a long transaction
+// made `IN (SELECT ...)` a hash join over the whole table).
+std::string in_json_text_array(const Connection& connection, std::string_view column,
+                               int parameter);
 
 // The highest id the sequence of `table`'s `id` column has given (SQLite: the
 // AUTOINCREMENT counter in sqlite_sequence; PostgreSQL: the column's sequence or
