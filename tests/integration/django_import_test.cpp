@@ -3,10 +3,14 @@
 // as [postgresql] tests, from and into a real PostgreSQL (the original's tables in
 // the same database as gallery's schema, as the original's deployment has them).
 
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/db/statement.hpp"
@@ -523,4 +527,48 @@ TEST_CASE("an original on PostgreSQL comes over into a SQLite gallery",
         now_micros());
     REQUIRE(fresh);
     CHECK(fresh->id == 13);
+}
+
+TEST_CASE("an import killed half-way leaves nothing written, and the next run completes") {
+    testing::TempDir dir;
+    Original original(dir);
+    original.create_schema();
+    constexpr int k_images = 300'000;
+    original.run("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < " +
+                 std::to_string(k_images) +
+                 ") INSERT INTO assets_image (id, filename, image, original_filename, client_id,"
+                 " name, description, size, uploaded_at) SELECT x, 'f' || x || '.jpg',"
+                 " 'images/f' || x || '.jpg', 'p.jpg', 'client' || (x % 100), NULL, NULL, x,"
+                 " '2024-01-01 00:00:00' FROM g");
+    const Gallery gallery{dir};
+    REQUIRE(gallery.run({"migrate"}).exit_code == 0);
+    const std::filesystem::path wal = dir.db_path().string() + "-wal";
+    const auto wal_size = [&] {
+        std::error_code error;
+        const auto size = std::filesystem::file_size(wal, error);
+        return error ? std::uintmax_t{0} : size;
+    };
+    const std::uintmax_t before = wal_size();
+    const pid_t pid =
+        testing::start_process({GALLERY_BINARY, "migrate", "--from-django", original.source()},
+                               {.environment = {{"GALLERY_DB", gallery.database},
+                                                {"GALLERY_MEDIA_ROOT", dir.media_root().string()}}},
+                               (dir.path() / "import.out").string());
+    // Killed once its transaction has written pages, before it can commit.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (wal_size() < before + 4 * 1024 * 1024 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ::kill(pid, SIGKILL);
+    REQUIRE(testing::wait_process(pid) == 128 + SIGKILL);
+    {
+        auto connection = gallery.open();
+        CHECK(count(connection, "SELECT COUNT(*) FROM images") == 0);
+        CHECK(count(connection, "SELECT COUNT(*) FROM original_imports") == 0);
+        CHECK(count(connection, "SELECT COUNT(*) FROM client_totals") == 0);
+    }
+    const json report = gallery.import(original.source());
+    CHECK(report["images"]["imported"] == k_images);
+    auto connection = gallery.open();
+    CHECK(count(connection, "SELECT COUNT(*) FROM images") == k_images);
+    CHECK(count(connection, "SELECT SUM(image_count) FROM client_totals") == k_images);
 }
