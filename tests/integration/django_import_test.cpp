@@ -190,7 +190,8 @@ std::map<std::string, QueuedRow> queued(db::Connection& connection) {
 
 }  // namespace
 
-TEST_CASE("an original's images and pending deletions come over with every field", "[postgresql]") {
+TEST_CASE("django import: an original's images and pending deletions come over with every field",
+          "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -266,7 +267,8 @@ TEST_CASE("an original's images and pending deletions come over with every field
     CHECK(fresh->id == 13);
 }
 
-TEST_CASE("importing again adds only what changed in the original since", "[postgresql]") {
+TEST_CASE("django import: importing again adds only what changed in the original since",
+          "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -323,7 +325,8 @@ TEST_CASE("importing again adds only what changed in the original since", "[post
           std::map<std::string, std::int64_t>{{"alpha", 3}, {"\xC3\x89mile", 1}, {"bob", 1}});
 }
 
-TEST_CASE("a conflicting row is reported and nothing of the run is written", "[postgresql]") {
+TEST_CASE("django import: a conflicting row is reported and nothing of the run is written",
+          "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -354,7 +357,8 @@ TEST_CASE("a conflicting row is reported and nothing of the run is written", "[p
     CHECK(!absent->has_value());
 }
 
-TEST_CASE("an id gallery already gave to its own upload is a conflict", "[postgresql]") {
+TEST_CASE("django import: an id gallery already gave to its own upload is a conflict",
+          "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -377,7 +381,7 @@ TEST_CASE("an id gallery already gave to its own upload is a conflict", "[postgr
     CHECK(count(connection, "SELECT COUNT(*) FROM deletion_queue") == 0);
 }
 
-TEST_CASE("a dry run counts everything and writes nothing", "[postgresql]") {
+TEST_CASE("django import: a dry run counts everything and writes nothing", "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -399,8 +403,10 @@ TEST_CASE("a dry run counts everything and writes nothing", "[postgresql]") {
     CHECK(text.out.find("'ALPHA', 'Alpha', 'alpha'") != std::string::npos);
 }
 
-TEST_CASE("an original before 0004 is refused naming its migration, before 0009 has no queue",
-          "[postgresql]") {
+TEST_CASE(
+    "django import: an original before 0004 is refused naming its migration, before 0009 has no "
+    "queue",
+    "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -435,7 +441,8 @@ TEST_CASE("an original before 0004 is refused naming its migration, before 0009 
     CHECK(refused.err.find("0004") != std::string::npos);
 }
 
-TEST_CASE("a source that is not the original's, or cannot be reached, changes nothing") {
+TEST_CASE(
+    "django import: a source that is not the original's, or cannot be reached, changes nothing") {
     testing::TempDir dir;
     const Gallery gallery{dir};
     REQUIRE(gallery.run({"migrate"}).exit_code == 0);
@@ -473,8 +480,10 @@ TEST_CASE("a source that is not the original's, or cannot be reached, changes no
     CHECK(count(connection, "SELECT COUNT(*) FROM images") == 0);
 }
 
-TEST_CASE("after the import, cleanup deletes the original's queued files and storage is verified",
-          "[postgresql]") {
+TEST_CASE(
+    "django import: after the import, cleanup deletes the original's queued files and storage is "
+    "verified",
+    "[postgresql]") {
     testing::TempDir dir;
     Original original(dir);
     fill(original);
@@ -506,7 +515,7 @@ TEST_CASE("after the import, cleanup deletes the original's queued files and sto
 }
 
 // Production's case: the original on PostgreSQL, gallery on its embedded default.
-TEST_CASE("an original on PostgreSQL comes over into a SQLite gallery",
+TEST_CASE("django import: an original on PostgreSQL comes over into a SQLite gallery",
           "[postgresql][postgresql-only]") {
     testing::TempDir dir;
     Original original(dir);
@@ -529,7 +538,8 @@ TEST_CASE("an original on PostgreSQL comes over into a SQLite gallery",
     CHECK(fresh->id == 13);
 }
 
-TEST_CASE("an import killed half-way leaves nothing written, and the next run completes") {
+TEST_CASE(
+    "django import: an import killed half-way leaves nothing written, and the next run completes") {
     testing::TempDir dir;
     Original original(dir);
     original.create_schema();
