@@ -522,6 +522,13 @@ TEST_CASE("django import: an original on PostgreSQL comes over into a SQLite gal
     REQUIRE(original.postgresql());
     fill(original);
     const Gallery gallery{dir, dir.db_path().string()};
+    // Wrong credentials: a role the server does not know.
+    std::string stranger = original.source();
+    stranger.replace(stranger.find("user=gallery"), 12, "user=stranger");
+    const auto refused = gallery.run({"migrate", "--from-django", stranger});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("cannot connect") != std::string::npos);
+    CHECK(refused.err.find("stranger") != std::string::npos);
     const json report = gallery.import(original.source());
     CHECK(report["images"]["imported"] == 6);
     CHECK(report["pending_deletions"]["queued"] == 3);
@@ -543,7 +550,7 @@ TEST_CASE(
     testing::TempDir dir;
     Original original(dir);
     original.create_schema();
-    constexpr int k_images = 300'000;
+    constexpr int k_images = 150'000;
     original.run("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < " +
                  std::to_string(k_images) +
                  ") INSERT INTO assets_image (id, filename, image, original_filename, client_id,"
@@ -566,7 +573,7 @@ TEST_CASE(
                                (dir.path() / "import.out").string());
     // Killed once its transaction has written pages, before it can commit.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (wal_size() < before + 4 * 1024 * 1024 && std::chrono::steady_clock::now() < deadline)
+    while (wal_size() < before + 2 * 1024 * 1024 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ::kill(pid, SIGKILL);
     REQUIRE(testing::wait_process(pid) == 128 + SIGKILL);
