@@ -97,6 +97,14 @@ Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
     } else if (!report.stopped_by) {
         report.stopped_by = remaining.error();
     }
+    if (report.processed == 0 && report.remaining > 0) {
+        if (auto waiting = queue::waiting(m_connection, m_clock())) {
+            report.waiting_for_retry = waiting->rows;
+            report.next_attempt_at = waiting->next_attempt_at;
+        } else if (!report.stopped_by) {
+            report.stopped_by = waiting.error();
+        }
+    }
     return report;
 }
 
@@ -160,7 +168,11 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
             // attempt, so an outage does not push every row towards dead.
             std::vector<queue::ItemId> ids;
             for (const queue::Item* item : to_delete) ids.push_back(item->id);
-            UnixMicros retry_at = retry_time(1);
+            // A permanent refusal of the whole request (a wrong secret, no such bucket)
+            // says nothing about the keys and stops the run until a person fixes the
+            // configuration: the rows stay due, so the run after the fix deletes at once.
+            UnixMicros retry_at =
+                outcomes.error().kind == ErrorKind::storage_permanent ? m_clock() : retry_time(1);
             if (outcomes.error().retry_after) {
                 retry_at = std::max(retry_at, m_clock() + to_micros(*outcomes.error().retry_after));
             }

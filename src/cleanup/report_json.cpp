@@ -1,5 +1,7 @@
 #include "gallery/cleanup/report_json.hpp"
 
+#include "gallery/common/json_time.hpp"
+
 namespace gallery::cleanup {
 
 nlohmann::json report_json(const Report& report) {
@@ -11,6 +13,8 @@ nlohmann::json report_json(const Report& report) {
             {"dead", report.dead},
             {"skipped_live", report.skipped_live},
             {"remaining_in_queue", report.remaining},
+            {"waiting_for_retry", report.waiting_for_retry},
+            {"next_attempt_at", time_or_null(report.next_attempt_at)},
             {"bytes_reclaimed", report.bytes_reclaimed},
             {"batches", report.batches},
             {"intents_queued", report.intents_queued},

@@ -1,6 +1,7 @@
 // gallery cleanup: the cron entry point. Claims queued deletions, deletes the
 // objects from storage, records the outcome.
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 
@@ -39,6 +40,19 @@ void print_report(const cleanup::Report& report) {
               << "Bytes reclaimed: " << format_bytes(report.bytes_reclaimed) << "\n";
     if (report.intents_queued > 0) {
         std::cout << "Crashed uploads found and queued: " << report.intents_queued << "\n";
+    }
+    if (report.processed == 0 && report.waiting_for_retry > 0) {
+        std::cout << "Nothing was due: " << report.waiting_for_retry
+                  << (report.waiting_for_retry == 1 ? " row waits" : " rows wait")
+                  << " for a retry after a failure (or for a lease another cleaner holds)";
+        if (report.next_attempt_at) {
+            const auto seconds = std::max<std::int64_t>(
+                0, (*report.next_attempt_at - now_micros() + k_micros_per_second - 1) /
+                       k_micros_per_second);
+            std::cout << "; the next is due at " << to_iso8601(*report.next_attempt_at) << " (in "
+                      << seconds << " s)";
+        }
+        std::cout << "\n";
     }
 }
 

@@ -345,4 +345,18 @@ Result<std::int64_t> pending_count(db::Connection& connection) {
     });
 }
 
+Result<Waiting> waiting(db::Connection& connection, UnixMicros now) {
+    return db::read("queue: count waiting rows", [&] {
+        // The (state, next_attempt_at) index: a range of it, never the whole queue.
+        db::Statement count(connection,
+                            "SELECT COUNT(*), MIN(next_attempt_at) FROM deletion_queue"
+                            " WHERE state = 'pending' AND next_attempt_at > ?1");
+        count.bind(1, now);
+        count.step();
+        Waiting result{count.int64(0), std::nullopt};
+        if (!count.is_null(1)) result.next_attempt_at = count.int64(1);
+        return result;
+    });
+}
+
 }  // namespace gallery::queue

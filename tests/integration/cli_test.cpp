@@ -73,7 +73,8 @@ TEST_CASE("migrate creates the database folder and is idempotent and reports its
     CHECK(s["migrations"][0]["applied_at"].is_string());
 }
 
-TEST_CASE("a database URL is PostgreSQL or refused by name, never a file, and never shows its password") {
+TEST_CASE(
+    "a database URL is PostgreSQL or refused by name, never a file, and never shows its password") {
     Workspace w;
     const auto before = std::distance(std::filesystem::directory_iterator(w.dir.path()),
                                       std::filesystem::directory_iterator());
@@ -85,13 +86,14 @@ TEST_CASE("a database URL is PostgreSQL or refused by name, never a file, and ne
                             "postgresql://gallery:****@127.0.0.1:1/gallery") != std::string::npos);
     CHECK(postgres.err.find("s3cret-pw") == std::string::npos);
     // The original's .env names select PostgreSQL when no db is given.
-    auto original = testing::run_process(
-        {GALLERY_BINARY, "stats"}, {.environment = {{"GALLERY_MEDIA_ROOT", w.dir.media_root().string()},
-                                                    {"POSTGRES_DB", "assets"},
-                                                    {"POSTGRES_USER", "django"},
-                                                    {"POSTGRES_PASSWORD", "p@ss word"},
-                                                    {"POSTGRES_HOST", "127.0.0.1"},
-                                                    {"POSTGRES_PORT", "1"}}});
+    auto original =
+        testing::run_process({GALLERY_BINARY, "stats"},
+                             {.environment = {{"GALLERY_MEDIA_ROOT", w.dir.media_root().string()},
+                                              {"POSTGRES_DB", "assets"},
+                                              {"POSTGRES_USER", "django"},
+                                              {"POSTGRES_PASSWORD", "p@ss word"},
+                                              {"POSTGRES_HOST", "127.0.0.1"},
+                                              {"POSTGRES_PORT", "1"}}});
     CHECK(original.exit_code == 1);
     CHECK(original.err.find("postgresql://django:****@127.0.0.1:1/assets") != std::string::npos);
     CHECK(original.err.find("p@ss") == std::string::npos);
@@ -364,4 +366,27 @@ TEST_CASE(
               0);
         CHECK(db::query_int64(database, "SELECT COUNT(*) FROM deletion_queue") >= 250);
     }
+}
+
+TEST_CASE(
+    "a cleanup with nothing due says how many rows wait for a retry and when the next is due") {
+    Workspace w;
+    REQUIRE(w.run({"migrate"}).exit_code == 0);
+    // A folder where a file is expected: its delete fails, and the row waits for a retry.
+    std::filesystem::create_directories(w.dir.media_root() / "images" / "folder.jpg" / "inside");
+    REQUIRE(w.run({"enqueue", "images/folder.jpg"}).exit_code == 0);
+    const json first = parse(w.run({"cleanup", "--json"}));
+    CHECK(first["failed"] == 1);
+    CHECK(first["waiting_for_retry"] == 0);  // it processed a row
+
+    const auto text = w.run({"cleanup"});
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("processed 0") != std::string::npos);
+    CHECK(text.out.find("Nothing was due: 1 row waits for a retry") != std::string::npos);
+    CHECK(text.out.find("the next is due at ") != std::string::npos);
+    const json again = parse(w.run({"cleanup", "--json"}));
+    CHECK(again["processed"] == 0);
+    CHECK(again["remaining_in_queue"] == 1);
+    CHECK(again["waiting_for_retry"] == 1);
+    CHECK(again["next_attempt_at"].is_string());
 }

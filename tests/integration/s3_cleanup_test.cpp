@@ -68,6 +68,21 @@ TEST_CASE("a wrong secret stops cleanup with exit 3 and a sentence and spends no
     const json stats = json::parse(gallery_run({"stats", "--json"}, env).out);
     CHECK(stats["queue"]["pending"] == 2);
     CHECK(stats["queue"]["by_attempts"] == json::array({{{"attempts", 0}, {"count", 2}}}));
+
+    // The operator fixes the secret: the next run deletes at once, nothing waits.
+    auto store = storage::make_s3_storage(server.options());
+    REQUIRE(store->put("images/a.jpg", "x", "image/jpeg"));
+    REQUIRE(store->put("images/b.jpg", "x", "image/jpeg"));
+    env["GALLERY_S3_SECRET_KEY"] = "S3RVER";
+    auto fixed = gallery_run({"cleanup", "--json"}, env);
+    INFO(fixed.out << fixed.err);
+    REQUIRE(fixed.exit_code == 0);
+    const json report = json::parse(fixed.out);
+    CHECK(report["deleted"] == 2);
+    CHECK(report["remaining_in_queue"] == 0);
+    auto listing = store->list("images/", "", 10);
+    REQUIRE(listing);
+    CHECK(listing->objects.empty());
 }
 
 TEST_CASE("s3 storage without its settings refuses to start naming what is missing") {

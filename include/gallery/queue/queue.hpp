@@ -148,4 +148,12 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now);
 
 Result<std::int64_t> pending_count(db::Connection& connection);
 
+struct Waiting {
+    std::int64_t rows = 0;                      // pending rows not due yet (retries, leases)
+    std::optional<UnixMicros> next_attempt_at;  // when the first of them becomes due
+};
+
+// Pending rows that a worker may not claim before a later time.
+Result<Waiting> waiting(db::Connection& connection, UnixMicros now);
+
 }  // namespace gallery::queue
