@@ -14,22 +14,6 @@ namespace gallery::catalog {
 namespace {
 
 constexpr int k_columns_per_image = 10;
-// Rows per multi-row INSERT: 1,000 parameters, within both engines' limits. A batch's
-// remainder goes one row at a time, so only two statement texts are ever prepared.
-constexpr std::size_t k_rows_per_insert = 100;
-
-std::string insert_sql(std::size_t rows) {
-    std::string sql =
-        "INSERT INTO images (id, filename, storage_key, original_filename, client_id, name,"
-        " description, size, content_type, uploaded_at) VALUES ";
-    for (std::size_t row = 0; row < rows; ++row) {
-        sql += row == 0 ? "(" : ", (";
-        for (int column = 0; column < k_columns_per_image; ++column)
-            sql += column == 0 ? "?" : ", ?";
-        sql += ")";
-    }
-    return sql;
-}
 
 void bind_image(db::Statement& statement, int first, const Image& image) {
     statement.bind(first, image.id);
@@ -61,22 +45,13 @@ Result<std::vector<Image>> images_between(db::Connection& connection, ImageId fi
 
 Result<void> insert_images_as_is(db::Connection& connection, std::span<const Image> images) {
     return db::write(connection, "catalog: insert images", [&] {
-        std::size_t next = 0;
-        if (images.size() >= k_rows_per_insert) {
-            db::Statement many(connection, insert_sql(k_rows_per_insert));
-            for (; next + k_rows_per_insert <= images.size(); next += k_rows_per_insert) {
-                for (std::size_t row = 0; row < k_rows_per_insert; ++row)
-                    bind_image(many, static_cast<int>(row) * k_columns_per_image + 1,
-                               images[next + row]);
-                many.execute();
-            }
-        }
-        if (next == images.size()) return;
-        db::Statement one(connection, insert_sql(1));
-        for (; next < images.size(); ++next) {
-            bind_image(one, 1, images[next]);
-            one.execute();
-        }
+        db::insert_rows(connection,
+                        "INSERT INTO images (id, filename, storage_key, original_filename,"
+                        " client_id, name, description, size, content_type, uploaded_at)",
+                        k_columns_per_image, "", images.size(),
+                        [&](db::Statement& statement, int first, std::size_t row) {
+                            bind_image(statement, first, images[row]);
+                        });
     });
 }
 

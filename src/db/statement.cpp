@@ -77,6 +77,44 @@ std::string query_text(Connection& connection, std::string_view sql) {
     return query.optional_text(0).value_or("");
 }
 
+namespace {
+
+std::string insert_rows_sql(std::string_view head, int columns, std::string_view tail,
+                            std::size_t rows) {
+    std::string sql(head);
+    sql += " VALUES ";
+    for (std::size_t row = 0; row < rows; ++row) {
+        sql += row == 0 ? "(" : ", (";
+        for (int column = 0; column < columns; ++column) sql += column == 0 ? "?" : ", ?";
+        sql += ")";
+    }
+    return sql + std::string(tail);
+}
+
+}  // namespace
+
+void insert_rows(Connection& connection, std::string_view head, int columns, std::string_view tail,
+                 std::size_t rows,
+                 const std::function<void(Statement&, int first, std::size_t row)>& bind_row) {
+    // 100 rows of up to 10 columns: 1,000 parameters, within both engines' limits.
+    constexpr std::size_t k_rows_per_statement = 100;
+    std::size_t next = 0;
+    if (rows >= k_rows_per_statement) {
+        Statement many(connection, insert_rows_sql(head, columns, tail, k_rows_per_statement));
+        for (; next + k_rows_per_statement <= rows; next += k_rows_per_statement) {
+            for (std::size_t row = 0; row < k_rows_per_statement; ++row)
+                bind_row(many, static_cast<int>(row) * columns + 1, next + row);
+            many.execute();
+        }
+    }
+    if (next == rows) return;
+    Statement one(connection, insert_rows_sql(head, columns, tail, 1));
+    for (; next < rows; ++next) {
+        bind_row(one, 1, next);
+        one.execute();
+    }
+}
+
 bool has_row(Connection& connection, std::string_view sql, std::int64_t parameter) {
     Statement query(connection, sql);
     query.bind(1, parameter);

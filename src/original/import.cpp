@@ -11,6 +11,7 @@
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/common/text.hpp"
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
@@ -114,7 +115,7 @@ Result<ImportReport> Importer::run() {
             std::max(m_highest_source_id, schema->highest_id_given.value_or(0));
         if (auto done = catalog::reserve_ids_through(m_target, reserved); !done)
             return std::unexpected(done.error());
-        m_report.next_id_above = std::max(reserved, provenance::highest_image_id(m_target));
+        m_report.next_id_above = db::highest_id_given(m_target, "images").value_or(reserved);
 
         for (const auto& [folded, spellings] : m_spellings) {
             if (spellings.size() > 1)

@@ -28,16 +28,6 @@ void mix_field(std::uint64_t& hash, const std::optional<std::string>& value) {
     mix(hash, *value);
 }
 
-constexpr std::size_t k_rows_per_insert = 100;
-
-std::string record_sql(std::size_t rows) {
-    std::string sql = "INSERT INTO original_imports (image_id, fingerprint, imported_at) VALUES ";
-    for (std::size_t row = 0; row < rows; ++row) sql += row == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
-    return sql +
-           " ON CONFLICT (image_id) DO UPDATE SET fingerprint = excluded.fingerprint,"
-           " imported_at = excluded.imported_at";
-}
-
 }  // namespace
 
 std::int64_t fingerprint(const catalog::Image& image) {
@@ -72,31 +62,16 @@ Result<std::map<catalog::ImageId, std::int64_t>> between(db::Connection& target,
 
 Result<void> record(db::Connection& target, std::span<const Entry> entries, UnixMicros now) {
     return db::write(target, "import: record imported images", [&] {
-        const auto bind = [&](db::Statement& statement, int first, const Entry& entry) {
-            statement.bind(first, entry.id);
-            statement.bind(first + 1, entry.fingerprint);
-            statement.bind(first + 2, now);
-        };
-        std::size_t next = 0;
-        if (entries.size() >= k_rows_per_insert) {
-            db::Statement many(target, record_sql(k_rows_per_insert));
-            for (; next + k_rows_per_insert <= entries.size(); next += k_rows_per_insert) {
-                for (std::size_t row = 0; row < k_rows_per_insert; ++row)
-                    bind(many, static_cast<int>(row) * 3 + 1, entries[next + row]);
-                many.execute();
-            }
-        }
-        if (next == entries.size()) return;
-        db::Statement one(target, record_sql(1));
-        for (; next < entries.size(); ++next) {
-            bind(one, 1, entries[next]);
-            one.execute();
-        }
+        db::insert_rows(target, "INSERT INTO original_imports (image_id, fingerprint, imported_at)",
+                        3,
+                        " ON CONFLICT (image_id) DO UPDATE SET fingerprint = excluded.fingerprint,"
+                        " imported_at = excluded.imported_at",
+                        entries.size(), [&](db::Statement& statement, int first, std::size_t row) {
+                            statement.bind(first, entries[row].id);
+                            statement.bind(first + 1, entries[row].fingerprint);
+                            statement.bind(first + 2, now);
+                        });
     });
-}
-
-catalog::ImageId highest_image_id(db::Connection& target) {
-    return db::query_int64(target, "SELECT COALESCE(MAX(image_id), 0) FROM original_imports");
 }
 
 }  // namespace gallery::original::provenance

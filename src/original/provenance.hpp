@@ -28,7 +28,4 @@ Result<std::map<catalog::ImageId, std::int64_t>> between(db::Connection& target,
 // Records (or updates) each entry as imported at `now`.
 Result<void> record(db::Connection& target, std::span<const Entry> entries, UnixMicros now);
 
-// The highest image id ever imported (0 for none): it is never given to a new upload.
-catalog::ImageId highest_image_id(db::Connection& target);
-
 }  // namespace gallery::original::provenance

@@ -11,7 +11,9 @@
 // (gallery/db/transaction.hpp): code above the database never catches them itself.
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -90,6 +92,14 @@ class Statement {
   private:
     std::unique_ptr<Native> m_native;
 };
+
+// Inserts `rows` rows with `head` VALUES (?, ...), (?, ...) ... `tail` (an ON CONFLICT
+// clause, or ""), 100 rows per statement and the remainder one at a time, so only two
+// statement texts are ever prepared. `bind_row(statement, first, row)` binds row number
+// `row` to the parameters first .. first + columns - 1.
+void insert_rows(Connection& connection, std::string_view head, int columns, std::string_view tail,
+                 std::size_t rows,
+                 const std::function<void(Statement&, int first, std::size_t row)>& bind_row);
 
 // Runs one or more statements without parameters or results (a migration, a pragma).
 void execute_script(Connection& connection, std::string_view sql);
