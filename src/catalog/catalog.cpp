@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <map>
+#include <optional>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -127,14 +128,26 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
 Result<std::vector<bool>> keys_in_use(db::Connection& connection,
                                       std::span<const std::string> keys) {
     return db::read("catalog: check live keys", [&] {
-        // One statement per chunk of keys (a JSON array parameter), not one per key.
-        constexpr std::size_t chunk_size = 1000;
-        db::Statement lookup(connection, "SELECT storage_key FROM images WHERE " +
-                                             db::in_json_text_array(connection, "storage_key", 1));
-        db::Statement single(connection, "SELECT 1 FROM images WHERE storage_key = ?1");
         std::unordered_set<std::string> live;
+        // One key (a /media/ request): the plain lookup. Many (a cleaner's batch, an
+        // import): one statement per chunk of 1,000, the keys as one JSON array.
+        std::optional<db::Statement> single;
+        const auto look_up_each = [&](std::span<const std::string> chunk) {
+            if (!single) single.emplace(connection, "SELECT 1 FROM images WHERE storage_key = ?1");
+            for (const std::string& key : chunk) {
+                single->bind(1, key);
+                if (single->step()) live.insert(key);
+                single->reset();
+            }
+        };
+        std::optional<db::Statement> many;
+        constexpr std::size_t chunk_size = 1000;
         for (std::size_t start = 0; start < keys.size(); start += chunk_size) {
             const auto chunk = keys.subspan(start, std::min(chunk_size, keys.size() - start));
+            if (chunk.size() == 1) {
+                look_up_each(chunk);
+                continue;
+            }
             nlohmann::json array = nlohmann::json::array();
             for (const std::string& key : chunk) array.push_back(key);
             std::string encoded;
@@ -143,16 +156,16 @@ Result<std::vector<bool>> keys_in_use(db::Connection& connection,
             } catch (const nlohmann::json::type_error&) {
                 // A key that is not UTF-8 (a local file's name can be any bytes) has no
                 // JSON spelling: this chunk is looked up key by key.
-                for (const std::string& key : chunk) {
-                    single.bind(1, key);
-                    if (single.step()) live.insert(key);
-                    single.reset();
-                }
+                look_up_each(chunk);
                 continue;
             }
-            lookup.bind(1, encoded);
-            while (lookup.step()) live.insert(lookup.text(0));
-            lookup.reset();
+            if (!many) {
+                many.emplace(connection, "SELECT storage_key FROM images WHERE " +
+                                             db::in_json_text_array(connection, "storage_key", 1));
+            }
+            many->bind(1, encoded);
+            while (many->step()) live.insert(many->text(0));
+            many->reset();
         }
         std::vector<bool> in_use;
         in_use.reserve(keys.size());
