@@ -291,47 +291,47 @@ Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit
 
 Result<Stats> stats(db::Connection& connection, UnixMicros now) {
     return db::read("queue: stats", [&] {
+        // Counts and bytes come from queue_counters (kept by the triggers of migration
+        // 0006), the ages from one index step each, and due from the rows not due yet:
+        // nothing here reads the whole queue.
         Stats result;
-        db::Statement by_state(
-            connection,
-            "SELECT state, COUNT(*), COALESCE(SUM(size_bytes), 0), SUM(CASE WHEN size_bytes IS "
-            "NULL THEN 1 ELSE 0 END),"
-            " MIN(queued_at), MAX(queued_at) FROM deletion_queue GROUP BY state");
-        while (by_state.step()) {
-            const std::string state = by_state.text(0);
-            const std::int64_t count = by_state.int64(1);
-            const auto bytes = static_cast<std::uint64_t>(by_state.int64(2));
-            if (state == "pending") {
-                result.pending = count;
-                result.bytes_pending = bytes;
-                result.pending_unknown_size = by_state.int64(3);
-                result.oldest_queued = by_state.int64(4);
-                result.newest_queued = by_state.int64(5);
+        db::Statement counters(connection,
+                               "SELECT state, attempts, SUM(rows), SUM(known_bytes),"
+                               " SUM(unknown_size) FROM queue_counters GROUP BY state, attempts"
+                               " HAVING SUM(rows) <> 0 ORDER BY state, attempts");
+        while (counters.step()) {
+            const std::int64_t rows = counters.int64(2);
+            const auto bytes = static_cast<std::uint64_t>(counters.int64(3));
+            if (counters.text(0) == "pending") {
+                result.pending += rows;
+                result.bytes_pending += bytes;
+                result.pending_unknown_size += counters.int64(4);
+                result.by_attempts.push_back({static_cast<int>(counters.int64(1)), rows});
             } else {
-                result.dead = count;
-                result.bytes_dead = bytes;
+                result.dead += rows;
+                result.bytes_dead += bytes;
             }
         }
-        db::Statement due(
-            connection,
-            "SELECT COUNT(*) FROM deletion_queue WHERE state = 'pending' AND next_attempt_at <= ?");
-        due.bind(1, now);
-        due.step();
-        result.due = due.int64(0);
-        db::Statement leased(
-            connection,
-            "SELECT COUNT(*) FROM deletion_queue"
-            " WHERE state = 'pending' AND next_attempt_at > ?1 AND lease_expires_at > ?1");
-        leased.bind(1, now);
-        leased.step();
-        result.leased = leased.int64(0);
-        db::Statement attempts(
-            connection,
-            "SELECT attempts, COUNT(*) FROM deletion_queue WHERE state = 'pending'"
-            " GROUP BY attempts ORDER BY attempts");
-        while (attempts.step()) {
-            result.by_attempts.push_back({static_cast<int>(attempts.int64(0)), attempts.int64(1)});
-        }
+        const auto queued_at = [&](const char* order) -> std::optional<UnixMicros> {
+            db::Statement edge(connection,
+                               std::string("SELECT queued_at FROM deletion_queue"
+                                           " WHERE state = 'pending' ORDER BY queued_at ") +
+                                   order + " LIMIT 1");
+            if (!edge.step()) return std::nullopt;
+            return edge.int64(0);
+        };
+        result.oldest_queued = queued_at("ASC");
+        result.newest_queued = queued_at("DESC");
+        // The (state, next_attempt_at) index's range past now: leases and retries, a
+        // few batches' worth, whatever the size of the queue.
+        db::Statement not_due(connection,
+                              "SELECT COUNT(*), COALESCE(SUM(CASE WHEN lease_expires_at > ?1"
+                              " THEN 1 ELSE 0 END), 0) FROM deletion_queue"
+                              " WHERE state = 'pending' AND next_attempt_at > ?1");
+        not_due.bind(1, now);
+        not_due.step();
+        result.due = result.pending - not_due.int64(0);
+        result.leased = not_due.int64(1);
         return result;
     });
 }
@@ -339,7 +339,8 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now) {
 Result<std::int64_t> pending_count(db::Connection& connection) {
     return db::read("queue: count pending", [&] {
         db::Statement count(connection,
-                            "SELECT COUNT(*) FROM deletion_queue WHERE state = 'pending'");
+                            "SELECT COALESCE(SUM(rows), 0) FROM queue_counters"
+                            " WHERE state = 'pending'");
         count.step();
         return count.int64(0);
     });
