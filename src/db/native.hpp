@@ -39,6 +39,12 @@ struct Connection::Native {
     // client fail its serialization check against the others (scripts/bench). A
     // deadlock (or any serialization failure) is retried by db::write.
     virtual std::string_view begin_write() const = 0;
+    // Around an outermost write transaction: taken before its BEGIN, given back after
+    // its COMMIT or ROLLBACK. SQLite queues the writers of this process here (see
+    // sqlite/writer_turn.hpp); PostgreSQL's writers need no turn. Throws db::Failure
+    // when the turn does not come within the busy timeout.
+    virtual void take_write_turn() {}
+    virtual void give_back_write_turn() {}
     virtual bool has_table(std::string_view name) = 0;
 
     // Open write transactions: 0 none, 1 a BEGIN, more are SAVEPOINTs inside it.

@@ -37,8 +37,17 @@ void pause_before_retry(int attempt) {
 WriteTransaction::WriteTransaction(Connection& connection) : m_connection(connection) {
     Connection::Native& native = m_connection.native();
     const int depth = native.transaction_depth;
-    execute_script(m_connection, depth == 0 ? std::string(native.begin_write())
-                                            : "SAVEPOINT " + savepoint_name(depth));
+    if (depth == 0) {
+        native.take_write_turn();
+        try {
+            execute_script(m_connection, std::string(native.begin_write()));
+        } catch (...) {
+            native.give_back_write_turn();
+            throw;
+        }
+    } else {
+        execute_script(m_connection, "SAVEPOINT " + savepoint_name(depth));
+    }
     ++native.transaction_depth;
 }
 
@@ -49,12 +58,14 @@ WriteTransaction::~WriteTransaction() {
     try {
         if (depth == 0) {
             execute_script(m_connection, "ROLLBACK");
+            native.give_back_write_turn();
         } else {
             const std::string name = savepoint_name(depth);
             execute_script(m_connection, "ROLLBACK TO " + name + "; RELEASE " + name);
         }
     } catch (...) {
         // A failed rollback (a lost connection) is rolled back by the server.
+        if (depth == 0) native.give_back_write_turn();
     }
 }
 
@@ -65,6 +76,7 @@ void WriteTransaction::commit() {
                    depth == 0 ? std::string("COMMIT") : "RELEASE " + savepoint_name(depth));
     native.transaction_depth = depth;
     m_open = false;
+    if (depth == 0) native.give_back_write_turn();
 }
 
 ReadSnapshot::ReadSnapshot(Connection& connection) : m_connection(connection) {

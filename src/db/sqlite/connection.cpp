@@ -4,9 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 #include "db/sqlite/native.hpp"
 #include "gallery/common/error.hpp"
@@ -29,6 +33,35 @@ void create_private_file(const std::filesystem::path& path) {
 
 }  // namespace
 
+SqliteConnection::SqliteConnection(SQLite::Database database,
+                                   std::chrono::milliseconds busy_timeout,
+                                   std::shared_ptr<WriterTurn> turn)
+    : m_database(std::move(database)), m_busy_timeout(busy_timeout), m_turn(std::move(turn)) {
+    sqlite3_busy_handler(m_database.getHandle(), &SqliteConnection::on_busy, this);
+}
+
+int SqliteConnection::on_busy(void* context, int times_called) {
+    auto& self = *static_cast<SqliteConnection*>(context);
+    const auto now = std::chrono::steady_clock::now();
+    if (times_called == 0) self.m_busy_since = now;
+    if (now - self.m_busy_since >= self.m_busy_timeout) return 0;  // SQLITE_BUSY
+    const auto pause = std::chrono::microseconds(100 << std::min(times_called, 4));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::microseconds>(pause, std::chrono::milliseconds{2}));
+    return 1;
+}
+
+void SqliteConnection::take_write_turn() {
+    if (m_turn && !m_turn->take(m_busy_timeout)) {
+        throw Failure("database is locked: this process's other writers held it for " +
+                      std::to_string(m_busy_timeout.count()) + " ms (busy_timeout)");
+    }
+}
+
+void SqliteConnection::give_back_write_turn() {
+    if (m_turn) m_turn->give_back();
+}
+
 std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options) {
     const bool exists = std::filesystem::exists(options.path);
     if (!exists && !options.create_if_missing) {
@@ -50,12 +83,14 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
         if (options.foreign_read_only) {
             return std::make_unique<SqliteConnection>(
                 SQLite::Database(options.path, SQLite::OPEN_READONLY,
-                                 static_cast<int>(options.busy_timeout.count())));
+                                 static_cast<int>(options.busy_timeout.count())),
+                options.busy_timeout, nullptr);
         }
         const int flags =
             SQLite::OPEN_READWRITE | (options.create_if_missing ? SQLite::OPEN_CREATE : 0);
         auto native = std::make_unique<SqliteConnection>(
-            SQLite::Database(options.path, flags, static_cast<int>(options.busy_timeout.count())));
+            SQLite::Database(options.path, flags, static_cast<int>(options.busy_timeout.count())),
+            options.busy_timeout, WriterTurn::for_file(options.path));
         SQLite::Database& database = native->database();
         // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a
         // process crash; a power cut may lose the last commits, which leaves rows and
@@ -63,9 +98,10 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
         database.exec("PRAGMA journal_mode=WAL");
         database.exec("PRAGMA synchronous=NORMAL");
         database.exec("PRAGMA foreign_keys=ON");
-        if (options.mmap_bytes > 0) {
-            database.exec("PRAGMA mmap_size=" + std::to_string(options.mmap_bytes));
+        if (options.cache_kib > 0) {
+            database.exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib));
         }
+        if (options.checkpoint_in_background) database.exec("PRAGMA wal_autocheckpoint=0");
         return native;
     } catch (const std::exception& e) {
         throw StartupError(exit_code::failure,
