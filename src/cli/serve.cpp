@@ -14,6 +14,7 @@
 #include "gallery/api/cleanup_runner.hpp"
 #include "gallery/cleanup/scheduler.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/db/checkpointer.hpp"
 #include "gallery/db/migrator.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/storage/factory.hpp"
@@ -73,9 +74,15 @@ Result<void> run_serve(const Globals& globals) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    constexpr std::uint64_t k_mmap_bytes = 256ull * 1024 * 1024;
     db::ConnectionOptions database = database_options(config);
-    database.mmap_bytes = k_mmap_bytes;
+    // No mmap: SQLite unmaps a connection's whole map at its next read after another
+    // connection wrote, so with writes about every request tore a map down (page
+    // tables, TLB shootdowns across the workers). The same write empties the
+    // connection's page cache, so a small cache per connection loses little and
+    // bounds the RSS of many connections; the kernel's page cache holds the file.
+    database.cache_kib = 512;
+    database.checkpoint_in_background = true;
+    const db::WalCheckpointer checkpointer(database, std::chrono::milliseconds{250});
     // SQLite connections are cheap: one per worker. A PostgreSQL connection is a server
     // process: db_pool_size of them, which the workers share.
     const std::size_t pool_size = config.db_url.empty()
@@ -106,7 +113,7 @@ Result<void> run_serve(const Globals& globals) {
 
     api::Metrics& metrics = *context.metrics;
     cleanup::Scheduler scheduler(
-        config, database_options(config), *storage,
+        config, database, *storage,
         {.on_run =
              [&](const cleanup::Report& report) { metrics.record_cleanup(report, "scheduler"); },
          .on_state =

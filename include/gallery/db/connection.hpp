@@ -25,10 +25,13 @@ struct ConnectionOptions {
     // How long a statement waits for a lock another connection holds (SQLite's busy
     // timeout, PostgreSQL's lock_timeout).
     std::chrono::milliseconds busy_timeout{10'000};
-    // > 0: reads go through one shared map of the file instead of each connection's
-    // private page cache (the server's many connections share it). Mapped pages count
-    // in RSS as they are touched, so batch commands leave it off.
-    std::uint64_t mmap_bytes = 0;
+    // > 0: SQLite's page cache of this connection, in KiB (its default is 2,000 KiB).
+    int cache_kib = 0;
+    // SQLite: the commits of this connection leave the WAL to a db::WalCheckpointer
+    // (wal_autocheckpoint off), instead of copying it into the database and syncing
+    // inside the COMMIT of whichever writer crossed 1,000 pages, while the writers
+    // queued behind it wait (see sqlite/writer_turn.hpp).
+    bool checkpoint_in_background = false;
     // PostgreSQL: how long connecting may take, and how long one statement may run
     // before the server cancels it (a URL's own connect_timeout wins).
     std::chrono::seconds connect_timeout{5};
