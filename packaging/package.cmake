@@ -44,7 +44,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION web)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# The libvips plugin inside the binary is loaded with dlopen, which dpkg-shlibdeps
+# cannot see: its libraries are named here.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libvips42, libimagequant0, libspng0")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/postinst ${CMAKE_SOURCE_DIR}/packaging/postrm
     ${CMAKE_SOURCE_DIR}/packaging/conffiles)

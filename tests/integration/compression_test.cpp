@@ -7,11 +7,16 @@
 #include <nlohmann/json.hpp>
 #include <vips/vips8>
 
+#include <signal.h>
+
 #include <fstream>
 #include <set>
 
 #include "support/api_server.hpp"
 #include "support/fixtures.hpp"
+#include "support/process.hpp"
+#include "support/served.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace gallery;
 using nlohmann::json;
@@ -430,4 +435,43 @@ TEST_CASE("a PNG or WebP bomb over the re-encode threshold is answered within th
         CHECK((result->status == 201 || result->status == 400));
         CHECK(took < k_bomb_answer_bound);
     }
+}
+
+namespace {
+
+bool maps_libvips(pid_t pid) {
+    return testing::read_text_file("/proc/" + std::to_string(pid) + "/maps").find("libvips") !=
+           std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("serve maps libvips only once an upload needs re-encoding through pixels") {
+    testing::TempDir dir;
+    const std::string key = "compression-test-key-0123456789";
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+                                                 {"GALLERY_API_KEY", key},
+                                                 {"GALLERY_MAX_UPLOAD_MB", "1"}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const testing::ServedProcess served = testing::start_serve(env, dir.path() / "serve.out");
+    httplib::Client client("127.0.0.1", served.port);
+    client.set_default_headers({{"X-API-Key", key}});
+    client.set_read_timeout(60, 0);
+    CHECK_FALSE(maps_libvips(served.pid));
+    // A small upload and a list: still no libvips.
+    auto small = testing::upload(client, "small.png", encode(photo(64, 64, 10), ".png"), "c");
+    REQUIRE(small);
+    CHECK(small->status == 201);
+    CHECK_FALSE(maps_libvips(served.pid));
+    const std::string large = encode(photo(1200, 1000, 40), ".png");
+    REQUIRE(large.size() > 1024 * 1024);
+    auto reencoded = testing::upload(client, "large.png", large, "c");
+    REQUIRE(reencoded);
+    INFO(reencoded->body);
+    CHECK(reencoded->status == 201);
+    CHECK(json::parse(reencoded->body)["size"].get<std::size_t>() <= 1024 * 1024);
+    CHECK(maps_libvips(served.pid));
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
 }

@@ -1,4 +1,4 @@
-#include "imaging/png_palette.hpp"
+#include "imaging/plugin/png_palette.hpp"
 
 #include <libimagequant.h>
 #include <spng.h>
