@@ -160,6 +160,8 @@ namespace {
 Result<std::size_t> remove_leased(db::Connection& connection, const std::string& owner,
                                   std::span<const ItemId> ids,
                                   std::optional<UnixMicros> receipt_time) {
+    // Nothing to remove takes no write lock (a batch usually drops no live key).
+    if (ids.empty()) return std::size_t{0};
     return db::write(connection, "queue: complete", [&] {
         // The delete decides, the receipt follows what it removed: a row whose lease
         // another worker has taken since is neither removed nor receipted.
@@ -207,6 +209,7 @@ Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
 
 Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,
                                        std::span<const Failure> failures, int max_attempts) {
+    if (failures.empty()) return FailureOutcome{};
     return db::write(connection, "queue: record failures", [&] {
         db::Statement update(connection,
                              "UPDATE deletion_queue SET"
@@ -236,6 +239,7 @@ Result<FailureOutcome> record_failures(db::Connection& connection, const std::st
 
 Result<void> release(db::Connection& connection, const std::string& owner,
                      std::span<const ItemId> ids, UnixMicros retry_at, const std::string& error) {
+    if (ids.empty()) return {};
     return db::write(connection, "queue: release", [&] {
         db::Statement update(connection,
                              "UPDATE deletion_queue SET last_error = ?1, next_attempt_at = ?2,"
