@@ -2,7 +2,8 @@
 // database, a temporary file or a deleted image), streamed from disk with
 // Content-Type, ETag / Last-Modified, 304s and at most one byte range. Keys are
 // checked by the storage backend, which never leaves the media root nor follows a
-// symlink. Also /healthz.
+// symlink. On S3 without public_url, a redirect to a presigned GET of a live image's
+// object. Also /healthz.
 
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
@@ -11,8 +12,8 @@
 #include <ctime>
 
 #include "api/support.hpp"
-#include "gallery/common/log.hpp"
 #include "gallery/catalog/image_format.hpp"
+#include "gallery/common/log.hpp"
 
 namespace gallery::api {
 namespace {
@@ -133,6 +134,32 @@ Response media(ApiContext& context, const Request& request) {
     return response;
 }
 
+// S3 without public_url (a private bucket, R2's default): a live image's key answers
+// with a redirect to a presigned GET, so the bytes go from the bucket to the client
+// and nothing but the redirect passes through gallery. The URL is signed at the
+// start of the current half of its validity, so it stays the same (and the browser
+// can cache the image by it) for half the validity, and always works for at least
+// the other half. The redirect itself is never cached: a deleted image is a 404 at
+// once, whatever the bucket still holds until cleanup.
+Response presigned_redirect(ApiContext& context, const Request& request) {
+    const std::string key = request.path.substr(std::string_view("/media/").size());
+    const Response not_found = Response::error(404, "Not found: " + request.path);
+    if (!context.storage.check_key(key)) return not_found;
+    auto live = is_live_image_key(context, key);
+    if (!live) return internal_error(live.error());
+    if (!*live) return not_found;
+    const std::chrono::seconds valid_for = context.config.media_url_expiry;
+    const long long half = std::max<long long>(valid_for.count() / 2, 1);
+    const long long now = context.clock() / k_micros_per_second;
+    const auto url = context.storage.presigned_get(key, now - now % half, valid_for);
+    if (!url) return not_found;
+    Response response;
+    response.status = 302;
+    response.content_type.clear();
+    response.headers = {{"Location", *url}, {"Cache-Control", "no-store"}};
+    return response;
+}
+
 Response health(ApiContext& context, const Request&) {
     auto checked = db::read("healthz", [&] {
         auto connection = context.pool.acquire();
@@ -155,6 +182,9 @@ void add_media_routes(Router& router, ApiContext& context) {
     if (context.config.storage == config::StorageKind::local) {
         router.add_prefix("GET", "/media/",
                           [&context](const Request& r) { return media(context, r); });
+    } else if (context.config.public_url.empty()) {
+        router.add_prefix("GET", "/media/",
+                          [&context](const Request& r) { return presigned_redirect(context, r); });
     }
 }
 

@@ -344,6 +344,17 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.media_max_age = duration_setting("media_max_age", v, "0, 10m or 1h");
          }},
+        {"media_url_expiry",
+         {{"GALLERY_MEDIA_URL_EXPIRY"}},
+         "1h",
+         [](Config& c, const RawValue& v) {
+             c.media_url_expiry = duration_setting("media_url_expiry", v, "90s, 10m or 1h");
+             // SigV4's bounds for X-Amz-Expires: 1 second to 7 days.
+             if (c.media_url_expiry < std::chrono::seconds{1} ||
+                 c.media_url_expiry > std::chrono::days{7}) {
+                 invalid("media_url_expiry", v, "from 1s to 7d (S3's limits for a presigned URL)");
+             }
+         }},
         {"trusted_proxies",
          {{"GALLERY_TRUSTED_PROXIES"}},
          "",

@@ -46,6 +46,7 @@ TEST_CASE("Config's member initialisers are the settings table's defaults") {
     CHECK(initialised.http_timeout == table.http_timeout);
     CHECK(initialised.http_idle_timeout == table.http_idle_timeout);
     CHECK(initialised.media_max_age == table.media_max_age);
+    CHECK(initialised.media_url_expiry == table.media_url_expiry);
     CHECK(initialised.trusted_proxies == table.trusted_proxies);
     CHECK(initialised.max_body_bytes == table.max_body_bytes);
     CHECK(initialised.admin_password == table.admin_password);

@@ -62,6 +62,8 @@ struct Config {
     std::chrono::seconds http_timeout{30};
     std::chrono::seconds http_idle_timeout{2};  // a connection's wait for a request's first bytes
     std::chrono::seconds media_max_age{3600};   // Cache-Control max-age of /media/ answers
+    // S3 without public_url: how long the presigned URL a /media/ redirect gives works.
+    std::chrono::seconds media_url_expiry{3600};
     // Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the front proxy).
     std::vector<std::string> trusted_proxies;
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;

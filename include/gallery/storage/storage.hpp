@@ -2,6 +2,7 @@
 // Where image objects live. Every backend (local disk now, S3 later) implements this
 // interface and passes the same contract tests (tests/unit/storage_contract.hpp).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -64,6 +65,13 @@ class Storage {
     // nullopt when there is no such object. Backends that cannot (S3: its objects
     // are served by the bucket, or by presigned redirects) answer ErrorKind::unsupported.
     virtual Result<std::optional<ObjectReader>> open(std::string_view key);
+
+    // A URL that lets whoever holds it GET the object for `valid_for` from
+    // `signed_at` (Unix seconds) on, without credentials: S3's presigned URL, signed
+    // here with no request to storage. nullopt for a backend that has none (local
+    // disk, whose objects gallery serves itself).
+    virtual std::optional<std::string> presigned_get(std::string_view key, long long signed_at,
+                                                     std::chrono::seconds valid_for) const;
 
     // Returns false when the key was already absent (which is not a failure).
     virtual Result<bool> remove(std::string_view key) = 0;

@@ -152,6 +152,25 @@ class S3Storage final : public Storage {
         return std::optional<ObjectInfo>{info};
     }
 
+    // Query-string authentication (AWS's "presigned URL"): the host is the only signed
+    // header and the payload is UNSIGNED-PAYLOAD, so any client may send the GET.
+    std::optional<std::string> presigned_get(std::string_view key, long long signed_at,
+                                             std::chrono::seconds valid_for) const override {
+        const std::string date = s3::amz_date(signed_at);
+        const s3::Scope scope{date.substr(0, 8), m_options.region, "s3"};
+        const s3::SigningRequest unsigned_request = s3::with_presign_parameters(
+            {"GET",
+             object_path(key),
+             {},
+             {{"Host", host_header()}},
+             std::string(s3::k_unsigned_payload)},
+            m_credentials, scope, date, static_cast<long>(valid_for.count()));
+        const s3::Signed signed_request = s3::sign(unsigned_request, m_credentials, scope, date);
+        return m_endpoint.scheme + "://" + host_header() + object_path(key) + "?" +
+               s3::canonical_query(unsigned_request.query) +
+               "&X-Amz-Signature=" + signed_request.signature;
+    }
+
     // S3 answers 204 whether or not the key existed, so existence is asked first.
     Result<bool> remove(std::string_view key) override {
         auto info = head(key);
