@@ -79,16 +79,26 @@ Result<bool> is_live_image_key(ApiContext& context, const std::string& key) {
     return live->front();
 }
 
-Response media(ApiContext& context, const Request& request) {
-    const std::string key = request.path.substr(std::string_view("/media/").size());
-    const Response not_found = Response::error(404, "Not found: " + request.path);
-    if (!context.storage.check_key(key)) return not_found;
+// The key a /media/ request names when it is a live image's, or the answer to give
+// instead: 404 for a key storage refuses or no live image has, 500 when the database
+// cannot say.
+std::expected<std::string, Response> live_media_key(ApiContext& context, const Request& request) {
+    std::string key = request.path.substr(std::string_view("/media/").size());
+    if (!context.storage.check_key(key))
+        return std::unexpected(Response::error(404, "Not found: " + request.path));
     auto live = is_live_image_key(context, key);
-    if (!live) return internal_error(live.error());
-    if (!*live) return not_found;
+    if (!live) return std::unexpected(internal_error(live.error()));
+    if (!*live) return std::unexpected(Response::error(404, "Not found: " + request.path));
+    return key;
+}
+
+Response media(ApiContext& context, const Request& request) {
+    auto live_key = live_media_key(context, request);
+    if (!live_key) return std::move(live_key.error());
+    const std::string& key = *live_key;
     auto object = context.storage.open(key);
     if (!object) return internal_error(object.error());
-    if (!*object) return not_found;
+    if (!*object) return Response::error(404, "Not found: " + request.path);
     const storage::ObjectInfo& info = (*object)->info;
     const std::string etag =
         "\"" + std::to_string(info.size) + "-" + std::to_string(info.last_modified) + "\"";
@@ -142,17 +152,13 @@ Response media(ApiContext& context, const Request& request) {
 // the other half. The redirect itself is never cached: a deleted image is a 404 at
 // once, whatever the bucket still holds until cleanup.
 Response presigned_redirect(ApiContext& context, const Request& request) {
-    const std::string key = request.path.substr(std::string_view("/media/").size());
-    const Response not_found = Response::error(404, "Not found: " + request.path);
-    if (!context.storage.check_key(key)) return not_found;
-    auto live = is_live_image_key(context, key);
-    if (!live) return internal_error(live.error());
-    if (!*live) return not_found;
+    auto key = live_media_key(context, request);
+    if (!key) return std::move(key.error());
     const std::chrono::seconds valid_for = context.config.media_url_expiry;
     const long long half = std::max<long long>(valid_for.count() / 2, 1);
     const long long now = context.clock() / k_micros_per_second;
-    const auto url = context.storage.presigned_get(key, now - now % half, valid_for);
-    if (!url) return not_found;
+    const auto url = context.storage.presigned_get(*key, now - now % half, valid_for);
+    if (!url) return Response::error(404, "Not found: " + request.path);
     Response response;
     response.status = 302;
     response.content_type.clear();
