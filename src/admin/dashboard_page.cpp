@@ -33,6 +33,8 @@ api::Response dashboard(api::ApiContext& context, AdminRequest& request) {
                        card(std::to_string(queue_stats->leased), "leased (being deleted)") +
                        card(oldest, "oldest pending item's age") +
                        card(format_bytes(queue_stats->bytes_pending), "bytes pending") +
+                       card(std::to_string(queue_stats->restorable), "restorable") +
+                       card(format_bytes(queue_stats->bytes_restorable), "bytes restorable") +
                        "</div><h2>Catalogue</h2><div class=\"cards\">" +
                        card(std::to_string(catalog_stats->total_images), "images") +
                        card(std::to_string(catalog_stats->unique_clients), "clients") +

@@ -8,9 +8,6 @@
 namespace gallery::api {
 namespace {
 
-// The largest bulk-delete a request may ask for; larger lists are refused (400).
-constexpr std::size_t k_max_bulk_delete_ids = 10'000;
-
 std::optional<catalog::ImageId> path_id(const Request& request) {
     const std::string& text = request.path_params.at(0);
     catalog::ImageId id = 0;
@@ -97,7 +94,8 @@ Response delete_image(ApiContext& context, const Request& request) {
     if (!id) return Response::error(404, not_found(request.path_params.at(0)));
     auto connection = context.pool.acquire();
     const std::vector<catalog::ImageId> ids{*id};
-    auto outcome = catalog::delete_images(*connection, ids, context.clock());
+    auto outcome =
+        catalog::delete_images(*connection, ids, context.clock(), context.config.restore_window);
     if (!outcome) return internal_error(outcome.error());
     if (outcome->deleted_ids.empty())
         return Response::error(404, not_found(request.path_params.at(0)));
@@ -106,62 +104,14 @@ Response delete_image(ApiContext& context, const Request& request) {
                            {"message", "Image " + std::to_string(*id) + " deleted successfully."}});
 }
 
-// A JSON integer, or a string the original's int() accepts: surrounding ASCII
-// whitespace, an optional sign, decimal digits. Booleans and floats are not ids.
-std::optional<catalog::ImageId> image_id_of(const nlohmann::json& element) {
-    if (element.is_number_integer()) {
-        if (element.is_number_unsigned() && element.get<std::uint64_t>() > INT64_MAX)
-            return std::nullopt;
-        return element.get<catalog::ImageId>();
-    }
-    if (!element.is_string()) return std::nullopt;
-    const std::string& text = element.get_ref<const std::string&>();
-    constexpr const char* k_whitespace = " \t\n\v\f\r";
-    const std::size_t first = text.find_first_not_of(k_whitespace);
-    if (first == std::string::npos) return std::nullopt;
-    const std::size_t last = text.find_last_not_of(k_whitespace) + 1;
-    const char* begin = text.data() + first;
-    const char* end = text.data() + last;
-    if (*begin == '+') ++begin;  // from_chars takes '-' but not '+'
-    if (begin == end || *begin == '+' || (*begin == '-' && begin != text.data() + first))
-        return std::nullopt;
-    catalog::ImageId id = 0;
-    const auto [ptr, ec] = std::from_chars(begin, end, id);
-    if (ec != std::errc{} || ptr != end) return std::nullopt;
-    return id;
-}
-
-Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body) {
-    const auto missing = [] {
-        return std::unexpected(
-            Response::error(400, "image_ids must be a non-empty array of integers."));
-    };
-    if (!body.contains("image_ids") || !body["image_ids"].is_array() || body["image_ids"].empty())
-        return missing();
-    const auto& array = body["image_ids"];
-    if (array.size() > k_max_bulk_delete_ids) {
-        return std::unexpected(Response::error(
-            400, "image_ids may hold at most " + std::to_string(k_max_bulk_delete_ids) +
-                     " ids per request; send several requests."));
-    }
-    std::vector<catalog::ImageId> ids;
-    ids.reserve(array.size());
-    for (const auto& element : array) {
-        const auto id = image_id_of(element);
-        if (!id)
-            return std::unexpected(Response::error(400, "All image_ids must be valid integers."));
-        ids.push_back(*id);
-    }
-    return ids;
-}
-
 Response bulk_delete(ApiContext& context, const Request& request) {
     auto body = json_object_body(request);
     if (!body) return body.error();
     auto ids = parse_image_ids(*body);
     if (!ids) return ids.error();
     auto connection = context.pool.acquire();
-    auto outcome = catalog::delete_images(*connection, *ids, context.clock());
+    auto outcome =
+        catalog::delete_images(*connection, *ids, context.clock(), context.config.restore_window);
     if (!outcome) return internal_error(outcome.error());
     const std::set<catalog::ImageId> deleted(outcome->deleted_ids.begin(),
                                              outcome->deleted_ids.end());

@@ -93,7 +93,14 @@ std::string Metrics::render(const queue::Stats& queue, UnixMicros now,
     gauge("gallery_queue_dead", "Deletion queue rows that reached max_attempts.", queue.dead);
     gauge("gallery_queue_leased", "Pending rows a worker holds right now.", queue.leased);
     gauge("gallery_queue_due", "Pending rows a worker may claim right now.", queue.due);
-    gauge("gallery_queue_bytes_pending", "Known bytes of pending rows.", queue.bytes_pending);
+    gauge("gallery_queue_bytes_pending",
+          "Known bytes of the objects still to delete (pending and restorable).",
+          queue.bytes_pending);
+    gauge("gallery_queue_restorable",
+          "Deleted images still restorable (their restore window has not been closed).",
+          queue.restorable);
+    gauge("gallery_queue_bytes_restorable", "Known bytes of restorable objects.",
+          queue.bytes_restorable);
     const double oldest =
         queue.oldest_queued ? static_cast<double>(now - *queue.oldest_queued) / 1e6 : 0.0;
     gauge("gallery_queue_oldest_pending_age_seconds",

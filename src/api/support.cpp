@@ -167,4 +167,57 @@ Response internal_error(const Error& error) {
     return Response::error(500, "Internal server error.");
 }
 
+// A JSON integer, or a string the original's int() accepts: surrounding ASCII
+// whitespace, an optional sign, decimal digits. Booleans and floats are not ids.
+namespace {
+
+std::optional<catalog::ImageId> image_id_of(const nlohmann::json& element) {
+    if (element.is_number_integer()) {
+        if (element.is_number_unsigned() && element.get<std::uint64_t>() > INT64_MAX)
+            return std::nullopt;
+        return element.get<catalog::ImageId>();
+    }
+    if (!element.is_string()) return std::nullopt;
+    const std::string& text = element.get_ref<const std::string&>();
+    constexpr const char* k_whitespace = " \t\n\v\f\r";
+    const std::size_t first = text.find_first_not_of(k_whitespace);
+    if (first == std::string::npos) return std::nullopt;
+    const std::size_t last = text.find_last_not_of(k_whitespace) + 1;
+    const char* begin = text.data() + first;
+    const char* end = text.data() + last;
+    if (*begin == '+') ++begin;  // from_chars takes '-' but not '+'
+    if (begin == end || *begin == '+' || (*begin == '-' && begin != text.data() + first))
+        return std::nullopt;
+    catalog::ImageId id = 0;
+    const auto [ptr, ec] = std::from_chars(begin, end, id);
+    if (ec != std::errc{} || ptr != end) return std::nullopt;
+    return id;
+}
+
+}  // namespace
+
+Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body) {
+    const auto missing = [] {
+        return std::unexpected(
+            Response::error(400, "image_ids must be a non-empty array of integers."));
+    };
+    if (!body.contains("image_ids") || !body["image_ids"].is_array() || body["image_ids"].empty())
+        return missing();
+    const auto& array = body["image_ids"];
+    if (array.size() > k_max_image_ids) {
+        return std::unexpected(
+            Response::error(400, "image_ids may hold at most " + std::to_string(k_max_image_ids) +
+                                     " ids per request; send several requests."));
+    }
+    std::vector<catalog::ImageId> ids;
+    ids.reserve(array.size());
+    for (const auto& element : array) {
+        const auto id = image_id_of(element);
+        if (!id)
+            return std::unexpected(Response::error(400, "All image_ids must be valid integers."));
+        ids.push_back(*id);
+    }
+    return ids;
+}
+
 }  // namespace gallery::api

@@ -37,6 +37,13 @@ bool is_valid_utf8(std::string_view text);
 // A client id as given by a caller: trimmed, 1..255 bytes of UTF-8 without control characters.
 Parsed<std::string> checked_client_id(const std::string& raw);
 
+// The most ids a bulk-delete or a restore may name; larger lists are refused (400).
+inline constexpr std::size_t k_max_image_ids = 10'000;
+
+// body["image_ids"]: a non-empty array of at most k_max_image_ids ids, each a JSON
+// integer or a string the original's int() accepts. 400 with a sentence otherwise.
+Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body);
+
 // A free-text field (name, description, filename): valid UTF-8 and not absurdly long.
 Parsed<std::string> checked_text(const std::string& field, const std::string& raw);
 
@@ -52,5 +59,6 @@ void add_upload_route(Router& router, ApiContext& context);
 void add_client_routes(Router& router, ApiContext& context);
 void add_cleanup_routes(Router& router, ApiContext& context);
 void add_media_routes(Router& router, ApiContext& context);
+void add_restore_route(Router& router, ApiContext& context);
 
 }  // namespace gallery::api

@@ -56,25 +56,33 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
 
 namespace {
 
-// What a delete queues: the objects of the images it is about to remove.
+// What a delete queues: the objects of the images it is about to remove, with the
+// image's columns for a restore (queue::enqueue_selected).
 std::string queued_objects_of(const std::string& where) {
-    return "SELECT storage_key AS file_path, client_id, size AS size_bytes FROM images WHERE " +
+    return "SELECT storage_key AS file_path, client_id, size AS size_bytes, id AS image_id,"
+           " filename, original_filename, name, description, content_type, uploaded_at"
+           " FROM images WHERE " +
            where;
+}
+
+std::optional<UnixMicros> window_end(UnixMicros now, std::chrono::seconds restore_window) {
+    if (restore_window <= std::chrono::seconds::zero()) return std::nullopt;
+    return now + restore_window.count() * k_micros_per_second;
 }
 
 }  // namespace
 
 Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const ImageId> ids,
-                                    UnixMicros now) {
+                                    UnixMicros now, std::chrono::seconds restore_window) {
     // The ids travel as one JSON array parameter: no SQL variable limit, nothing formatted
     // into SQL.
     const std::string id_array =
         nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
-    const std::string where = "id IN " + db::json_integer_array(connection, 2);
     return db::write(connection, "catalog: delete images", [&]() -> Result<DeleteOutcome> {
         auto queued = queue::enqueue_selected(
-            connection, queued_objects_of(where),
-            [&](db::Statement& statement) { statement.bind(2, id_array); }, now);
+            connection, queued_objects_of("id IN " + db::json_integer_array(connection, 3)),
+            [&](db::Statement& statement) { statement.bind(3, id_array); }, now,
+            window_end(now, restore_window));
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;
@@ -86,9 +94,10 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
             std::uint64_t size = 0;
         };
         std::map<std::string, ClientChange> changes;  // by folded id: locked in this order
-        db::Statement remove(
-            connection, "DELETE FROM images WHERE " + where + " RETURNING id, client_id, size");
-        remove.bind(2, id_array);
+        db::Statement remove(connection, "DELETE FROM images WHERE id IN " +
+                                             db::json_integer_array(connection, 1) +
+                                             " RETURNING id, client_id, size");
+        remove.bind(1, id_array);
         while (remove.step()) {
             outcome.deleted_ids.push_back(remove.int64(0));
             ClientChange& change = changes[to_lower(remove.text(1))];
@@ -105,14 +114,15 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
 }
 
 Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std::string& client_id,
-                                           UnixMicros now) {
+                                           UnixMicros now, std::chrono::seconds restore_window) {
     return db::write(connection, "catalog: delete client images", [&]() -> Result<DeleteOutcome> {
         // First: an upload of this client that has not committed yet waits until this
         // delete has queued and removed exactly the rows it saw.
         totals::lock_client(connection, client_id);
         auto queued = queue::enqueue_selected(
-            connection, queued_objects_of("client_id COLLATE NOCASE = ?2 COLLATE NOCASE"),
-            [&](db::Statement& statement) { statement.bind(2, client_id); }, now);
+            connection, queued_objects_of("client_id COLLATE NOCASE = ?3 COLLATE NOCASE"),
+            [&](db::Statement& statement) { statement.bind(3, client_id); }, now,
+            window_end(now, restore_window));
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;

@@ -15,13 +15,18 @@ void lock_client(db::Connection& connection, const std::string& client_id) {
 
 void add_image(db::Connection& connection, const std::string& client_id, std::uint64_t size,
                UnixMicros uploaded_at) {
+    add_images(connection, client_id, 1, size, uploaded_at, uploaded_at);
+}
+
+void add_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
+                std::uint64_t size, UnixMicros latest_upload, UnixMicros oldest_upload) {
     lock_client(connection, client_id);
     db::Statement upsert(
         connection,
         "INSERT INTO client_totals (client_id, image_count, total_size, latest_upload, "
         "oldest_upload)"
-        " VALUES (?1, 1, ?2, ?3, ?3) ON CONFLICT (client_id COLLATE NOCASE) DO UPDATE SET"
-        " image_count = client_totals.image_count + 1,"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (client_id COLLATE NOCASE) DO UPDATE SET"
+        " image_count = client_totals.image_count + excluded.image_count,"
         " total_size = client_totals.total_size + excluded.total_size,"
         // CASE, not two-argument MAX/MIN: PostgreSQL spells those GREATEST/LEAST.
         " latest_upload = CASE WHEN excluded.latest_upload > client_totals.latest_upload"
@@ -29,17 +34,20 @@ void add_image(db::Connection& connection, const std::string& client_id, std::ui
         " oldest_upload = CASE WHEN excluded.oldest_upload < client_totals.oldest_upload"
         "   THEN excluded.oldest_upload ELSE client_totals.oldest_upload END");
     upsert.bind(1, client_id);
-    upsert.bind(2, static_cast<std::int64_t>(size));
-    upsert.bind(3, uploaded_at);
+    upsert.bind(2, count);
+    upsert.bind(3, static_cast<std::int64_t>(size));
+    upsert.bind(4, latest_upload);
+    upsert.bind(5, oldest_upload);
     upsert.execute();
 }
 
 void remove_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
                    std::uint64_t size) {
     lock_client(connection, client_id);
-    db::Statement drop(connection,
-                       "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE"
-                       " AND image_count <= ?2");
+    db::Statement drop(
+        connection,
+        "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE"
+        " AND image_count <= ?2");
     drop.bind(1, client_id);
     drop.bind(2, count);
     if (drop.execute() > 0) return;
@@ -60,7 +68,8 @@ void remove_images(db::Connection& connection, const std::string& client_id, std
 
 void drop_client(db::Connection& connection, const std::string& client_id) {
     lock_client(connection, client_id);
-    db::Statement drop(connection, "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
+    db::Statement drop(
+        connection, "DELETE FROM client_totals WHERE client_id COLLATE NOCASE = ?1 COLLATE NOCASE");
     drop.bind(1, client_id);
     drop.execute();
 }

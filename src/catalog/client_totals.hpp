@@ -23,6 +23,10 @@ void lock_client(db::Connection& connection, const std::string& client_id);
 void add_image(db::Connection& connection, const std::string& client_id, std::uint64_t size,
                UnixMicros uploaded_at);
 
+// Adds `count` images of `size` bytes in all, uploaded between the two times (a restore).
+void add_images(db::Connection& connection, const std::string& client_id, std::int64_t count,
+                std::uint64_t size, UnixMicros latest_upload, UnixMicros oldest_upload);
+
 // Subtracts `count` images of `size` bytes in all, then refreshes the client's
 // latest/oldest upload from the images index; drops the row when none is left.
 void remove_images(db::Connection& connection, const std::string& client_id, std::int64_t count,

@@ -101,6 +101,8 @@ Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
         if (auto waiting = queue::waiting(m_connection, m_clock())) {
             report.waiting_for_retry = waiting->rows;
             report.next_attempt_at = waiting->next_attempt_at;
+            report.restorable = waiting->restorable;
+            report.first_window_end = waiting->first_window_end;
         } else if (!report.stopped_by) {
             report.stopped_by = waiting.error();
         }

@@ -15,6 +15,8 @@ nlohmann::json report_json(const Report& report) {
             {"remaining_in_queue", report.remaining},
             {"waiting_for_retry", report.waiting_for_retry},
             {"next_attempt_at", time_or_null(report.next_attempt_at)},
+            {"restorable", report.restorable},
+            {"first_window_end", time_or_null(report.first_window_end)},
             {"bytes_reclaimed", report.bytes_reclaimed},
             {"batches", report.batches},
             {"intents_queued", report.intents_queued},

@@ -54,6 +54,14 @@ void print_report(const cleanup::Report& report) {
         }
         std::cout << "\n";
     }
+    if (report.processed == 0 && report.restorable > 0) {
+        std::cout << "Restorable: " << report.restorable
+                  << (report.restorable == 1 ? " deleted image waits" : " deleted images wait")
+                  << " for the end of its restore window (restore_window)";
+        if (report.first_window_end)
+            std::cout << "; the first ends at " << to_iso8601(*report.first_window_end);
+        std::cout << "\n";
+    }
 }
 
 Result<void> run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {

@@ -109,6 +109,9 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
     if (q.pending_unknown_size > 0)
         bytes += " (+" + std::to_string(q.pending_unknown_size) + " of unknown size)";
     row("bytes pending", bytes);
+    row("restorable", std::to_string(q.restorable) +
+                          (q.restorable > 0 ? " (" + format_bytes(q.bytes_restorable) + ")" : ""));
+    row("first window end", q.first_window_end ? to_iso8601(*q.first_window_end) : "-");
     std::string histogram;
     for (const auto& a : q.by_attempts) {
         histogram += (histogram.empty() ? "" : ", ") + std::to_string(a.attempts) + ": " +

@@ -301,6 +301,14 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.receipt_days = parse_int("receipt_days", v, 1, 36500);
          }},
+        {"restore_window",
+         {{"GALLERY_RESTORE_WINDOW"}},
+         "0",
+         [](Config& c, const RawValue& v) {
+             c.restore_window = duration_setting("restore_window", v, "0, 10m, 24h or 7d");
+             if (c.restore_window > std::chrono::days{365})
+                 invalid("restore_window", v, "at most 365d");
+         }},
         {"metrics_public",
          {{"GALLERY_METRICS_PUBLIC"}},
          "false",

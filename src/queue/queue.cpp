@@ -7,6 +7,7 @@
 #include <random>
 
 #include "gallery/db/transaction.hpp"
+#include "queue/queued_once.hpp"
 
 namespace gallery::queue {
 namespace {
@@ -25,11 +26,9 @@ Item read_item(db::Statement& row) {
 
 }  // namespace
 
-// The one INSERT into the queue. ON CONFLICT keeps "a key is pending at most once".
 constexpr const char* k_insert_columns =
     "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at, size_bytes) ";
-constexpr const char* k_pending_once =
-    " ON CONFLICT (file_path) WHERE state = 'pending' DO NOTHING";
+constexpr const char* k_pending_once = k_queued_once;
 
 Result<bool> enqueue(db::Connection& connection, const EnqueueRequest& request, UnixMicros now) {
     return db::write(connection, "queue: enqueue", [&] {
@@ -97,13 +96,22 @@ Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
 
 Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
                                      const std::function<void(db::Statement&)>& bind_source,
-                                     UnixMicros now) {
+                                     UnixMicros now, std::optional<UnixMicros> restorable_until) {
     return db::write(connection, "queue: enqueue", [&] {
-        db::Statement insert(connection,
-                             std::string(k_insert_columns) +
-                                 "SELECT file_path, client_id, ?1, ?1, size_bytes FROM (" +
-                                 std::string(source) + ") AS selected WHERE true" + k_pending_once);
+        const std::string sql =
+            restorable_until
+                ? "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at,"
+                  " size_bytes, state, image_id, filename, original_filename, name, description,"
+                  " content_type, uploaded_at) SELECT file_path, client_id, ?1, ?2, size_bytes,"
+                  " 'restorable', image_id, filename, original_filename, name, description,"
+                  " content_type, uploaded_at FROM (" +
+                      std::string(source) + ") AS selected WHERE true" + k_pending_once
+                : std::string(k_insert_columns) +
+                      "SELECT file_path, client_id, ?1, ?2, size_bytes FROM (" +
+                      std::string(source) + ") AS selected WHERE true" + k_pending_once;
+        db::Statement insert(connection, sql);
         insert.bind(1, now);
+        insert.bind(2, restorable_until.value_or(now));
         bind_source(insert);
         return static_cast<std::size_t>(insert.execute());
     });
@@ -122,15 +130,33 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
                                 std::size_t limit, UnixMicros now, UnixMicros lease_expires_at) {
     // Looked at first without the write lock: a cleaner with nothing due (one polling
     // often, or one per serve host) must not queue the server's writers behind it.
+    // The (state, next_attempt_at) index answers both: a due pending row, or a
+    // restorable row whose window has ended.
     auto due = db::read("queue: claim batch", [&] {
         return db::has_row(connection,
-                           "SELECT 1 FROM deletion_queue"
-                           " WHERE state = 'pending' AND next_attempt_at <= ?1 LIMIT 1",
+                           "SELECT 1 FROM deletion_queue WHERE state = 'pending'"
+                           " AND next_attempt_at <= ?1 UNION ALL SELECT 1 FROM deletion_queue"
+                           " WHERE state = 'restorable' AND next_attempt_at <= ?1 LIMIT 1",
                            now);
     });
     if (!due) return std::unexpected(due.error());
     if (!*due) return std::vector<Item>{};
     return db::write(connection, "queue: claim batch", [&] {
+        // Rows whose restore window has ended become pending, at most a batch of them
+        // per claim, and lose the copy of their image: from here on a restore refuses
+        // them (invariant 9). A restore that took a row first has removed it; on
+        // PostgreSQL, one holding it is skipped and wins.
+        db::Statement window_ended(
+            connection,
+            "UPDATE deletion_queue SET state = 'pending', image_id = NULL, filename = NULL,"
+            " original_filename = NULL, name = NULL, description = NULL, content_type = NULL,"
+            " uploaded_at = NULL WHERE id IN (SELECT id FROM deletion_queue"
+            "   WHERE state = 'restorable' AND next_attempt_at <= ?1"
+            "   ORDER BY next_attempt_at, id LIMIT ?2" +
+                db::skip_locked(connection) + ")");
+        window_ended.bind(1, now);
+        window_ended.bind(2, static_cast<std::int64_t>(limit));
+        window_ended.execute();
         // next_attempt_at moves to the lease's expiry: if this worker dies, the rows
         // become due again exactly when the lease runs out.
         db::Statement update(
@@ -261,7 +287,7 @@ Result<std::size_t> retry_dead(db::Connection& connection, UnixMicros now) {
         db::Statement drop_duplicates(
             connection,
             "DELETE FROM deletion_queue WHERE state = 'dead' AND file_path IN"
-            " (SELECT file_path FROM deletion_queue WHERE state = 'pending')");
+            " (SELECT file_path FROM deletion_queue WHERE state <> 'dead')");
         drop_duplicates.execute();
         // Several dead rows may share a key; requeue the newest of each, drop the rest.
         db::Statement drop_older(
@@ -306,11 +332,16 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now) {
         while (counters.step()) {
             const std::int64_t rows = counters.int64(2);
             const auto bytes = static_cast<std::uint64_t>(counters.int64(3));
-            if (counters.text(0) == "pending") {
+            const std::string state = counters.text(0);
+            if (state == "pending") {
                 result.pending += rows;
                 result.bytes_pending += bytes;
                 result.pending_unknown_size += counters.int64(4);
                 result.by_attempts.push_back({static_cast<int>(counters.int64(1)), rows});
+            } else if (state == "restorable") {
+                result.restorable += rows;
+                result.bytes_restorable += bytes;
+                result.bytes_pending += bytes;  // their objects still take storage
             } else {
                 result.dead += rows;
                 result.bytes_dead += bytes;
@@ -336,6 +367,20 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now) {
         not_due.step();
         result.due = result.pending - not_due.int64(0);
         result.leased = not_due.int64(1);
+        if (result.restorable > 0) {
+            // Restorable rows whose window has ended are due: the next claim takes them.
+            // A cleaner that runs keeps them to a batch or so.
+            db::Statement ended(connection,
+                                "SELECT COUNT(*) FROM deletion_queue"
+                                " WHERE state = 'restorable' AND next_attempt_at <= ?1");
+            ended.bind(1, now);
+            ended.step();
+            result.due += ended.int64(0);
+            db::Statement first_end(connection,
+                                    "SELECT next_attempt_at FROM deletion_queue"
+                                    " WHERE state = 'restorable' ORDER BY next_attempt_at LIMIT 1");
+            if (first_end.step()) result.first_window_end = first_end.int64(0);
+        }
         return result;
     });
 }
@@ -344,7 +389,7 @@ Result<std::int64_t> pending_count(db::Connection& connection) {
     return db::read("queue: count pending", [&] {
         db::Statement count(connection,
                             "SELECT COALESCE(SUM(rows), 0) FROM queue_counters"
-                            " WHERE state = 'pending'");
+                            " WHERE state <> 'dead'");
         count.step();
         return count.int64(0);
     });
@@ -358,8 +403,25 @@ Result<Waiting> waiting(db::Connection& connection, UnixMicros now) {
                             " WHERE state = 'pending' AND next_attempt_at > ?1");
         count.bind(1, now);
         count.step();
-        Waiting result{count.int64(0), std::nullopt};
+        Waiting result;
+        result.rows = count.int64(0);
         if (!count.is_null(1)) result.next_attempt_at = count.int64(1);
+        // Within their window: the counters' restorable rows less those past it (the
+        // few the next claim takes), so a large window is not counted row by row.
+        db::Statement in_window(
+            connection,
+            "SELECT (SELECT COALESCE(SUM(rows), 0) FROM queue_counters"
+            " WHERE state = 'restorable') - (SELECT COUNT(*) FROM deletion_queue"
+            " WHERE state = 'restorable' AND next_attempt_at <= ?1)");
+        in_window.bind(1, now);
+        in_window.step();
+        result.restorable = in_window.int64(0);
+        db::Statement first_end(connection,
+                                "SELECT next_attempt_at FROM deletion_queue"
+                                " WHERE state = 'restorable' AND next_attempt_at > ?1"
+                                " ORDER BY next_attempt_at LIMIT 1");
+        first_end.bind(1, now);
+        if (first_end.step()) result.first_window_end = first_end.int64(0);
         return result;
     });
 }

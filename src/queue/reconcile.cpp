@@ -4,6 +4,7 @@
 #include "gallery/db/statement.hpp"
 
 #include "gallery/db/transaction.hpp"
+#include "queue/queued_once.hpp"
 
 namespace gallery::queue {
 namespace {
@@ -61,8 +62,9 @@ Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros
     return db::write(connection, "intents: queue expired", [&] {
         // PostgreSQL: an upload finishing now holds its intent's row; wait for it, so its
         // image row is seen below instead of its object being queued.
-        db::Statement lock(connection, "SELECT storage_key FROM upload_intents WHERE expires_at <= ?1" +
-                                           db::for_update(connection));
+        db::Statement lock(connection,
+                           "SELECT storage_key FROM upload_intents WHERE expires_at <= ?1" +
+                               db::for_update(connection));
         lock.bind(1, now);
         while (lock.step()) {
         }
@@ -73,8 +75,8 @@ Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros
             " SELECT storage_key, client_id, ?1, ?1 FROM upload_intents"
             " WHERE expires_at <= ?1"
             " AND NOT EXISTS (SELECT 1 FROM images WHERE images.storage_key = "
-            "upload_intents.storage_key)"
-            " ON CONFLICT (file_path) WHERE state = 'pending' DO NOTHING");
+            "upload_intents.storage_key)" +
+                std::string(k_queued_once));
         queue_rows.bind(1, now);
         const std::int64_t queued = queue_rows.execute();
         db::Statement drop(connection, "DELETE FROM upload_intents WHERE expires_at <= ?");
@@ -96,10 +98,11 @@ Result<std::vector<bool>> keys_in_flight(db::Connection& connection,
 Result<std::vector<bool>> keys_queued(db::Connection& connection,
                                       std::span<const std::string> keys) {
     return db::read("queue: check keys", [&] {
-        // state = 'pending' lets SQLite use the partial unique index on file_path.
-        return exists_each(
-            connection, "SELECT 1 FROM deletion_queue WHERE file_path = ?1 AND state = 'pending'",
-            keys, [](db::Statement&) {});
+        // Pending or restorable: a restorable object is no orphan. The condition repeats
+        // the partial unique index's, so SQLite uses that index.
+        return exists_each(connection,
+                           "SELECT 1 FROM deletion_queue WHERE file_path = ?1 AND state <> 'dead'",
+                           keys, [](db::Statement&) {});
     });
 }
 
@@ -130,7 +133,7 @@ Result<std::vector<DailyReclaim>> reclaimed_per_day(db::Connection& connection, 
             connection,
             "SELECT " + db::utc_day(connection, "deleted_at") +
                 " AS day, COUNT(*), COALESCE(SUM(size_bytes), 0)"
-            " FROM deletion_receipts WHERE deleted_at >= ? GROUP BY day ORDER BY day DESC");
+                " FROM deletion_receipts WHERE deleted_at >= ? GROUP BY day ORDER BY day DESC");
         query.bind(1, since);
         std::vector<DailyReclaim> days;
         while (query.step()) {

@@ -20,7 +20,10 @@ nlohmann::json stats_json(const Stats& stats, UnixMicros now) {
             {"by_attempts", by_attempts},
             {"bytes_pending", stats.bytes_pending},
             {"pending_unknown_size", stats.pending_unknown_size},
-            {"bytes_dead", stats.bytes_dead}};
+            {"bytes_dead", stats.bytes_dead},
+            {"restorable", stats.restorable},
+            {"bytes_restorable", stats.bytes_restorable},
+            {"first_window_end", time_or_null(stats.first_window_end)}};
 }
 
 }  // namespace gallery::queue

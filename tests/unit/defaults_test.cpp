@@ -39,6 +39,7 @@ TEST_CASE("Config's member initialisers are the settings table's defaults") {
     CHECK(initialised.max_attempts == table.max_attempts);
     CHECK(initialised.lease == table.lease);
     CHECK(initialised.receipt_days == table.receipt_days);
+    CHECK(initialised.restore_window == table.restore_window);
     CHECK(initialised.cleanup_request_budget == table.cleanup_request_budget);
     CHECK(initialised.host == table.host);
     CHECK(initialised.port == table.port);

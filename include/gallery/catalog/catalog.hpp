@@ -2,6 +2,7 @@
 // Image rows. Deleting rows queues their objects for deletion in the same
 // transaction (invariant 1) and never touches storage.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -49,12 +50,30 @@ struct DeleteOutcome {
 };
 
 // Deletes the rows that exist among `ids` and queues their objects, in one transaction.
+// A positive `restore_window` queues them restorable for that long, each row holding
+// its image (restore_images below); zero queues them due at once.
 Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const ImageId> ids,
-                                    UnixMicros now);
+                                    UnixMicros now,
+                                    std::chrono::seconds restore_window = std::chrono::seconds{0});
 
 // Same for every image of `client_id` (matched case-insensitively).
-Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std::string& client_id,
-                                           UnixMicros now);
+Result<DeleteOutcome> delete_client_images(
+    db::Connection& connection, const std::string& client_id, UnixMicros now,
+    std::chrono::seconds restore_window = std::chrono::seconds{0});
+
+struct RestoreOutcome {
+    std::vector<ImageId> restored_ids;  // in the order asked (by ids) or of id (by client)
+};
+
+// Brings back, in one transaction, every image among `ids` whose queue row is still
+// restorable: the same id and columns, its client's totals, and the queue row gone.
+// A row the cleaner has made pending (its window ended) is not restorable any more;
+// neither is an id that was never an image or whose object is gone.
+Result<RestoreOutcome> restore_images(db::Connection& connection, std::span<const ImageId> ids);
+
+// Same for every restorable image of `client_id` (matched case-insensitively).
+Result<RestoreOutcome> restore_client_images(db::Connection& connection,
+                                             const std::string& client_id);
 
 // For each key, whether a live image row references it (same order as `keys`).
 Result<std::vector<bool>> keys_in_use(db::Connection& connection,

@@ -56,11 +56,14 @@ struct Report {
     std::int64_t failed = 0;        // per-key failures (each counted one attempt)
     std::int64_t dead = 0;          // rows that reached max_attempts this run (the API's "skipped")
     std::int64_t skipped_live = 0;  // rows dropped because a live image still references the key
-    std::int64_t remaining = 0;     // pending rows after the run
+    std::int64_t remaining = 0;     // pending and restorable rows after the run
     // Filled when the run processed nothing while rows remain: how many wait for a
     // retry (or a lease held elsewhere) and when the first becomes due.
     std::int64_t waiting_for_retry = 0;
     std::optional<UnixMicros> next_attempt_at;
+    // Likewise: rows in their restore window, and when the first window ends.
+    std::int64_t restorable = 0;
+    std::optional<UnixMicros> first_window_end;
     std::uint64_t bytes_reclaimed = 0;
     std::int64_t batches = 0;
     std::int64_t intents_queued = 0;  // keys of crashed uploads found this run and queued

@@ -52,6 +52,9 @@ struct Config {
     int max_attempts = 3;
     std::chrono::seconds lease{300};
     int receipt_days = 30;  // deletion receipts kept this long
+    // How long a deleted image stays restorable (POST /api/restore/) before the cleaner
+    // may delete its object; 0: due at once, the original's timing.
+    std::chrono::seconds restore_window{0};
     // POST /api/cleanup/run/ answers within this; a longer run goes on in the background.
     std::chrono::milliseconds cleanup_request_budget{5000};
 

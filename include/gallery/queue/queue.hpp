@@ -46,13 +46,19 @@ Result<std::size_t> enqueue_all(db::Connection& connection,
                                 std::span<const EnqueueRequest> requests, UnixMicros now);
 
 // Queues the objects that `source` names: a SELECT yielding the columns file_path,
-// client_id and size_bytes, whose own parameters are numbered from ?2 and bound by
+// client_id and size_bytes, whose own parameters are numbered from ?3 and bound by
 // `bind_source`. For deletes that queue what they remove in the same transaction
 // (run it inside the caller's db::write, before the rows go). Returns how many were
 // newly queued.
+//
+// With `restorable_until`, the rows are queued restorable until then (the restore
+// window), and `source` also yields the image's columns image_id, filename,
+// original_filename, name, description, content_type and uploaded_at, all kept in
+// the row for a restore (catalog::restore_images).
 Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
                                      const std::function<void(db::Statement&)>& bind_source,
-                                     UnixMicros now);
+                                     UnixMicros now,
+                                     std::optional<UnixMicros> restorable_until = std::nullopt);
 
 // A queued deletion carried over from another system (the original's
 // assets_pendingfiledeletion rows) with its own history.
@@ -82,7 +88,9 @@ Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
 // "host:pid:random": unique per process run, readable in the admin pages.
 std::string make_lease_owner();
 
-// Claims up to `limit` due pending rows for `owner` until `lease_expires_at`.
+// Claims up to `limit` due pending rows for `owner` until `lease_expires_at`. First
+// makes up to `limit` restorable rows whose window has ended pending (they are no
+// longer restorable from then on).
 Result<std::vector<Item>> claim(db::Connection& connection, const std::string& owner,
                                 std::size_t limit, UnixMicros now, UnixMicros lease_expires_at);
 
@@ -139,21 +147,30 @@ struct Stats {
     std::optional<UnixMicros> oldest_queued;  // of pending rows
     std::optional<UnixMicros> newest_queued;
     std::vector<AttemptCount> by_attempts;  // of pending rows, ascending attempts
-    std::uint64_t bytes_pending = 0;        // sum of the known sizes of pending rows
+    // Sum of the known sizes of the objects still to delete: pending and restorable.
+    std::uint64_t bytes_pending = 0;
     std::int64_t pending_unknown_size = 0;  // pending rows whose size is not known
     std::uint64_t bytes_dead = 0;
+    // Deleted images within (or just past) their restore window, counted apart from
+    // `pending`; a restorable row past its window counts in `due` until a claim.
+    std::int64_t restorable = 0;
+    std::uint64_t bytes_restorable = 0;          // part of bytes_pending
+    std::optional<UnixMicros> first_window_end;  // of restorable rows
 };
 
 Result<Stats> stats(db::Connection& connection, UnixMicros now);
 
+// Rows still to be deleted: pending and restorable (not dead).
 Result<std::int64_t> pending_count(db::Connection& connection);
 
 struct Waiting {
     std::int64_t rows = 0;                      // pending rows not due yet (retries, leases)
     std::optional<UnixMicros> next_attempt_at;  // when the first of them becomes due
+    std::int64_t restorable = 0;                // restorable rows within their window
+    std::optional<UnixMicros> first_window_end;
 };
 
-// Pending rows that a worker may not claim before a later time.
+// Rows that a worker may not claim before a later time.
 Result<Waiting> waiting(db::Connection& connection, UnixMicros now);
 
 }  // namespace gallery::queue

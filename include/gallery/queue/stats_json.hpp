@@ -10,7 +10,8 @@ namespace gallery::queue {
 
 // {pending, dead, leased, due, oldest_queued, newest_queued (ISO-8601 or null),
 //  oldest_pending_age_seconds (null when empty), by_attempts: [{attempts, count}],
-//  bytes_pending, pending_unknown_size, bytes_dead}
+//  bytes_pending (pending and restorable), pending_unknown_size, bytes_dead,
+//  restorable, bytes_restorable, first_window_end (ISO-8601 or null)}
 nlohmann::json stats_json(const Stats& stats, UnixMicros now);
 
 }  // namespace gallery::queue

@@ -1,0 +1,131 @@
+// Restores from the queue (the restore window): a restorable row holds its image's
+// columns, and bringing the image back removes the row in the same transaction, so a
+// row is either restored or, once the cleaner's claim has made it pending, deleted;
+// never both (ARCHITECTURE.md, invariant 9).
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/client_totals.hpp"
+#include "gallery/catalog/bulk.hpp"
+#include "gallery/catalog/catalog.hpp"
+#include "gallery/common/text.hpp"
+#include "gallery/db/dialect.hpp"
+#include "gallery/db/statement.hpp"
+#include "gallery/db/transaction.hpp"
+
+namespace gallery::catalog {
+namespace {
+
+// A queue row's image, in the order of image_rows.hpp's read_image.
+constexpr const char* k_kept_image_columns =
+    "image_id, filename, file_path, original_filename, client_id, name, description,"
+    " size_bytes, content_type, uploaded_at";
+
+// Takes the restorable rows that `where` (over deletion_queue, parameters from ?1)
+// selects out of the queue and puts their images back. A row whose id or key a live
+// image holds (it cannot happen through the API: ids are never given twice and keys
+// are random) stays queued rather than fail the whole restore.
+std::vector<Image> take_back(db::Connection& connection, const std::string& where,
+                             const std::function<void(db::Statement&)>& bind_where) {
+    db::Statement take(connection, "DELETE FROM deletion_queue WHERE state = 'restorable' AND " +
+                                       where +
+                                       " AND NOT EXISTS (SELECT 1 FROM images WHERE images.id ="
+                                       " deletion_queue.image_id OR images.storage_key ="
+                                       " deletion_queue.file_path) RETURNING " +
+                                       k_kept_image_columns);
+    bind_where(take);
+    std::vector<Image> images;
+    while (take.step()) {
+        Image image;
+        image.id = take.int64(0);
+        image.filename = take.text(1);
+        image.storage_key = take.text(2);
+        image.original_filename = take.text(3);
+        image.client_id = take.text(4);
+        image.name = take.optional_text(5);
+        image.description = take.optional_text(6);
+        image.size = static_cast<std::uint64_t>(take.int64(7));
+        image.content_type = take.text(8);
+        image.uploaded_at = take.int64(9);
+        images.push_back(std::move(image));
+    }
+    take.reset();
+    return images;
+}
+
+// Puts `images` back with their clients' totals, the clients locked in ascending
+// order of their folded ids (client_totals.hpp).
+Result<void> put_back(db::Connection& connection, const std::vector<Image>& images) {
+    if (images.empty()) return {};
+    if (auto inserted = insert_images_as_is(connection, images); !inserted) return inserted;
+    struct ClientChange {
+        std::string client_id;
+        std::int64_t count = 0;
+        std::uint64_t size = 0;
+        UnixMicros latest = 0;
+        UnixMicros oldest = 0;
+    };
+    std::map<std::string, ClientChange> changes;
+    for (const Image& image : images) {
+        ClientChange& change = changes[to_lower(image.client_id)];
+        if (change.count == 0) {
+            change.client_id = image.client_id;
+            change.latest = change.oldest = image.uploaded_at;
+        }
+        ++change.count;
+        change.size += image.size;
+        change.latest = std::max(change.latest, image.uploaded_at);
+        change.oldest = std::min(change.oldest, image.uploaded_at);
+    }
+    for (const auto& [folded, change] : changes) {
+        totals::add_images(connection, change.client_id, change.count, change.size, change.latest,
+                           change.oldest);
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<RestoreOutcome> restore_images(db::Connection& connection, std::span<const ImageId> ids) {
+    if (ids.empty()) return RestoreOutcome{};
+    const std::string id_array =
+        nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
+    return db::write(connection, "catalog: restore images", [&]() -> Result<RestoreOutcome> {
+        std::vector<Image> images =
+            take_back(connection, "image_id IN " + db::json_integer_array(connection, 1),
+                      [&](db::Statement& statement) { statement.bind(1, id_array); });
+        if (auto put = put_back(connection, images); !put) return std::unexpected(put.error());
+        std::unordered_map<ImageId, bool> restored;
+        for (const Image& image : images) restored.emplace(image.id, false);
+        RestoreOutcome outcome;
+        for (const ImageId id : ids) {
+            const auto found = restored.find(id);
+            if (found == restored.end() || found->second) continue;
+            found->second = true;  // an id asked twice is reported once
+            outcome.restored_ids.push_back(id);
+        }
+        return outcome;
+    });
+}
+
+Result<RestoreOutcome> restore_client_images(db::Connection& connection,
+                                             const std::string& client_id) {
+    return db::write(connection, "catalog: restore client images", [&]() -> Result<RestoreOutcome> {
+        // As delete_client_images: this client's uploads and deletes wait for it.
+        totals::lock_client(connection, client_id);
+        std::vector<Image> images =
+            take_back(connection, "client_id COLLATE NOCASE = ?1 COLLATE NOCASE",
+                      [&](db::Statement& statement) { statement.bind(1, client_id); });
+        if (auto put = put_back(connection, images); !put) return std::unexpected(put.error());
+        RestoreOutcome outcome;
+        for (const Image& image : images) outcome.restored_ids.push_back(image.id);
+        std::ranges::sort(outcome.restored_ids);
+        return outcome;
+    });
+}
+
+}  // namespace gallery::catalog
