@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "gallery/catalog/catalog.hpp"
 #include "gallery/db/migrator.hpp"
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
@@ -21,7 +22,10 @@ queue::Stats recount(db::Connection& connection, UnixMicros now) {
                            " SUM(CASE WHEN size_bytes IS NULL THEN 1 ELSE 0 END),"
                            " MIN(queued_at), MAX(queued_at) FROM deletion_queue GROUP BY state");
     while (by_state.step()) {
-        if (by_state.text(0) == "pending") {
+        if (by_state.text(0) == "restorable") {
+            expected.restorable = by_state.int64(1);
+            expected.bytes_restorable = static_cast<std::uint64_t>(by_state.int64(2));
+        } else if (by_state.text(0) == "pending") {
             expected.pending = by_state.int64(1);
             expected.bytes_pending = static_cast<std::uint64_t>(by_state.int64(2));
             expected.pending_unknown_size = by_state.int64(3);
@@ -32,9 +36,11 @@ queue::Stats recount(db::Connection& connection, UnixMicros now) {
             expected.bytes_dead = static_cast<std::uint64_t>(by_state.int64(2));
         }
     }
+    expected.bytes_pending += expected.bytes_restorable;
+    // A restorable row past its window is due: the next claim takes it.
     db::Statement due(connection,
                       "SELECT COUNT(*) FROM deletion_queue"
-                      " WHERE state = 'pending' AND next_attempt_at <= ?1");
+                      " WHERE state IN ('pending', 'restorable') AND next_attempt_at <= ?1");
     due.bind(1, now);
     due.step();
     expected.due = due.int64(0);
@@ -49,6 +55,11 @@ queue::Stats recount(db::Connection& connection, UnixMicros now) {
                            " GROUP BY attempts ORDER BY attempts");
     while (attempts.step())
         expected.by_attempts.push_back({static_cast<int>(attempts.int64(0)), attempts.int64(1)});
+    db::Statement first_end(connection,
+                            "SELECT MIN(next_attempt_at) FROM deletion_queue"
+                            " WHERE state = 'restorable'");
+    first_end.step();
+    if (!first_end.is_null(0)) expected.first_window_end = first_end.int64(0);
     return expected;
 }
 
@@ -64,12 +75,15 @@ void check_counters(db::Connection& connection, UnixMicros now) {
     CHECK(counted.pending_unknown_size == expected.pending_unknown_size);
     CHECK(counted.oldest_queued == expected.oldest_queued);
     CHECK(counted.newest_queued == expected.newest_queued);
+    CHECK(counted.restorable == expected.restorable);
+    CHECK(counted.bytes_restorable == expected.bytes_restorable);
+    CHECK(counted.first_window_end == expected.first_window_end);
     REQUIRE(counted.by_attempts.size() == expected.by_attempts.size());
     for (std::size_t i = 0; i < expected.by_attempts.size(); ++i) {
         CHECK(counted.by_attempts[i].attempts == expected.by_attempts[i].attempts);
         CHECK(counted.by_attempts[i].count == expected.by_attempts[i].count);
     }
-    CHECK(queue::pending_count(connection).value() == expected.pending);
+    CHECK(queue::pending_count(connection).value() == expected.pending + expected.restorable);
 }
 
 std::vector<queue::ItemId> ids_of(const std::vector<queue::Item>& items) {
@@ -95,10 +109,12 @@ TEST_CASE("queue counters equal a recount after random operations", "[postgresql
     constexpr int k_max_attempts = 3;
     UnixMicros now = 1'000'000;
     std::vector<queue::Item> leased;
+    std::vector<catalog::ImageId> deleted_images;
+    int uploads = 0;
 
     for (int step = 0; step < 400; ++step) {
         now += pick(3) * k_micros_per_second;
-        switch (pick(9)) {
+        switch (pick(11)) {
             case 0:
                 REQUIRE(queue::enqueue(connection, {key(), "client", some_size()}, now));
                 break;
@@ -138,6 +154,31 @@ TEST_CASE("queue counters equal a recount after random operations", "[postgresql
             case 7:
                 REQUIRE(queue::retry_dead(connection, now));
                 break;
+            case 8: {
+                // Images deleted within a restore window of 10 s: restorable rows, which
+                // claims turn pending once the window ends.
+                std::vector<catalog::ImageId> ids;
+                for (int i = 1 + pick(4); i > 0; --i) {
+                    const std::string name = "u" + std::to_string(++uploads) + ".jpg";
+                    auto image = catalog::insert_image(
+                        connection,
+                        {name, "images/" + name, name, "c" + std::to_string(pick(3)), std::nullopt,
+                         std::nullopt, static_cast<std::uint64_t>(pick(50'000)), "image/jpeg"},
+                        now);
+                    REQUIRE(image);
+                    ids.push_back(image->id);
+                }
+                REQUIRE(catalog::delete_images(connection, ids, now, std::chrono::seconds{10}));
+                deleted_images.insert(deleted_images.end(), ids.begin(), ids.end());
+                break;
+            }
+            case 9: {
+                std::vector<catalog::ImageId> some;
+                for (const catalog::ImageId id : deleted_images)
+                    if (pick(3) == 0) some.push_back(id);
+                REQUIRE(catalog::restore_images(connection, some));
+                break;
+            }
             default: {
                 // A change the caller rolls back leaves the counters as they were.
                 db::WriteTransaction abandoned(connection);
