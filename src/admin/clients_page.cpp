@@ -74,7 +74,7 @@ api::Response delete_all(api::ApiContext& context, AdminRequest& request) {
     }
     auto connection = context.pool.acquire();
     auto outcome = catalog::delete_client_images(*connection, client, context.clock(),
-                                                context.config.restore_window);
+                                                 context.config.restore_window);
     if (!outcome) return database_failure(request, outcome.error());
     return request.done("Deleted " + std::to_string(outcome->deleted_count) + " image(s) of '" +
                             client + "'; their files are queued for cleanup.",

@@ -61,5 +61,6 @@ void add_dashboard_page(AdminRoutes& routes);
 void add_queue_pages(AdminRoutes& routes);
 void add_image_pages(AdminRoutes& routes);
 void add_client_pages(AdminRoutes& routes);
+void add_deleted_pages(AdminRoutes& routes);
 
 }  // namespace gallery::admin

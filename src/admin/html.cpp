@@ -185,7 +185,8 @@ api::Response page(int status, const Frame& frame, const std::string& body) {
                 nav_link(frame, "dashboard", "/admin/", "Dashboard") + " " +
                 nav_link(frame, "queue", "/admin/queue", "Deletion queue") + " " +
                 nav_link(frame, "images", "/admin/images", "Images") + " " +
-                nav_link(frame, "clients", "/admin/clients", "Clients") +
+                nav_link(frame, "clients", "/admin/clients", "Clients") + " " +
+                nav_link(frame, "deleted", "/admin/deleted", "Recently deleted") +
                 "</nav><form method=\"post\" action=\"/admin/logout\">" +
                 csrf_field(frame.csrf_token) + "<button type=\"submit\">Sign out</button></form>";
     }

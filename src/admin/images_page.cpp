@@ -90,8 +90,8 @@ api::Response delete_selected(api::ApiContext& context, AdminRequest& request) {
         return request.done("The selection was not understood; nothing changed.", "/admin/images");
     if (ids->empty()) return request.done("Select images to delete first.", "/admin/images");
     auto connection = context.pool.acquire();
-    auto outcome = catalog::delete_images(*connection, *ids, context.clock(),
-                                          context.config.restore_window);
+    auto outcome =
+        catalog::delete_images(*connection, *ids, context.clock(), context.config.restore_window);
     if (!outcome) return database_failure(request, outcome.error());
     return request.done("Deleted " + std::to_string(outcome->deleted_count) +
                             " image(s); their files are queued for cleanup.",

@@ -17,6 +17,7 @@ queue::StateFilter state_filter(const std::string& text) {
     if (text == "pending") return queue::StateFilter::pending;
     if (text == "leased") return queue::StateFilter::leased;
     if (text == "dead") return queue::StateFilter::dead;
+    if (text == "restorable") return queue::StateFilter::restorable;
     return queue::StateFilter::all;
 }
 
@@ -79,7 +80,8 @@ api::Response queue_page(api::ApiContext& context, AdminRequest& request) {
         "<h1>Deletion queue</h1><form class=\"filters\" method=\"get\" action=\"/admin/queue\">"
         "<label>State<select name=\"state\">" +
         select_option("", "all", state) + select_option("pending", "pending", state) +
-        select_option("leased", "leased", state) + select_option("dead", "dead", state) +
+        select_option("leased", "leased", state) +
+        select_option("restorable", "restorable", state) + select_option("dead", "dead", state) +
         "</select></label><label>Attempts at least<input type=\"number\" min=\"0\" "
         "name=\"min_attempts\" value=\"" +
         escape(min_attempts_text) +

@@ -213,6 +213,7 @@ void add_admin_routes(api::Router& router, api::ApiContext& context) {
     add_queue_pages(routes);
     add_image_pages(routes);
     add_client_pages(routes);
+    add_deleted_pages(routes);
 }
 
 }  // namespace gallery::admin

@@ -14,6 +14,7 @@
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/dialect.hpp"
+#include "gallery/db/like.hpp"
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
 
@@ -24,6 +25,21 @@ namespace {
 constexpr const char* k_kept_image_columns =
     "image_id, filename, file_path, original_filename, client_id, name, description,"
     " size_bytes, content_type, uploaded_at";
+
+Image kept_image(db::Statement& row) {
+    Image image;
+    image.id = row.int64(0);
+    image.filename = row.text(1);
+    image.storage_key = row.text(2);
+    image.original_filename = row.text(3);
+    image.client_id = row.text(4);
+    image.name = row.optional_text(5);
+    image.description = row.optional_text(6);
+    image.size = static_cast<std::uint64_t>(row.int64(7));
+    image.content_type = row.text(8);
+    image.uploaded_at = row.int64(9);
+    return image;
+}
 
 // Takes the restorable rows that `where` (over deletion_queue, parameters from ?1)
 // selects out of the queue and puts their images back. A row whose id or key a live
@@ -39,20 +55,7 @@ std::vector<Image> take_back(db::Connection& connection, const std::string& wher
                                        k_kept_image_columns);
     bind_where(take);
     std::vector<Image> images;
-    while (take.step()) {
-        Image image;
-        image.id = take.int64(0);
-        image.filename = take.text(1);
-        image.storage_key = take.text(2);
-        image.original_filename = take.text(3);
-        image.client_id = take.text(4);
-        image.name = take.optional_text(5);
-        image.description = take.optional_text(6);
-        image.size = static_cast<std::uint64_t>(take.int64(7));
-        image.content_type = take.text(8);
-        image.uploaded_at = take.int64(9);
-        images.push_back(std::move(image));
-    }
+    while (take.step()) images.push_back(kept_image(take));
     take.reset();
     return images;
 }
@@ -125,6 +128,44 @@ Result<RestoreOutcome> restore_client_images(db::Connection& connection,
         for (const Image& image : images) outcome.restored_ids.push_back(image.id);
         std::ranges::sort(outcome.restored_ids);
         return outcome;
+    });
+}
+
+}  // namespace gallery::catalog
+
+namespace gallery::catalog {
+
+Result<RestorablePage> list_restorable(db::Connection& connection, const RestorableQuery& query) {
+    return db::read("catalog: list restorable images", [&] {
+        std::string where = " WHERE state = 'restorable'";
+        if (query.client_id) where += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
+        if (query.search) {
+            where +=
+                " AND (name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\'"
+                " OR filename LIKE ?2 ESCAPE '\\' OR original_filename LIKE ?2 ESCAPE '\\')";
+        }
+        const auto bind_filters = [&](db::Statement& statement) {
+            if (query.client_id) statement.bind(1, *query.client_id);
+            if (query.search) statement.bind(2, db::like_pattern(*query.search));
+        };
+        RestorablePage page;
+        db::Statement count(connection, "SELECT COUNT(*) FROM deletion_queue" + where);
+        bind_filters(count);
+        count.step();
+        page.total_count = count.int64(0);
+        db::Statement list(connection, std::string("SELECT ") + k_kept_image_columns +
+                                           ", queued_at, next_attempt_at FROM deletion_queue" +
+                                           where +
+                                           " ORDER BY queued_at DESC, id DESC LIMIT ?3"
+                                           " OFFSET ?4");
+        bind_filters(list);
+        list.bind(3, query.page.page_size);
+        list.bind(4, (query.page.page - 1) * query.page.page_size);
+        while (list.step()) {
+            RestorableImage row{kept_image(list), list.int64(10), list.int64(11)};
+            page.images.push_back(std::move(row));
+        }
+        return page;
     });
 }
 

@@ -50,6 +50,9 @@ Result<QueuePage> browse(db::Connection& connection, const BrowseQuery& query, U
             case StateFilter::leased:
                 sql += " AND state = 'pending' AND lease_expires_at > ?2";
                 break;
+            case StateFilter::restorable:
+                sql += " AND state = 'restorable'";
+                break;
             case StateFilter::dead:
                 sql += " AND state = 'dead'";
                 break;

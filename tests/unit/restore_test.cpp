@@ -19,11 +19,11 @@ constexpr UnixMicros k_window_end = k_deleted_at + 60 * k_micros_per_second;
 
 catalog::Image upload(db::Connection& connection, const std::string& name,
                       const std::string& client, UnixMicros at) {
-    auto image = catalog::insert_image(connection,
-                                       {name + ".jpg", "images/" + name + ".jpg", name + " (1).JPG",
-                                        client, "Name of " + name, std::nullopt, 1000 + name.size(),
-                                        "image/jpeg"},
-                                       at);
+    auto image =
+        catalog::insert_image(connection,
+                              {name + ".jpg", "images/" + name + ".jpg", name + " (1).JPG", client,
+                               "Name of " + name, std::nullopt, 1000 + name.size(), "image/jpeg"},
+                              at);
     REQUIRE(image);
     return *image;
 }

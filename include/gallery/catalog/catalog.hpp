@@ -170,4 +170,24 @@ Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& q
 
 bool is_client_sort_key(std::string_view sort_by);
 
+struct RestorableImage {
+    Image image;
+    UnixMicros deleted_at = 0;
+    UnixMicros window_end = 0;  // restorable until then, and after it until a claim
+};
+
+struct RestorableQuery {
+    std::optional<std::string> client_id;  // case-insensitive exact match
+    std::optional<std::string> search;     // substring of name, description, filenames
+    PageRequest page;
+};
+
+struct RestorablePage {
+    std::vector<RestorableImage> images;  // most recently deleted first
+    std::int64_t total_count = 0;
+};
+
+// The deleted images a restore can still bring back (the admin's "Recently deleted").
+Result<RestorablePage> list_restorable(db::Connection& connection, const RestorableQuery& query);
+
 }  // namespace gallery::catalog

@@ -10,7 +10,7 @@
 
 namespace gallery::queue {
 
-enum class StateFilter { all, pending, leased, dead };
+enum class StateFilter { all, pending, leased, restorable, dead };
 enum class QueueSort { newest, oldest, most_attempts };
 
 struct BrowseQuery {
@@ -29,7 +29,7 @@ struct QueueRow {
     std::string client_id;
     UnixMicros queued_at = 0;
     int attempts = 0;
-    std::string state;  // pending, leased, dead
+    std::string state;  // pending, leased, restorable, dead
     UnixMicros next_attempt_at = 0;
     std::optional<std::string> last_error;
     std::optional<std::uint64_t> size_bytes;

@@ -1,0 +1,152 @@
+// GET /admin/deleted ("Recently deleted": the images a restore can still bring back),
+// POST /admin/deleted/restore (the selected ones) and POST /admin/deleted/restore-client
+// (every restorable image of one client), through the API's transactional restore.
+
+#include "admin/guard.hpp"
+#include "gallery/api/api.hpp"
+#include "gallery/catalog/catalog.hpp"
+
+namespace gallery::admin {
+namespace {
+
+constexpr std::int64_t k_page_size = 50;
+
+std::string restorable_for(UnixMicros window_end, UnixMicros now) {
+    if (window_end <= now) return "until the next cleanup";
+    return format_duration((window_end - now + k_micros_per_second - 1) / k_micros_per_second);
+}
+
+api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
+    const std::string client = request.field("client_id");
+    const std::string search = request.field("q");
+    const std::int64_t current_page = page_number(request);
+    catalog::RestorableQuery query;
+    if (!client.empty()) query.client_id = client;
+    if (!search.empty()) query.search = search;
+    query.page = {current_page, k_page_size};
+    auto connection = context.pool.acquire();
+    auto deleted = catalog::list_restorable(*connection, query);
+    if (!deleted) return database_failure(request, deleted.error());
+    const UnixMicros now = context.clock();
+    const std::string csrf = csrf_field(request.session.csrf_token);
+
+    std::string body = "<h1>Recently deleted <span class=\"muted\">(" +
+                       std::to_string(deleted->total_count) + ")</span></h1>";
+    if (context.config.restore_window == std::chrono::seconds::zero()) {
+        body +=
+            "<p class=\"muted\">restore_window is 0: deleted images are not kept restorable. "
+            "Set it (for example to 7d) to be able to undo deletes.</p>";
+    } else {
+        body += "<p class=\"muted\">A deleted image stays restorable for " +
+                escape(format_duration(context.config.restore_window.count())) +
+                ", then until the next cleanup deletes its file.</p>";
+    }
+    body +=
+        "<form class=\"filters\" method=\"get\" action=\"/admin/deleted\">"
+        "<label>Client<input type=\"search\" name=\"client_id\" value=\"" +
+        escape(client) +
+        "\"></label><label>Search name, file or description<input type=\"search\" name=\"q\" "
+        "value=\"" +
+        escape(search) +
+        "\"></label><button type=\"submit\" class=\"secondary\">Filter</button></form>";
+    body += "<form id=\"selection\" method=\"post\" action=\"/admin/deleted/restore\">" + csrf +
+            "</form><div class=\"actions\"><label style=\"flex-direction:row;gap:.4rem\">"
+            "<input type=\"checkbox\" data-select-all=\"selection\"> Select all on this page"
+            "</label><button type=\"submit\" form=\"selection\">Restore selected</button>";
+    if (!client.empty()) {
+        body +=
+            "<form method=\"post\" action=\"/admin/deleted/restore-client\" style=\"margin:0\">" +
+            csrf + "<input type=\"hidden\" name=\"client_id\" value=\"" + escape(client) +
+            "\"><button type=\"submit\" class=\"secondary\">Restore all of " + escape(client) +
+            "</button></form>";
+    }
+    body += "</div>";
+    if (deleted->images.empty()) {
+        body += "<p class=\"muted\">Nothing to restore.</p>";
+    } else {
+        body +=
+            "<div class=\"table-wrap\"><table><thead><tr><th>Image</th><th>Client</th>"
+            "<th>Bytes</th><th class=\"optional\">Deleted</th><th>Restorable for</th>"
+            "</tr></thead><tbody>";
+        for (const auto& row : deleted->images) {
+            const catalog::Image& image = row.image;
+            const std::string title =
+                image.name && !image.name->empty() ? *image.name : image.original_filename;
+            body +=
+                "<tr><td><label><input type=\"checkbox\" name=\"id\" form=\"selection\" "
+                "value=\"" +
+                std::to_string(image.id) + "\"> " + escape(title) + " <span class=\"muted\">#" +
+                std::to_string(image.id) + " " + escape(image.original_filename) +
+                "</span></label></td><td>" + escape(image.client_id) + "</td><td>" +
+                escape(format_bytes(image.size)) + "</td><td class=\"optional\">" +
+                escape(format_time(row.deleted_at)) + "</td><td>" +
+                escape(restorable_for(row.window_end, now)) + "</td></tr>";
+        }
+        body += "</tbody></table></div>";
+    }
+    const std::int64_t pages = (deleted->total_count + k_page_size - 1) / k_page_size;
+    const std::vector<std::pair<std::string, std::string>> filters{{"client_id", client},
+                                                                   {"q", search}};
+    body += "<nav class=\"pager\" aria-label=\"Pages\">";
+    if (current_page > 1) {
+        auto previous = filters;
+        previous.emplace_back("page", std::to_string(current_page - 1));
+        body +=
+            "<a href=\"/admin/deleted" + query_string(previous) + "\" rel=\"prev\">Previous</a>";
+    }
+    body += "<span class=\"muted\">Page " + std::to_string(current_page) + " of " +
+            std::to_string(std::max<std::int64_t>(pages, 1)) + "</span>";
+    if (current_page < pages) {
+        auto next = filters;
+        next.emplace_back("page", std::to_string(current_page + 1));
+        body += "<a href=\"/admin/deleted" + query_string(next) + "\" rel=\"next\">Next</a>";
+    }
+    body += "</nav>";
+    return page(200, request.frame("Recently deleted", "deleted"), body);
+}
+
+std::string restored_message(std::size_t restored, std::size_t asked) {
+    std::string message = "Restored " + std::to_string(restored) + " image(s).";
+    if (restored < asked) {
+        message += " " + std::to_string(asked - restored) +
+                   " could not be restored any more: a cleanup had taken them.";
+    }
+    return message;
+}
+
+api::Response restore_selected(api::ApiContext& context, AdminRequest& request) {
+    auto ids = selected_ids(request);
+    if (!ids)
+        return request.done("The selection was not understood; nothing changed.", "/admin/deleted");
+    if (ids->empty()) return request.done("Select images to restore first.", "/admin/deleted");
+    auto connection = context.pool.acquire();
+    auto outcome = catalog::restore_images(*connection, *ids);
+    if (!outcome) return database_failure(request, outcome.error());
+    return request.done(restored_message(outcome->restored_ids.size(), ids->size()),
+                        "/admin/deleted");
+}
+
+api::Response restore_client(api::ApiContext& context, AdminRequest& request) {
+    const std::string client = request.field("client_id");
+    if (client.empty())
+        return request.done("No client was named; nothing changed.", "/admin/deleted");
+    auto connection = context.pool.acquire();
+    auto outcome = catalog::restore_client_images(*connection, client);
+    if (!outcome) return database_failure(request, outcome.error());
+    return request.done("Restored " + std::to_string(outcome->restored_ids.size()) +
+                            " image(s) of '" + client + "'.",
+                        "/admin/deleted");
+}
+
+}  // namespace
+
+void add_deleted_pages(AdminRoutes& routes) {
+    api::ApiContext& context = routes.context();
+    routes.get("/admin/deleted", [&context](AdminRequest& r) { return deleted_page(context, r); });
+    routes.post("/admin/deleted/restore",
+                [&context](AdminRequest& r) { return restore_selected(context, r); });
+    routes.post("/admin/deleted/restore-client",
+                [&context](AdminRequest& r) { return restore_client(context, r); });
+}
+
+}  // namespace gallery::admin
