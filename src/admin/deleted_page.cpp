@@ -73,7 +73,8 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
             const std::string title =
                 image.name && !image.name->empty() ? *image.name : image.original_filename;
             body +=
-                "<tr><td><label><input type=\"checkbox\" name=\"id\" form=\"selection\" "
+                "<tr><td><label style=\"flex-direction:row;gap:.4rem\"><input type=\"checkbox\" "
+                "name=\"id\" form=\"selection\" "
                 "value=\"" +
                 std::to_string(image.id) + "\"> " + escape(title) + " <span class=\"muted\">#" +
                 std::to_string(image.id) + " " + escape(image.original_filename) +
