@@ -85,24 +85,8 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
         }
         body += "</tbody></table></div>";
     }
-    const std::int64_t pages = (deleted->total_count + k_page_size - 1) / k_page_size;
-    const std::vector<std::pair<std::string, std::string>> filters{{"client_id", client},
-                                                                   {"q", search}};
-    body += "<nav class=\"pager\" aria-label=\"Pages\">";
-    if (current_page > 1) {
-        auto previous = filters;
-        previous.emplace_back("page", std::to_string(current_page - 1));
-        body +=
-            "<a href=\"/admin/deleted" + query_string(previous) + "\" rel=\"prev\">Previous</a>";
-    }
-    body += "<span class=\"muted\">Page " + std::to_string(current_page) + " of " +
-            std::to_string(std::max<std::int64_t>(pages, 1)) + "</span>";
-    if (current_page < pages) {
-        auto next = filters;
-        next.emplace_back("page", std::to_string(current_page + 1));
-        body += "<a href=\"/admin/deleted" + query_string(next) + "\" rel=\"next\">Next</a>";
-    }
-    body += "</nav>";
+    body += pager("/admin/deleted", {{"client_id", client}, {"q", search}}, current_page,
+                  (deleted->total_count + k_page_size - 1) / k_page_size);
     return page(200, request.frame("Recently deleted", "deleted"), body);
 }
 

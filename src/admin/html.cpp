@@ -162,6 +162,23 @@ std::string format_duration(std::int64_t seconds) {
     return std::to_string(seconds / 86400) + " d " + std::to_string(seconds % 86400 / 3600) + " h";
 }
 
+std::string pager(const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& filters,
+                  std::int64_t current_page, std::int64_t pages) {
+    const auto link = [&](std::int64_t page, const char* rel, const char* label) {
+        auto query = filters;
+        query.emplace_back("page", std::to_string(page));
+        return "<a href=\"" + path + query_string(query) + "\" rel=\"" + rel + "\">" + label +
+               "</a>";
+    };
+    std::string html = "<nav class=\"pager\" aria-label=\"Pages\">";
+    if (current_page > 1) html += link(current_page - 1, "prev", "Previous");
+    html += "<span class=\"muted\">Page " + std::to_string(current_page) + " of " +
+            std::to_string(std::max<std::int64_t>(pages, 1)) + "</span>";
+    if (current_page < pages) html += link(current_page + 1, "next", "Next");
+    return html + "</nav>";
+}
+
 std::string select_option(const std::string& value, const std::string& label,
                           const std::string& current) {
     return "<option value=\"" + escape(value) + "\"" + (value == current ? " selected" : "") + ">" +

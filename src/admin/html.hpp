@@ -19,6 +19,10 @@ std::string escape(std::string_view text);
 std::string url_encode(std::string_view text);
 // "?a=1&b=x" from the non-empty pairs (values encoded); "" when none.
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& pairs);
+// Previous / "Page N of M" / Next links to `path` with `filters` kept in the query.
+std::string pager(const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& filters,
+                  std::int64_t current_page, std::int64_t pages);
 
 std::string format_time(UnixMicros time);           // "2026-11-27 17:45 UTC"
 std::string format_duration(std::int64_t seconds);  // "3 h 12 min"

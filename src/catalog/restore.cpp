@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/client_totals.hpp"
+#include "catalog/image_rows.hpp"
 #include "gallery/catalog/bulk.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/text.hpp"
@@ -21,25 +22,10 @@
 namespace gallery::catalog {
 namespace {
 
-// A queue row's image, in the order of image_rows.hpp's read_image.
+// A queue row's image, in the order of k_image_columns, so read_image reads it.
 constexpr const char* k_kept_image_columns =
     "image_id, filename, file_path, original_filename, client_id, name, description,"
     " size_bytes, content_type, uploaded_at";
-
-Image kept_image(db::Statement& row) {
-    Image image;
-    image.id = row.int64(0);
-    image.filename = row.text(1);
-    image.storage_key = row.text(2);
-    image.original_filename = row.text(3);
-    image.client_id = row.text(4);
-    image.name = row.optional_text(5);
-    image.description = row.optional_text(6);
-    image.size = static_cast<std::uint64_t>(row.int64(7));
-    image.content_type = row.text(8);
-    image.uploaded_at = row.int64(9);
-    return image;
-}
 
 // Takes the restorable rows that `where` (over deletion_queue, parameters from ?1)
 // selects out of the queue and puts their images back. A row whose id or key a live
@@ -55,7 +41,7 @@ std::vector<Image> take_back(db::Connection& connection, const std::string& wher
                                        k_kept_image_columns);
     bind_where(take);
     std::vector<Image> images;
-    while (take.step()) images.push_back(kept_image(take));
+    while (take.step()) images.push_back(read_image(take));
     take.reset();
     return images;
 }
@@ -162,7 +148,7 @@ Result<RestorablePage> list_restorable(db::Connection& connection, const Restora
         list.bind(3, query.page.page_size);
         list.bind(4, (query.page.page - 1) * query.page.page_size);
         while (list.step()) {
-            RestorableImage row{kept_image(list), list.int64(10), list.int64(11)};
+            RestorableImage row{read_image(list), list.int64(10), list.int64(11)};
             page.images.push_back(std::move(row));
         }
         return page;

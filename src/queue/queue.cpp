@@ -28,12 +28,11 @@ Item read_item(db::Statement& row) {
 
 constexpr const char* k_insert_columns =
     "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at, size_bytes) ";
-constexpr const char* k_pending_once = k_queued_once;
 
 Result<bool> enqueue(db::Connection& connection, const EnqueueRequest& request, UnixMicros now) {
     return db::write(connection, "queue: enqueue", [&] {
         db::Statement insert(connection, std::string(k_insert_columns) +
-                                             "VALUES (?1, ?2, ?3, ?3, ?4)" + k_pending_once);
+                                             "VALUES (?1, ?2, ?3, ?3, ?4)" + k_queued_once);
         insert.bind(1, request.key);
         insert.bind(2, request.client_id);
         insert.bind(3, now);
@@ -46,7 +45,7 @@ Result<std::size_t> enqueue_all(db::Connection& connection,
                                 std::span<const EnqueueRequest> requests, UnixMicros now) {
     return db::write(connection, "queue: enqueue", [&] {
         db::Statement insert(connection, std::string(k_insert_columns) +
-                                             "VALUES (?1, ?2, ?3, ?3, ?4)" + k_pending_once);
+                                             "VALUES (?1, ?2, ?3, ?3, ?4)" + k_queued_once);
         std::size_t queued = 0;
         for (const EnqueueRequest& request : requests) {
             insert.bind(1, request.key);
@@ -69,7 +68,7 @@ Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
             connection,
             "INSERT INTO deletion_queue (file_path, client_id, queued_at, "
             "next_attempt_at, attempts, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)" +
-                std::string(k_pending_once));
+                std::string(k_queued_once));
         std::vector<CarryOutcome> outcomes;
         outcomes.reserve(rows.size());
         for (const CarriedOver& row : rows) {
@@ -105,10 +104,10 @@ Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_vie
                   " content_type, uploaded_at) SELECT file_path, client_id, ?1, ?2, size_bytes,"
                   " 'restorable', image_id, filename, original_filename, name, description,"
                   " content_type, uploaded_at FROM (" +
-                      std::string(source) + ") AS selected WHERE true" + k_pending_once
+                      std::string(source) + ") AS selected WHERE true" + k_queued_once
                 : std::string(k_insert_columns) +
                       "SELECT file_path, client_id, ?1, ?2, size_bytes FROM (" +
-                      std::string(source) + ") AS selected WHERE true" + k_pending_once;
+                      std::string(source) + ") AS selected WHERE true" + k_queued_once;
         db::Statement insert(connection, sql);
         insert.bind(1, now);
         insert.bind(2, restorable_until.value_or(now));

@@ -172,8 +172,9 @@ TEST_CASE("deleted images are restorable within the window with every field (S3)
     restores_with_every_field(server);
 }
 
-TEST_CASE("a restore after the window's cleanup is refused and changes nothing", "[postgresql]") {
-    RestoreServer server("1s");
+namespace {
+
+void refuses_after_cleanup(RestoreServer& server) {
     const json kept = server.upload("kept.jpg", "shop");
     const json image = server.upload("gone.jpg", "shop");
     server.post("/api/bulk-delete/", {{"image_ids", json::array({image["id"]})}});
@@ -192,6 +193,20 @@ TEST_CASE("a restore after the window's cleanup is refused and changes nothing",
     CHECK(listed(server) == before);
     CHECK(server.get("/api/stats/") == totals);
     CHECK(server.stored(kept));
+}
+
+}  // namespace
+
+TEST_CASE("a restore after the window's cleanup is refused and changes nothing (local storage)",
+          "[postgresql]") {
+    RestoreServer server("1s");
+    refuses_after_cleanup(server);
+}
+
+TEST_CASE("a restore after the window's cleanup is refused and changes nothing (S3)") {
+    testing::S3rver s3;
+    RestoreServer server("1s", &s3);
+    refuses_after_cleanup(server);
 }
 
 TEST_CASE("POST /api/restore/ refuses malformed requests with a sentence") {
@@ -225,12 +240,13 @@ TEST_CASE("POST /api/restore/ refuses malformed requests with a sentence") {
     CHECK(unauthorised->status == 401);
 }
 
-TEST_CASE("a restore racing a cleaner wins or loses each row whole, every round", "[postgresql]") {
-    RestoreServer server("1s");
+namespace {
+
+void race_restores_against_cleaners(RestoreServer& server, int rounds) {
     std::mt19937 random{20261203};
     int restored_total = 0;
     int deleted_total = 0;
-    for (int round = 0; round < 8; ++round) {
+    for (int round = 0; round < rounds; ++round) {
         std::vector<json> images;
         json ids = json::array();
         for (int i = 0; i < 20; ++i) {
@@ -277,6 +293,20 @@ TEST_CASE("a restore racing a cleaner wins or loses each row whole, every round"
     }
     const json stats = server.get("/api/cleanup/stats/")["stats"];
     INFO("restored " << restored_total << ", deleted " << deleted_total);
-    CHECK(restored_total + deleted_total == 8 * 20);
+    CHECK(restored_total + deleted_total == rounds * 20);
     CHECK(stats["dead"] == 0);
+}
+
+}  // namespace
+
+TEST_CASE("a restore racing a cleaner wins or loses each row whole, every round (local storage)",
+          "[postgresql]") {
+    RestoreServer server("1s");
+    race_restores_against_cleaners(server, 8);
+}
+
+TEST_CASE("a restore racing a cleaner wins or loses each row whole, every round (S3)") {
+    testing::S3rver s3;
+    RestoreServer server("1s", &s3);
+    race_restores_against_cleaners(server, 4);
 }
