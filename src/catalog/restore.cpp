@@ -28,7 +28,7 @@ constexpr const char* k_kept_image_columns =
     " size_bytes, content_type, uploaded_at";
 
 // Takes the restorable rows that `where` (over deletion_queue, parameters from ?1)
-// selects out of the queue and puts their images back. A row whose id or key a live
+// selects out of the queue and returns their images. A row whose id or key a live
 // image holds (it cannot happen through the API: ids are never given twice and keys
 // are random) stays queued rather than fail the whole restore.
 std::vector<Image> take_back(db::Connection& connection, const std::string& where,
