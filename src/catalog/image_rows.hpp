@@ -2,6 +2,7 @@
 // How an image row is read: one column list and one reader for every query of images.
 
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/db/like.hpp"
 #include "gallery/db/statement.hpp"
 
 namespace gallery::catalog {
@@ -24,6 +25,28 @@ inline Image read_image(db::Statement& row) {
     image.content_type = row.text(8);
     image.uploaded_at = row.int64(9);
     return image;
+}
+
+// The conditions images are listed by (list_images, list_restorable), appended to a
+// WHERE over any table with the image's column names: ?1 the client id (any case),
+// ?2 a substring of name, description or either filename.
+inline std::string image_filters(const std::optional<std::string>& client_id,
+                                 const std::optional<std::string>& search) {
+    std::string conditions;
+    if (client_id) conditions += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
+    if (search) {
+        conditions +=
+            " AND (name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\'"
+            " OR filename LIKE ?2 ESCAPE '\\' OR original_filename LIKE ?2 ESCAPE '\\')";
+    }
+    return conditions;
+}
+
+inline void bind_image_filters(db::Statement& statement,
+                               const std::optional<std::string>& client_id,
+                               const std::optional<std::string>& search) {
+    if (client_id) statement.bind(1, *client_id);
+    if (search) statement.bind(2, db::like_pattern(*search));
 }
 
 }  // namespace gallery::catalog

@@ -124,17 +124,9 @@ Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id
 
 Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& query) {
     return db::read("catalog: list images", [&] {
-        std::string where = " WHERE 1 = 1";
-        if (query.client_id) where += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
-        if (query.search) {
-            where +=
-                " AND (name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\'"
-                " OR filename LIKE ?2 ESCAPE '\\' OR original_filename LIKE ?2 ESCAPE "
-                "'\\')";
-        }
+        const std::string where = " WHERE 1 = 1" + image_filters(query.client_id, query.search);
         const auto bind_filters = [&](db::Statement& statement) {
-            if (query.client_id) statement.bind(1, *query.client_id);
-            if (query.search) statement.bind(2, db::like_pattern(*query.search));
+            bind_image_filters(statement, query.client_id, query.search);
         };
         ImagePage page;
         // Without a search the count comes from client_totals instead of a scan.

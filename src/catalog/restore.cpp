@@ -123,16 +123,10 @@ namespace gallery::catalog {
 
 Result<RestorablePage> list_restorable(db::Connection& connection, const RestorableQuery& query) {
     return db::read("catalog: list restorable images", [&] {
-        std::string where = " WHERE state = 'restorable'";
-        if (query.client_id) where += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
-        if (query.search) {
-            where +=
-                " AND (name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\'"
-                " OR filename LIKE ?2 ESCAPE '\\' OR original_filename LIKE ?2 ESCAPE '\\')";
-        }
+        const std::string where =
+            " WHERE state = 'restorable'" + image_filters(query.client_id, query.search);
         const auto bind_filters = [&](db::Statement& statement) {
-            if (query.client_id) statement.bind(1, *query.client_id);
-            if (query.search) statement.bind(2, db::like_pattern(*query.search));
+            bind_image_filters(statement, query.client_id, query.search);
         };
         RestorablePage page;
         db::Statement count(connection, "SELECT COUNT(*) FROM deletion_queue" + where);
