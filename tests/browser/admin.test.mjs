@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import {freePort, launchChromium, step, waitForHealth} from './support.mjs';
+import {freePort, launchChromium, onePixelPng, step, uploadPng, waitForHealth} from './support.mjs';
 
 const binary = process.env.GALLERY_BINARY;
 const artifacts = process.env.ARTIFACTS || path.join(os.tmpdir(), 'gallery-admin-artifacts');
@@ -20,22 +20,7 @@ const apiKey = 'browser-test-api-key-0123456789';
 const password = 'browser-test-password';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gallery-admin-'));
 const mediaRoot = path.join(work, 'media');
-// A 1x1 PNG: real image bytes for the thumbnails.
-const png = Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-    'base64');
-
-async function upload(base, clientId, name) {
-    const form = new FormData();
-    form.append('image', new Blob([png], {type: 'image/png'}), `${name}.png`);
-    form.append('client_id', clientId);
-    form.append('name', name);
-    const response = await fetch(
-        `${base}/api/upload/`, {method: 'POST', headers: {'X-API-Key': apiKey}, body: form});
-    const text = await response.text();
-    assert.equal(response.status, 201, text);
-    return JSON.parse(text);
-}
+const upload = (base, clientId, name) => uploadPng(base, apiKey, clientId, name);
 
 const env = {
     ...process.env,
@@ -155,7 +140,7 @@ try {
         (await page.locator('tbody tr').innerText()).includes('delete'), 'the last error is shown');
     await shot('queue-dead');
     fs.rmSync(fileOf(second), {recursive: true});
-    fs.writeFileSync(fileOf(second), png);
+    fs.writeFileSync(fileOf(second), onePixelPng);
     await page.locator('tbody input[name=id]').check();
     await Promise.all([page.waitForNavigation(), page.click('button:has-text("Retry selected")')]);
     assert.equal(

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import {freePort, launchChromium, step, waitForHealth} from './support.mjs';
+import {freePort, launchChromium, step, uploadPng, waitForHealth} from './support.mjs';
 
 const binary = process.env.GALLERY_BINARY;
 const artifacts = process.env.ARTIFACTS || path.join(os.tmpdir(), 'gallery-admin-artifacts');
@@ -20,10 +20,6 @@ const apiKey = 'browser-restore-api-key-0123456789';
 const password = 'browser-restore-password';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gallery-restore-'));
 const mediaRoot = path.join(work, 'media');
-const png = Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-    'base64');
-
 async function api(base, method, url, body) {
     const init = {method, headers: {'X-API-Key': apiKey}};
     if (body instanceof FormData) {
@@ -38,13 +34,7 @@ async function api(base, method, url, body) {
     return JSON.parse(text);
 }
 
-async function upload(base, clientId, name) {
-    const form = new FormData();
-    form.append('image', new Blob([png], {type: 'image/png'}), `${name}.png`);
-    form.append('client_id', clientId);
-    form.append('name', name);
-    return api(base, 'POST', '/api/upload/', form);
-}
+const upload = (base, clientId, name) => uploadPng(base, apiKey, clientId, name);
 
 const env = {
     ...process.env,

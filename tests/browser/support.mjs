@@ -41,6 +41,24 @@ export function launchChromium() {
     });
 }
 
+// A 1x1 PNG: real image bytes for uploads and thumbnails.
+export const onePixelPng = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64');
+
+// POST /api/upload/ of onePixelPng as <name>.png, named <name>; the created image.
+export async function uploadPng(base, apiKey, clientId, name) {
+    const form = new FormData();
+    form.append('image', new Blob([onePixelPng], {type: 'image/png'}), `${name}.png`);
+    form.append('client_id', clientId);
+    form.append('name', name);
+    const response = await fetch(
+        `${base}/api/upload/`, {method: 'POST', headers: {'X-API-Key': apiKey}, body: form});
+    const text = await response.text();
+    if (response.status !== 201) throw new Error(`upload of ${name}: ${response.status} ${text}`);
+    return JSON.parse(text);
+}
+
 const k_types = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8'};
 
 // Serves the files of `folder` on 127.0.0.1:<port>: a page of its own origin.
