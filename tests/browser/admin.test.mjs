@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import {freePort, launchChromium, onePixelPng, step, uploadPng, waitForHealth} from './support.mjs';
+import {clickAndLoad, freePort, launchChromium, onePixelPng, reportFailure, step, uploadPng, waitForHealth} from './support.mjs';
 
 const binary = process.env.GALLERY_BINARY;
 const artifacts = process.env.ARTIFACTS || path.join(os.tmpdir(), 'gallery-admin-artifacts');
@@ -72,14 +72,14 @@ try {
     step('a wrong password is refused with a message');
     await page.fill('input[name=password]', 'not-the-password');
     const started = Date.now();
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await clickAndLoad(page, 'button[type=submit]');
     assert.ok(Date.now() - started >= 900, 'a wrong password should be answered after a delay');
     assert.equal(await page.locator('p.error').innerText(), 'Wrong password.');
     await shot('login-wrong-password');
 
     step('sign in; the dashboard shows the totals');
     await page.fill('input[name=password]', password);
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await clickAndLoad(page, 'button[type=submit]');
     assert.equal(new URL(page.url()).pathname, '/admin/');
     const cookie = (await context.cookies()).find((c) => c.name === 'gallery_admin');
     assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict' && cookie.expires > 0);
@@ -89,7 +89,7 @@ try {
     await shot('dashboard');
 
     step('the images page shows the four images; delete two');
-    await page.click('nav >> text=Images');
+    await clickAndLoad(page, 'nav >> text=Images');
     assert.equal(await page.locator('.tile').count(), 4);
     const names = await page.locator('.tile img').evaluateAll((images) => images.map((i) => i.alt));
     assert.deepEqual(names, ['fourth', 'third', 'second', 'first']);
@@ -97,7 +97,7 @@ try {
     await page.locator('.tile input[name=id]').nth(0).check();
     await page.locator('.tile input[name=id]').nth(1).check();
     page.once('dialog', (dialog) => dialog.accept());
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Delete selected")')]);
+    await clickAndLoad(page, 'button:has-text("Delete selected")');
     assert.equal(await flash(), 'Deleted 2 image(s); their files are queued for cleanup.');
     assert.equal(await page.locator('.tile').count(), 2);
     const [first, second, third, fourth] = uploaded;
@@ -105,7 +105,7 @@ try {
     assert.ok(fs.existsSync(fileOf(third)) && fs.existsSync(fileOf(fourth)));
 
     step('the deleted images are in the queue');
-    await page.click('nav >> text=Deletion queue');
+    await clickAndLoad(page, 'nav >> text=Deletion queue');
     const keys = await page.locator('td.key').allInnerTexts();
     assert.deepEqual(keys.sort(), [`images/${third.filename}`, `images/${fourth.filename}`].sort());
     assert.deepEqual(
@@ -113,8 +113,7 @@ try {
     await shot('queue-pending');
 
     step('run cleanup: the queue empties and the files are gone from disk');
-    await Promise.all(
-        [page.waitForNavigation(), page.click('button:has-text("Run one cleanup batch now")')]);
+    await clickAndLoad(page, 'button:has-text("Run one cleanup batch now")');
     assert.match(await flash(), /processed 2, deleted 2, failed 0, dead 0, 0 still pending/);
     assert.equal(await page.locator('text=No queued items match.').count(), 1);
     assert.ok(!fs.existsSync(fileOf(third)) && !fs.existsSync(fileOf(fourth)));
@@ -125,16 +124,15 @@ try {
     // attempt allowed, the item is dead.
     fs.rmSync(fileOf(second));
     fs.mkdirSync(path.join(fileOf(second), 'blocker'), {recursive: true});
-    await page.click('nav >> text=Images');
+    await clickAndLoad(page, 'nav >> text=Images');
     await page.locator('.tile', {hasText: 'second.png'}).locator('input[name=id]').check();
     page.once('dialog', (dialog) => dialog.accept());
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Delete selected")')]);
-    await page.click('nav >> text=Deletion queue');
-    await Promise.all(
-        [page.waitForNavigation(), page.click('button:has-text("Run one cleanup batch now")')]);
+    await clickAndLoad(page, 'button:has-text("Delete selected")');
+    await clickAndLoad(page, 'nav >> text=Deletion queue');
+    await clickAndLoad(page, 'button:has-text("Run one cleanup batch now")');
     assert.match(await flash(), /processed 1, deleted 0, failed 1, dead 1/);
     await page.selectOption('select[name=state]', 'dead');
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Filter")')]);
+    await clickAndLoad(page, 'button:has-text("Filter")');
     assert.deepEqual(await page.locator('td.state-dead').allInnerTexts(), ['dead']);
     assert.ok(
         (await page.locator('tbody tr').innerText()).includes('delete'), 'the last error is shown');
@@ -142,16 +140,15 @@ try {
     fs.rmSync(fileOf(second), {recursive: true});
     fs.writeFileSync(fileOf(second), onePixelPng);
     await page.locator('tbody input[name=id]').check();
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Retry selected")')]);
+    await clickAndLoad(page, 'button:has-text("Retry selected")');
     assert.equal(
         await flash(), 'Requeued 1 dead item(s); they will be deleted by the next cleanup.');
-    await Promise.all(
-        [page.waitForNavigation(), page.click('button:has-text("Run one cleanup batch now")')]);
+    await clickAndLoad(page, 'button:has-text("Run one cleanup batch now")');
     assert.match(await flash(), /processed 1, deleted 1, failed 0, dead 0, 0 still pending/);
     assert.ok(!fs.existsSync(fileOf(second)));
 
     step('clients: delete-all needs the client id typed exactly');
-    await page.click('nav >> text=Clients');
+    await clickAndLoad(page, 'nav >> text=Clients');
     await shot('clients');
     const acmeRow = page.locator('tr', {hasText: 'acme'});
     await acmeRow.locator('input[name=confirm_client_id]').fill('acm');
@@ -168,12 +165,12 @@ try {
         await flash(), 'Deleted 1 image(s) of \'acme\'; their files are queued for cleanup.');
 
     step('the dashboard lists the cleanup runs, by admin');
-    await page.click('nav >> text=Dashboard');
+    await clickAndLoad(page, 'nav >> text=Dashboard');
     assert.equal(await page.locator('tbody tr', {hasText: 'admin'}).count(), 3);
 
     step('on a phone-sized screen the queue page fits without sideways scrolling');
     await page.setViewportSize({width: 390, height: 844});
-    await page.click('nav >> text=Deletion queue');
+    await clickAndLoad(page, 'nav >> text=Deletion queue');
     const overflow =
         await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
@@ -191,7 +188,7 @@ try {
     assert.equal(forged, 403);
 
     step('sign out: the session is gone');
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Sign out")')]);
+    await clickAndLoad(page, 'button:has-text("Sign out")');
     assert.equal(new URL(page.url()).pathname, '/admin/login');
     response = await fetch(
         `${base}/admin/queue`,
@@ -199,7 +196,7 @@ try {
     assert.equal(response.status, 303);
     console.log(`admin pages: all checks passed (screenshots in ${artifacts})`);
 } catch (error) {
-    console.error(`server log:\n${serverLog}`);
+    reportFailure(error, serverLog);
     throw error;
 } finally {
     if (browser) await browser.close();

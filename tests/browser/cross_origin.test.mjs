@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {freePort, launchChromium, serveStatic, step, waitForHealth} from './support.mjs';
+import {freePort, launchChromium, reportFailure, serveStatic, step, waitForHealth} from './support.mjs';
 
 const binary = process.env.GALLERY_BINARY;
 const artifacts = process.env.ARTIFACTS || path.join(os.tmpdir(), 'gallery-browser-artifacts');
@@ -38,7 +38,8 @@ const env = {
     GALLERY_CORS_ORIGINS: front.origin,
 };
 execFileSync(binary, ['migrate'], {env, stdio: 'ignore'});
-const server = spawn(binary, ['serve', '--port', String(port)], {env, stdio: ['ignore', 'ignore', 'pipe']});
+const server =
+    spawn(binary, ['serve', '--port', String(port)], {env, stdio: ['ignore', 'ignore', 'pipe']});
 let serverLog = '';
 server.stderr.on('data', (chunk) => {
     serverLog += chunk;
@@ -62,7 +63,8 @@ try {
     const seen = await page.evaluate(() => window.runFlows());
     assert.equal(seen.statsBefore.status, 200);
     assert.equal(seen.statsBefore.body.stats.total_images, 0);
-    assert.deepEqual(seen.validate.body, {success: true, valid: true, message: 'Client ID is valid'});
+    assert.deepEqual(
+        seen.validate.body, {success: true, valid: true, message: 'Client ID is valid'});
     assert.equal(seen.validateBlank.status, 400);
     assert.equal(seen.validateBlank.body.valid, false);
     assert.equal(seen.uploads.length, 5);
@@ -77,7 +79,8 @@ try {
 
     assert.equal(seen.listFiltered.body.pagination.total_count, 2);
     assert.deepEqual(seen.listFiltered.body.images.map((i) => i.id), [ids[1], ids[0]]);
-    assert.deepEqual(seen.listFiltered.body.filters, {client_id: 'SHOP-1', search: '', sort_by: '-uploaded_at'});
+    assert.deepEqual(
+        seen.listFiltered.body.filters, {client_id: 'SHOP-1', search: '', sort_by: '-uploaded_at'});
     assert.equal(seen.listPage2.body.pagination.page, 2);
     assert.equal(seen.listPage2.body.pagination.has_previous, true);
     assert.equal(seen.listPage2.body.images.length, 2);
@@ -86,9 +89,11 @@ try {
 
     step('the dashboard shows every image and each one loads');
     assert.equal(seen.rendered.length, 5);
-    for (const shown of seen.rendered) assert.equal(shown.loaded, true, `image ${shown.id} did not load`);
+    for (const shown of seen.rendered)
+        assert.equal(shown.loaded, true, `image ${shown.id} did not load`);
     assert.equal(await page.locator('#images img').count(), 5);
-    await page.screenshot({path: path.join(artifacts, 'cross-origin-dashboard.png'), fullPage: true});
+    await page.screenshot(
+        {path: path.join(artifacts, 'cross-origin-dashboard.png'), fullPage: true});
 
     step('update, delete, bulk-delete, clients and delete-all answer as the original');
     assert.equal(seen.update.status, 200);
@@ -100,15 +105,17 @@ try {
     assert.equal(seen.bulkDelete.status, 200);
     assert.equal(seen.bulkDelete.body.deleted_count, 2);
     assert.deepEqual(seen.bulkDelete.body.not_found_ids, [999999]);
-    assert.deepEqual(seen.clients.body.clients.map((c) => [c.client_id, c.image_count]),
-                     [['shop-1', 1], ['shop-3', 1]]);
+    assert.deepEqual(
+        seen.clients.body.clients.map((c) => [c.client_id, c.image_count]),
+        [['shop-1', 1], ['shop-3', 1]]);
     assert.deepEqual(seen.clients.body.filters, {search: '', sort_by: 'client_id'});
     assert.equal(seen.deleteAll.status, 200);
     assert.equal(seen.deleteAll.body.deleted_count, 1);
     assert.equal(seen.cleanupStats.body.stats.total_pending, 4);
     assert.equal(seen.statsAfter.body.stats.total_images, 1);
     assert.equal(seen.unauthorised.status, 401);
-    assert.equal(seen.unauthorised.body.error, 'API key is required. Please provide X-API-Key header.');
+    assert.equal(
+        seen.unauthorised.body.error, 'API key is required. Please provide X-API-Key header.');
 
     step(`the same page on ${stranger.origin} (not configured) is refused by the browser`);
     const before = await imageCount();
@@ -121,7 +128,7 @@ try {
     assert.equal(await imageCount(), before);
     console.log('cross-origin front end: all checks passed');
 } catch (error) {
-    console.error(`server log:\n${serverLog}`);
+    reportFailure(error, serverLog);
     throw error;
 } finally {
     if (browser) await browser.close();

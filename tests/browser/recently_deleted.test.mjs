@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import {freePort, launchChromium, step, uploadPng, waitForHealth} from './support.mjs';
+import {clickAndLoad, freePort, launchChromium, reportFailure, step, uploadPng, waitForHealth} from './support.mjs';
 
 const binary = process.env.GALLERY_BINARY;
 const artifacts = process.env.ARTIFACTS || path.join(os.tmpdir(), 'gallery-admin-artifacts');
@@ -57,14 +57,16 @@ let browser;
 try {
     await waitForHealth(base);
     const images = {};
-    for (const [client, name] of [['acme', 'anvil'], ['acme', 'rocket'], ['globex', 'globe'],
-                                  ['globex', 'hammock'], ['initech', 'stapler']]) {
+    for (const [client, name] of [
+             ['acme', 'anvil'], ['acme', 'rocket'], ['globex', 'globe'], ['globex', 'hammock'],
+             ['initech', 'stapler']]) {
         images[name] = await upload(base, client, name);
     }
     const fileOf = (image) => path.join(mediaRoot, 'images', image.filename);
     await api(base, 'DELETE', '/api/clients/acme/delete-all/');
-    await api(base, 'POST', '/api/bulk-delete/',
-              {image_ids: [images.globe.id, images.hammock.id, images.stapler.id]});
+    await api(
+        base, 'POST', '/api/bulk-delete/',
+        {image_ids: [images.globe.id, images.hammock.id, images.stapler.id]});
 
     browser = await launchChromium();
     const context = await browser.newContext({viewport: {width: 1280, height: 900}});
@@ -80,13 +82,14 @@ try {
     step('sign in; the dashboard counts the restorable images');
     await page.goto(`${base}/admin/`);
     await page.fill('input[name=password]', password);
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await clickAndLoad(page, 'button[type=submit]');
     const cards = await page.locator('.card').allInnerTexts();
-    assert.ok(cards.some((text) => text.startsWith('5\n') && text.includes('restorable')),
-              cards.join(' | '));
+    assert.ok(
+        cards.some((text) => text.startsWith('5\n') && text.includes('restorable')),
+        cards.join(' | '));
 
     step('Recently deleted lists the five with the time each stays restorable');
-    await page.click('nav >> text=Recently deleted');
+    await clickAndLoad(page, 'nav >> text=Recently deleted');
     assert.deepEqual(await listedNames(), ['anvil', 'globe', 'hammock', 'rocket', 'stapler']);
     const left = await page.locator('tbody tr td:last-child').allInnerTexts();
     assert.ok(left.every((text) => /^(59 min|1 h 0 min)$/.test(text)), left.join(' | '));
@@ -94,21 +97,20 @@ try {
 
     step('search narrows the list');
     await page.fill('input[name=q]', 'ham');
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Filter")')]);
+    await clickAndLoad(page, 'button:has-text("Filter")');
     assert.deepEqual(await listedNames(), ['hammock']);
 
     step('restore selected: the checked image comes back with its file');
     await page.locator('tbody input[name=id]').check();
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Restore selected")')]);
+    await clickAndLoad(page, 'button:has-text("Restore selected")');
     assert.equal(await flash(), 'Restored 1 image(s).');
     assert.deepEqual(await listedNames(), ['anvil', 'globe', 'rocket', 'stapler']);
 
     step('filter by client, then restore all of that client');
     await page.fill('input[name=client_id]', 'ACME');
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Filter")')]);
+    await clickAndLoad(page, 'button:has-text("Filter")');
     assert.deepEqual(await listedNames(), ['anvil', 'rocket']);
-    await Promise.all(
-        [page.waitForNavigation(), page.click('button:has-text("Restore all of ACME")')]);
+    await clickAndLoad(page, 'button:has-text("Restore all of ACME")');
     assert.equal(await flash(), 'Restored 2 image(s) of \'ACME\'.');
     assert.deepEqual(await listedNames(), ['globe', 'stapler']);
 
@@ -125,11 +127,11 @@ try {
         assert.equal(media.status, 200);
     }
     assert.equal((await fetch(`${base}${images.globe.url}`)).status, 404);
-    await page.click('nav >> text=Images');
+    await clickAndLoad(page, 'nav >> text=Images');
     assert.equal(await page.locator('.tile').count(), 3);
     console.log(`recently deleted: all checks passed (screenshots in ${artifacts})`);
 } catch (error) {
-    console.error(`server log:\n${serverLog}`);
+    reportFailure(error, serverLog);
     throw error;
 } finally {
     if (browser) await browser.close();

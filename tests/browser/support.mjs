@@ -10,6 +10,22 @@ import {chromium} from 'playwright-core';
 
 export function step(text) { console.log(`- ${text}`); }
 
+// Clicks what `selector` names and waits for the page that click loads. Playwright's
+// click does not wait for a navigation it starts, so a count or an evaluate right after
+// it could read the page being left, or lose its context halfway.
+export async function clickAndLoad(page, selector) {
+    await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+// Prints why a test failed before the end of the server's log: CI keeps the start and
+// the end of a long output, so the reason must not sit in its middle.
+export function reportFailure(error, serverLog) {
+    const lines = serverLog.trimEnd().split('\n');
+    console.error(`failed: ${error.stack || error}`);
+    console.error(`server log (last ${Math.min(lines.length, 40)} of ${lines.length} lines):`);
+    console.error(lines.slice(-40).join('\n'));
+}
+
 export async function freePort() {
     return new Promise((resolve) => {
         const server = net.createServer();
@@ -59,7 +75,10 @@ export async function uploadPng(base, apiKey, clientId, name) {
     return JSON.parse(text);
 }
 
-const k_types = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8'};
+const k_types = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript; charset=utf-8'
+};
 
 // Serves the files of `folder` on 127.0.0.1:<port>: a page of its own origin.
 export async function serveStatic(folder) {
@@ -71,7 +90,8 @@ export async function serveStatic(folder) {
             response.writeHead(404).end();
             return;
         }
-        response.writeHead(200, {'Content-Type': k_types[path.extname(file)] || 'application/octet-stream'});
+        response.writeHead(
+            200, {'Content-Type': k_types[path.extname(file)] || 'application/octet-stream'});
         response.end(fs.readFileSync(file));
     });
     await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
