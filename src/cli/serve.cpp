@@ -1,6 +1,7 @@
 // gallery serve: the HTTP API of docs/API.md, /media/, /admin/, /healthz, /metrics;
 // with --cleanup-every, the cleaner in-process (cleanup::Scheduler).
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -64,8 +65,21 @@ void refuse_database_under_media_root(const config::Config& config) {
     }
 }
 
+// glibc gives an arena's free top back to the kernel once it exceeds 128 KiB (and
+// raises that bound as it goes). Serve's workers each allocate and free a request's
+// worth (bodies, JSON) in their own arena, so under load the arenas shrank and grew on
+// nearly every request: madvise, page faults and TLB shootdowns across the workers.
+// Keeping up to 4 MiB free per arena took updates under `scripts/loadtest --drain`
+// from 579/s to 851/s and upload p99 from 52 to 33 ms. Large blocks (over 128 KiB, a
+// fixed bound from here on) still go straight back to the kernel when freed.
+void keep_freed_memory_for_reuse() {
+    constexpr int k_trim_threshold = 4 * 1024 * 1024;
+    mallopt(M_TRIM_THRESHOLD, k_trim_threshold);
+}
+
 Result<void> run_serve(const Globals& globals) {
     const config::Config config = load_config(globals);
+    keep_freed_memory_for_reuse();
     refuse_database_under_media_root(config);
     // Block the stop signals in every thread; one thread waits for them and stops the server.
     sigset_t stop_signals;

@@ -28,7 +28,9 @@ std::vector<bool> exists_each(db::Connection& connection, const std::string& sql
 
 Result<void> record_intent(db::Connection& connection, const std::string& key,
                            const std::string& client_id, UnixMicros now, UnixMicros expires_at) {
-    return db::read("intents: record", [&] {
+    // A write transaction, not an autocommit statement: it waits for this process's
+    // writer turn (db/sqlite/writer_turn.hpp) instead of SQLite's busy handler.
+    return db::write(connection, "intents: record", [&] {
         db::Statement insert(
             connection,
             "INSERT INTO upload_intents (storage_key, client_id, created_at, expires_at)"

@@ -15,7 +15,7 @@
 
 namespace gallery::queue {
 
-// Records that an upload is about to write `key` (own transaction).
+// Records that an upload is about to write `key`, in its own write transaction.
 Result<void> record_intent(db::Connection& connection, const std::string& key,
                            const std::string& client_id, UnixMicros now, UnixMicros expires_at);
 
