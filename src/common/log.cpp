@@ -81,6 +81,10 @@ void set_request_id(std::string_view id) {
     t_request_id = id;
 }
 
+const std::string& request_id() {
+    return t_request_id;
+}
+
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
     if (level < g_level.load()) return;
     const std::string line = g_format.load() == Format::json ? json_line(level, message, fields)

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "gallery/common/function_ref.hpp"
 #include "gallery/db/connection.hpp"
 #include "gallery/db/statement.hpp"
 
@@ -45,10 +46,17 @@ struct Connection::Native {
     // when the turn does not come within the busy timeout.
     virtual void take_write_turn() {}
     virtual void give_back_write_turn() {}
+    // Runs `transaction` (which begins, runs its body, commits or rolls back, and does
+    // not throw) in the write turn, maybe on the thread of the writer before it (see
+    // sqlite/writer_turn.hpp). Throws db::Failure when the turn does not come within
+    // the busy timeout. PostgreSQL runs it at once.
+    virtual void run_in_write_turn(FunctionRef transaction) { transaction(); }
     virtual bool has_table(std::string_view name) = 0;
 
     // Open write transactions: 0 none, 1 a BEGIN, more are SAVEPOINTs inside it.
     int transaction_depth = 0;
+    // Set while run_in_write_turn runs a transaction: it holds the turn already.
+    bool write_turn_held = false;
 };
 
 std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options);

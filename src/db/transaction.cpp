@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "db/native.hpp"
+#include "gallery/common/log.hpp"
 
 namespace gallery::db {
 namespace {
@@ -32,17 +33,33 @@ void pause_before_retry(int attempt) {
     std::this_thread::sleep_for(std::chrono::microseconds(pause(random)));
 }
 
+void run_in_write_turn(Connection& connection, FunctionRef transaction) {
+    Connection::Native& native = connection.native();
+    const std::string request_id = log::request_id();
+    auto in_turn = [&] {
+        // It may run on the thread of the writer before it: it logs as its own request.
+        const std::string runner_request_id = log::request_id();
+        log::set_request_id(request_id);
+        native.write_turn_held = true;
+        transaction();
+        native.write_turn_held = false;
+        log::set_request_id(runner_request_id);
+    };
+    native.run_in_write_turn(in_turn);
+}
+
 }  // namespace detail
 
 WriteTransaction::WriteTransaction(Connection& connection) : m_connection(connection) {
     Connection::Native& native = m_connection.native();
     const int depth = native.transaction_depth;
     if (depth == 0) {
-        native.take_write_turn();
+        m_owns_turn = !native.write_turn_held;
+        if (m_owns_turn) native.take_write_turn();
         try {
             execute_script(m_connection, std::string(native.begin_write()));
         } catch (...) {
-            native.give_back_write_turn();
+            if (m_owns_turn) native.give_back_write_turn();
             throw;
         }
     } else {
@@ -58,14 +75,14 @@ WriteTransaction::~WriteTransaction() {
     try {
         if (depth == 0) {
             execute_script(m_connection, "ROLLBACK");
-            native.give_back_write_turn();
+            if (m_owns_turn) native.give_back_write_turn();
         } else {
             const std::string name = savepoint_name(depth);
             execute_script(m_connection, "ROLLBACK TO " + name + "; RELEASE " + name);
         }
     } catch (...) {
         // A failed rollback (a lost connection) is rolled back by the server.
-        if (depth == 0) native.give_back_write_turn();
+        if (depth == 0 && m_owns_turn) native.give_back_write_turn();
     }
 }
 
@@ -76,7 +93,7 @@ void WriteTransaction::commit() {
                    depth == 0 ? std::string("COMMIT") : "RELEASE " + savepoint_name(depth));
     native.transaction_depth = depth;
     m_open = false;
-    if (depth == 0) native.give_back_write_turn();
+    if (depth == 0 && m_owns_turn) native.give_back_write_turn();
 }
 
 ReadSnapshot::ReadSnapshot(Connection& connection) : m_connection(connection) {

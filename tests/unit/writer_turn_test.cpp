@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
@@ -103,5 +104,52 @@ TEST_CASE("a writer turn is handed over in arrival order", "[threads]") {
     turn.give_back();
     for (std::thread& waiter : waiters) waiter.join();
     CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
+    CHECK(turn.take(0ms));
+}
+
+TEST_CASE("a writer giving the turn back runs the jobs waiting behind it, in their order",
+          "[threads]") {
+    db::WriterTurn turn;
+    REQUIRE(turn.take(1s));
+    const std::thread::id giver = std::this_thread::get_id();
+    std::vector<int> order;
+    std::vector<std::thread::id> ran_on;
+    std::vector<std::thread> waiters;
+    std::atomic<int> refused{0};
+    for (int i = 0; i < 3; ++i) {
+        waiters.emplace_back([&, i] {
+            auto job = [&] {
+                order.push_back(i);  // the turn makes these writes one at a time
+                ran_on.push_back(std::this_thread::get_id());
+            };
+            if (!turn.run(job, 10s)) ++refused;
+        });
+        wait_for_waiters(turn, static_cast<std::size_t>(i) + 1);
+    }
+    turn.give_back();
+    for (std::thread& waiter : waiters) waiter.join();
+    CHECK(refused == 0);
+    CHECK(order == std::vector<int>{0, 1, 2});
+    CHECK(ran_on == std::vector<std::thread::id>(3, giver));
+    CHECK(turn.take(0ms));
+}
+
+TEST_CASE("a job whose patience runs out while it runs still finishes and says so", "[threads]") {
+    db::WriterTurn turn;
+    REQUIRE(turn.take(1s));
+    std::atomic<bool> ran{false};
+    std::atomic<bool> answered_ran{false};
+    std::thread waiter([&] {
+        auto job = [&] {
+            std::this_thread::sleep_for(600ms);  // longer than the waiter's patience
+            ran = true;
+        };
+        answered_ran = turn.run(job, 200ms);
+    });
+    wait_for_waiters(turn, 1);
+    turn.give_back();  // runs the job here, on this thread
+    waiter.join();
+    CHECK(ran);
+    CHECK(answered_ran);
     CHECK(turn.take(0ms));
 }

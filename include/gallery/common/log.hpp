@@ -26,6 +26,8 @@ void set_level(Level level);
 void set_format(Format format);
 // Tags every line this thread writes (" req=<id>") until cleared with "".
 void set_request_id(std::string_view id);
+// This thread's request id ("" when none).
+const std::string& request_id();
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 inline void debug(std::string_view message, std::initializer_list<Field> fields = {}) {
     write(Level::debug, message, fields);

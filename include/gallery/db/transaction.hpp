@@ -9,11 +9,13 @@
 // same connection) is a savepoint: its rollback undoes only its own work.
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "gallery/common/error.hpp"
+#include "gallery/common/function_ref.hpp"
 #include "gallery/db/connection.hpp"
 #include "gallery/db/statement.hpp"
 
@@ -61,6 +63,7 @@ class WriteTransaction {
   private:
     Connection& m_connection;
     bool m_open = true;
+    bool m_owns_turn = false;  // taken by this object (not by run_in_write_turn)
 };
 
 // A read transaction held for the object's life: every statement in it sees the
@@ -78,6 +81,35 @@ class ReadSnapshot {
   private:
     Connection& m_connection;
 };
+
+namespace detail {
+
+// Runs `transaction` (which must not throw) in the connection's write turn: on SQLite
+// maybe on the thread of the writer before it in line, while this thread waits (see
+// src/db/sqlite/writer_turn.hpp). Throws db::Failure when the turn does not come
+// within the busy timeout.
+void run_in_write_turn(Connection& connection, FunctionRef transaction);
+
+// One attempt of db::write's transaction: leaves what the body returned in `outcome`;
+// throws what the body throws.
+template <class Value, class Body>
+void write_once(Connection& connection, Body& body, std::optional<Value>& outcome) {
+    using Returned = std::invoke_result_t<Body>;
+    WriteTransaction transaction(connection);
+    if constexpr (std::is_void_v<Returned>) {
+        body();
+        transaction.commit();
+        outcome.emplace();
+    } else if constexpr (result_value<Returned>::is_result) {
+        outcome.emplace(body());
+        if (*outcome) transaction.commit();
+    } else {
+        outcome.emplace(body());
+        transaction.commit();
+    }
+}
+
+}  // namespace detail
 
 template <class Body>
 auto read(std::string_view context, Body&& body) -> Result<detail::body_value<Body>> {
@@ -99,24 +131,28 @@ auto read(std::string_view context, Body&& body) -> Result<detail::body_value<Bo
 template <class Body>
 auto write(Connection& connection, std::string_view context, Body&& body)
     -> Result<detail::body_value<Body>> {
-    using Returned = std::invoke_result_t<Body>;
+    using Value = Result<detail::body_value<Body>>;
     const bool nested = connection.in_transaction();
     for (int attempt = 1;; ++attempt) {
         try {
-            WriteTransaction transaction(connection);
-            if constexpr (std::is_void_v<Returned>) {
-                body();
-                transaction.commit();
-                return {};
-            } else if constexpr (detail::result_value<Returned>::is_result) {
-                Returned result = body();
-                if (result) transaction.commit();
-                return result;
-            } else {
-                Returned value = body();
-                transaction.commit();
-                return value;
+            std::optional<Value> outcome;
+            if (nested) {
+                detail::write_once(connection, body, outcome);
+                return std::move(*outcome);
             }
+            // The body may run on another thread (the writer before this one in line):
+            // what it returns or throws comes back here.
+            std::exception_ptr thrown;
+            auto transaction = [&]() noexcept {
+                try {
+                    detail::write_once(connection, body, outcome);
+                } catch (...) {
+                    thrown = std::current_exception();
+                }
+            };
+            detail::run_in_write_turn(connection, transaction);
+            if (thrown) std::rethrow_exception(thrown);
+            return std::move(*outcome);
         } catch (const Conflict& e) {
             if (nested) throw;  // the outermost write runs everything again
             if (attempt >= detail::k_write_attempts)

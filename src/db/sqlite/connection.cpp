@@ -51,10 +51,24 @@ int SqliteConnection::on_busy(void* context, int times_called) {
     return 1;
 }
 
+namespace {
+
+[[noreturn]] void throw_turn_timeout(std::chrono::milliseconds busy_timeout) {
+    throw Failure("database is locked: this process's other writers held it for " +
+                  std::to_string(busy_timeout.count()) + " ms (busy_timeout)");
+}
+
+}  // namespace
+
 void SqliteConnection::take_write_turn() {
-    if (m_turn && !m_turn->take(m_busy_timeout)) {
-        throw Failure("database is locked: this process's other writers held it for " +
-                      std::to_string(m_busy_timeout.count()) + " ms (busy_timeout)");
+    if (m_turn && !m_turn->take(m_busy_timeout)) throw_turn_timeout(m_busy_timeout);
+}
+
+void SqliteConnection::run_in_write_turn(FunctionRef transaction) {
+    if (!m_turn) {
+        transaction();
+    } else if (!m_turn->run(transaction, m_busy_timeout)) {
+        throw_turn_timeout(m_busy_timeout);
     }
 }
 

@@ -25,6 +25,7 @@ class SqliteConnection final : public Connection::Native {
     bool has_table(std::string_view name) override;
     void take_write_turn() override;
     void give_back_write_turn() override;
+    void run_in_write_turn(FunctionRef transaction) override;
 
     SQLite::Database& database() { return m_database; }
 
