@@ -5,7 +5,6 @@
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/catalog/upload.hpp"
 #include "gallery/common/log.hpp"
-#include "gallery/common/random.hpp"
 #include "gallery/imaging/compression.hpp"
 
 namespace gallery::api {
@@ -68,9 +67,12 @@ Response upload(ApiContext& context, const Request& request) {
     if (!reencoded) return Response::error(400, reencoded.error().message);
     const std::string& stored_bytes = *reencoded ? (*reencoded)->bytes : file->content;
 
+    auto connection = context.pool.acquire();
+    auto key = context.upload_keys->take(*connection, extension);
+    if (!key) return internal_error(key.error());
     catalog::NewImage image;
-    image.filename = uuid4() + extension;
-    image.storage_key = "images/" + image.filename;
+    image.filename = std::move(key->filename);
+    image.storage_key = std::move(key->storage_key);
     image.original_filename = *original_filename;
     image.client_id = *client_id;
     image.name = name;
@@ -78,7 +80,6 @@ Response upload(ApiContext& context, const Request& request) {
     image.size = stored_bytes.size();
     image.content_type = std::string(catalog::content_type_of(*format));
 
-    auto connection = context.pool.acquire();
     auto inserted =
         catalog::store_upload(*connection, context.storage, image, stored_bytes, context.clock);
     if (!inserted) {

@@ -29,12 +29,6 @@ Error queue_orphan(db::Connection& connection, const NewImage& image,
 
 Result<Image> store_upload(db::Connection& connection, storage::Storage& storage,
                            const NewImage& image, std::string_view bytes, const Clock& clock) {
-    const UnixMicros now = clock();
-    if (auto intent = queue::record_intent(connection, image.storage_key, image.client_id, now,
-                                           now + k_upload_intent_lifetime);
-        !intent) {
-        return std::unexpected(intent.error());
-    }
     if (auto stored = storage.put(image.storage_key, bytes, image.content_type); !stored) {
         // A timed-out write may still have landed: let cleanup make sure it is gone.
         return std::unexpected(

@@ -26,9 +26,9 @@ std::vector<bool> exists_each(db::Connection& connection, const std::string& sql
 
 }  // namespace
 
-Result<void> record_intent(db::Connection& connection, const std::string& key,
-                           const std::string& client_id, UnixMicros now, UnixMicros expires_at) {
-    // A write transaction, not an autocommit statement: it waits for this process's
+Result<void> record_intents(db::Connection& connection, std::span<const std::string> keys,
+                            const std::string& client_id, UnixMicros now, UnixMicros expires_at) {
+    // A write transaction, not autocommit statements: it waits for this process's
     // writer turn (db/sqlite/writer_turn.hpp) instead of SQLite's busy handler.
     return db::write(connection, "intents: record", [&] {
         db::Statement insert(
@@ -37,11 +37,25 @@ Result<void> record_intent(db::Connection& connection, const std::string& key,
             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (storage_key) DO UPDATE SET"
             " client_id = excluded.client_id, created_at = excluded.created_at,"
             " expires_at = excluded.expires_at");
-        insert.bind(1, key);
-        insert.bind(2, client_id);
-        insert.bind(3, now);
-        insert.bind(4, expires_at);
-        insert.execute();
+        for (const std::string& key : keys) {
+            insert.bind(1, key);
+            insert.bind(2, client_id);
+            insert.bind(3, now);
+            insert.bind(4, expires_at);
+            insert.execute();
+            insert.reset();
+        }
+    });
+}
+
+Result<void> drop_intents(db::Connection& connection, std::span<const std::string> keys) {
+    return db::write(connection, "intents: release reserved", [&] {
+        db::Statement remove(connection, "DELETE FROM upload_intents WHERE storage_key = ?");
+        for (const std::string& key : keys) {
+            remove.bind(1, key);
+            remove.execute();
+            remove.reset();
+        }
     });
 }
 

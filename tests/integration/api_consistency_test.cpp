@@ -35,7 +35,8 @@ std::set<std::string> stored_keys(const testing::ApiServer& server) {
 
 }  // namespace
 
-TEST_CASE("when the image row cannot be written the stored object is queued for deletion", "[postgresql]") {
+TEST_CASE("when the image row cannot be written the stored object is queued for deletion",
+          "[postgresql]") {
     testing::ApiServer server;
     {
         db::Connection database(server.dir().database_options());
@@ -51,19 +52,31 @@ TEST_CASE("when the image row cannot be written the stored object is queued for 
     const auto stored = stored_keys(server);
     REQUIRE(stored.size() == 1);
     CHECK(column_values(server.dir(), "SELECT file_path FROM deletion_queue") == stored);
-    CHECK(column_values(server.dir(), "SELECT storage_key FROM upload_intents").empty());
+    // The queued key's intent is cleared; what is left are keys reserved for later uploads.
+    CHECK_FALSE(column_values(server.dir(), "SELECT storage_key FROM upload_intents")
+                    .contains(*stored.begin()));
 }
 
-TEST_CASE("a successful upload leaves no intent behind", "[postgresql]") {
+TEST_CASE("a successful upload clears its own intent, and reserved keys hold nothing",
+          "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     auto result = upload(client, "c");
     REQUIRE(result);
     CHECK(result->status == 201);
-    CHECK(column_values(server.dir(), "SELECT storage_key FROM upload_intents").empty());
+    const std::string key = "images/" + json::parse(result->body)["filename"].get<std::string>();
+    CHECK(column_values(server.dir(), "SELECT storage_key FROM images") ==
+          std::set<std::string>{key});
+    const auto reserved = column_values(server.dir(), "SELECT storage_key FROM upload_intents");
+    CHECK(reserved.size() == catalog::UploadKeys::Options{}.batch - 1);
+    CHECK_FALSE(reserved.contains(key));
+    CHECK(column_values(server.dir(), "SELECT DISTINCT client_id FROM upload_intents") ==
+          std::set<std::string>{""});
+    CHECK(stored_keys(server) == std::set<std::string>{key});
 }
 
-TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued", "[threads][postgresql]") {
+TEST_CASE("uploads deletes and a cleaner running at once leave every object referenced or queued",
+          "[threads][postgresql]") {
     testing::ApiServer server;
     std::atomic<bool> stop{false};
     std::atomic<int> uploads{0}, deletes{0};
@@ -112,8 +125,7 @@ TEST_CASE("uploads deletes and a cleaner running at once leave every object refe
     // Every upload is either still live or was reported deleted exactly once.
     CHECK(deletes > 0);
     CHECK(static_cast<int>(live.size()) + deletes == uploads);
-    const auto queued =
-        column_values(server.dir(), "SELECT file_path FROM deletion_queue");
+    const auto queued = column_values(server.dir(), "SELECT file_path FROM deletion_queue");
     const auto stored = stored_keys(server);
     for (const auto& key : live) {
         INFO("live key " << key);

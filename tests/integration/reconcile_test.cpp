@@ -29,6 +29,12 @@ void add_image(db::Connection& connection, const std::string& key) {
     testing::add_image(connection, key, "c", 1, now_micros());
 }
 
+// An upload's intent for `key`, recorded at `now` by client "c".
+bool record_intent(db::Connection& connection, const std::string& key, UnixMicros now,
+                   UnixMicros expires_at) {
+    return queue::record_intents(connection, std::span(&key, 1), "c", now, expires_at).has_value();
+}
+
 void queue_key(db::Connection& connection, const std::string& key) {
     db::WriteTransaction tx(connection);
     REQUIRE(queue::enqueue(connection, {key, "c", 1}, now_micros()));
@@ -43,8 +49,7 @@ void seed(db::Connection& connection, storage::Storage& store) {
     }
     add_image(connection, "images/live.jpg");
     queue_key(connection, "images/queued.jpg");
-    REQUIRE(queue::record_intent(connection, "images/flying.jpg", "c", now_micros(),
-                                 now_micros() + k_hour));
+    REQUIRE(record_intent(connection, "images/flying.jpg", now_micros(), now_micros() + k_hour));
 }
 
 std::set<std::string> queued_keys(db::Connection& connection) {
@@ -90,7 +95,8 @@ void check_sweep(db::Connection& connection, storage::Storage& store) {
 
 }  // namespace
 
-TEST_CASE("the orphan sweep queues only unreferenced settled objects on local disk", "[postgresql]") {
+TEST_CASE("the orphan sweep queues only unreferenced settled objects on local disk",
+          "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_local_storage(dir.media_root());
@@ -105,7 +111,8 @@ TEST_CASE("the orphan sweep queues only unreferenced settled objects on S3", "[p
     check_sweep(connection, *store);
 }
 
-TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume after a key", "[postgresql]") {
+TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume after a key",
+          "[postgresql]") {
     testing::TempDir dir;
     const std::map<std::string, std::string> env{{"GALLERY_DB", dir.database()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
@@ -132,21 +139,20 @@ TEST_CASE("enqueue --orphans through the binary: dry run then queue then resume 
     CHECK(run({"enqueue", "--orphans", "images/x.jpg"}).exit_code == 2);
 }
 
-TEST_CASE("a crashed upload is cleaned through its expired intent and a live one never is", "[postgresql]") {
+TEST_CASE("a crashed upload is cleaned through its expired intent and a live one never is",
+          "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_local_storage(dir.media_root());
     const UnixMicros now = now_micros();
     // Killed between writing the object and its row: an intent that has expired.
-    REQUIRE(queue::record_intent(connection, "images/crashed.jpg", "c", now - 2 * k_hour,
-                                 now - k_hour));
+    REQUIRE(record_intent(connection, "images/crashed.jpg", now - 2 * k_hour, now - k_hour));
     REQUIRE(store->put("images/crashed.jpg", "x", "image/jpeg"));
     // Still uploading: the object is there, the row is not yet.
-    REQUIRE(queue::record_intent(connection, "images/uploading.jpg", "c", now, now + k_hour));
+    REQUIRE(record_intent(connection, "images/uploading.jpg", now, now + k_hour));
     REQUIRE(store->put("images/uploading.jpg", "x", "image/jpeg"));
     // Finished: the row's commit cleared the intent.
-    REQUIRE(
-        queue::record_intent(connection, "images/done.jpg", "c", now - 2 * k_hour, now - k_hour));
+    REQUIRE(record_intent(connection, "images/done.jpg", now - 2 * k_hour, now - k_hour));
     REQUIRE(store->put("images/done.jpg", "x", "image/jpeg"));
     add_image(connection, "images/done.jpg");
 
@@ -159,7 +165,8 @@ TEST_CASE("a crashed upload is cleaned through its expired intent and a live one
     CHECK(store->head("images/done.jpg")->has_value());
 }
 
-TEST_CASE("deletion receipts are written with each delete and pruned after their retention", "[postgresql]") {
+TEST_CASE("deletion receipts are written with each delete and pruned after their retention",
+          "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     auto store = storage::make_local_storage(dir.media_root());
@@ -199,7 +206,8 @@ TEST_CASE("deletion receipts are written with each delete and pruned after their
     CHECK(queue::receipts_for(connection, "images/r1.jpg").value().empty());
 }
 
-TEST_CASE("cleanup --verify keeps a row whose object is still there after the delete", "[postgresql]") {
+TEST_CASE("cleanup --verify keeps a row whose object is still there after the delete",
+          "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     auto local = storage::make_local_storage(dir.media_root());
@@ -220,7 +228,8 @@ TEST_CASE("cleanup --verify keeps a row whose object is still there after the de
               .deleted == 1);
 }
 
-TEST_CASE("stats --check lists image rows whose object is missing and changes nothing", "[postgresql]") {
+TEST_CASE("stats --check lists image rows whose object is missing and changes nothing",
+          "[postgresql]") {
     testing::TempDir dir;
     const std::map<std::string, std::string> env{{"GALLERY_DB", dir.database()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};

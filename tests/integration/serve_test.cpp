@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/api_server.hpp"
+#include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/served.hpp"
 #include "support/temp_dir.hpp"
@@ -141,7 +143,32 @@ TEST_CASE("serve with a configured key never prints it") {
     CHECK(printed.find("****6789") != std::string::npos);
 }
 
-TEST_CASE("serve runs the cleaner every interval and exposes metrics and request ids", "[threads]") {
+TEST_CASE("serve releases the upload keys it reserved and did not use when it stops") {
+    testing::TempDir dir;
+    const std::string key = "upload-keys-test-key-0123456789";
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
+                                                 {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+                                                 {"GALLERY_API_KEY", key}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const Served served = start_server(dir, env);
+    httplib::Client client("127.0.0.1", served.port);
+    client.set_default_headers({{"X-API-Key", key}});
+    auto uploaded = testing::upload(client, "p.jpg", testing::fake_image(".jpg"), "shop");
+    REQUIRE(uploaded);
+    REQUIRE(uploaded->status == 201);
+    auto count = [&](const char* sql) {
+        db::Connection database(dir.database_options());
+        return db::query_int64(database, sql);
+    };
+    CHECK(count("SELECT COUNT(*) FROM upload_intents") > 0);  // the rest of the batch
+    ::kill(served.pid, SIGTERM);
+    CHECK(testing::wait_process(served.pid) == 0);
+    CHECK(count("SELECT COUNT(*) FROM upload_intents") == 0);
+    CHECK(count("SELECT COUNT(*) FROM images") == 1);
+}
+
+TEST_CASE("serve runs the cleaner every interval and exposes metrics and request ids",
+          "[threads]") {
     testing::TempDir dir;
     const std::map<std::string, std::string> env{{"GALLERY_DB", dir.db_path().string()},
                                                  {"GALLERY_MEDIA_ROOT", dir.media_root().string()},

@@ -10,6 +10,7 @@
 #include "gallery/api/metrics.hpp"
 #include "gallery/api/router.hpp"
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/catalog/upload_keys.hpp"
 #include "gallery/common/time.hpp"
 #include "gallery/config/config.hpp"
 #include "gallery/db/pool.hpp"
@@ -27,6 +28,9 @@ struct ApiContext {
     Clock clock = system_clock();
     std::string lease_owner;  // for cleanup/run
     std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+    // Keys for uploads under intents reserved in batches; releases the unused ones when
+    // the context goes, after the server that used it has stopped.
+    std::shared_ptr<catalog::UploadKeys> upload_keys = std::make_shared<catalog::UploadKeys>(pool);
     std::string version = "gallery";  // for gallery_build_info
     // Declared last, so destroyed first: waits for runs that use the members above.
     std::shared_ptr<BackgroundRuns> background = std::make_shared<BackgroundRuns>();

@@ -15,9 +15,15 @@
 
 namespace gallery::queue {
 
-// Records that an upload is about to write `key`, in its own write transaction.
-Result<void> record_intent(db::Connection& connection, const std::string& key,
-                           const std::string& client_id, UnixMicros now, UnixMicros expires_at);
+// Records, in one write transaction, that uploads are about to write `keys`: the
+// keys catalog::UploadKeys reserves ahead of its uploads, with no client (""), as it
+// cannot know theirs. An expired intent's key is queued with `client_id`.
+Result<void> record_intents(db::Connection& connection, std::span<const std::string> keys,
+                            const std::string& client_id, UnixMicros now, UnixMicros expires_at);
+
+// Drops the intents of `keys` in one write transaction. Only for reserved keys that
+// were never handed to an upload: nothing can be stored under them.
+Result<void> drop_intents(db::Connection& connection, std::span<const std::string> keys);
 
 // Clears the intent; call inside the transaction that writes the image row (or
 // that queues the key after a failed upload).
