@@ -16,13 +16,11 @@ UploadKeys::UploadKeys(db::ConnectionPool& pool, Options options)
 }
 
 UploadKeys::~UploadKeys() {
+    // The releaser drops every unused key's intent before it ends: on its own thread,
+    // whose thread-locals (the log's request id) are alive even when this object is
+    // destroyed by exit(), after the main thread's were.
     m_releaser.request_stop();
     m_releaser.join();
-    std::vector<std::string> keys = std::move(m_expired);
-    for (auto& [extension, shelf] : m_shelves) {
-        for (Reserved& reserved : shelf.keys) keys.push_back(std::move(reserved.key.storage_key));
-    }
-    release(keys);
 }
 
 Result<UploadKey> UploadKeys::take(db::Connection& connection, std::string_view extension) {
@@ -120,6 +118,14 @@ void UploadKeys::release_old_keys_periodically(std::stop_token stop) {
         release(keys);
         lock.lock();
     }
+    // Stopping: nobody takes a key any more, so every unused one goes.
+    std::vector<std::string> keys = std::move(m_expired);
+    for (auto& [extension, shelf] : m_shelves) {
+        for (Reserved& reserved : shelf.keys) keys.push_back(std::move(reserved.key.storage_key));
+        shelf.keys.clear();
+    }
+    lock.unlock();
+    release(keys);
 }
 
 }  // namespace gallery::catalog

@@ -76,6 +76,8 @@ class UploadKeys {
     // Drops the intents of `keys` (taken from m_expired or the shelves) on a pooled
     // connection; a failure is logged, and cleanup queues those keys when they expire.
     void release(const std::vector<std::string>& keys);
+    // The releaser thread: every unused_for / 2 releases the keys older than unused_for;
+    // once stopped, every unused key.
     void release_old_keys_periodically(std::stop_token stop);
 
     db::ConnectionPool& m_pool;
