@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "db/native.hpp"
+#include "db/sqlite/statement_cache.hpp"
 #include "db/sqlite/writer_turn.hpp"
 
 namespace gallery::db {
@@ -36,6 +37,8 @@ class SqliteConnection final : public Connection::Native {
     static int on_busy(void* connection, int times_called);
 
     SQLite::Database m_database;
+    // After m_database, so its statements are finalized before the database closes.
+    StatementCache m_statements;
     std::chrono::milliseconds m_busy_timeout;
     std::shared_ptr<WriterTurn> m_turn;
     std::chrono::steady_clock::time_point m_busy_since;
