@@ -56,7 +56,7 @@ class UploadKeys {
     // extension wait for that batch instead of reserving their own). Errors: database.
     Result<UploadKey> take(db::Connection& connection, std::string_view extension);
 
-    // Keys reserved and not handed out yet (for tests and the admin's curiosity).
+    // Keys reserved and not handed out yet (what the tests observe).
     std::size_t unused() const;
 
   private:
