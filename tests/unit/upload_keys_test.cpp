@@ -76,7 +76,8 @@ TEST_CASE("upload keys are reserved a batch at a time, each under an intent", "[
     for (const auto& key : given) CHECK(intents(dir).contains(key));
 }
 
-TEST_CASE("upload keys left unused are released when the keys object goes", "[postgresql]") {
+TEST_CASE("upload keys left unused are released when the keys object goes",
+          "[threads][postgresql]") {
     testing::TempDir dir;
     testing::open_migrated(dir);
     db::ConnectionPool pool(dir.database_options(), 2);
@@ -94,7 +95,8 @@ TEST_CASE("upload keys left unused are released when the keys object goes", "[po
     CHECK(left.contains(taken));
 }
 
-TEST_CASE("upload keys not handed out in time are released and never given", "[postgresql]") {
+TEST_CASE("upload keys not handed out in time are released and never given",
+          "[threads][postgresql]") {
     testing::TempDir dir;
     testing::open_migrated(dir);
     db::ConnectionPool pool(dir.database_options(), 2);
