@@ -92,3 +92,15 @@ TEST_CASE("transactions commit and roll back through kept BEGIN and COMMIT state
     CHECK(db::query_int64(connection, "SELECT COUNT(*) FROM cache_probe WHERE a = 2") == 0);
     CHECK(prepared_count(connection, "sql = 'COMMIT'") == 1);
 }
+
+TEST_CASE("an empty text binds as text, apart from NULL") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir);
+    db::Statement select(connection, "SELECT typeof(?1), typeof(?2), length(?1)");
+    select.bind(1, std::string_view{});
+    select.bind(2, std::nullopt);
+    REQUIRE(select.step());
+    CHECK(select.text(0) == "text");
+    CHECK(select.text(1) == "null");
+    CHECK(select.int64(2) == 0);
+}
