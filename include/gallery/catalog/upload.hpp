@@ -1,9 +1,10 @@
 #pragma once
 // The upload sequence, the one place it is written (ARCHITECTURE.md, invariant 3):
 // an intent covers the key (catalog::UploadKeys reserves it), the object is stored,
-// the image row is written (which clears the intent). If the object cannot be stored, or the row
-// cannot be written, the key is queued for deletion and the intent cleared in one transaction, so
-// whatever reached storage is deleted by cleanup: no object is left that nothing tracks.
+// the image row is written (which clears the intent). If the object cannot be stored,
+// or the row cannot be written, the key is queued for deletion and the intent cleared
+// in one transaction, so whatever reached storage is deleted by cleanup: no object is
+// left that nothing tracks.
 
 #include <string_view>
 
@@ -19,11 +20,12 @@ namespace gallery::catalog {
 // older than this belongs to a crashed upload and its key is queued by cleanup.
 inline constexpr UnixMicros k_upload_intent_lifetime = 3600 * k_micros_per_second;
 
-// Stores `bytes` as `image` and returns its row. `image.storage_key` must be covered by
-// an unexpired intent: a key from UploadKeys::take, used once. Errors: storage_transient or
-// storage_permanent when storage refused the object, database when a row could not
-// be written. Either way the key has been queued for deletion (or, if even that
-// failed, the error says so and `gallery enqueue --orphans` will find the object).
+// Stores `bytes` as `image` and returns its row. `image.storage_key` must be covered
+// by an unexpired intent: a key from UploadKeys::take, used once. Errors:
+// storage_transient or storage_permanent when storage refused the object, database
+// when a row could not be written. Either way the key has been queued for deletion
+// (or, if even that failed, the error says so and `gallery enqueue --orphans` will
+// find the object).
 Result<Image> store_upload(db::Connection& connection, storage::Storage& storage,
                            const NewImage& image, std::string_view bytes, const Clock& clock);
 
