@@ -78,16 +78,6 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
     // into SQL.
     const std::string id_array =
         nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
-    // Read first: ids that are all gone (a retried delete) take no write turn. A row
-    // that appears after this read is one the request came before.
-    auto any_exists = db::read("catalog: delete images", [&] {
-        db::Statement lookup(connection, "SELECT 1 FROM images WHERE id IN " +
-                                             db::json_integer_array(connection, 1) + " LIMIT 1");
-        lookup.bind(1, id_array);
-        return lookup.step();
-    });
-    if (!any_exists) return std::unexpected(any_exists.error());
-    if (!*any_exists) return DeleteOutcome{};
     return db::write(connection, "catalog: delete images", [&]() -> Result<DeleteOutcome> {
         auto queued = queue::enqueue_selected(
             connection, queued_objects_of("id IN " + db::json_integer_array(connection, 3)),

@@ -82,12 +82,6 @@ Result<std::optional<Image>> get_image(db::Connection& connection, ImageId id) {
 
 Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id,
                                           const ImageUpdate& update) {
-    // Read first, as a delete does: an id that is gone takes no write turn.
-    auto exists = db::read("catalog: update image", [&] {
-        return db::has_row(connection, "SELECT 1 FROM images WHERE id = ?1", id);
-    });
-    if (!exists) return std::unexpected(exists.error());
-    if (!*exists) return std::nullopt;
     return db::write(connection, "catalog: update image", [&]() -> std::optional<Image> {
         db::Statement before(
             connection, "SELECT client_id FROM images WHERE id = ?" + db::for_update(connection));
