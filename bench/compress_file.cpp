@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto start = std::chrono::steady_clock::now();
-    auto result = gallery::imaging::compress_upload(bytes, *format, {});
+    gallery::imaging::EncodeAdmission admission({});
+    auto result = gallery::imaging::compress_upload({bytes, *format}, {}, admission);
     const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
     if (!result) {
         std::fprintf(stderr, "compress_bench: %s\n", result.error().message.c_str());

@@ -22,6 +22,7 @@ int exit_code_for(const gallery::Error& error) {
         case ErrorKind::not_found:
         case ErrorKind::database:
         case ErrorKind::database_unavailable:
+        case ErrorKind::overloaded:
             return gallery::exit_code::failure;
     }
     return gallery::exit_code::failure;

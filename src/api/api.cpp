@@ -1,6 +1,7 @@
 #include "gallery/api/api.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "api/cors.hpp"
@@ -43,7 +44,8 @@ Response metrics_page(ApiContext& context, const Request&) {
     if (!stats) return internal_error(stats.error());
     Response response;
     response.content_type = "text/plain; version=0.0.4";
-    response.body = context.metrics->render(*stats, now, context.version);
+    response.body = context.metrics->render(
+        *stats, now, context.version, {context.encoding->snapshot(), context.pool.wait_stats()});
     return response;
 }
 
@@ -91,12 +93,30 @@ Response finish(const ApiContext& context, const Request& request, Response resp
     return response;
 }
 
+// An upload over max_upload_mb may need re-encoding: it takes one of the limited
+// places before its body is kept, or is refused now (the transport discards the body).
+std::optional<Response> reserve_encode_place(const ApiContext& context, Request& request) {
+    if (request.method != "POST" || request.path != "/api/upload/") return std::nullopt;
+    const auto length = request.header("Content-Length");
+    std::uint64_t declared = 0;
+    if (!length || std::from_chars(length->data(), length->data() + length->size(), declared).ec !=
+                       std::errc{}) {
+        return std::nullopt;
+    }
+    if (declared <= context.config.max_upload_bytes) return std::nullopt;
+    auto place = context.encoding->reserve();
+    if (!place) return internal_error(place.error());
+    request.encode_place = std::make_shared<imaging::EncodeAdmission::Place>(std::move(*place));
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<Response> admit_request(const ApiContext& context, Request& request) {
     if (request.method == "OPTIONS" || !needs_api_key(context, request)) return std::nullopt;
     const auto started = std::chrono::steady_clock::now();
     std::optional<Response> refused = check_api_key(context, request);
+    if (!refused) refused = reserve_encode_place(context, request);
     if (!refused) return std::nullopt;
     const std::string request_id = random_hex(8);
     log::set_request_id(request_id);
@@ -118,6 +138,11 @@ Response handle_request(const Router& router, const ApiContext& context, Request
                 needs_api_key(context, request) ? check_api_key(context, request) : std::nullopt;
             response = refused ? *refused : router.dispatch(request);
         }
+    } catch (const db::PoolTimeout& e) {
+        log::warn(request.method + " " + request.path + ": " + e.what());
+        response = overloaded(
+            "The server is busy: no database connection came free in time; try again shortly.",
+            std::chrono::seconds{2});
     } catch (const std::exception& e) {
         log::error("unhandled error on " + request.method + " " + request.path + ": " + e.what());
         response = Response::error(500, "Internal server error.");

@@ -34,6 +34,8 @@ std::string kind_name(ErrorKind kind) {
             return "storage_permanent";
         case ErrorKind::io:
             return "io";
+        case ErrorKind::overloaded:
+            return "overloaded";
     }
     return "unknown";
 }
@@ -66,8 +68,59 @@ void Metrics::set_scheduler_state(bool storage_down, std::chrono::seconds next_r
     m_scheduler_delay_seconds = next_run_in.count();
 }
 
-std::string Metrics::render(const queue::Stats& queue, UnixMicros now,
-                            const std::string& version) const {
+namespace {
+
+void render_resources(std::ostringstream& out, const Metrics::Resources& resources) {
+    const auto& encoding = resources.encoding;
+    out << "# HELP gallery_encode_running Re-encodes of large uploads running now.\n"
+        << "# TYPE gallery_encode_running gauge\ngallery_encode_running " << encoding.running
+        << "\n# HELP gallery_encode_waiting Uploads waiting for a re-encode slot.\n"
+        << "# TYPE gallery_encode_waiting gauge\ngallery_encode_waiting " << encoding.waiting
+        << "\n# HELP gallery_encode_places_taken Uploads holding one of the re-encode places "
+           "(reading their body, waiting or running).\n"
+        << "# TYPE gallery_encode_places_taken gauge\ngallery_encode_places_taken "
+        << encoding.places_taken
+        << "\n# HELP gallery_encode_places Re-encode places (slots + queue).\n"
+        << "# TYPE gallery_encode_places gauge\ngallery_encode_places "
+        << encoding.limits.slots + encoding.limits.queue
+        << "\n# HELP gallery_encode_memory_bytes Estimated decode memory of the running "
+           "re-encodes.\n"
+        << "# TYPE gallery_encode_memory_bytes gauge\ngallery_encode_memory_bytes "
+        << encoding.memory_in_use
+        << "\n# HELP gallery_encode_refusals_total Uploads answered 503 by re-encode admission, "
+           "by reason.\n# TYPE gallery_encode_refusals_total counter\n";
+    for (std::size_t i = 0; i < imaging::k_refusal_kinds; ++i) {
+        out << "gallery_encode_refusals_total{reason=\""
+            << imaging::refusal_name(static_cast<imaging::AdmissionRefusal>(i)) << "\"} "
+            << encoding.refusals[i] << "\n";
+    }
+    const auto& pool = resources.pool;
+    out << "# HELP gallery_db_pool_connections Database connections the pool may hold.\n"
+        << "# TYPE gallery_db_pool_connections gauge\ngallery_db_pool_connections " << pool.size
+        << "\n# HELP gallery_db_pool_in_use Database connections lent out now.\n"
+        << "# TYPE gallery_db_pool_in_use gauge\ngallery_db_pool_in_use " << pool.in_use
+        << "\n# HELP gallery_db_pool_waiting Requests waiting for a database connection.\n"
+        << "# TYPE gallery_db_pool_waiting gauge\ngallery_db_pool_waiting " << pool.waiting
+        << "\n# HELP gallery_db_pool_timeouts_total Requests answered 503 because no database "
+           "connection came free in time.\n"
+        << "# TYPE gallery_db_pool_timeouts_total counter\ngallery_db_pool_timeouts_total "
+        << pool.timeouts
+        << "\n# HELP gallery_db_pool_wait_seconds Time a request waited for a database "
+           "connection.\n# TYPE gallery_db_pool_wait_seconds histogram\n";
+    const std::uint64_t immediate = pool.acquires - pool.waits;
+    for (std::size_t i = 0; i < db::ConnectionPool::k_wait_buckets.size(); ++i) {
+        out << "gallery_db_pool_wait_seconds_bucket{le=\"" << db::ConnectionPool::k_wait_buckets[i]
+            << "\"} " << immediate + pool.wait_buckets[i] << "\n";
+    }
+    out << "gallery_db_pool_wait_seconds_bucket{le=\"+Inf\"} " << pool.acquires << "\n"
+        << "gallery_db_pool_wait_seconds_sum " << pool.wait_seconds_sum << "\n"
+        << "gallery_db_pool_wait_seconds_count " << pool.acquires << "\n";
+}
+
+}  // namespace
+
+std::string Metrics::render(const queue::Stats& queue, UnixMicros now, const std::string& version,
+                            const Resources& resources) const {
     std::ostringstream out;
     const auto gauge = [&](const char* name, const char* help, auto value) {
         out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
@@ -146,6 +199,7 @@ std::string Metrics::render(const queue::Stats& queue, UnixMicros now,
         << "# TYPE gallery_cleanup_bytes_reclaimed_total "
            "counter\ngallery_cleanup_bytes_reclaimed_total "
         << m_bytes_reclaimed << "\n";
+    render_resources(out, resources);
     return out.str();
 }
 

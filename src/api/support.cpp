@@ -155,7 +155,17 @@ nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t to
             {"has_previous", page.page > 1}};
 }
 
+Response overloaded(const std::string& sentence, std::chrono::seconds retry_after) {
+    Response busy = Response::error(503, sentence);
+    busy.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    return busy;
+}
+
 Response internal_error(const Error& error) {
+    if (error.kind == ErrorKind::overloaded) {
+        log::warn(error.message);
+        return overloaded(error.message, error.retry_after.value_or(std::chrono::seconds{5}));
+    }
     if (error.kind == ErrorKind::database_unavailable) {
         log::warn(error.message);
         Response unavailable =

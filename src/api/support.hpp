@@ -50,7 +50,12 @@ Parsed<std::string> checked_text(const std::string& field, const std::string& ra
 nlohmann::json image_json(const catalog::Image& image, const config::Config& config);
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count);
 
-// Logs the database error and answers a JSON 500 that does not show it.
+// 503 with `sentence` and Retry-After: a bounded resource is taken, try again then.
+Response overloaded(const std::string& sentence, std::chrono::seconds retry_after);
+
+// Logs the error and answers a JSON 500 that does not show it; 503 with Retry-After
+// for database_unavailable and overloaded (the sentence of an overloaded error is
+// shown: it names the busy resource, nothing internal).
 Response internal_error(const Error& error);
 
 // Route groups, one file each.

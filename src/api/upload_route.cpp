@@ -62,13 +62,23 @@ Response upload(ApiContext& context, const Request& request) {
     }
 
     // Re-encoding happens before anything is recorded: a refused image leaves no trace.
-    auto reencoded =
-        imaging::compress_upload(file->content, *format, imaging::settings_from(context.config));
-    if (!reencoded) return Response::error(400, reencoded.error().message);
+    const imaging::CompressionSettings settings = imaging::settings_from(context.config);
+    imaging::EncodeAdmission::Place place;
+    if (request.encode_place) place = std::move(*request.encode_place);
+    if (!imaging::needs_reencoding(file->content.size(), *format, settings)) place.release();
+    auto reencoded = imaging::compress_upload(
+        {file->content, *format, request.arrived, std::move(place)}, settings, *context.encoding);
+    if (!reencoded) {
+        if (reencoded.error().kind == ErrorKind::overloaded)
+            return internal_error(reencoded.error());
+        return Response::error(400, reencoded.error().message);
+    }
     const std::string& stored_bytes = *reencoded ? (*reencoded)->bytes : file->content;
 
-    auto connection = context.pool.acquire();
-    auto key = context.upload_keys->take(*connection, extension);
+    auto key = [&] {
+        auto connection = context.pool.acquire();
+        return context.upload_keys->take(*connection, extension);
+    }();
     if (!key) return internal_error(key.error());
     catalog::NewImage image;
     image.filename = std::move(key->filename);
@@ -81,11 +91,23 @@ Response upload(ApiContext& context, const Request& request) {
     image.content_type = std::string(catalog::content_type_of(*format));
 
     auto inserted =
-        catalog::store_upload(*connection, context.storage, image, stored_bytes, context.clock);
+        catalog::store_upload(context.pool, context.storage, image, stored_bytes, context.clock);
     if (!inserted) {
-        if (inserted.error().kind == ErrorKind::database) return internal_error(inserted.error());
+        const ErrorKind kind = inserted.error().kind;
+        if (kind == ErrorKind::overloaded) {
+            log::warn(inserted.error().message);
+            return overloaded(
+                "The server is busy: no database connection came free in time; "
+                "nothing was stored. Try again shortly.",
+                inserted.error().retry_after.value_or(std::chrono::seconds{2}));
+        }
+        if (kind == ErrorKind::database || kind == ErrorKind::database_unavailable)
+            return internal_error(inserted.error());
         log::error(inserted.error().message);
-        return Response::error(503, "The image could not be stored; please try again.");
+        Response unavailable =
+            Response::error(503, "The image could not be stored; please try again.");
+        unavailable.headers.emplace_back("Retry-After", "5");
+        return unavailable;
     }
     nlohmann::json out = image_json(*inserted, context.config);
     out["success"] = true;

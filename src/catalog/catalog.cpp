@@ -18,7 +18,8 @@
 
 namespace gallery::catalog {
 
-Result<Image> insert_image(db::Connection& connection, const NewImage& image, UnixMicros now) {
+Result<Image> insert_image(db::Connection& connection, const NewImage& image, UnixMicros now,
+                           const AlsoOnInsert& also) {
     return db::write(connection, "catalog: insert image", [&]() -> Result<Image> {
         db::Statement insert(
             connection,
@@ -41,16 +42,20 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
         // The row's commit clears the upload's intent (see queue/reconcile.hpp).
         if (auto cleared = queue::clear_intent(connection, image.storage_key); !cleared)
             return std::unexpected(cleared.error());
-        return Image{id,
-                     image.filename,
-                     image.storage_key,
-                     image.original_filename,
-                     image.client_id,
-                     image.name,
-                     image.description,
-                     image.size,
-                     image.content_type,
-                     now};
+        Image inserted{id,
+                       image.filename,
+                       image.storage_key,
+                       image.original_filename,
+                       image.client_id,
+                       image.name,
+                       image.description,
+                       image.size,
+                       image.content_type,
+                       now};
+        if (also) {
+            if (auto done = also(connection, inserted); !done) return std::unexpected(done.error());
+        }
+        return inserted;
     });
 }
 

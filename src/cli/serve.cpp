@@ -102,7 +102,7 @@ Result<void> run_serve(const Globals& globals) {
     const std::size_t pool_size = config.db_url.empty()
                                       ? static_cast<std::size_t>(config.threads) + 1
                                       : static_cast<std::size_t>(config.db_pool_size);
-    db::ConnectionPool pool(database, pool_size);
+    db::ConnectionPool pool(database, pool_size, config.db_pool_wait);
     {
         auto connection = pool.acquire();
         db::require_current_schema(*connection);

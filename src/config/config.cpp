@@ -163,6 +163,13 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.db_pool_size = parse_int("db_pool_size", v, 1, 1000);
          }},
+        {"db_pool_wait_seconds",
+         {{"GALLERY_DB_POOL_WAIT_SECONDS"}},
+         "3",
+         [](Config& c, const RawValue& v) {
+             c.db_pool_wait = std::chrono::milliseconds(
+                 static_cast<std::int64_t>(parse_positive("db_pool_wait_seconds", v) * 1000));
+         }},
         {"storage",
          {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}},
          "local",
@@ -278,6 +285,19 @@ const std::vector<Setting>& settings() {
          "20",
          [](Config& c, const RawValue& v) {
              c.compression_timeout_seconds = parse_positive("compression_timeout_seconds", v);
+         }},
+        {"encode_slots",
+         {{"GALLERY_ENCODE_SLOTS"}},
+         "0",
+         [](Config& c, const RawValue& v) {
+             c.encode_slots = parse_int("encode_slots", v, 0, 256);
+         }},
+        {"encode_memory_mb",
+         {{"GALLERY_ENCODE_MEMORY_MB"}},
+         "1024",
+         [](Config& c, const RawValue& v) {
+             c.encode_memory_bytes =
+                 static_cast<std::uint64_t>(parse_positive("encode_memory_mb", v) * 1024 * 1024);
          }},
         {"batch_size",
          {{"GALLERY_BATCH_SIZE"}},

@@ -4,32 +4,16 @@
 #include <chrono>
 #include <limits>
 #include <optional>
-#include <semaphore>
-#include <thread>
 
 #include "gallery/common/log.hpp"
 #include "gallery/config/config.hpp"
+#include "imaging/image_header.hpp"
 #include "imaging/jpeg_requantize.hpp"
 #include "imaging/ladder.hpp"
 #include "imaging/pixel_codec_loader.hpp"
 
 namespace gallery::imaging {
 namespace {
-
-// One re-encode per core: with max_pixels this bounds decoding memory to
-// cores x max_pixels x 4 bytes, and extra requests wait instead of thrashing.
-std::counting_semaphore<256>& encode_slots() {
-    static std::counting_semaphore<256> slots(
-        std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency(), 1, 256));
-    return slots;
-}
-
-struct SlotGuard {
-    SlotGuard() { encode_slots().acquire(); }
-    ~SlotGuard() { encode_slots().release(); }
-    SlotGuard(const SlotGuard&) = delete;
-    SlotGuard& operator=(const SlotGuard&) = delete;
-};
 
 // A JPEG that needs no rotation is requantised in the DCT domain (entropy decoding
 // once; no colour conversion, DCT or libvips; see jpeg_requantize.hpp). nullopt:
@@ -67,14 +51,8 @@ void log_warning(const std::string& message) {
 }
 
 Result<std::optional<Compressed>> reencode(std::string_view upload, catalog::ImageFormat format,
+                                           SteadyTime deadline,
                                            const CompressionSettings& settings) {
-    const SteadyTime deadline = std::chrono::steady_clock::now() +
-                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    std::chrono::duration<double>(settings.max_seconds));
-    if (format == catalog::ImageFormat::jpeg && count_jpeg_scans(upload) > k_max_jpeg_scans) {
-        return fail(ErrorKind::invalid_input, "The image could not be decoded: it has more than " +
-                                                  std::to_string(k_max_jpeg_scans) + " scans");
-    }
     if (format == catalog::ImageFormat::jpeg) {
         auto requantised = requantise_jpeg(upload, deadline, settings);
         if (!requantised || *requantised) return requantised;
@@ -101,18 +79,50 @@ CompressionSettings settings_from(const config::Config& config) {
     return settings;
 }
 
-Result<std::optional<Compressed>> compress_upload(std::string_view upload,
-                                                  catalog::ImageFormat format,
-                                                  const CompressionSettings& settings) {
-    if (upload.size() <= settings.max_bytes || !reencodable(format)) {
-        return std::nullopt;
+bool needs_reencoding(std::uint64_t upload_bytes, catalog::ImageFormat format,
+                      const CompressionSettings& settings) {
+    return upload_bytes > settings.max_bytes && reencodable(format);
+}
+
+Result<std::optional<Compressed>> compress_upload(EncodeJob job,
+                                                  const CompressionSettings& settings,
+                                                  EncodeAdmission& admission) {
+    const std::string_view upload = job.upload;
+    if (!needs_reencoding(upload.size(), job.format, settings)) return std::nullopt;
+    // Refusals that need no decoding come first, before any wait.
+    if (job.format == catalog::ImageFormat::jpeg && count_jpeg_scans(upload) > k_max_jpeg_scans) {
+        return fail(ErrorKind::invalid_input, "The image could not be decoded: it has more than " +
+                                                  std::to_string(k_max_jpeg_scans) + " scans");
     }
-    SlotGuard slot;
+    const std::optional<std::uint64_t> pixels = header_pixels(upload, job.format);
+    if (pixels && *pixels > settings.max_pixels) {
+        return fail(ErrorKind::invalid_input, "The image is " + std::to_string(*pixels) +
+                                                  " pixels, over the limit of " +
+                                                  std::to_string(settings.max_pixels) + " pixels.");
+    }
+    if (!job.place) {
+        auto place = admission.reserve();
+        if (!place) return std::unexpected(place.error());
+        job.place = std::move(*place);
+    }
+    const SteadyTime deadline =
+        job.arrived + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(settings.max_seconds));
+    // An unreadable header is charged as the largest image allowed.
+    const std::uint64_t charge = pixels.value_or(settings.max_pixels) * k_bytes_per_pixel;
+    auto permit = admission.start(std::move(job.place), charge, deadline);
+    if (!permit) return std::unexpected(permit.error());
     Result<std::optional<Compressed>> result;
     try {
-        result = reencode(upload, format, settings);
+        result = reencode(upload, job.format, deadline, settings);
     } catch (const std::bad_alloc&) {
         return fail(ErrorKind::invalid_input, "The image is too large to decode.");
+    }
+    // Out of time because it waited behind others: a retry can succeed.
+    constexpr auto k_noticeable_wait = std::chrono::milliseconds(100);
+    if (!result && result.error().message.starts_with(k_too_slow) &&
+        permit->waited() > k_noticeable_wait) {
+        return std::unexpected(admission.refuse(AdmissionRefusal::deadline));
     }
     if (!result) return result;
     if (*result && (*result)->bytes.size() >= upload.size()) return std::nullopt;

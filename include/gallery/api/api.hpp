@@ -14,6 +14,7 @@
 #include "gallery/common/time.hpp"
 #include "gallery/config/config.hpp"
 #include "gallery/db/pool.hpp"
+#include "gallery/imaging/admission.hpp"
 #include "gallery/storage/storage.hpp"
 
 namespace gallery::api {
@@ -31,6 +32,9 @@ struct ApiContext {
     // Keys for uploads under intents reserved in batches; releases the unused ones when
     // the context goes, after the server that used it has stopped.
     std::shared_ptr<catalog::UploadKeys> upload_keys = std::make_shared<catalog::UploadKeys>(pool);
+    // Places, slots and memory for re-encoding large uploads (issue 36).
+    std::shared_ptr<imaging::EncodeAdmission> encoding =
+        std::make_shared<imaging::EncodeAdmission>(imaging::admission_limits_from(config));
     std::string version = "gallery";  // for gallery_build_info
     // Declared last, so destroyed first: waits for runs that use the members above.
     std::shared_ptr<BackgroundRuns> background = std::make_shared<BackgroundRuns>();
@@ -52,6 +56,9 @@ Response handle_request(const Router& router, const ApiContext& context, Request
 // For HttpServer's Admit, before the body is read: the API key check of
 // handle_request, answered (with CORS, request id and log line) before an
 // unauthenticated client can make the server read or inflate a byte of its body.
+// An upload whose body is over max_upload_mb (it may need re-encoding) takes its
+// place among the re-encodes here (Request::encode_place), or is answered 503 at once
+// when there is none, before its body is kept.
 std::optional<Response> admit_request(const ApiContext& context, Request& request);
 
 }  // namespace gallery::api

@@ -2,9 +2,11 @@
 // Plain request and response structs: handlers take one and return the other, so
 // every route is testable without a socket. Only src/api/http_server.cpp knows httplib.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gallery/imaging/admission.hpp"
 
 namespace gallery::api {
 
@@ -40,6 +44,10 @@ struct Request {
     std::string route = "unmatched";
     // The peer's IP address as the socket saw it (a trusted proxy's, behind one).
     std::string remote_address;
+    // When its headers had been read: deadlines count from here, waits included.
+    std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+    // A place among the re-encodes, taken by admit_request before the body was read.
+    std::shared_ptr<imaging::EncodeAdmission::Place> encode_place;
 
     std::optional<std::string> header(std::string_view name) const;
     std::optional<std::string> query_value(std::string_view name) const;

@@ -1,7 +1,8 @@
 #pragma once
 // Counters for GET /metrics (Prometheus text format): HTTP requests by route,
 // method and status, a request duration histogram, cleanup runs and their counts.
-// Queue gauges are read from the database at scrape time. Thread-safe.
+// Queue gauges are read from the database at scrape time, the encode admission's
+// and the connection pool's state from them. Thread-safe.
 
 #include <array>
 #include <chrono>
@@ -12,6 +13,8 @@
 #include <tuple>
 
 #include "gallery/cleanup/cleaner.hpp"
+#include "gallery/db/pool.hpp"
+#include "gallery/imaging/admission.hpp"
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
@@ -27,8 +30,15 @@ class Metrics {
     // and how long it waits before the next run.
     void set_scheduler_state(bool storage_down, std::chrono::seconds next_run_in);
 
+    // What the shared resources say at scrape time (issue 36).
+    struct Resources {
+        imaging::EncodeAdmission::Snapshot encoding;
+        db::ConnectionPool::WaitStats pool;
+    };
+
     // The whole exposition, with the queue gauges of `queue` taken at `now`.
-    std::string render(const queue::Stats& queue, UnixMicros now, const std::string& version) const;
+    std::string render(const queue::Stats& queue, UnixMicros now, const std::string& version,
+                       const Resources& resources) const;
 
   private:
     static constexpr std::array<double, 11> k_buckets{0.001, 0.005, 0.01, 0.025, 0.05, 0.1,

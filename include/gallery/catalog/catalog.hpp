@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,7 +42,13 @@ struct Image {
     UnixMicros uploaded_at = 0;
 };
 
-Result<Image> insert_image(db::Connection& connection, const NewImage& image, UnixMicros now);
+// Runs inside an image insert's transaction with the new row (e.g. to record the
+// request's idempotent answer with it); an error rolls the insert back. It may run
+// more than once (a transaction retried after a conflict), so it only writes rows.
+using AlsoOnInsert = std::function<Result<void>(db::Connection&, const Image&)>;
+
+Result<Image> insert_image(db::Connection& connection, const NewImage& image, UnixMicros now,
+                           const AlsoOnInsert& also = {});
 
 struct DeleteOutcome {
     std::size_t deleted_count = 0;

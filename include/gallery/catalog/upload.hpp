@@ -11,7 +11,7 @@
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/error.hpp"
 #include "gallery/common/time.hpp"
-#include "gallery/db/connection.hpp"
+#include "gallery/db/pool.hpp"
 #include "gallery/storage/storage.hpp"
 
 namespace gallery::catalog {
@@ -21,12 +21,15 @@ namespace gallery::catalog {
 inline constexpr UnixMicros k_upload_intent_lifetime = 3600 * k_micros_per_second;
 
 // Stores `bytes` as `image` and returns its row. `image.storage_key` must be covered
-// by an unexpired intent: a key from UploadKeys::take, used once. Errors:
+// by an unexpired intent: a key from UploadKeys::take, used once. A connection is
+// borrowed from `pool` for each transaction only, never while storage works. `also`
+// runs inside the row's transaction (an error from it rolls the row back). Errors:
 // storage_transient or storage_permanent when storage refused the object, database
-// when a row could not be written. Either way the key has been queued for deletion
-// (or, if even that failed, the error says so and `gallery enqueue --orphans` will
-// find the object).
-Result<Image> store_upload(db::Connection& connection, storage::Storage& storage,
-                           const NewImage& image, std::string_view bytes, const Clock& clock);
+// when a row could not be written, overloaded when no connection was free in time.
+// Either way the key has been queued for deletion (or, if even that failed, the error
+// says so and `gallery enqueue --orphans` will find the object).
+Result<Image> store_upload(db::ConnectionPool& pool, storage::Storage& storage,
+                           const NewImage& image, std::string_view bytes, const Clock& clock,
+                           AlsoOnInsert also = {});
 
 }  // namespace gallery::catalog

@@ -11,13 +11,15 @@
 namespace gallery {
 
 enum class ErrorKind {
-    invalid_input,      // the caller's data is wrong (bad key, bad value); retrying won't help
-    not_found,          // a named thing does not exist
-    database,           // the database failed (busy past the timeout, I/O, constraint)
+    invalid_input,         // the caller's data is wrong (bad key, bad value); retrying won't help
+    not_found,             // a named thing does not exist
+    database,              // the database failed (busy past the timeout, I/O, constraint)
     database_unavailable,  // the database cannot be reached (PostgreSQL down): try again
     storage_transient,  // storage failed in a way worth retrying later (timeout, 5xx, throttling)
     storage_permanent,  // storage refuses this for good (access denied, no such bucket)
     io,                 // a local file operation failed
+    overloaded,         // a bounded shared resource (encode slots, connections) is exhausted
+                        // or its wait passed the deadline: try again after `retry_after`
 };
 
 struct Error {

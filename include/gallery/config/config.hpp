@@ -37,6 +37,8 @@ struct Config {
     std::string db_url;
     // PostgreSQL connections `gallery serve` keeps open (its workers borrow them).
     int db_pool_size = 16;
+    // How long a request waits for a pooled connection before it is answered 503.
+    std::chrono::milliseconds db_pool_wait{3000};
     StorageKind storage = StorageKind::local;
     std::filesystem::path media_root = "./data/media";
     S3Settings s3;
@@ -46,7 +48,10 @@ struct Config {
     int compression_quality = 80;
     int compression_min_quality = 45;
     std::uint64_t max_image_pixels = 50'000'000;  // bigger images are refused undecoded
-    double compression_timeout_seconds = 20;
+    double compression_timeout_seconds = 20;      // counted from the request's arrival
+    int encode_slots = 0;                         // re-encodes running at once; 0: one per core
+    // Estimated decode memory that running re-encodes may share (imaging/admission.hpp).
+    std::uint64_t encode_memory_bytes = 1024ull * 1024 * 1024;
 
     int batch_size = 100;
     int max_attempts = 3;

@@ -1,0 +1,17 @@
+#pragma once
+// Width x height read from an image's header bytes, before any decoder runs: what
+// admission control charges a re-encode (pixels x bytes per pixel).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "gallery/catalog/image_format.hpp"
+
+namespace gallery::imaging {
+
+// The pixel count its header announces, or nullopt when the header cannot be read
+// (a truncated or malformed image, which the decoder will refuse).
+std::optional<std::uint64_t> header_pixels(std::string_view bytes, catalog::ImageFormat format);
+
+}  // namespace gallery::imaging
