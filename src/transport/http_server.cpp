@@ -229,7 +229,14 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
                                                     const httplib::ContentReader& read) {
         Request plain = headers_of(request);
         if (auto refusal = refusal_of(plain)) {
-            if (read([](const char*, std::size_t) { return true; })) to_httplib(*refusal, response);
+            // httplib reads a multipart body only through the two-callback form (the
+            // one-callback form calls an empty function on it: bad_function_call).
+            const auto discard = [](const char*, std::size_t) { return true; };
+            const bool drained =
+                request.is_multipart_form_data()
+                    ? read([](const httplib::MultipartFormData&) { return true; }, discard)
+                    : read(discard);
+            if (drained) to_httplib(*refusal, response);
             return;
         }
         bool complete = false;
@@ -269,13 +276,20 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
             Response::error(response.status, transport_error_message(response.status));
         response.set_content(error.body, error.content_type);
     });
-    m_server->set_exception_handler(
-        [](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
-            log::error("unhandled exception on " + request.method + " " + request.path);
-            const Response error = Response::error(500, "Internal server error.");
-            response.status = 500;
-            response.set_content(error.body, error.content_type);
-        });
+    m_server->set_exception_handler([](const httplib::Request& request, httplib::Response& response,
+                                       std::exception_ptr exception) {
+        std::string what = "unknown";
+        try {
+            if (exception) std::rethrow_exception(exception);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        log::error("unhandled exception on " + request.method + " " + request.path + ": " + what);
+        const Response error = Response::error(500, "Internal server error.");
+        response.status = 500;
+        response.set_content(error.body, error.content_type);
+    });
 }
 
 HttpServer::~HttpServer() = default;

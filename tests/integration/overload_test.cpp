@@ -1,0 +1,204 @@
+// Overload is answered, never absorbed (issue 36), on the real binary: many large
+// uploads at once while /healthz and a list are probed; memory read from /proc.
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <vips/vips8>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "gallery/db/pool.hpp"
+#include "support/api_server.hpp"
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
+#include "support/served.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gallery;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using vips::VImage;
+
+namespace {
+
+const std::string k_key = "overload-test-api-key-0123456789";
+
+struct VipsStarted {
+    VipsStarted() { REQUIRE(VIPS_INIT("gallery-tests") == 0); }
+};
+
+// A noisy RGB PNG: it decodes to width x height pixels and is over max_upload_mb.
+std::string noisy_png(int width, int height) {
+    static VipsStarted started;
+    VImage noise =
+        VImage::gaussnoise(width, height, VImage::option()->set("sigma", 40)->set("mean", 128));
+    VImage rgb = noise.bandjoin(noise.flip(VIPS_DIRECTION_HORIZONTAL))
+                     .bandjoin(noise.flip(VIPS_DIRECTION_VERTICAL))
+                     .cast(VIPS_FORMAT_UCHAR)
+                     .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+    void* data = nullptr;
+    std::size_t length = 0;
+    rgb.write_to_buffer(".png", &data, &length, VImage::option()->set("compression", 1));
+    std::string bytes(static_cast<const char*>(data), length);
+    g_free(data);
+    return bytes;
+}
+
+struct Served {
+    explicit Served(std::map<std::string, std::string> extra) {
+        env = {{"GALLERY_DB", dir.db_path().string()},
+               {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+               {"GALLERY_API_KEY", k_key}};
+        env.merge(extra);
+        REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code ==
+                0);
+        served = testing::start_serve(env, dir.path() / "serve.out");
+    }
+    ~Served() {
+        ::kill(served.pid, SIGTERM);
+        testing::wait_process(served.pid);
+    }
+    httplib::Client client(std::chrono::seconds timeout) const {
+        httplib::Client c("127.0.0.1", served.port);
+        c.set_default_headers({{"X-API-Key", k_key}});
+        c.set_read_timeout(timeout);
+        c.set_write_timeout(timeout);
+        return c;
+    }
+    // VmHWM: the most memory the server has held at once.
+    std::int64_t peak_kib() const {
+        std::ifstream status("/proc/" + std::to_string(served.pid) + "/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6));
+        }
+        return -1;
+    }
+
+    testing::TempDir dir;
+    std::map<std::string, std::string> env;
+    testing::ServedProcess served;
+};
+
+std::size_t files_in(const std::filesystem::path& folder) {
+    if (!std::filesystem::exists(folder)) return 0;
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(folder),
+                                                  std::filesystem::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("many large uploads at once are stored or refused with 503 while probes answer") {
+    // 2 slots and 4 waiting places; 256 MB of decode memory (a 1.3 MP job is charged
+    // 11 MB, so the slots bind first).
+    Served server({{"GALLERY_ENCODE_SLOTS", "2"}, {"GALLERY_ENCODE_MEMORY_MB", "256"}});
+    const std::string png = noisy_png(1200, 1100);
+    REQUIRE(png.size() > 2 * 1024 * 1024);
+    REQUIRE(png.size() < 10 * 1024 * 1024);
+    const std::int64_t peak_before = server.peak_kib();
+
+    constexpr int k_uploads = 24;
+    std::mutex results_mutex;
+    std::vector<std::pair<int, std::string>> results;  // status, Retry-After
+    std::atomic<int> finished{0};
+    std::vector<std::thread> uploaders;
+    for (int i = 0; i < k_uploads; ++i) {
+        uploaders.emplace_back([&] {
+            auto client = server.client(120s);
+            httplib::MultipartFormDataItems items{{"image", png, "big.png", "image/png"},
+                                                  {"client_id", "busy", "", ""}};
+            auto answer = client.Post("/api/upload/", items);
+            std::lock_guard lock(results_mutex);
+            results.emplace_back(answer ? answer->status : -1,
+                                 answer ? answer->get_header_value("Retry-After") : "");
+            ++finished;
+        });
+    }
+    // Probes while the uploads are under way: each answers within a second.
+    double slowest_probe = 0;
+    int probes = 0;
+    auto lister = server.client(10s);
+    while (finished < k_uploads) {
+        slowest_probe = std::max(slowest_probe, testing::healthz_seconds(server.served.port, 10s));
+        const auto started = std::chrono::steady_clock::now();
+        auto listed = lister.Get("/api/list/?client_id=busy");
+        REQUIRE(listed);
+        CHECK(listed->status == 200);
+        slowest_probe = std::max(
+            slowest_probe,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        ++probes;
+        std::this_thread::sleep_for(100ms);
+    }
+    for (auto& uploader : uploaders) uploader.join();
+    INFO("probes: " << probes << ", slowest " << slowest_probe << " s");
+    CHECK(slowest_probe < 1.0);
+
+    int stored = 0;
+    int refused = 0;
+    for (const auto& [status, retry_after] : results) {
+        INFO("status " << status);
+        REQUIRE((status == 201 || status == 503));
+        if (status == 201) ++stored;
+        if (status == 503) {
+            ++refused;
+            CHECK_FALSE(retry_after.empty());
+        }
+    }
+    // Six places for 24 uploads that arrive together: some are refused, some stored.
+    CHECK(stored >= 1);
+    CHECK(refused >= 1);
+    // Exactly the acknowledged uploads were kept: rows, objects, nothing half-stored.
+    auto client = server.client(10s);
+    auto listed = client.Get("/api/list/?client_id=busy&page_size=100");
+    REQUIRE(listed);
+    CHECK(json::parse(listed->body)["pagination"]["total_count"] == stored);
+    CHECK(files_in(server.dir.media_root() / "images") == static_cast<std::size_t>(stored));
+
+    // Memory: the bodies of at most six places and the budgeted decodes, not 24.
+    const std::int64_t peak_after = server.peak_kib();
+    INFO("VmHWM " << peak_before << " -> " << peak_after << " KiB");
+    CHECK(peak_after < 256 * 1024 + 256 * 1024);
+
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("gallery_encode_refusals_total{reason=\"queue_full\"} " +
+                             std::to_string(refused)) != std::string::npos);
+}
+
+TEST_CASE("a request that finds no free database connection in time gets 503 at once",
+          "[threads]") {
+    testing::TempDir dir;
+    testing::open_migrated(dir);
+    db::ConnectionPool pool(dir.database_options(), 1, std::chrono::milliseconds{200});
+    auto held = pool.acquire();
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(pool.acquire(), db::PoolTimeout);
+    CHECK(std::chrono::steady_clock::now() - started >= 150ms);
+    const auto stats = pool.wait_stats();
+    CHECK(stats.timeouts == 1);
+    CHECK(stats.waits == 1);
+}
+
+TEST_CASE("a multipart upload refused before its body is read gets its refusal, not a 500") {
+    testing::ApiServer server;
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_default_headers({{"X-API-Key", "a-wrong-key-0123456789abcdef"}});
+    httplib::MultipartFormDataItems items{
+        {"image", testing::fake_image(".png", 2 * 1024 * 1024), "a.png", "image/png"},
+        {"client_id", "c", "", ""}};
+    auto answer = client.Post("/api/upload/", items);
+    REQUIRE(answer);
+    CHECK(answer->status == 401);
+    // The body was drained: the connection serves the next request.
+    client.set_default_headers({{"X-API-Key", testing::k_test_api_key}});
+    auto next = client.Get("/api/list/");
+    REQUIRE(next);
+    CHECK(next->status == 200);
+}
