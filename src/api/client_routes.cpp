@@ -9,7 +9,9 @@ Response list_clients(ApiContext& context, const Request& request) {
     auto page = page_query(request);
     if (!page) return page.error();
     catalog::ClientQuery query;
-    query.search = text_query(request, "search");
+    auto search = search_query(request);
+    if (!search) return search.error();
+    query.search = std::move(*search);
     const std::string sort_by = request.query_value("sort_by").value_or("-count");
     query.sort_by = catalog::is_client_sort_key(sort_by) ? sort_by : "-count";
     query.page = *page;
@@ -36,7 +38,7 @@ Response delete_all(ApiContext& context, const Request& request) {
     if (!client_id) return client_id.error();
     auto connection = context.pool.acquire();
     auto outcome = catalog::delete_client_images(*connection, *client_id, context.clock(),
-                                                context.config.restore_window);
+                                                 context.config.restore_window);
     if (!outcome) return internal_error(outcome.error());
     const std::size_t count = outcome->deleted_count;
     if (count == 0) {

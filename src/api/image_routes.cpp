@@ -25,7 +25,9 @@ Response list_images(ApiContext& context, const Request& request) {
     if (!page) return page.error();
     catalog::ImageQuery query;
     query.client_id = text_query(request, "client_id");
-    query.search = text_query(request, "search");
+    auto search = search_query(request);
+    if (!search) return search.error();
+    query.search = std::move(*search);
     const std::string sort_by = request.query_value("sort_by").value_or("-uploaded_at");
     query.sort_by = catalog::is_image_sort_key(sort_by) ? sort_by : "-uploaded_at";
     query.page = *page;

@@ -139,6 +139,8 @@ Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& quer
         bind_filters(count);
         count.step();
         page.total_count = count.int64(0);
+        // A page past the last is empty: known from the count, without a scan.
+        if (offset_of(query.page) >= page.total_count) return page;
 
         db::Statement rows(
             connection, std::string("SELECT ") + k_image_columns + " FROM images" + where +
@@ -164,6 +166,7 @@ Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& q
         bind_filters(count);
         count.step();
         page.total_count = count.int64(0);
+        if (offset_of(query.page) >= page.total_count) return page;
 
         db::Statement rows(connection,
                            "SELECT client_id, image_count, total_size, latest_upload, oldest_upload"

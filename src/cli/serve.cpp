@@ -95,6 +95,8 @@ Result<void> run_serve(const Globals& globals) {
     // connection's page cache, so a small cache per connection loses little and
     // bounds the RSS of many connections; the kernel's page cache holds the file.
     database.cache_kib = 512;
+    // A list or a count that runs longer holds a pooled connection others need.
+    database.read_statement_timeout = std::chrono::milliseconds{5000};
     database.checkpoint_in_background = true;
     const db::WalCheckpointer checkpointer(database, std::chrono::milliseconds{250});
     // SQLite connections are cheap: one per worker. A PostgreSQL connection is a server

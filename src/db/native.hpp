@@ -39,7 +39,9 @@ struct Connection::Native {
     // needs (db::lock_name, db::for_update); SERIALIZABLE made every upload of one
     // client fail its serialization check against the others (scripts/bench). A
     // deadlock (or any serialization failure) is retried by db::write.
-    virtual std::string_view begin_write() const = 0;
+    // On PostgreSQL it also gives the transaction the writes' statement timeout when
+    // reads have a shorter one (ConnectionOptions::read_statement_timeout).
+    virtual std::string begin_write() const = 0;
     // Around an outermost write transaction: taken before its BEGIN, given back after
     // its COMMIT or ROLLBACK. SQLite queues the writers of this process here (see
     // sqlite/writer_turn.hpp); PostgreSQL's writers need no turn. Throws db::Failure

@@ -21,6 +21,12 @@ std::string savepoint_name(int depth) {
 namespace detail {
 
 Error database_error(std::string_view context, const std::exception& e) {
+    if (dynamic_cast<const TimedOut*>(&e) != nullptr) {
+        return Error{ErrorKind::overloaded,
+                     "The database could not answer in time (" + std::string(context) +
+                         "); try again shortly.",
+                     std::chrono::seconds{5}};
+    }
     const bool unavailable = dynamic_cast<const Unavailable*>(&e) != nullptr;
     return Error{unavailable ? ErrorKind::database_unavailable : ErrorKind::database,
                  std::string(context) + ": " + e.what()};
@@ -57,7 +63,7 @@ WriteTransaction::WriteTransaction(Connection& connection) : m_connection(connec
         m_owns_turn = !native.write_turn_held;
         if (m_owns_turn) native.take_write_turn();
         try {
-            execute_script(m_connection, std::string(native.begin_write()));
+            execute_script(m_connection, native.begin_write());
         } catch (...) {
             if (m_owns_turn) native.give_back_write_turn();
             throw;

@@ -15,7 +15,10 @@
 #include <thread>
 
 #include "gallery/db/pool.hpp"
+#include "gallery/db/statement.hpp"
+#include "gallery/db/transaction.hpp"
 #include "support/api_server.hpp"
+#include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
 #include "support/served.hpp"
@@ -201,4 +204,74 @@ TEST_CASE("a multipart upload refused before its body is read gets its refusal, 
     auto next = client.Get("/api/list/");
     REQUIRE(next);
     CHECK(next->status == 200);
+}
+
+TEST_CASE("a search longer than 200 characters is refused before it reaches the database",
+          "[postgresql]") {
+    testing::ApiServer server;
+    auto client = server.client();
+    const std::string longest(200, 'a');
+    auto accepted = client.Get("/api/list/?search=" + longest);
+    REQUIRE(accepted);
+    CHECK(accepted->status == 200);
+    // 200 characters of two bytes each are still 200 characters.
+    std::string accented;
+    for (int i = 0; i < 200; ++i) accented += "%C3%A9";
+    auto two_byte = client.Get("/api/list/?search=" + accented);
+    REQUIRE(two_byte);
+    CHECK(two_byte->status == 200);
+    for (const char* path : {"/api/list/?search=", "/api/clients/?search="}) {
+        auto refused = client.Get(path + longest + "a");
+        REQUIRE(refused);
+        CHECK(refused->status == 400);
+        CHECK(json::parse(refused->body)["error"] ==
+              "Invalid parameter: search must be at most 200 characters long.");
+    }
+}
+
+TEST_CASE("a page past the last is empty, with the true count", "[postgresql]") {
+    testing::ApiServer server;
+    auto client = server.client();
+    for (int i = 0; i < 3; ++i) {
+        auto stored = testing::upload(client, "a.png", testing::fake_image(".png"), "deep");
+        REQUIRE(stored);
+        REQUIRE(stored->status == 201);
+    }
+    for (const char* sort : {"name", "-size", "-uploaded_at"}) {
+        auto page = client.Get(std::string("/api/list/?sort_by=") + sort +
+                               "&page=1000000000&page_size=100");
+        REQUIRE(page);
+        REQUIRE(page->status == 200);
+        const json body = json::parse(page->body);
+        CHECK(body["images"].empty());
+        CHECK(body["pagination"]["total_count"] == 3);
+        CHECK(body["pagination"]["has_previous"] == true);
+    }
+    auto clients = client.Get("/api/clients/?page=5");
+    REQUIRE(clients);
+    CHECK(clients->status == 200);
+}
+
+TEST_CASE("a read past the read time limit is cancelled and answered as overload, a write is not",
+          "[postgresql][postgresql-only]") {
+    testing::TempDir dir;
+    testing::open_migrated(dir);
+    db::ConnectionOptions options = dir.database_options();
+    options.read_statement_timeout = std::chrono::milliseconds{200};
+    db::Connection connection(options);
+    const auto started = std::chrono::steady_clock::now();
+    auto read = db::read("slow read", [&] {
+        db::Statement sleep(connection, "SELECT pg_sleep(2)");
+        sleep.step();
+    });
+    REQUIRE_FALSE(read);
+    CHECK(read.error().kind == ErrorKind::overloaded);
+    CHECK(read.error().retry_after.has_value());
+    CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+    // A write transaction keeps the longer limit.
+    auto written = db::write(connection, "slower write", [&] {
+        db::Statement sleep(connection, "SELECT pg_sleep(0.4)");
+        sleep.step();
+    });
+    CHECK(written);
 }

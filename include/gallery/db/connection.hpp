@@ -36,6 +36,10 @@ struct ConnectionOptions {
     // before the server cancels it (a URL's own connect_timeout wins).
     std::chrono::seconds connect_timeout{5};
     std::chrono::seconds statement_timeout{30};
+    // PostgreSQL: the limit of a statement outside a write transaction (a list, a
+    // count); 0: the same as statement_timeout. Past it the server cancels the
+    // statement and the read fails with ErrorKind::overloaded (503).
+    std::chrono::milliseconds read_statement_timeout{0};
     // For reading another application's database (the original's, for the import):
     // SQLite opens the file read-only and leaves its journal mode alone; PostgreSQL
     // keeps the server's search_path instead of gallery's schema and makes every

@@ -44,6 +44,13 @@ class Unavailable : public Failure {
     using Failure::Failure;
 };
 
+// A statement ran past its time limit and the server cancelled it (PostgreSQL's
+// statement_timeout; reads have a shorter one): the request is answered 503.
+class TimedOut : public Failure {
+  public:
+    using Failure::Failure;
+};
+
 class Statement {
   public:
     // Prepares `sql` on `connection`; the statement must not outlive it.

@@ -61,6 +61,13 @@ PgConnection::PgConnection(const ConnectionOptions& options)
     }
 }
 
+// Outside write transactions (the reads) the shorter read limit, when one is set.
+std::int64_t PgConnection::session_statement_timeout_ms() const {
+    if (m_options.read_statement_timeout.count() > 0)
+        return m_options.read_statement_timeout.count();
+    return m_options.statement_timeout.count() * 1000;
+}
+
 void PgConnection::set_up_session() {
     // Gallery's tables live in the schema `gallery` (created by `gallery migrate`), so
     // they never meet another application's in the same database. Times are integers,
@@ -70,10 +77,16 @@ void PgConnection::set_up_session() {
                                    : "SET search_path TO gallery;") +
                    " SET TIME ZONE 'UTC';"
                    " SET statement_timeout = " +
-                   std::to_string(m_options.statement_timeout.count() * 1000) +
+                   std::to_string(session_statement_timeout_ms()) +
                    "; SET lock_timeout = " + std::to_string(m_options.busy_timeout.count()) +
                    "; SET idle_in_transaction_session_timeout = " +
                    std::to_string(m_options.statement_timeout.count() * 2000));
+}
+
+std::string PgConnection::begin_write() const {
+    if (m_options.read_statement_timeout.count() == 0) return "BEGIN";
+    return "BEGIN; SET LOCAL statement_timeout = " +
+           std::to_string(m_options.statement_timeout.count() * 1000);
 }
 
 void PgConnection::ensure_connected() {
@@ -99,6 +112,7 @@ void PgConnection::throw_failure(PGresult* result, std::string_view what) {
         std::string(what) + ": " +
         trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(m_connection.get()));
     if (code == "40001" || code == "40P01") throw Conflict(message);
+    if (code == "57014") throw TimedOut(message);  // query_canceled: statement_timeout
     // Class 08: connection exceptions; 57P01-03: the server is shutting down or starting.
     if (PQstatus(m_connection.get()) != CONNECTION_OK || code.starts_with("08") ||
         code == "57P01" || code == "57P02" || code == "57P03") {

@@ -37,7 +37,7 @@ class PgConnection final : public Connection::Native {
     Engine engine() const override { return Engine::postgresql; }
     std::unique_ptr<Statement::Native> prepare(std::string_view sql) override;
     void execute_script(std::string_view sql) override;
-    std::string_view begin_write() const override { return "BEGIN"; }
+    std::string begin_write() const override;
     bool has_table(std::string_view name) override;
 
     // Runs a prepared statement; throws Failure, Conflict or Unavailable. A statement
@@ -52,6 +52,7 @@ class PgConnection final : public Connection::Native {
     // lost its connection is gone, and its caller hears Unavailable).
     void ensure_connected();
     void set_up_session();
+    std::int64_t session_statement_timeout_ms() const;
     // Throws the Failure that fits `result` (nullptr: the connection's own error).
     [[noreturn]] void throw_failure(PGresult* result, std::string_view what);
 

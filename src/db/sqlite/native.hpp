@@ -22,7 +22,7 @@ class SqliteConnection final : public Connection::Native {
     Engine engine() const override { return Engine::sqlite; }
     std::unique_ptr<Statement::Native> prepare(std::string_view sql) override;
     void execute_script(std::string_view sql) override;
-    std::string_view begin_write() const override { return "BEGIN IMMEDIATE"; }
+    std::string begin_write() const override { return "BEGIN IMMEDIATE"; }
     bool has_table(std::string_view name) override;
     void take_write_turn() override;
     void give_back_write_turn() override;
