@@ -85,9 +85,9 @@ ApiKey choose_api_key(const config::Config& config, db::Connection& connection) 
         find.bind(1, k_generated_key_setting);
         if (find.step()) return {find.text(0), true};
         const std::string key = random_hex(32);
-        db::Statement insert(
-            connection, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO NOTHING");
+        db::Statement insert(connection,
+                             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
+                             " ON CONFLICT (key) DO NOTHING");
         insert.bind(1, k_generated_key_setting);
         insert.bind(2, key);
         insert.bind(3, now_micros());

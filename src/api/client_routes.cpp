@@ -1,5 +1,6 @@
 // GET /api/clients/, DELETE /api/clients/<client_id>/delete-all/, POST /api/validate-client/.
 
+#include "api/idempotency.hpp"
 #include "api/support.hpp"
 
 namespace gallery::api {
@@ -86,8 +87,9 @@ Response validate_client(ApiContext& context, const Request& request) {
 void add_client_routes(Router& router, ApiContext& context) {
     router.add("GET", "/api/clients/",
                [&context](const Request& r) { return list_clients(context, r); });
-    router.add("DELETE", "/api/clients/{}/delete-all/",
-               [&context](const Request& r) { return delete_all(context, r); });
+    router.add(
+        "DELETE", "/api/clients/{}/delete-all/",
+        idempotent(context, [&context](const Request& r) { return delete_all(context, r); }));
     router.add("POST", "/api/validate-client/",
                [&context](const Request& r) { return validate_client(context, r); });
 }

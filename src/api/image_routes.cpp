@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "api/idempotency.hpp"
 #include "api/support.hpp"
 
 namespace gallery::api {
@@ -162,10 +163,12 @@ void add_image_routes(Router& router, ApiContext& context) {
         router.add(method, "/api/update/{}/",
                    [&context](const Request& r) { return update_image(context, r); });
     }
-    router.add("DELETE", "/api/delete/{}/",
-               [&context](const Request& r) { return delete_image(context, r); });
-    router.add("POST", "/api/bulk-delete/",
-               [&context](const Request& r) { return bulk_delete(context, r); });
+    router.add("DELETE", "/api/delete/{}/", idempotent(context, [&context](const Request& r) {
+                   return delete_image(context, r);
+               }));
+    router.add("POST", "/api/bulk-delete/", idempotent(context, [&context](const Request& r) {
+                   return bulk_delete(context, r);
+               }));
     router.add("GET", "/api/stats/",
                [&context](const Request& r) { return image_stats(context, r); });
 }

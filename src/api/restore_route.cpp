@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "api/idempotency.hpp"
 #include "api/support.hpp"
 
 namespace gallery::api {
@@ -62,7 +63,7 @@ Response restore(ApiContext& context, const Request& request) {
 
 void add_restore_route(Router& router, ApiContext& context) {
     router.add("POST", "/api/restore/",
-               [&context](const Request& r) { return restore(context, r); });
+               idempotent(context, [&context](const Request& r) { return restore(context, r); }));
 }
 
 }  // namespace gallery::api

@@ -1,6 +1,7 @@
 // POST /api/upload/ (multipart/form-data): checks the form, re-encodes, and hands
 // the bytes to catalog::store_upload (object first, then its row; nothing leaks).
 
+#include "api/idempotency.hpp"
 #include "api/support.hpp"
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/catalog/upload.hpp"
@@ -24,7 +25,15 @@ std::optional<std::string> optional_field(const Request& request, const char* na
 // An upload has an image and up to three text fields; thousands of parts are an attack.
 constexpr std::size_t k_max_form_parts = 16;
 
-Response upload(ApiContext& context, const Request& request) {
+// The 201 answer of an upload.
+Response stored_answer(const catalog::Image& image, bool compressed, const config::Config& config) {
+    nlohmann::json out = image_json(image, config);
+    out["success"] = true;
+    out["compressed"] = compressed;
+    return Response::json(201, out);
+}
+
+Response upload(ApiContext& context, const Request& request, const KeepAnswer& keep) {
     if (request.parts.size() > k_max_form_parts) {
         return Response::error(400, "Too many form fields: an upload has at most " +
                                         std::to_string(k_max_form_parts) + ".");
@@ -90,8 +99,17 @@ Response upload(ApiContext& context, const Request& request) {
     image.size = stored_bytes.size();
     image.content_type = std::string(catalog::content_type_of(*format));
 
-    auto inserted =
-        catalog::store_upload(context.pool, context.storage, image, stored_bytes, context.clock);
+    // With an Idempotency-Key the answer is kept in the row's own transaction: a retry
+    // after any failure that came later (a lost answer, a 503 after the commit) replays it.
+    const bool compressed = reencoded->has_value();
+    catalog::AlsoOnInsert keep_with_row;
+    if (keep) {
+        keep_with_row = [&](db::Connection& connection, const catalog::Image& row) {
+            return keep(connection, stored_answer(row, compressed, context.config));
+        };
+    }
+    auto inserted = catalog::store_upload(context.pool, context.storage, image, stored_bytes,
+                                          context.clock, keep_with_row);
     if (!inserted) {
         const ErrorKind kind = inserted.error().kind;
         if (kind == ErrorKind::overloaded) {
@@ -109,16 +127,16 @@ Response upload(ApiContext& context, const Request& request) {
         unavailable.headers.emplace_back("Retry-After", "5");
         return unavailable;
     }
-    nlohmann::json out = image_json(*inserted, context.config);
-    out["success"] = true;
-    out["compressed"] = reencoded->has_value();
-    return Response::json(201, out);
+    return stored_answer(*inserted, compressed, context.config);
 }
 
 }  // namespace
 
 void add_upload_route(Router& router, ApiContext& context) {
-    router.add("POST", "/api/upload/", [&context](const Request& r) { return upload(context, r); });
+    router.add("POST", "/api/upload/",
+               idempotent(context, [&context](const Request& r, const KeepAnswer& keep) {
+                   return upload(context, r, keep);
+               }));
 }
 
 }  // namespace gallery::api
