@@ -94,11 +94,10 @@ Result<std::optional<Compressed>> compress_upload(EncodeJob job,
         return fail(ErrorKind::invalid_input, "The image could not be decoded: it has more than " +
                                                   std::to_string(k_max_jpeg_scans) + " scans");
     }
-    const std::optional<std::uint64_t> pixels = header_pixels(upload, job.format);
-    if (pixels && *pixels > settings.max_pixels) {
-        return fail(ErrorKind::invalid_input, "The image is " + std::to_string(*pixels) +
-                                                  " pixels, over the limit of " +
-                                                  std::to_string(settings.max_pixels) + " pixels.");
+    const std::optional<Dimensions> dimensions = header_dimensions(upload, job.format);
+    if (dimensions) {
+        if (auto ok = check_pixels(dimensions->width, dimensions->height, settings); !ok)
+            return std::unexpected(ok.error());
     }
     if (!job.place) {
         auto place = admission.reserve();
@@ -109,7 +108,9 @@ Result<std::optional<Compressed>> compress_upload(EncodeJob job,
         job.arrived + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                           std::chrono::duration<double>(settings.max_seconds));
     // An unreadable header is charged as the largest image allowed.
-    const std::uint64_t charge = pixels.value_or(settings.max_pixels) * k_bytes_per_pixel;
+    const std::uint64_t pixels =
+        dimensions ? dimensions->width * dimensions->height : settings.max_pixels;
+    const std::uint64_t charge = pixels * k_bytes_per_pixel;
     auto permit = admission.start(std::move(job.place), charge, deadline);
     if (!permit) return std::unexpected(permit.error());
     Result<std::optional<Compressed>> result;

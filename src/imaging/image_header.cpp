@@ -21,7 +21,7 @@ std::uint64_t little_endian(std::string_view bytes, std::size_t at, std::size_t 
 
 // The first start-of-frame segment (SOF0..SOF15 but DHT, JPG and DAC) walking the
 // markers from SOI; its height is at +5 and its width at +7.
-std::optional<std::uint64_t> jpeg_pixels(std::string_view bytes) {
+std::optional<Dimensions> jpeg_pixels(std::string_view bytes) {
     std::size_t at = 2;
     while (at + 9 <= bytes.size()) {
         if (byte_at(bytes, at) != 0xFF) return std::nullopt;
@@ -36,7 +36,7 @@ std::optional<std::uint64_t> jpeg_pixels(std::string_view bytes) {
         }
         const bool frame =
             marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-        if (frame) return big_endian(bytes, at + 5, 2) * big_endian(bytes, at + 7, 2);
+        if (frame) return Dimensions{big_endian(bytes, at + 7, 2), big_endian(bytes, at + 5, 2)};
         if (marker == 0xDA || marker == 0xD9) return std::nullopt;  // scan before a frame
         at += 2 + big_endian(bytes, at + 2, 2);
     }
@@ -44,32 +44,33 @@ std::optional<std::uint64_t> jpeg_pixels(std::string_view bytes) {
 }
 
 // IHDR is the first chunk: width and height at 16 and 20.
-std::optional<std::uint64_t> png_pixels(std::string_view bytes) {
+std::optional<Dimensions> png_pixels(std::string_view bytes) {
     if (bytes.size() < 24 || bytes.substr(12, 4) != "IHDR") return std::nullopt;
-    return big_endian(bytes, 16, 4) * big_endian(bytes, 20, 4);
+    return Dimensions{big_endian(bytes, 16, 4), big_endian(bytes, 20, 4)};
 }
 
 // RIFF....WEBP, then VP8 (lossy), VP8L (lossless) or VP8X (extended, the canvas).
-std::optional<std::uint64_t> webp_pixels(std::string_view bytes) {
+std::optional<Dimensions> webp_pixels(std::string_view bytes) {
     if (bytes.size() < 30 || bytes.substr(0, 4) != "RIFF" || bytes.substr(8, 4) != "WEBP")
         return std::nullopt;
     const std::string_view chunk = bytes.substr(12, 4);
     if (chunk == "VP8 ") {
-        return (little_endian(bytes, 26, 2) & 0x3FFF) * (little_endian(bytes, 28, 2) & 0x3FFF);
+        return Dimensions{little_endian(bytes, 26, 2) & 0x3FFF,
+                          little_endian(bytes, 28, 2) & 0x3FFF};
     }
     if (chunk == "VP8L") {
         const std::uint64_t bits = little_endian(bytes, 21, 4);
-        return ((bits & 0x3FFF) + 1) * (((bits >> 14) & 0x3FFF) + 1);
+        return Dimensions{(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
     }
     if (chunk == "VP8X") {
-        return (little_endian(bytes, 24, 3) + 1) * (little_endian(bytes, 27, 3) + 1);
+        return Dimensions{little_endian(bytes, 24, 3) + 1, little_endian(bytes, 27, 3) + 1};
     }
     return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<std::uint64_t> header_pixels(std::string_view bytes, catalog::ImageFormat format) {
+std::optional<Dimensions> header_dimensions(std::string_view bytes, catalog::ImageFormat format) {
     switch (format) {
         case catalog::ImageFormat::jpeg:
             return jpeg_pixels(bytes);

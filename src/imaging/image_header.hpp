@@ -10,8 +10,13 @@
 
 namespace gallery::imaging {
 
-// The pixel count its header announces, or nullopt when the header cannot be read
-// (a truncated or malformed image, which the decoder will refuse).
-std::optional<std::uint64_t> header_pixels(std::string_view bytes, catalog::ImageFormat format);
+struct Dimensions {
+    std::uint64_t width = 0;
+    std::uint64_t height = 0;
+};
+
+// The dimensions its header announces, or nullopt when the header cannot be read (a
+// truncated or malformed image, which the decoder will refuse).
+std::optional<Dimensions> header_dimensions(std::string_view bytes, catalog::ImageFormat format);
 
 }  // namespace gallery::imaging

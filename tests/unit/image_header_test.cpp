@@ -1,0 +1,53 @@
+// Dimensions read from image headers without decoding: what re-encoding admission
+// charges (issue 36). Images written by libvips in every layout the header reader knows.
+
+#include "imaging/image_header.hpp"
+
+#include <catch2/catch.hpp>
+#include <vips/vips8>
+
+using namespace gallery;
+using vips::VImage;
+
+namespace {
+
+std::string written(const VImage& image, const char* suffix, vips::VOption* options = nullptr) {
+    void* data = nullptr;
+    std::size_t length = 0;
+    image.write_to_buffer(suffix, &data, &length, options);
+    std::string bytes(static_cast<const char*>(data), length);
+    g_free(data);
+    return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("image dimensions are read from JPEG and PNG and WebP headers without decoding") {
+    REQUIRE(VIPS_INIT("gallery-tests") == 0);
+    const VImage rgb = VImage::black(123, 45, VImage::option()->set("bands", 3));
+    const VImage rgba = VImage::black(321, 54, VImage::option()->set("bands", 4));
+    struct Case {
+        std::string bytes;
+        catalog::ImageFormat format;
+        std::uint64_t width, height;
+    };
+    const std::vector<Case> cases{
+        {written(rgb, ".jpg"), catalog::ImageFormat::jpeg, 123, 45},
+        {written(rgb, ".jpg", VImage::option()->set("interlace", true)), catalog::ImageFormat::jpeg,
+         123, 45},
+        {written(rgb, ".png"), catalog::ImageFormat::png, 123, 45},
+        {written(rgb, ".webp"), catalog::ImageFormat::webp, 123, 45},  // VP8
+        {written(rgb, ".webp", VImage::option()->set("lossless", true)), catalog::ImageFormat::webp,
+         123, 45},                                                      // VP8L
+        {written(rgba, ".webp"), catalog::ImageFormat::webp, 321, 54},  // VP8X
+    };
+    for (const Case& image : cases) {
+        const auto dimensions = imaging::header_dimensions(image.bytes, image.format);
+        REQUIRE(dimensions);
+        CHECK(dimensions->width == image.width);
+        CHECK(dimensions->height == image.height);
+        // A header cut short is unreadable, never read past its end.
+        CHECK_FALSE(imaging::header_dimensions(image.bytes.substr(0, 12), image.format));
+    }
+    CHECK_FALSE(imaging::header_dimensions("\xFF\xD8\xFF\xDA garbage", catalog::ImageFormat::jpeg));
+}
