@@ -32,6 +32,15 @@ Response list_images(ApiContext& context, const Request& request) {
     const std::string sort_by = request.query_value("sort_by").value_or("-uploaded_at");
     query.sort_by = catalog::is_image_sort_key(sort_by) ? sort_by : "-uploaded_at";
     query.page = *page;
+    // A search reads every row it cannot rule out: only a few run at once.
+    const std::optional<Budget::Taken> search_turn =
+        query.search ? context.searches->try_take() : std::nullopt;
+    if (query.search) {
+        if (!search_turn) {
+            return overloaded("Too many searches are running at once; try again in a second.",
+                              std::chrono::seconds{1});
+        }
+    }
     auto connection = context.pool.acquire();
     auto result = catalog::list_images(*connection, query);
     if (!result) return internal_error(result.error());

@@ -115,6 +115,9 @@ void render_resources(std::ostringstream& out, const Metrics::Resources& resourc
     out << "gallery_db_pool_wait_seconds_bucket{le=\"+Inf\"} " << pool.acquires << "\n"
         << "gallery_db_pool_wait_seconds_sum " << pool.wait_seconds_sum << "\n"
         << "gallery_db_pool_wait_seconds_count " << pool.acquires << "\n";
+    out << "# HELP gallery_search_refusals_total Searches answered 503 because too many ran at "
+           "once.\n# TYPE gallery_search_refusals_total counter\ngallery_search_refusals_total "
+        << resources.search_refusals << "\n";
 }
 
 }  // namespace

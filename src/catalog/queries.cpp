@@ -17,12 +17,13 @@
 namespace gallery::catalog {
 namespace {
 
-// id breaks ties so pages never overlap or skip rows.
+// id breaks ties so pages never overlap or skip rows. Each order is an index's
+// (migration 0009), forwards or backwards, so a deep page walks the index.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> k_image_orders{{
     {"uploaded_at", "uploaded_at ASC, id ASC"},
     {"-uploaded_at", "uploaded_at DESC, id DESC"},
-    {"name", "name IS NULL DESC, name ASC, id ASC"},  // NULL first, as SQLite sorts
-    {"-name", "name IS NULL ASC, name DESC, id DESC"},
+    {"name", "name ASC NULLS FIRST, id ASC"},  // NULL first, as SQLite sorts by default
+    {"-name", "name DESC NULLS LAST, id DESC"},
     {"size", "size ASC, id ASC"},
     {"-size", "size DESC, id DESC"},
     {"client_id", "client_id COLLATE NOCASE ASC, uploaded_at ASC, id ASC"},

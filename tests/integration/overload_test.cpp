@@ -18,9 +18,11 @@
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
 #include "support/api_server.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
+#include "support/s3rver.hpp"
 #include "support/served.hpp"
 #include "support/temp_dir.hpp"
 
@@ -56,7 +58,7 @@ std::string noisy_png(int width, int height) {
 
 struct Served {
     explicit Served(std::map<std::string, std::string> extra) {
-        env = {{"GALLERY_DB", dir.db_path().string()},
+        env = {{"GALLERY_DB", dir.database()},
                {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
                {"GALLERY_API_KEY", k_key}};
         env.merge(extra);
@@ -179,6 +181,59 @@ TEST_CASE("many large uploads at once are stored or refused with 503 while probe
     REQUIRE(metrics);
     CHECK(metrics->body.find("gallery_encode_refusals_total{reason=\"queue_full\"} " +
                              std::to_string(refused)) != std::string::npos);
+}
+
+TEST_CASE("uploads stalled on storage hold no database connection: lists keep answering",
+          "[postgresql]") {
+    // Two pooled connections (PostgreSQL; SQLite has one per worker) and six uploads
+    // whose object writes stall for 2.5 s each at the storage endpoint.
+    testing::S3rver s3;
+    testing::FaultProxy proxy(s3.port());
+    Served server({{"GALLERY_DB_POOL_SIZE", "2"},
+                   {"GALLERY_STORAGE", "s3"},
+                   {"GALLERY_S3_ENDPOINT", proxy.endpoint()},
+                   {"GALLERY_S3_BUCKET", "gallery"},
+                   {"GALLERY_S3_REGION", "us-east-1"},
+                   {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
+                   {"GALLERY_S3_SECRET_KEY", "S3RVER"},
+                   {"GALLERY_S3_TIMEOUT_SECONDS", "10"}});
+    proxy.inject_faults(testing::Fault::stall, 6);
+    std::atomic<int> finished{0};
+    std::mutex statuses_mutex;
+    std::vector<int> statuses;
+    std::vector<std::thread> uploaders;
+    for (int i = 0; i < 6; ++i) {
+        uploaders.emplace_back([&] {
+            auto client = server.client(60s);
+            httplib::MultipartFormDataItems items{
+                {"image", testing::fake_image(".png", 2000), "a.png", "image/png"},
+                {"client_id", "stalled", "", ""}};
+            auto answer = client.Post("/api/upload/", items);
+            std::lock_guard lock(statuses_mutex);
+            statuses.push_back(answer ? answer->status : -1);
+            ++finished;
+        });
+    }
+    while (proxy.requests() < 2) std::this_thread::sleep_for(10ms);
+    auto lister = server.client(10s);
+    double slowest = 0;
+    int lists = 0;
+    while (finished < 6) {
+        const auto started = std::chrono::steady_clock::now();
+        auto listed = lister.Get("/api/list/?client_id=stalled");
+        REQUIRE(listed);
+        CHECK(listed->status == 200);
+        slowest = std::max(
+            slowest,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        ++lists;
+        std::this_thread::sleep_for(100ms);
+    }
+    for (auto& uploader : uploaders) uploader.join();
+    INFO(lists << " lists while uploads stalled, slowest " << slowest << " s");
+    CHECK(lists >= 5);
+    CHECK(slowest < 1.0);
+    for (const int status : statuses) CHECK((status == 201 || status == 503));
 }
 
 TEST_CASE("a request that finds no free database connection in time gets 503 at once",

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gallery/api/background.hpp"
+#include "gallery/api/budget.hpp"
 #include "gallery/api/client_registry.hpp"
 #include "gallery/api/http.hpp"
 #include "gallery/api/metrics.hpp"
@@ -35,6 +36,9 @@ struct ApiContext {
     // Places, slots and memory for re-encoding large uploads (issue 36).
     std::shared_ptr<imaging::EncodeAdmission> encoding =
         std::make_shared<imaging::EncodeAdmission>(imaging::admission_limits_from(config));
+    // Image searches running at once: a quarter of the pooled connections (issue 36).
+    std::shared_ptr<Budget> searches =
+        std::make_shared<Budget>(static_cast<std::size_t>(config.db_pool_size) / 4);
     std::string version = "gallery";  // for gallery_build_info
     // Declared last, so destroyed first: waits for runs that use the members above.
     std::shared_ptr<BackgroundRuns> background = std::make_shared<BackgroundRuns>();

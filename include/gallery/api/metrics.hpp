@@ -34,6 +34,7 @@ class Metrics {
     struct Resources {
         imaging::EncodeAdmission::Snapshot encoding;
         db::ConnectionPool::WaitStats pool;
+        std::uint64_t search_refusals = 0;  // searches answered 503 (api::Budget)
     };
 
     // The whole exposition, with the queue gauges of `queue` taken at `now`.
