@@ -2,6 +2,7 @@
 // How an image row is read: one column list and one reader for every query of images.
 
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/like.hpp"
 #include "gallery/db/statement.hpp"
 
@@ -40,6 +41,19 @@ inline std::string image_filters(const std::optional<std::string>& client_id,
             " OR filename LIKE ?2 ESCAPE '\\' OR original_filename LIKE ?2 ESCAPE '\\')";
     }
     return conditions;
+}
+
+// The images table's search index (migration 0010), as a condition for a WHERE over
+// `images` next to image_filters' exact test; "" when it does not apply. Its phrase
+// is ?5 (bind_search_index).
+inline std::string search_index_filter(const db::Connection& connection,
+                                       const std::optional<std::string>& search) {
+    return search ? db::trigram_prefilter(connection, "images_search", *search, 5) : "";
+}
+
+inline void bind_search_index(db::Statement& statement, const std::string& filter,
+                              const std::optional<std::string>& search) {
+    if (!filter.empty()) statement.bind(5, db::trigram_phrase(*search));
 }
 
 inline void bind_image_filters(db::Statement& statement,

@@ -125,9 +125,12 @@ Result<std::optional<Image>> update_image(db::Connection& connection, ImageId id
 
 Result<ImagePage> list_images(db::Connection& connection, const ImageQuery& query) {
     return db::read("catalog: list images", [&] {
-        const std::string where = " WHERE 1 = 1" + image_filters(query.client_id, query.search);
+        const std::string index_filter = search_index_filter(connection, query.search);
+        const std::string where =
+            " WHERE 1 = 1" + image_filters(query.client_id, query.search) + index_filter;
         const auto bind_filters = [&](db::Statement& statement) {
             bind_image_filters(statement, query.client_id, query.search);
+            bind_search_index(statement, index_filter, query.search);
         };
         ImagePage page;
         // Without a search the count comes from client_totals instead of a scan.

@@ -1,5 +1,7 @@
 #include "gallery/db/dialect.hpp"
 
+#include <algorithm>
+
 #include "gallery/db/statement.hpp"
 
 namespace gallery::db {
@@ -77,6 +79,27 @@ void raise_id_sequence(Connection& connection, std::string_view table, std::int6
 
 std::string skip_locked(const Connection& connection) {
     return connection.engine() == Engine::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+}
+
+std::string trigram_prefilter(const Connection& connection, std::string_view index,
+                              std::string_view term, int parameter) {
+    if (connection.engine() == Engine::postgresql) return "";
+    // Characters, not bytes: UTF-8 continuation bytes do not start one.
+    const auto characters = std::ranges::count_if(
+        term, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+    if (characters < 3) return "";
+    const std::string table(index);
+    return " AND id IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH ?" +
+           std::to_string(parameter) + ")";
+}
+
+std::string trigram_phrase(std::string_view term) {
+    std::string phrase = "\"";
+    for (const char c : term) {
+        if (c == '"') phrase += '"';
+        phrase += c;
+    }
+    return phrase + "\"";
 }
 
 std::string for_update(const Connection& connection) {

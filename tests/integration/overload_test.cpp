@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "gallery/db/pool.hpp"
@@ -335,4 +336,56 @@ TEST_CASE("a read past the read time limit is cancelled and answered as overload
         sleep.step();
     });
     CHECK(written);
+}
+
+TEST_CASE("a search through the trigram index finds exactly what a scan would", "[postgresql]") {
+    testing::ApiServer server(
+        [](config::Config& config) { config.restore_window = std::chrono::hours{1}; });
+    auto client = server.client();
+    const auto upload_named = [&](const std::string& name) {
+        auto stored =
+            testing::upload(client, "photo.png", testing::fake_image(".png"), "idx", name);
+        REQUIRE(stored);
+        REQUIRE(stored->status == 201);
+        return json::parse(stored->body)["id"].get<std::int64_t>();
+    };
+    const auto found = [&](const std::string& encoded_search) {
+        auto listed = client.Get("/api/list/?client_id=idx&page_size=100&search=" + encoded_search);
+        REQUIRE(listed);
+        REQUIRE(listed->status == 200);
+        const json body = json::parse(listed->body);
+        std::set<std::int64_t> ids;
+        for (const auto& image : body["images"]) ids.insert(image["id"].get<std::int64_t>());
+        CHECK(body["pagination"]["total_count"] == ids.size());
+        return ids;
+    };
+    const auto sunset = upload_named("Sunset over the Bay");
+    const auto quoted = upload_named("say \"cheese\" 100%_done");
+    const auto accented = upload_named("Crème brûlée");
+    const auto renamed = upload_named("old title");
+
+    CHECK(found("SUNSET") == std::set<std::int64_t>{sunset});
+    CHECK(found("t%20over%20t") == std::set<std::int64_t>{sunset});
+    CHECK(found("%22cheese%22") == std::set<std::int64_t>{quoted});
+    CHECK(found("100%25_") == std::set<std::int64_t>{quoted});  // % and _ are literal
+    CHECK(found("0%25x").empty());
+    CHECK(found("br%C3%BBl") == std::set<std::int64_t>{accented});
+    CHECK(found("photo.png").size() == 4);                 // the original file name
+    CHECK(found("un") == std::set<std::int64_t>{sunset});  // too short for trigrams: a scan
+
+    // An update is searchable by its new text only; a deleted image is gone from the
+    // results at once, and back once restored.
+    auto updated = client.Put("/api/update/" + std::to_string(renamed) + "/",
+                              "{\"name\": \"new heading\"}", "application/json");
+    REQUIRE(updated);
+    REQUIRE(updated->status == 200);
+    CHECK(found("old%20title").empty());
+    CHECK(found("heading") == std::set<std::int64_t>{renamed});
+    REQUIRE(client.Delete("/api/delete/" + std::to_string(sunset) + "/")->status == 200);
+    CHECK(found("sunset").empty());
+    auto restored = client.Post(
+        "/api/restore/", "{\"image_ids\": [" + std::to_string(sunset) + "]}", "application/json");
+    REQUIRE(restored);
+    REQUIRE(restored->status == 200);
+    CHECK(found("sunset") == std::set<std::int64_t>{sunset});
 }

@@ -49,6 +49,20 @@ std::string for_update(const Connection& connection);
 // same name. SQLite: nothing to do, its writers already take turns.
 void lock_name(Connection& connection, std::string_view name);
 
+// A condition on `id` that keeps (a superset of) the rows whose indexed text holds
+// `term` in any letter case, read from the trigram index `index`: on SQLite an FTS5
+// table with the trigram tokenizer, " AND id IN (SELECT rowid FROM <index> WHERE
+// <index> MATCH ?N)", with trigram_phrase(term) bound to ?N (`parameter`). "" when
+// there is nothing to add and nothing to bind: on PostgreSQL (pg_trgm's GIN indexes
+// serve the caller's ILIKE by themselves) and for a term under 3 characters (no
+// trigram). The caller keeps its exact test. `index` is an identifier it trusts.
+std::string trigram_prefilter(const Connection& connection, std::string_view index,
+                              std::string_view term, int parameter);
+
+// `term` as an FTS5 phrase ("..." with quotes doubled): the value trigram_prefilter's
+// parameter takes.
+std::string trigram_phrase(std::string_view term);
+
 // The UTC calendar day ("YYYY-MM-DD") of `micros`, an expression in microseconds
 // since the Unix epoch.
 std::string utc_day(const Connection& connection, std::string_view micros);
