@@ -70,24 +70,29 @@ void Metrics::set_scheduler_state(bool storage_down, std::chrono::seconds next_r
 
 namespace {
 
+// One metric without labels: its HELP, TYPE and value lines.
+template <class Value>
+void write_metric(std::ostream& out, const char* name, const char* type, const char* help,
+                  Value value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+        << name << " " << value << "\n";
+}
+
 void render_resources(std::ostringstream& out, const Metrics::Resources& resources) {
     const auto& encoding = resources.encoding;
-    out << "# HELP gallery_encode_running Re-encodes of large uploads running now.\n"
-        << "# TYPE gallery_encode_running gauge\ngallery_encode_running " << encoding.running
-        << "\n# HELP gallery_encode_waiting Uploads waiting for a re-encode slot.\n"
-        << "# TYPE gallery_encode_waiting gauge\ngallery_encode_waiting " << encoding.waiting
-        << "\n# HELP gallery_encode_places_taken Uploads holding one of the re-encode places "
-           "(reading their body, waiting or running).\n"
-        << "# TYPE gallery_encode_places_taken gauge\ngallery_encode_places_taken "
-        << encoding.places_taken
-        << "\n# HELP gallery_encode_places Re-encode places (slots + queue).\n"
-        << "# TYPE gallery_encode_places gauge\ngallery_encode_places "
-        << encoding.limits.slots + encoding.limits.queue
-        << "\n# HELP gallery_encode_memory_bytes Estimated decode memory of the running "
-           "re-encodes.\n"
-        << "# TYPE gallery_encode_memory_bytes gauge\ngallery_encode_memory_bytes "
-        << encoding.memory_in_use
-        << "\n# HELP gallery_encode_refusals_total Uploads answered 503 by re-encode admission, "
+    write_metric(out, "gallery_encode_running", "gauge", "Re-encodes of large uploads running now.",
+                 encoding.running);
+    write_metric(out, "gallery_encode_waiting", "gauge", "Uploads waiting for a re-encode slot.",
+                 encoding.waiting);
+    write_metric(out, "gallery_encode_places_taken", "gauge",
+                 "Uploads holding one of the re-encode places (reading their body, waiting or "
+                 "running).",
+                 encoding.places_taken);
+    write_metric(out, "gallery_encode_places", "gauge", "Re-encode places (slots + queue).",
+                 encoding.limits.slots + encoding.limits.queue);
+    write_metric(out, "gallery_encode_memory_bytes", "gauge",
+                 "Estimated decode memory of the running re-encodes.", encoding.memory_in_use);
+    out << "# HELP gallery_encode_refusals_total Uploads answered 503 by re-encode admission, "
            "by reason.\n# TYPE gallery_encode_refusals_total counter\n";
     for (std::size_t i = 0; i < imaging::k_refusal_kinds; ++i) {
         out << "gallery_encode_refusals_total{reason=\""
@@ -95,17 +100,16 @@ void render_resources(std::ostringstream& out, const Metrics::Resources& resourc
             << encoding.refusals[i] << "\n";
     }
     const auto& pool = resources.pool;
-    out << "# HELP gallery_db_pool_connections Database connections the pool may hold.\n"
-        << "# TYPE gallery_db_pool_connections gauge\ngallery_db_pool_connections " << pool.size
-        << "\n# HELP gallery_db_pool_in_use Database connections lent out now.\n"
-        << "# TYPE gallery_db_pool_in_use gauge\ngallery_db_pool_in_use " << pool.in_use
-        << "\n# HELP gallery_db_pool_waiting Requests waiting for a database connection.\n"
-        << "# TYPE gallery_db_pool_waiting gauge\ngallery_db_pool_waiting " << pool.waiting
-        << "\n# HELP gallery_db_pool_timeouts_total Requests answered 503 because no database "
-           "connection came free in time.\n"
-        << "# TYPE gallery_db_pool_timeouts_total counter\ngallery_db_pool_timeouts_total "
-        << pool.timeouts
-        << "\n# HELP gallery_db_pool_wait_seconds Time a request waited for a database "
+    write_metric(out, "gallery_db_pool_connections", "gauge",
+                 "Database connections the pool may hold.", pool.size);
+    write_metric(out, "gallery_db_pool_in_use", "gauge", "Database connections lent out now.",
+                 pool.in_use);
+    write_metric(out, "gallery_db_pool_waiting", "gauge",
+                 "Requests waiting for a database connection.", pool.waiting);
+    write_metric(out, "gallery_db_pool_timeouts_total", "counter",
+                 "Requests answered 503 because no database connection came free in time.",
+                 pool.timeouts);
+    out << "# HELP gallery_db_pool_wait_seconds Time a request waited for a database "
            "connection.\n# TYPE gallery_db_pool_wait_seconds histogram\n";
     const std::uint64_t immediate = pool.acquires - pool.waits;
     for (std::size_t i = 0; i < db::ConnectionPool::k_wait_buckets.size(); ++i) {
@@ -115,9 +119,8 @@ void render_resources(std::ostringstream& out, const Metrics::Resources& resourc
     out << "gallery_db_pool_wait_seconds_bucket{le=\"+Inf\"} " << pool.acquires << "\n"
         << "gallery_db_pool_wait_seconds_sum " << pool.wait_seconds_sum << "\n"
         << "gallery_db_pool_wait_seconds_count " << pool.acquires << "\n";
-    out << "# HELP gallery_search_refusals_total Searches answered 503 because too many ran at "
-           "once.\n# TYPE gallery_search_refusals_total counter\ngallery_search_refusals_total "
-        << resources.search_refusals << "\n";
+    write_metric(out, "gallery_search_refusals_total", "counter",
+                 "Searches answered 503 because too many ran at once.", resources.search_refusals);
 }
 
 }  // namespace
@@ -126,8 +129,7 @@ std::string Metrics::render(const queue::Stats& queue, UnixMicros now, const std
                             const Resources& resources) const {
     std::ostringstream out;
     const auto gauge = [&](const char* name, const char* help, auto value) {
-        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
-            << name << " " << value << "\n";
+        write_metric(out, name, "gauge", help, value);
     };
     out << "# HELP gallery_build_info Version of this gallery binary.\n# TYPE gallery_build_info "
            "gauge\n"

@@ -1,9 +1,9 @@
 #include "api/support.hpp"
 
-#include <algorithm>
 #include <charconv>
 
 #include "gallery/common/log.hpp"
+#include "gallery/common/text.hpp"
 
 namespace gallery::api {
 
@@ -47,10 +47,7 @@ std::optional<std::string> text_query(const Request& request, const std::string&
 Parsed<std::optional<std::string>> search_query(const Request& request) {
     auto search = text_query(request, "search");
     if (!search) return std::nullopt;
-    // Characters, not bytes: UTF-8 continuation bytes do not start one.
-    const auto characters = std::ranges::count_if(
-        *search, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-    if (static_cast<std::size_t>(characters) > k_max_search_characters) {
+    if (utf8_length(*search) > k_max_search_characters) {
         return std::unexpected(Response::error(400, "Invalid parameter: search must be at most " +
                                                         std::to_string(k_max_search_characters) +
                                                         " characters long."));

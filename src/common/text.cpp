@@ -23,6 +23,14 @@ bool iequals(std::string_view a, std::string_view b) {
     return std::ranges::equal(a, b, [](char x, char y) { return lower(x) == lower(y); });
 }
 
+std::size_t utf8_length(std::string_view text) {
+    std::size_t characters = 0;
+    for (const char c : text) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++characters;
+    }
+    return characters;
+}
+
 std::string to_hex(std::string_view bytes) {
     constexpr char k_digits[] = "0123456789abcdef";
     std::string out;
@@ -59,7 +67,8 @@ std::string redact_url(std::string_view url) {
         const auto slash = out.find_first_of("/?", authority);
         if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
             const auto colon = out.find(':', authority);
-            if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "****");
+            if (colon != std::string::npos && colon < at)
+                out.replace(colon + 1, at - colon - 1, "****");
         }
     }
     for (std::size_t at = 0; (at = out.find("password=", at)) != std::string::npos;) {

@@ -1,7 +1,6 @@
 #include "gallery/db/dialect.hpp"
 
-#include <algorithm>
-
+#include "gallery/common/text.hpp"
 #include "gallery/db/statement.hpp"
 
 namespace gallery::db {
@@ -84,10 +83,7 @@ std::string skip_locked(const Connection& connection) {
 std::string trigram_prefilter(const Connection& connection, std::string_view index,
                               std::string_view term, int parameter) {
     if (connection.engine() == Engine::postgresql) return "";
-    // Characters, not bytes: UTF-8 continuation bytes do not start one.
-    const auto characters = std::ranges::count_if(
-        term, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-    if (characters < 3) return "";
+    if (utf8_length(term) < 3) return "";
     const std::string table(index);
     return " AND id IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH ?" +
            std::to_string(parameter) + ")";

@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers used across modules (one copy of each).
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,9 @@ std::string to_lower(std::string_view text);
 
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b);
+
+// Characters of UTF-8 text: the bytes that start one (continuation bytes do not).
+std::size_t utf8_length(std::string_view text);
 
 // Lower-case hex of raw bytes.
 std::string to_hex(std::string_view bytes);
