@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vips/vips8>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -238,14 +239,32 @@ TEST_CASE("uploads stalled on storage hold no database connection: lists keep an
 }
 
 TEST_CASE("a request that finds no free database connection in time gets 503 at once",
-          "[threads]") {
+          "[postgresql]") {
     testing::TempDir dir;
     testing::open_migrated(dir);
+    config::Config config = config::defaults();
+    config.media_root = dir.media_root();
     db::ConnectionPool pool(dir.database_options(), 1, std::chrono::milliseconds{200});
-    auto held = pool.acquire();
+    auto storage = storage::make_local_storage(config.media_root);
+    api::ClientRegistry clients("", system_clock());
+    api::ApiContext context{
+        pool, *storage, config, clients, testing::k_test_api_key, system_clock(), "overload-test"};
+    const api::Router router = api::make_router(context);
+    auto held = pool.acquire();  // the pool's only connection, busy
+
+    api::Request request;
+    request.method = "GET";
+    request.path = "/api/list/";
+    request.headers.emplace("X-API-Key", testing::k_test_api_key);
     const auto started = std::chrono::steady_clock::now();
-    CHECK_THROWS_AS(pool.acquire(), db::PoolTimeout);
+    const api::Response answer = api::handle_request(router, context, request);
     CHECK(std::chrono::steady_clock::now() - started >= 150ms);
+    CHECK(answer.status == 503);
+    CHECK(json::parse(answer.body)["error"].get<std::string>().find("no database connection") !=
+          std::string::npos);
+    const bool has_retry_after =
+        std::ranges::any_of(answer.headers, [](const auto& h) { return h.first == "Retry-After"; });
+    CHECK(has_retry_after);
     const auto stats = pool.wait_stats();
     CHECK(stats.timeouts == 1);
     CHECK(stats.waits == 1);
