@@ -58,7 +58,15 @@ EncodeAdmission::Permit::Permit(Permit&& other) noexcept
     : m_owner(std::exchange(other.m_owner, nullptr)),
       m_bytes(other.m_bytes),
       m_started(other.m_started),
-      m_waited(other.m_waited) {}
+      m_waited(other.m_waited),
+      m_others_running(other.m_others_running),
+      m_starts_before(other.m_starts_before) {}
+
+bool EncodeAdmission::Permit::shared_the_slots() const {
+    if (m_others_running) return true;
+    std::lock_guard lock(m_owner->m_mutex);
+    return m_owner->m_starts > m_starts_before;
+}
 
 EncodeAdmission::Permit::~Permit() {
     if (m_owner) m_owner->finish(m_bytes, std::chrono::steady_clock::now() - m_started);
@@ -107,14 +115,16 @@ Result<EncodeAdmission::Permit> EncodeAdmission::start(Place place, std::uint64_
         m_changed.notify_all();  // the next waiter may be at the front now
         return std::unexpected(refuse(why));
     }
+    const bool others_running = m_running > 0;
     ++m_running;
     m_memory_in_use += bytes;
+    const std::uint64_t starts = ++m_starts;
     const SteadyTime now = std::chrono::steady_clock::now();
     lock.unlock();
     m_changed.notify_all();
     // The place is given back as the job runs: the slot now bounds it.
     place.release();
-    return Permit(this, bytes, now, now - asked);
+    return Permit(this, bytes, now, now - asked, others_running, starts);
 }
 
 void EncodeAdmission::finish(std::uint64_t bytes, std::chrono::steady_clock::duration took) {

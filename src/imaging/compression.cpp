@@ -119,10 +119,11 @@ Result<std::optional<Compressed>> compress_upload(EncodeJob job,
     } catch (const std::bad_alloc&) {
         return fail(ErrorKind::invalid_input, "The image is too large to decode.");
     }
-    // Out of time because it waited behind others: a retry can succeed.
+    // Out of time because it waited behind others, or shared the cores with them: a
+    // retry can succeed. Alone and from the start, the image itself is too slow (400).
     constexpr auto k_noticeable_wait = std::chrono::milliseconds(100);
     if (!result && result.error().message.starts_with(k_too_slow) &&
-        permit->waited() > k_noticeable_wait) {
+        (permit->waited() > k_noticeable_wait || permit->shared_the_slots())) {
         return std::unexpected(admission.refuse(AdmissionRefusal::deadline));
     }
     if (!result) return result;

@@ -94,6 +94,22 @@ TEST_CASE("a job that does not fit the memory budget waits, and runs alone if it
     CHECK(admission.snapshot().memory_in_use == 0);
 }
 
+TEST_CASE("a re-encode knows whether it had the slots to itself") {
+    EncodeAdmission admission(AdmissionLimits{.slots = 2, .queue = 0, .memory_bytes = 100});
+    {
+        auto alone = admission.start(*admission.reserve(), 1, in(1s));
+        REQUIRE(alone);
+        CHECK_FALSE(alone->shared_the_slots());
+    }
+    auto first = admission.start(*admission.reserve(), 1, in(1s));
+    REQUIRE(first);
+    CHECK_FALSE(first->shared_the_slots());
+    auto second = admission.start(*admission.reserve(), 1, in(1s));
+    REQUIRE(second);
+    CHECK(second->shared_the_slots());  // the first was running when it started
+    CHECK(first->shared_the_slots());   // the second started while it ran
+}
+
 TEST_CASE("waiters start in arrival order", "[threads]") {
     EncodeAdmission admission(AdmissionLimits{.slots = 1, .queue = 8, .memory_bytes = 1000});
     auto holder_place = admission.reserve();

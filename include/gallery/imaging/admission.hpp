@@ -77,16 +77,27 @@ class EncodeAdmission {
         ~Permit();
         // How long the job waited for its slot.
         std::chrono::steady_clock::duration waited() const { return m_waited; }
+        // Whether another re-encode ran beside this one at any time so far: then a
+        // job that ran out of time may not have been too slow by itself.
+        bool shared_the_slots() const;
 
       private:
         friend class EncodeAdmission;
         Permit(EncodeAdmission* owner, std::uint64_t bytes, SteadyTime started,
-               std::chrono::steady_clock::duration waited)
-            : m_owner(owner), m_bytes(bytes), m_started(started), m_waited(waited) {}
+               std::chrono::steady_clock::duration waited, bool others_running,
+               std::uint64_t starts_before)
+            : m_owner(owner),
+              m_bytes(bytes),
+              m_started(started),
+              m_waited(waited),
+              m_others_running(others_running),
+              m_starts_before(starts_before) {}
         EncodeAdmission* m_owner;
         std::uint64_t m_bytes;
         SteadyTime m_started;
         std::chrono::steady_clock::duration m_waited;
+        bool m_others_running;          // others ran when this one started
+        std::uint64_t m_starts_before;  // jobs started before it, itself included
     };
 
     // A place, or Error{overloaded} at once when all are taken.
@@ -125,6 +136,7 @@ class EncodeAdmission {
     std::uint64_t m_memory_in_use = 0;
     std::deque<std::uint64_t> m_waiters;  // tickets in arrival order
     std::uint64_t m_next_ticket = 0;
+    std::uint64_t m_starts = 0;    // jobs started so far
     double m_average_seconds = 5;  // recent re-encode time (moving average)
     std::array<std::uint64_t, k_refusal_kinds> m_refusals{};
 };

@@ -50,9 +50,10 @@ struct EncodeJob {
 // The re-encoded bytes to store for an upload, or nullopt to store the upload as it
 // is: at or under the limit, GIF, BMP, animated images, and re-encodes that are not
 // smaller. Errors: invalid_input for an image that does not decode (truncated,
-// corrupt), is over `max_pixels`, or runs past the deadline without having waited;
-// overloaded (503, Retry-After) when `admission` refuses it: no place, no slot or
-// memory before the deadline, or the deadline passed after a wait. Thread-safe.
+// corrupt), is over `max_pixels`, or runs past the deadline alone and without having
+// waited; overloaded (503, Retry-After) when `admission` refuses it: no place, no slot
+// or memory before the deadline, or the deadline passed after a wait or while other
+// re-encodes shared the cores. Thread-safe.
 Result<std::optional<Compressed>> compress_upload(EncodeJob job,
                                                   const CompressionSettings& settings,
                                                   EncodeAdmission& admission);
