@@ -157,7 +157,7 @@ Error EncodeAdmission::refuse(AdmissionRefusal refusal) {
             break;
         case AdmissionRefusal::deadline:
             message =
-                "The server is busy re-encoding other large images and could not start "
+                "The server is busy re-encoding other large images and could not re-encode "
                 "this one in time";
             break;
         case AdmissionRefusal::memory:
