@@ -141,9 +141,7 @@ Response handle_request(const Router& router, const ApiContext& context, Request
         }
     } catch (const db::PoolTimeout& e) {
         log::warn(request.method + " " + request.path + ": " + e.what());
-        response = overloaded(
-            "The server is busy: no database connection came free in time; try again shortly.",
-            std::chrono::seconds{2});
+        response = no_connection_in_time();
     } catch (const std::exception& e) {
         log::error("unhandled error on " + request.method + " " + request.path + ": " + e.what());
         response = Response::error(500, "Internal server error.");

@@ -168,11 +168,16 @@ Response run_once(ApiContext& context, const IdempotentHandler& handler, const R
         case Found::first:
             break;
     }
+    // Set when the handler kept its answer inside its own transaction (an upload). A
+    // 2xx-4xx answer then means that transaction committed: nothing is left to write.
+    bool kept_by_handler = false;
     const KeepAnswer keep = [&](db::Connection& connection, const Response& answer) {
-        return keep_answer(connection, key, request_fingerprint, answer);
+        auto kept = keep_answer(connection, key, request_fingerprint, answer);
+        if (kept) kept_by_handler = true;
+        return kept;
     };
     Response response = handler(request, keep);
-    // Kept already when the handler kept it in its own transaction (an upload).
+    if (kept_by_handler && response.status < 500) return response;
     try {
         auto connection = context.pool.acquire();
         auto done = response.status >= 500

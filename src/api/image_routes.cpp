@@ -35,11 +35,9 @@ Response list_images(ApiContext& context, const Request& request) {
     // A search reads every row it cannot rule out: only a few run at once.
     const std::optional<Budget::Taken> search_turn =
         query.search ? context.searches->try_take() : std::nullopt;
-    if (query.search) {
-        if (!search_turn) {
-            return overloaded("Too many searches are running at once; try again in a second.",
-                              std::chrono::seconds{1});
-        }
+    if (query.search && !search_turn) {
+        return overloaded("Too many searches are running at once; try again in a second.",
+                          std::chrono::seconds{1});
     }
     auto connection = context.pool.acquire();
     auto result = catalog::list_images(*connection, query);

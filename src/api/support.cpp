@@ -173,6 +173,13 @@ Response overloaded(const std::string& sentence, std::chrono::seconds retry_afte
     return busy;
 }
 
+Response no_connection_in_time() {
+    return overloaded(
+        "The server is busy: no database connection came free in time; nothing was changed. "
+        "Try again shortly.",
+        std::chrono::seconds{2});
+}
+
 Response internal_error(const Error& error) {
     if (error.kind == ErrorKind::overloaded) {
         log::warn(error.message);

@@ -60,6 +60,9 @@ nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t to
 // 503 with `sentence` and Retry-After: a bounded resource is taken, try again then.
 Response overloaded(const std::string& sentence, std::chrono::seconds retry_after);
 
+// The 503 of a request that found no pooled connection in time (db::PoolTimeout).
+Response no_connection_in_time();
+
 // Logs the error and answers a JSON 500 that does not show it; 503 with Retry-After
 // for database_unavailable and overloaded (the sentence of an overloaded error is
 // shown: it names the busy resource, nothing internal).

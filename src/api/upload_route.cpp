@@ -112,12 +112,10 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
                                           context.clock, keep_with_row);
     if (!inserted) {
         const ErrorKind kind = inserted.error().kind;
+        // Its message may name the key it left to cleanup: logged, not shown.
         if (kind == ErrorKind::overloaded) {
             log::warn(inserted.error().message);
-            return overloaded(
-                "The server is busy: no database connection came free in time; "
-                "nothing was stored. Try again shortly.",
-                inserted.error().retry_after.value_or(std::chrono::seconds{2}));
+            return no_connection_in_time();
         }
         if (kind == ErrorKind::database || kind == ErrorKind::database_unavailable)
             return internal_error(inserted.error());

@@ -53,10 +53,8 @@ Result<Image> store_upload(db::ConnectionPool& pool, storage::Storage& storage,
             auto connection = pool.acquire();
             return insert_image(*connection, image, clock(), also);
         } catch (const db::PoolTimeout& timeout) {
-            return std::unexpected(Error{ErrorKind::overloaded,
-                                         "The server is busy: no database connection came free "
-                                         "in time; nothing was stored. Try again shortly.",
-                                         std::chrono::seconds{2}});
+            return std::unexpected(
+                Error{ErrorKind::overloaded, std::string("upload: insert row: ") + timeout.what()});
         }
     }();
     if (!inserted)

@@ -36,7 +36,7 @@ struct AdmissionLimits {
 AdmissionLimits admission_limits_from(const config::Config& config);
 
 // Decode memory a re-encode of `pixels` is charged: RGBA pixels, the encoder's output
-// and libvips' working copies (one 50 MP PNG measured at 353 MB of RSS).
+// and libvips' working copies (issue 36 reported one 50 MP PNG at 353 MB of RSS).
 inline constexpr std::uint64_t k_bytes_per_pixel = 8;
 
 enum class AdmissionRefusal { queue_full = 0, deadline = 1, memory = 2 };
