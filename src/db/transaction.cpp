@@ -22,9 +22,9 @@ namespace detail {
 
 Error database_error(std::string_view context, const std::exception& e) {
     if (dynamic_cast<const TimedOut*>(&e) != nullptr) {
+        // Shown to the client (api::internal_error): no internal names in it.
         return Error{ErrorKind::overloaded,
-                     "The database could not answer in time (" + std::string(context) +
-                         "); try again shortly.",
+                     "The database could not answer in time; try again shortly.",
                      std::chrono::seconds{5}};
     }
     const bool unavailable = dynamic_cast<const Unavailable*>(&e) != nullptr;

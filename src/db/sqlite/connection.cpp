@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -76,6 +77,28 @@ void SqliteConnection::give_back_write_turn() {
     if (m_turn) m_turn->give_back();
 }
 
+namespace {
+
+// Two processes creating one new file at once: the second's switch to WAL can meet the
+// first's transaction in rollback-journal mode, where SQLite answers SQLITE_BUSY at once
+// instead of calling the busy handler (a lock upgrade it will not wait for). Retried
+// until the busy timeout, as a lock wait would be.
+void switch_to_wal(SQLite::Database& database, std::chrono::milliseconds busy_timeout) {
+    const auto give_up_at = std::chrono::steady_clock::now() + busy_timeout;
+    for (;;) {
+        try {
+            database.exec("PRAGMA journal_mode=WAL");
+            return;
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() > give_up_at)
+                throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+}  // namespace
+
 std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options) {
     const bool exists = std::filesystem::exists(options.path);
     if (!exists && !options.create_if_missing) {
@@ -109,7 +132,7 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
         // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a
         // process crash; a power cut may lose the last commits, which leaves rows and
         // files consistent (a lost delete brings the image row back with its file).
-        database.exec("PRAGMA journal_mode=WAL");
+        switch_to_wal(database, options.busy_timeout);
         database.exec("PRAGMA synchronous=NORMAL");
         database.exec("PRAGMA foreign_keys=ON");
         if (options.cache_kib > 0) {
