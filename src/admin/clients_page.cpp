@@ -9,7 +9,9 @@ namespace {
 constexpr std::int64_t k_page_size = 50;
 
 api::Response clients_page(api::ApiContext& context, AdminRequest& request) {
-    const std::string search = request.field("q");
+    auto search_term = search_field(request);
+    if (!search_term) return search_term.error();
+    const std::string& search = *search_term;
     const std::int64_t current_page = page_number(request);
     catalog::ClientQuery query;
     if (!search.empty()) query.search = search;

@@ -18,7 +18,9 @@ std::string restorable_for(UnixMicros window_end, UnixMicros now) {
 
 api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
     const std::string client = request.field("client_id");
-    const std::string search = request.field("q");
+    auto search_term = search_field(request);
+    if (!search_term) return search_term.error();
+    const std::string& search = *search_term;
     const std::int64_t current_page = page_number(request);
     catalog::RestorableQuery query;
     if (!client.empty()) query.client_id = client;

@@ -2,6 +2,7 @@
 // Route plumbing shared by the admin page files: a handler runs only with a live
 // session, and a POST only with that session's CSRF token and a same-origin Origin.
 
+#include <expected>
 #include <functional>
 #include <map>
 #include <memory>
@@ -53,6 +54,10 @@ std::int64_t page_number(const AdminRequest& request);
 
 // Up to 1000 row ids from the "id" fields; nullopt when one is not a number.
 std::optional<std::vector<std::int64_t>> selected_ids(const AdminRequest& request);
+
+// The "q" field as a search term ("" when absent), or a 400 page with the sentence of
+// catalog::search_problem.
+std::expected<std::string, api::Response> search_field(AdminRequest& request);
 
 // Logs the database error; the page says only that it happened.
 api::Response database_failure(AdminRequest& request, const Error& error);

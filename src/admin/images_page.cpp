@@ -12,7 +12,9 @@ constexpr std::int64_t k_page_size = 48;
 
 api::Response images_page(api::ApiContext& context, AdminRequest& request) {
     const std::string client = request.field("client_id");
-    const std::string search = request.field("q");
+    auto search_term = search_field(request);
+    if (!search_term) return search_term.error();
+    const std::string& search = *search_term;
     std::string sort = request.field("sort");
     if (!catalog::is_image_sort_key(sort)) sort = "-uploaded_at";
     const std::int64_t current_page = page_number(request);

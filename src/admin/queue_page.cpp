@@ -51,7 +51,9 @@ std::string error_cell(const std::optional<std::string>& error) {
 api::Response queue_page(api::ApiContext& context, AdminRequest& request) {
     const std::string state = request.field("state");
     const std::string sort = request.field("sort");
-    const std::string search = request.field("q");
+    auto search_term = search_field(request);
+    if (!search_term) return search_term.error();
+    const std::string& search = *search_term;
     const std::string min_attempts_text = request.field("min_attempts");
     queue::BrowseQuery query;
     query.state = state_filter(state);

@@ -9,6 +9,7 @@
 #include "gallery/admin/admin.hpp"
 #include "gallery/api/api_key.hpp"
 #include "gallery/api/forwarded.hpp"
+#include "gallery/catalog/catalog.hpp"
 #include "gallery/common/log.hpp"
 
 namespace gallery::admin {
@@ -122,6 +123,16 @@ std::optional<std::vector<std::int64_t>> selected_ids(const AdminRequest& reques
         if (ids.size() > 1000) return std::nullopt;
     }
     return ids;
+}
+
+std::expected<std::string, api::Response> search_field(AdminRequest& request) {
+    std::string term = request.field("q");
+    if (auto problem = catalog::search_problem(term)) {
+        return std::unexpected(page(
+            400, request.frame("Search", ""),
+            "<h1>Search not understood</h1><p class=\"error\">The " + escape(*problem) + "</p>"));
+    }
+    return term;
 }
 
 api::Response database_failure(AdminRequest& request, const Error& error) {

@@ -47,11 +47,8 @@ std::optional<std::string> text_query(const Request& request, const std::string&
 Parsed<std::optional<std::string>> search_query(const Request& request) {
     auto search = text_query(request, "search");
     if (!search) return std::nullopt;
-    if (utf8_length(*search) > k_max_search_characters) {
-        return std::unexpected(Response::error(400, "Invalid parameter: search must be at most " +
-                                                        std::to_string(k_max_search_characters) +
-                                                        " characters long."));
-    }
+    if (auto problem = catalog::search_problem(*search))
+        return std::unexpected(Response::error(400, "Invalid parameter: " + *problem));
     return search;
 }
 
@@ -61,44 +58,6 @@ Parsed<nlohmann::json> json_object_body(const Request& request) {
         return std::unexpected(Response::error(400, "Invalid JSON in request body."));
     }
     return parsed;
-}
-
-bool is_valid_utf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        std::size_t length = 0;
-        std::uint32_t code_point = 0;
-        if (byte < 0x80) {
-            ++i;
-            continue;
-        } else if ((byte & 0xE0) == 0xC0) {
-            length = 2;
-            code_point = byte & 0x1F;
-        } else if ((byte & 0xF0) == 0xE0) {
-            length = 3;
-            code_point = byte & 0x0F;
-        } else if ((byte & 0xF8) == 0xF0) {
-            length = 4;
-            code_point = byte & 0x07;
-        } else {
-            return false;
-        }
-        if (i + length > text.size()) return false;
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            if ((next & 0xC0) != 0x80) return false;
-            code_point = (code_point << 6) | (next & 0x3F);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-        const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (code_point < smallest[length] || code_point > 0x10FFFF ||
-            (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-            return false;
-        }
-        i += length;
-    }
-    return true;
 }
 
 Parsed<std::string> checked_client_id(const std::string& raw) {
@@ -131,6 +90,9 @@ Parsed<std::string> checked_text(const std::string& field, const std::string& ra
     }
     if (!is_valid_utf8(raw))
         return std::unexpected(Response::error(400, field + " must be valid UTF-8 text."));
+    // PostgreSQL cannot store U+0000 in text; neither engine is given one.
+    if (raw.find('\0') != std::string::npos)
+        return std::unexpected(Response::error(400, field + " must not contain NUL characters."));
     return raw;
 }
 

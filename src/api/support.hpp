@@ -29,17 +29,12 @@ Parsed<catalog::PageRequest> page_query(const Request& request);
 // A non-empty query parameter, or nullopt.
 std::optional<std::string> text_query(const Request& request, const std::string& name);
 
-// The longest `search` a list accepts, in characters: a search is a substring match,
-// and a long pattern costs the database time for every row (issue 36).
-inline constexpr std::size_t k_max_search_characters = 200;
-
-// `search`, or nullopt when absent or empty; 400 past k_max_search_characters.
+// `search`, or nullopt when absent or empty; 400 when catalog::search_problem says why
+// it cannot be one.
 Parsed<std::optional<std::string>> search_query(const Request& request);
 
 // The body as a JSON object; 400 "Invalid JSON in request body." otherwise.
 Parsed<nlohmann::json> json_object_body(const Request& request);
-
-bool is_valid_utf8(std::string_view text);
 
 // A client id as given by a caller: trimmed, 1..255 bytes of UTF-8 without control characters.
 Parsed<std::string> checked_client_id(const std::string& raw);

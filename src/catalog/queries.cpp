@@ -57,6 +57,16 @@ std::int64_t offset_of(const PageRequest& page) {
 
 }  // namespace
 
+std::optional<std::string> search_problem(std::string_view term) {
+    if (utf8_length(term) > k_max_search_characters) {
+        return "search must be at most " + std::to_string(k_max_search_characters) +
+               " characters long.";
+    }
+    if (!is_valid_utf8(term)) return "search must be valid UTF-8 text.";
+    if (term.find('\0') != std::string_view::npos) return "search must not contain NUL characters.";
+    return std::nullopt;
+}
+
 bool is_image_sort_key(std::string_view sort_by) {
     for (const auto& [name, sql] : k_image_orders) {
         if (name == sort_by) return true;

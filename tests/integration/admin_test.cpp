@@ -33,7 +33,8 @@ std::string csrf_token(const std::string& html) {
 
 }  // namespace
 
-TEST_CASE("parallel guesses buy no extra password checks and cannot hold every worker", "[threads][postgresql]") {
+TEST_CASE("parallel guesses buy no extra password checks and cannot hold every worker",
+          "[threads][postgresql]") {
     testing::ApiServer server;
     std::vector<int> statuses(40);
     std::vector<std::thread> guessers;
@@ -76,7 +77,8 @@ TEST_CASE("parallel guesses buy no extra password checks and cannot hold every w
     CHECK_FALSE(sign_in(server).empty());
 }
 
-TEST_CASE("the password and the CSRF token count only in a POST body, never in the URL", "[postgresql]") {
+TEST_CASE("the password and the CSRF token count only in a POST body, never in the URL",
+          "[postgresql]") {
     testing::ApiServer server;
     httplib::Client client("127.0.0.1", server.port());
     auto in_url = client.Post("/admin/login?password=" + testing::k_test_api_key, "",
@@ -99,7 +101,8 @@ TEST_CASE("the password and the CSRF token count only in a POST body, never in t
     CHECK(csrf_in_url->status == 403);
 }
 
-TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS", "[postgresql]") {
+TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS",
+          "[postgresql]") {
     testing::ApiServer server([](config::Config& c) { c.trusted_proxies = {"127.0.0.1"}; });
     httplib::Client client("127.0.0.1", server.port());
     auto over_https =
@@ -171,5 +174,34 @@ TEST_CASE("hostile client ids and names are escaped on the admin pages", "[postg
         CHECK(page->body.find("&lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
         CHECK(page->get_header_value("Content-Security-Policy").find("default-src 'self'") !=
               std::string::npos);
+    }
+}
+
+TEST_CASE("an admin search that cannot be one is answered with a sentence on every page",
+          "[postgresql]") {
+    testing::ApiServer server;
+    auto api = server.client();
+    auto uploaded = api.Post("/api/upload/",
+                             httplib::MultipartFormDataItems{
+                                 {"image", testing::fake_image(".png"), "hello.png", "image/png"},
+                                 {"client_id", "alpha", "", ""}});
+    REQUIRE(uploaded);
+    REQUIRE(uploaded->status == 201);
+    const std::string cookie = sign_in(server);
+    httplib::Client client("127.0.0.1", server.port());
+    for (const char* page_path :
+         {"/admin/images", "/admin/clients", "/admin/deleted", "/admin/queue"}) {
+        INFO(page_path);
+        auto refused = client.Get(std::string(page_path) + "?q=he%00llo", {{"Cookie", cookie}});
+        REQUIRE(refused);
+        CHECK(refused->status == 400);
+        CHECK(refused->body.find("search must not contain NUL characters.") != std::string::npos);
+        auto too_long = client.Get(std::string(page_path) + "?q=" + std::string(201, 'a'),
+                                   {{"Cookie", cookie}});
+        REQUIRE(too_long);
+        CHECK(too_long->status == 400);
+        auto fine = client.Get(std::string(page_path) + "?q=hello", {{"Cookie", cookie}});
+        REQUIRE(fine);
+        CHECK(fine->status == 200);
     }
 }

@@ -310,6 +310,38 @@ TEST_CASE("a search longer than 200 characters is refused before it reaches the 
     }
 }
 
+TEST_CASE("a search with NUL or bytes that are not UTF-8 is refused at once", "[postgresql]") {
+    testing::ApiServer server;
+    auto client = server.client();
+    // An image, so that a search would reach the trigram index (a NUL once ended
+    // SQLite's full-text phrase early: 500 "unterminated string", found by fuzz_routes).
+    auto stored = testing::upload(client, "hello.png", testing::fake_image(".png"), "alpha");
+    REQUIRE(stored);
+    REQUIRE(stored->status == 201);
+    const std::pair<const char*, const char*> cases[] = {
+        {"h%00%00%00co", "Invalid parameter: search must not contain NUL characters."},
+        {"hel%FFlo", "Invalid parameter: search must be valid UTF-8 text."},
+    };
+    for (const auto& [term, sentence] : cases) {
+        for (const std::string path :
+             {"/api/list/?client_id=alpha&search=", "/api/clients/?search="}) {
+            auto refused = client.Get(path + term);
+            REQUIRE(refused);
+            CHECK(refused->status == 400);
+            CHECK(json::parse(refused->body)["error"] == sentence);
+        }
+    }
+    const std::string id = std::to_string(json::parse(stored->body)["id"].get<int>());
+    auto renamed =
+        client.Put("/api/update/" + id + "/", R"({"name": "a\u0000b"})", "application/json");
+    REQUIRE(renamed);
+    CHECK(renamed->status == 400);
+    CHECK(json::parse(renamed->body)["error"] == "name must not contain NUL characters.");
+    auto found = client.Get("/api/list/?search=hello");
+    REQUIRE(found);
+    CHECK(json::parse(found->body)["pagination"]["total_count"] == 1);
+}
+
 TEST_CASE("a page past the last is empty, with the true count", "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();

@@ -142,6 +142,15 @@ struct ImageQuery {
     PageRequest page;
 };
 
+// The longest search term a list accepts, in characters: a search is a substring match,
+// and a long pattern costs the database time for every row (issue 36).
+inline constexpr std::size_t k_max_search_characters = 200;
+
+// Why `term` cannot be a search, as the end of a sentence ("search must be ..."), or
+// nullopt when it can: past k_max_search_characters, not UTF-8, or holding NUL (which
+// PostgreSQL cannot compare and SQLite's full-text query reads as the end of the term).
+std::optional<std::string> search_problem(std::string_view term);
+
 struct ImagePage {
     std::vector<Image> images;
     std::int64_t total_count = 0;

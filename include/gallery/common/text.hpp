@@ -14,6 +14,9 @@ std::string to_lower(std::string_view text);
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b);
 
+// Whether `text` is UTF-8: no overlong forms, surrogates or values past U+10FFFF.
+bool is_valid_utf8(std::string_view text);
+
 // Characters of UTF-8 text: the bytes that start one (continuation bytes do not).
 std::size_t utf8_length(std::string_view text);
 
