@@ -31,7 +31,7 @@ Response list_clients(ApiContext& context, const Request& request) {
         200, {{"success", true},
               {"clients", clients},
               {"pagination", pagination_json(*page, result->total_count)},
-              {"filters", {{"search", query.search.value_or("")}, {"sort_by", query.sort_by}}}});
+              {"filters", {{"search", query.search.value_or("")}, {"sort_by", sort_by}}}});
 }
 
 Response delete_all(ApiContext& context, const Request& request) {

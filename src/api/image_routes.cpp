@@ -44,7 +44,8 @@ Response list_images(ApiContext& context, const Request& request) {
     if (!result) return internal_error(result.error());
     nlohmann::json images = nlohmann::json::array();
     for (const auto& image : result->images) images.push_back(image_json(image, context.config));
-    // As the original: a filter that was not given is echoed as "". The page's images
+    // As the original: a filter that was not given is echoed as "", and sort_by as sent
+    // (one it does not know included; the default when absent). The page's images
     // are moved into the answer, not copied (a copy was a second tree of 50 objects).
     return Response::json(200, {{"success", true},
                                 {"images", std::move(images)},
@@ -52,7 +53,7 @@ Response list_images(ApiContext& context, const Request& request) {
                                 {"filters",
                                  {{"client_id", query.client_id.value_or("")},
                                   {"search", query.search.value_or("")},
-                                  {"sort_by", query.sort_by}}}});
+                                  {"sort_by", sort_by}}}});
 }
 
 // name/description: a string or null; client_id: a non-empty string.

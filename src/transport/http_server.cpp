@@ -228,7 +228,15 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
                                                     httplib::Response& response,
                                                     const httplib::ContentReader& read) {
         Request plain = headers_of(request);
+        // Neither Content-Length nor Transfer-Encoding (refused above): the body is empty
+        // (RFC 9112 section 6.3), as `curl -X POST URL` sends it. httplib would read to
+        // the end of the connection instead, and answer 400 at the read timeout.
+        const bool framed = request.has_header("Content-Length");
         if (auto refusal = refusal_of(plain)) {
+            if (!framed) {
+                to_httplib(*refusal, response);
+                return;
+            }
             // httplib reads a multipart body only through the two-callback form (the
             // one-callback form calls an empty function on it: bad_function_call).
             const auto discard = [](const char*, std::size_t) { return true; };
@@ -237,6 +245,10 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
                     ? read([](const httplib::MultipartFormData&) { return true; }, discard)
                     : read(discard);
             if (drained) to_httplib(*refusal, response);
+            return;
+        }
+        if (!framed) {
+            to_httplib(m_handle(plain), response);
             return;
         }
         bool complete = false;

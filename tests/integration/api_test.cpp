@@ -154,7 +154,8 @@ TEST_CASE("an upload over the body limit is a JSON 413 and stores nothing", "[po
     CHECK(files_in_media(server) == 0);
 }
 
-TEST_CASE("client ids are checked against the registered list when one is configured", "[postgresql]") {
+TEST_CASE("client ids are checked against the registered list when one is configured",
+          "[postgresql]") {
     httplib::Server registry;
     registry.Get("/ids", [](const httplib::Request&, httplib::Response& response) {
         response.set_content(R"({"client_ids": [" shop-1 ", "SHOP-2"]})", "application/json");
@@ -221,8 +222,11 @@ TEST_CASE("list filters searches sorts and paginates", "[postgresql]") {
     const json by_name = body_of(client.Get("/api/list/?sort_by=name"));
     CHECK(by_name["images"][0]["name"] == "Red car");
     CHECK(by_name["filters"]["sort_by"] == "name");
-    CHECK(body_of(client.Get("/api/list/?sort_by=password;DROP"))["filters"]["sort_by"] ==
-          "-uploaded_at");
+    // An order it does not know: the default order, echoed as sent (as the original).
+    const json unknown = body_of(client.Get("/api/list/?sort_by=password;DROP"));
+    CHECK(unknown["filters"]["sort_by"] == "password;DROP");
+    CHECK(unknown["images"][0]["id"] == all["images"][0]["id"]);
+    CHECK(body_of(client.Get("/api/clients/?sort_by=bogus"))["filters"]["sort_by"] == "bogus");
     const json page2 = body_of(client.Get("/api/list/?page=2&page_size=2"));
     CHECK(page2["images"].size() == 1);
     CHECK(page2["pagination"]["total_pages"] == 2);
@@ -287,7 +291,8 @@ TEST_CASE("delete removes the row and queues the file without touching storage",
     check_failure(client.Delete("/api/delete/abc/"), 404, "Image with id abc not found.");
 }
 
-TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find", "[threads][postgresql]") {
+TEST_CASE("bulk-delete deletes what exists and reports the ids it did not find",
+          "[threads][postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const int a = upload_ok(client, "c")["id"], b = upload_ok(client, "c")["id"];
@@ -344,7 +349,8 @@ TEST_CASE("bulk-delete refuses malformed input and changes nothing", "[threads][
     CHECK(count_rows(server, "deletion_queue") == 0);
 }
 
-TEST_CASE("delete-all removes a client's images case-insensitively and queues their files", "[threads][postgresql]") {
+TEST_CASE("delete-all removes a client's images case-insensitively and queues their files",
+          "[threads][postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     upload_ok(client, "Shop-1");
@@ -400,7 +406,8 @@ TEST_CASE("stats and clients summarise images per client", "[postgresql]") {
     CHECK(client.Get("/api/clients/?page=x")->status == 400);
 }
 
-TEST_CASE("cleanup run deletes queued files and cleanup stats describes the queue", "[postgresql]") {
+TEST_CASE("cleanup run deletes queued files and cleanup stats describes the queue",
+          "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     const json empty = body_of(client.Get("/api/cleanup/stats/"));
@@ -443,7 +450,8 @@ TEST_CASE("routing answers 405 for a wrong method and JSON 404 for unknown paths
     CHECK(body_of(unknown)["success"] == false);
 }
 
-TEST_CASE("media serves stored objects with validators and ranges and never leaves the media root", "[postgresql]") {
+TEST_CASE("media serves stored objects with validators and ranges and never leaves the media root",
+          "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
     std::ofstream(server.dir().path() / "secret.txt") << "TOP-SECRET-CONTENT";

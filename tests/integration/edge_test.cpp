@@ -23,35 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::string k_key = "edge-test-api-key-0123456789";
-
-// A real `gallery serve` (its /proc is the server's own), stopped at the end.
-struct EdgeServer {
-    explicit EdgeServer(std::map<std::string, std::string> extra = {}) {
-        env = {{"GALLERY_DB", dir.db_path().string()},
-               {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
-               {"GALLERY_API_KEY", k_key}};
-        env.merge(extra);
-        REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code ==
-                0);
-        served = testing::start_serve(env, dir.path() / "serve.out");
-    }
-    ~EdgeServer() {
-        ::kill(served.pid, SIGTERM);
-        testing::wait_process(served.pid);
-    }
-    httplib::Client client() const {
-        httplib::Client c("127.0.0.1", served.port);
-        c.set_default_headers({{"X-API-Key", k_key}});
-        c.set_read_timeout(10s);
-        return c;
-    }
-    std::int64_t rss_kib() const { return testing::resident_kib(served.pid); }
-
-    testing::TempDir dir;
-    std::map<std::string, std::string> env;
-    testing::ServedProcess served;
-};
+const std::string k_key = testing::ServedGallery::k_api_key;
 
 // `megabytes` MiB of zeros, gzip-compressed (about a thousandth of the size).
 std::string gzip_bomb(std::size_t megabytes) {
@@ -93,11 +65,11 @@ json upload_png(httplib::Client& client, std::size_t size) {
 }  // namespace
 
 TEST_CASE("bodies that would be read unbounded are refused before a byte is read") {
-    EdgeServer server;
+    testing::ServedGallery server;
     const std::int64_t before = server.rss_kib();
 
     // 100 MiB chunked to a key-less path: refused at the headers.
-    testing::RawConnection chunked(server.served.port);
+    testing::RawConnection chunked(server.port());
     REQUIRE(chunked.send(request_head("POST /healthz", "Transfer-Encoding: chunked\r\n")));
     const std::string chunk = "100000\r\n" + std::string(0x100000, 'a') + "\r\n";
     for (int i = 0; i < 100 && chunked.send(chunk); ++i) {
@@ -106,7 +78,7 @@ TEST_CASE("bodies that would be read unbounded are refused before a byte is read
 
     // A 256 MiB gzip bomb (256 KiB on the wire) with a wrong key: never inflated.
     const std::string bomb = gzip_bomb(256);
-    testing::RawConnection compressed(server.served.port);
+    testing::RawConnection compressed(server.port());
     compressed.send(request_head("POST /api/upload/",
                                  "X-API-Key: wrong-key-wrong-key-wrong\r\nContent-Encoding: "
                                  "gzip\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -115,7 +87,7 @@ TEST_CASE("bodies that would be read unbounded are refused before a byte is read
     CHECK(compressed.read_status(5s) == 415);
 
     // A declared length over max_body_mb: 413 at once, without waiting for the body.
-    testing::RawConnection huge(server.served.port);
+    testing::RawConnection huge(server.port());
     const auto asked = std::chrono::steady_clock::now();
     REQUIRE(huge.send(request_head("POST /api/upload/",
                                    "X-API-Key: " + k_key + "\r\nContent-Length: 1000000000\r\n")));
@@ -123,7 +95,7 @@ TEST_CASE("bodies that would be read unbounded are refused before a byte is read
     CHECK(std::chrono::steady_clock::now() - asked < 2s);
 
     // A wrong key with a body inside the limit: 401, the body thrown away unkept.
-    httplib::Client anonymous("127.0.0.1", server.served.port);
+    httplib::Client anonymous("127.0.0.1", server.port());
     anonymous.set_default_headers({{"X-API-Key", "wrong-key-wrong-key-wrong"}});
     for (int i = 0; i < 5; ++i) {
         auto refused = anonymous.Post("/api/bulk-delete/", std::string(8 * 1024 * 1024, ' '),
@@ -134,11 +106,11 @@ TEST_CASE("bodies that would be read unbounded are refused before a byte is read
     const std::int64_t growth = server.rss_kib() - before;
     INFO("VmRSS grew by " << growth << " KiB");
     CHECK(growth < testing::k_rss_growth_budget_kib);
-    CHECK(testing::healthz_seconds(server.served.port, 5s) < 1);
+    CHECK(testing::healthz_seconds(server.port(), 5s) < 1);
 }
 
 TEST_CASE("framing a front proxy could read differently is refused and the connection closed") {
-    EdgeServer server;
+    testing::ServedGallery server;
     const std::vector<std::pair<std::string, std::string>> attempts{
         {"POST /api/bulk-delete/", "Content-Length: 2\r\nContent-Length: 40\r\n"},
         {"POST /api/bulk-delete/", "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"},
@@ -147,7 +119,7 @@ TEST_CASE("framing a front proxy could read differently is refused and the conne
     };
     for (const auto& [line, headers] : attempts) {
         INFO(line << " with " << headers);
-        testing::RawConnection connection(server.served.port);
+        testing::RawConnection connection(server.port());
         // The smuggled request would be answered second if the first were misread.
         const std::string smuggled = request_head("GET /api/list/", "X-API-Key: " + k_key + "\r\n");
         connection.send(request_head(line, "X-API-Key: " + k_key + "\r\n" + headers) + "{}" +
@@ -160,7 +132,8 @@ TEST_CASE("framing a front proxy could read differently is refused and the conne
 }
 
 TEST_CASE("media streams live images only, with one range at most and a short cache life") {
-    EdgeServer server(std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "2"}});
+    testing::ServedGallery server(
+        std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "2"}});
     auto client = server.client();
     const json image = upload_png(client, 1024 * 1024);
     const std::string url = image["url"];
@@ -229,20 +202,21 @@ TEST_CASE("serve refuses to start when the database lies under the media root") 
 }
 
 TEST_CASE("idle connections and slow readers leave /healthz answering within 2 s") {
-    EdgeServer server(std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "8"}});
+    testing::ServedGallery server(
+        std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "8"}});
     auto client = server.client();
     const json image = upload_png(client, 8 * 1024 * 1024);
     std::vector<testing::RawConnection> idle;
-    for (int i = 0; i < 64; ++i) idle.emplace_back(server.served.port);
+    for (int i = 0; i < 64; ++i) idle.emplace_back(server.port());
     std::vector<testing::RawConnection> slow;
     for (int i = 0; i < 20; ++i) {
-        slow.emplace_back(server.served.port);
+        slow.emplace_back(server.port());
         slow.back().shrink_receive_buffer();
         slow.back().send(request_head("GET " + image["url"].get<std::string>(), ""));
     }
     std::this_thread::sleep_for(300ms);  // every connection has reached a worker
     for (int round = 0; round < 3; ++round) {
-        const double seconds = testing::healthz_seconds(server.served.port, 10s);
+        const double seconds = testing::healthz_seconds(server.port(), 10s);
         INFO("round " << round << ": /healthz took " << seconds << " s");
         CHECK(seconds < 2);
         std::this_thread::sleep_for(500ms);
@@ -297,15 +271,15 @@ TEST_CASE("a client id delete-all could never address is refused at upload", "[t
 }
 
 TEST_CASE("a client that expects 100-continue hears a refusal before it sends its body") {
-    EdgeServer server;
-    testing::RawConnection refused(server.served.port);
+    testing::ServedGallery server;
+    testing::RawConnection refused(server.port());
     REQUIRE(refused.send(request_head("POST /api/upload/",
                                       "X-API-Key: wrong-key-wrong-key-wrong\r\nExpect: "
                                       "100-continue\r\nContent-Length: 5000000\r\n")));
     const std::string answer = refused.read_all(3s);
     CHECK(answer.starts_with("HTTP/1.1 401"));
     CHECK(answer.find("Invalid API key. Access denied.") != std::string::npos);
-    testing::RawConnection admitted(server.served.port);
+    testing::RawConnection admitted(server.port());
     REQUIRE(admitted.send(
         request_head("POST /api/bulk-delete/", "X-API-Key: " + k_key +
                                                    "\r\nExpect: 100-continue\r\nContent-Type: "
@@ -313,4 +287,45 @@ TEST_CASE("a client that expects 100-continue hears a refusal before it sends it
     CHECK(admitted.read_all(1s).starts_with("HTTP/1.1 100 Continue"));
     admitted.send(R"({"image_ids": [123]})");
     CHECK(admitted.read_all(2s).find("\"not_found_ids\":[123]") != std::string::npos);
+}
+
+TEST_CASE("a request without body framing has an empty body as the original's cron sends it",
+          "[postgresql]") {
+    testing::ServedGallery server;
+    auto client = server.client();
+    const json stored = upload_png(client, 64);
+    const std::string update_line =
+        "PUT /api/update/" + std::to_string(stored["id"].get<int>()) + "/";
+    // The original's guide: curl -X POST ".../api/cleanup/run/?batch_size=200", which
+    // sends neither Content-Length nor Transfer-Encoding.
+    const std::pair<std::string, std::string> cases[] = {
+        {"POST /api/cleanup/run/?batch_size=200", "X-API-Key: " + k_key + "\r\n"},
+        {"POST /api/cleanup/run/?batch_size=200", ""},
+        {"POST /api/cleanup/run/?batch_size=200", "X-API-Key: wrong-key-wrong-key-wrong\r\n"},
+        {update_line, "X-API-Key: " + k_key + "\r\nContent-Type: application/json\r\n"},
+        {"PATCH /api/upload/", "X-API-Key: " + k_key + "\r\n"},
+    };
+    const int expected[] = {200, 401, 401, 400, 405};
+    for (std::size_t i = 0; i < std::size(cases); ++i) {
+        INFO(cases[i].first << " with " << cases[i].second);
+        testing::RawConnection connection(server.port());
+        const auto asked = std::chrono::steady_clock::now();
+        REQUIRE(connection.send(
+            request_head(cases[i].first, cases[i].second + "Connection: close\r\n")));
+        CHECK(connection.read_status(5s) == expected[i]);
+        CHECK(std::chrono::steady_clock::now() - asked < 2s);
+    }
+    // Each went through the API: the request log names the cron run.
+    const std::string log = testing::read_text_file(server.dir.path() / "serve.out.err");
+    CHECK(log.find("route=/api/cleanup/run/ status=200") != std::string::npos);
+    INFO(log);
+    CHECK(log.find("status=401") != std::string::npos);
+    // The connection stays in step after an unframed request: a second one on it is
+    // answered too.
+    testing::RawConnection kept(server.port());
+    const std::string run = request_head("POST /api/cleanup/run/", "X-API-Key: " + k_key + "\r\n");
+    REQUIRE(kept.send(run));
+    CHECK(kept.read_all(500ms).starts_with("HTTP/1.1 200"));
+    REQUIRE(kept.send(run));
+    CHECK(kept.read_all(500ms).starts_with("HTTP/1.1 200"));
 }

@@ -35,8 +35,6 @@ using vips::VImage;
 
 namespace {
 
-const std::string k_key = "overload-test-api-key-0123456789";
-
 struct VipsStarted {
     VipsStarted() { REQUIRE(VIPS_INIT("gallery-tests") == 0); }
 };
@@ -58,41 +56,6 @@ std::string noisy_png(int width, int height) {
     return bytes;
 }
 
-struct Served {
-    explicit Served(std::map<std::string, std::string> extra) {
-        env = {{"GALLERY_DB", dir.database()},
-               {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
-               {"GALLERY_API_KEY", k_key}};
-        env.merge(extra);
-        REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code ==
-                0);
-        served = testing::start_serve(env, dir.path() / "serve.out");
-    }
-    ~Served() {
-        ::kill(served.pid, SIGTERM);
-        testing::wait_process(served.pid);
-    }
-    httplib::Client client(std::chrono::seconds timeout) const {
-        httplib::Client c("127.0.0.1", served.port);
-        c.set_default_headers({{"X-API-Key", k_key}});
-        c.set_read_timeout(timeout);
-        c.set_write_timeout(timeout);
-        return c;
-    }
-    // VmHWM: the most memory the server has held at once.
-    std::int64_t peak_kib() const {
-        std::ifstream status("/proc/" + std::to_string(served.pid) + "/status");
-        for (std::string line; std::getline(status, line);) {
-            if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6));
-        }
-        return -1;
-    }
-
-    testing::TempDir dir;
-    std::map<std::string, std::string> env;
-    testing::ServedProcess served;
-};
-
 std::size_t files_in(const std::filesystem::path& folder) {
     if (!std::filesystem::exists(folder)) return 0;
     return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(folder),
@@ -104,7 +67,8 @@ std::size_t files_in(const std::filesystem::path& folder) {
 TEST_CASE("many large uploads at once are stored or refused with 503 while probes answer") {
     // 2 slots and 4 waiting places; 256 MB of decode memory (a 1.3 MP job is charged
     // 11 MB, so the slots bind first).
-    Served server({{"GALLERY_ENCODE_SLOTS", "2"}, {"GALLERY_ENCODE_MEMORY_MB", "256"}});
+    testing::ServedGallery server(
+        {{"GALLERY_ENCODE_SLOTS", "2"}, {"GALLERY_ENCODE_MEMORY_MB", "256"}});
     const std::string png = noisy_png(1200, 1100);
     REQUIRE(png.size() > 2 * 1024 * 1024);
     REQUIRE(png.size() < 10 * 1024 * 1024);
@@ -132,7 +96,7 @@ TEST_CASE("many large uploads at once are stored or refused with 503 while probe
     int probes = 0;
     auto lister = server.client(10s);
     while (finished < k_uploads) {
-        slowest_probe = std::max(slowest_probe, testing::healthz_seconds(server.served.port, 10s));
+        slowest_probe = std::max(slowest_probe, testing::healthz_seconds(server.port(), 10s));
         const auto started = std::chrono::steady_clock::now();
         auto listed = lister.Get("/api/list/?client_id=busy");
         REQUIRE(listed);
@@ -191,14 +155,14 @@ TEST_CASE("uploads stalled on storage hold no database connection: lists keep an
     // whose object writes stall for 2.5 s each at the storage endpoint.
     testing::S3rver s3;
     testing::FaultProxy proxy(s3.port());
-    Served server({{"GALLERY_DB_POOL_SIZE", "2"},
-                   {"GALLERY_STORAGE", "s3"},
-                   {"GALLERY_S3_ENDPOINT", proxy.endpoint()},
-                   {"GALLERY_S3_BUCKET", "gallery"},
-                   {"GALLERY_S3_REGION", "us-east-1"},
-                   {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
-                   {"GALLERY_S3_SECRET_KEY", "S3RVER"},
-                   {"GALLERY_S3_TIMEOUT_SECONDS", "10"}});
+    testing::ServedGallery server({{"GALLERY_DB_POOL_SIZE", "2"},
+                                   {"GALLERY_STORAGE", "s3"},
+                                   {"GALLERY_S3_ENDPOINT", proxy.endpoint()},
+                                   {"GALLERY_S3_BUCKET", "gallery"},
+                                   {"GALLERY_S3_REGION", "us-east-1"},
+                                   {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
+                                   {"GALLERY_S3_SECRET_KEY", "S3RVER"},
+                                   {"GALLERY_S3_TIMEOUT_SECONDS", "10"}});
     proxy.inject_faults(testing::Fault::stall, 6);
     std::atomic<int> finished{0};
     std::mutex statuses_mutex;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/raw_http.hpp"
 
 namespace gallery::testing {
 
@@ -40,6 +41,43 @@ ServedProcess start_serve(const std::map<std::string, std::string>& env,
     wait_process(pid);
     throw std::runtime_error("gallery serve did not start: " + read_text_file(out) +
                              read_text_file(out.string() + ".err"));
+}
+
+ServedGallery::ServedGallery(std::map<std::string, std::string> extra) {
+    env = {{"GALLERY_DB", dir.database()},
+           {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+           {"GALLERY_API_KEY", k_api_key}};
+    // `extra` wins over the defaults above.
+    for (auto& [name, value] : extra) env[name] = std::move(value);
+    const ProcessResult migrated = run_process({GALLERY_BINARY, "migrate"}, {.environment = env});
+    if (migrated.exit_code != 0)
+        throw std::runtime_error("gallery migrate failed: " + migrated.out + migrated.err);
+    served = start_serve(env, dir.path() / "serve.out");
+}
+
+ServedGallery::~ServedGallery() {
+    ::kill(served.pid, SIGTERM);
+    wait_process(served.pid);
+}
+
+httplib::Client ServedGallery::client(std::chrono::seconds timeout) const {
+    httplib::Client c("127.0.0.1", served.port);
+    c.set_default_headers({{"X-API-Key", env.at("GALLERY_API_KEY")}});
+    c.set_read_timeout(timeout);
+    c.set_write_timeout(timeout);
+    return c;
+}
+
+std::int64_t ServedGallery::rss_kib() const {
+    return resident_kib(served.pid);
+}
+
+std::int64_t ServedGallery::peak_kib() const {
+    std::ifstream status("/proc/" + std::to_string(served.pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6));
+    }
+    return -1;
 }
 
 }  // namespace gallery::testing

@@ -4,9 +4,15 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
+
+#include <httplib.h>
+
+#include "support/temp_dir.hpp"
 
 namespace gallery::testing {
 
@@ -22,5 +28,27 @@ ServedProcess start_serve(const std::map<std::string, std::string>& env,
                           const std::filesystem::path& out);
 
 std::string read_text_file(const std::filesystem::path& path);
+
+// A migrated database of the test's engine, a media root and a real `gallery serve`
+// on them, with `extra` settings added to its environment; stopped (SIGTERM) at the end.
+struct ServedGallery {
+    static constexpr const char* k_api_key = "served-gallery-api-key-0123456789";
+
+    explicit ServedGallery(std::map<std::string, std::string> extra = {});
+    ~ServedGallery();
+    ServedGallery(const ServedGallery&) = delete;
+    ServedGallery& operator=(const ServedGallery&) = delete;
+
+    // A client sending the API key, with `timeout` for reads and writes.
+    httplib::Client client(std::chrono::seconds timeout = std::chrono::seconds{10}) const;
+    int port() const { return served.port; }
+    // VmRSS and VmHWM (the most the server has held at once) from /proc, in KiB.
+    std::int64_t rss_kib() const;
+    std::int64_t peak_kib() const;
+
+    TempDir dir;
+    std::map<std::string, std::string> env;
+    ServedProcess served;
+};
 
 }  // namespace gallery::testing
