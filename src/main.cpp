@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
     cli::add_serve_command(app, globals, selected);
 
     try {
+        cli::load_environment_file(argc, argv);
+    } catch (const StartupError& e) {
+        print_error(e.what());
+        return e.exit_code();
+    }
+    try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);

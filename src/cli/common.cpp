@@ -5,16 +5,51 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/config_file.hpp"
 #include "gallery/common/error.hpp"
 #include "gallery/common/text.hpp"
+#include "gallery/config/dotenv.hpp"
 #include "gallery/db/migrator.hpp"
 
 namespace gallery::cli {
 
+void load_environment_file(int argc, const char* const* argv) {
+    std::string path;
+    bool named = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--env-file" && i + 1 < argc) {
+            path = argv[i + 1];
+            named = true;
+        } else if (arg.starts_with("--env-file=")) {
+            path = std::string(arg.substr(11));
+            named = true;
+        }
+    }
+    if (!named) {
+        if (const char* variable = std::getenv("GALLERY_ENV_FILE")) {
+            path = variable;
+            named = true;
+        }
+    }
+    if (!named) {
+        std::error_code ignored;
+        if (!std::filesystem::is_regular_file(".env", ignored)) return;
+        path = ".env";
+    }
+    config::load_env_file(path);
+}
+
 void add_global_options(CLI::App& app, Globals& globals) {
+    // Read by load_environment_file() before parsing; here for --help and validation.
+    app.add_option("--env-file", globals.env_file,
+                   "Environment file read as python-dotenv reads the original's .env; "
+                   "the process environment wins over it [default: ./.env when present]")
+        ->envname("GALLERY_ENV_FILE");
     app.add_option("--config", globals.config_file,
                    "Config file (TOML; keys are the setting names listed in the README)")
         ->envname("GALLERY_CONFIG");

@@ -17,6 +17,7 @@ namespace gallery::cli {
 // Filled while CLI11 parses; read when the chosen command runs.
 struct Globals {
     std::string config_file;
+    std::string env_file;
     std::map<std::string, std::string>
         setting_flags;  // setting name -> value given on the command line
 };
@@ -24,6 +25,11 @@ struct Globals {
 // The selected subcommand's body. It prints what it has to say on stdout and returns
 // its outcome; main() prints an error's message and turns its kind into the exit code.
 using Command = std::function<Result<void>()>;
+
+// The environment file, before anything reads the environment: --env-file PATH (or
+// GALLERY_ENV_FILE), else ./.env when it exists. Its names join the process
+// environment (which wins). Throws StartupError when a named file cannot be read.
+void load_environment_file(int argc, const char* const* argv);
 
 void add_global_options(CLI::App& app, Globals& globals);
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "gallery/common/error.hpp"
+#include "gallery/config/dotenv.hpp"
 
 namespace gallery::config {
 namespace {
@@ -40,11 +41,37 @@ struct Setting {
                                              " (from " + value.origin + "): " + expected);
 }
 
+// As the original's settings.py reads it: os.getenv(...).lower() == 'true'; any other
+// value ("1", "yes", "False", a typo) leaves R2 off.
 std::string r2_enabled_to_storage(const std::string& text) {
-    const std::string value = to_lower(text);
-    if (value == "true" || value == "1" || value == "yes") return "s3";
-    if (value == "false" || value == "0" || value == "no" || value.empty()) return "local";
-    return text;  // left as is: the storage setting rejects it with a sentence
+    return to_lower(text) == "true" ? "s3" : "local";
+}
+
+// Where an environment variable's value came from, for messages.
+std::string environment_origin(const std::string& name) {
+    const LoadedEnvFile& file = loaded_env_file();
+    return file.names.contains(name) ? name + " in " + file.path : name;
+}
+
+// A value that still carries what a .env reader would have removed: a file passed to
+// systemd's EnvironmentFile or `docker --env-file` keeps `KEY=value  # comment` whole,
+// and spaces around a value are never part of a setting. The value is not repeated
+// (it may be a secret).
+void refuse_leftover_comment(const std::string& setting, const RawValue& value) {
+    const std::string& text = value.text;
+    const bool spaced = !text.empty() && (std::isspace(static_cast<unsigned char>(text.front())) ||
+                                          std::isspace(static_cast<unsigned char>(text.back())));
+    bool comment = false;
+    for (std::size_t i = 1; i < text.size() && !comment; ++i)
+        comment = text[i] == '#' && std::isspace(static_cast<unsigned char>(text[i - 1]));
+    if (!spaced && !comment) return;
+    throw StartupError(
+        exit_code::usage,
+        "the value of " + setting + " (from " + value.origin + ") " +
+            (comment ? "holds an inline comment (' #...'); an environment file read by systemd "
+                       "or docker keeps comments in values: move the comment to its own line"
+                     : "begins or ends with spaces: remove them") +
+            " (a value that really holds them cannot be given)");
 }
 
 template <class Int>
@@ -454,7 +481,9 @@ std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
     if (sources.environment) {
         for (const EnvironmentName& env : setting.environment) {
             if (auto text = sources.environment(env.name)) {
-                return RawValue{env.translate ? env.translate(*text) : *text, env.name};
+                const RawValue given{*text, environment_origin(env.name)};
+                refuse_leftover_comment(setting.name, given);
+                return RawValue{env.translate ? env.translate(*text) : *text, given.origin};
             }
         }
     }
@@ -476,12 +505,21 @@ Config resolve(const Sources& sources) {
         }
     }
     Config config;
+    std::string public_url_origin;
     for (const Setting& setting : settings()) {
         auto picked = pick(setting, sources);
+        if (picked) refuse_leftover_comment(setting.name, *picked);
         if (!picked && setting.name == "db") {
             if (auto url = original_postgres_url(sources)) picked = RawValue{*url, "POSTGRES_DB"};
         }
+        if (setting.name == "public_url" && picked) public_url_origin = picked->origin;
         setting.apply(config, picked.value_or(RawValue{setting.default_value, "default"}));
+    }
+    // The original reads CLOUDFLARE_R2_PUBLIC_URL only with R2 enabled; its local files
+    // are served under /media/ whatever the variable says.
+    if (public_url_origin.starts_with("CLOUDFLARE_R2_PUBLIC_URL") &&
+        config.storage != StorageKind::s3) {
+        config.public_url.clear();
     }
     if (config.compression_min_quality > config.compression_quality) {
         throw StartupError(exit_code::usage, "compression_min_quality (" +
@@ -539,7 +577,11 @@ std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
 // _PORT default 5432) as a URI; nullopt without POSTGRES_DB.
 std::optional<std::string> original_postgres_url(const Sources& sources) {
     if (!sources.environment) return std::nullopt;
-    const auto env = [&](const char* name) { return sources.environment(name); };
+    const auto env = [&](const char* name) {
+        auto value = sources.environment(name);
+        if (value) refuse_leftover_comment(name, RawValue{*value, environment_origin(name)});
+        return value;
+    };
     const auto database = env("POSTGRES_DB");
     if (!database || database->empty()) return std::nullopt;
     std::string url = "postgresql://";

@@ -237,6 +237,64 @@ TEST_CASE("a config file is read and flags and environment override it") {
     CHECK(bad.err.find("unknown setting 'unknown_thing'") != std::string::npos);
 }
 
+TEST_CASE("the original's .env in the working folder configures every command") {
+    Workspace w;
+    // The original's .env.example shape: sections, inline comments, R2 off.
+    std::ofstream(w.dir.path() / ".env")
+        << "# Django\nSECRET_KEY=your-secret-key-here\nDEBUG=True\n\n"
+           "# Cloudflare R2\n"
+           "CLOUDFLARE_R2_ENABLED=false  # Set to true to use R2 storage\n"
+           "CLOUDFLARE_R2_PUBLIC_URL=pub-xxxxxx.r2.dev  # e.g. pub-xxx.r2.dev (without https://)\n"
+           "\n# gallery\nexport GALLERY_DB=${HERE}/from-dotenv.db  # where the catalog lives\n"
+           "GALLERY_MEDIA_ROOT='media'\nGALLERY_BATCH_SIZE=3 # per run\nthis line is not a "
+           "statement\n";
+    const auto run_here = [&](std::vector<std::string> args,
+                              std::map<std::string, std::string> env) {
+        args.insert(args.begin(), GALLERY_BINARY);
+        env["HERE"] = w.dir.path().string();
+        return testing::run_process(
+            args, {.environment = env, .working_directory = w.dir.path().string()});
+    };
+    const auto migrated = run_here({"migrate"}, {});
+    INFO(migrated.err);
+    REQUIRE(migrated.exit_code == 0);
+    CHECK(std::filesystem::exists(w.dir.path() / "from-dotenv.db"));
+    // Statements python-dotenv cannot parse are skipped with a warning naming the line.
+    CHECK(migrated.err.find("line 13 of .env") != std::string::npos);
+    // The values reached the settings, comments gone: a batch of 3 from media/.
+    for (int i = 0; i < 5; ++i)
+        testing::write_file(w.dir.path() / "media", "images/f" + std::to_string(i) + ".jpg", "x");
+    const auto enqueued = testing::run_process(
+        {GALLERY_BINARY, "enqueue", "-"},
+        {.environment = {{"HERE", w.dir.path().string()}},
+         .input = "images/f0.jpg\nimages/f1.jpg\nimages/f2.jpg\nimages/f3.jpg\n",
+         .working_directory = w.dir.path().string()});
+    REQUIRE(enqueued.exit_code == 0);
+    CHECK(parse(run_here({"cleanup", "--json"}, {}))["deleted"] == 3);
+    CHECK_FALSE(std::filesystem::exists(w.dir.path() / "media/images/f0.jpg"));
+    // The process environment wins over the file.
+    CHECK(parse(run_here({"cleanup", "--json"}, {{"GALLERY_BATCH_SIZE", "1"}}))["processed"] == 1);
+    // --env-file names another file; one that cannot be read stops the command.
+    std::ofstream(w.dir.path() / "other.env") << "GALLERY_DB=${HERE}/other.db\n";
+    CHECK(run_here({"--env-file", "other.env", "migrate"}, {}).exit_code == 0);
+    CHECK(std::filesystem::exists(w.dir.path() / "other.db"));
+    const auto missing = run_here({"migrate", "--env-file=absent.env"}, {});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("cannot read the environment file absent.env") != std::string::npos);
+}
+
+TEST_CASE("an environment passed with its comments, as systemd and docker pass a .env, exits 2") {
+    Workspace w;
+    // `EnvironmentFile=` keeps `value  # comment` whole: refused, the setting named.
+    const auto refused =
+        w.run({"stats"}, {},
+              {{"CLOUDFLARE_R2_ENABLED", "true"},
+               {"CLOUDFLARE_R2_PUBLIC_URL", "pub-x.r2.dev  # e.g. pub-xxx.r2.dev"}});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("the value of public_url (from CLOUDFLARE_R2_PUBLIC_URL) holds an "
+                           "inline comment") != std::string::npos);
+}
+
 TEST_CASE("dead items are counted by stats and requeued by cleanup --retry-dead") {
     Workspace w;
     REQUIRE(w.run({"migrate"}).exit_code == 0);

@@ -106,7 +106,9 @@ TEST_CASE("secrets are shown redacted") {
 
 TEST_CASE("a public URL given as a bare host, as the original's .env does, gets https://") {
     const auto public_url = [](const std::string& text) {
-        return config::resolve(sources_with({{"CLOUDFLARE_R2_PUBLIC_URL", text}})).public_url;
+        return config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "true"},
+                                             {"CLOUDFLARE_R2_PUBLIC_URL", text}}))
+            .public_url;
     };
     CHECK(public_url("pub-0123abcd.r2.dev") == "https://pub-0123abcd.r2.dev");
     CHECK(public_url("pub-0123abcd.r2.dev/") == "https://pub-0123abcd.r2.dev");
@@ -115,4 +117,53 @@ TEST_CASE("a public URL given as a bare host, as the original's .env does, gets 
     CHECK(public_url("https://cdn.example") == "https://cdn.example");
     CHECK(public_url("//cdn.example/") == "https://cdn.example");
     CHECK(public_url("").empty());
+}
+
+TEST_CASE("CLOUDFLARE_R2_ENABLED selects S3 only for true in any case as the original reads it") {
+    const auto storage = [](const std::string& text) {
+        return config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", text}})).storage;
+    };
+    for (const char* on : {"true", "True", "TRUE"}) CHECK(storage(on) == config::StorageKind::s3);
+    for (const char* off : {"false", "False", "1", "yes", "on", "", "ture"})
+        CHECK(storage(off) == config::StorageKind::local);
+}
+
+TEST_CASE("CLOUDFLARE_R2_PUBLIC_URL applies only with R2 enabled and GALLERY_PUBLIC_URL always") {
+    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_PUBLIC_URL", "pub-x.r2.dev"}}))
+              .public_url.empty());
+    CHECK(config::resolve(sources_with({{"CLOUDFLARE_R2_ENABLED", "false"},
+                                        {"CLOUDFLARE_R2_PUBLIC_URL", "pub-x.r2.dev"}}))
+              .public_url.empty());
+    CHECK(
+        config::resolve(sources_with({{"GALLERY_PUBLIC_URL", "https://img.example"}})).public_url ==
+        "https://img.example");
+}
+
+TEST_CASE("a value still holding an inline comment or surrounding spaces is refused by name") {
+    // As systemd's EnvironmentFile or docker --env-file pass the original's .env line
+    // `CLOUDFLARE_R2_PUBLIC_URL=pub-x.r2.dev  # e.g. ...`.
+    const std::string comment = startup_message(
+        sources_with({{"CLOUDFLARE_R2_ENABLED", "true"},
+                      {"CLOUDFLARE_R2_PUBLIC_URL", "pub-x.r2.dev  # e.g. pub-xxx.r2.dev"}}));
+    CHECK(
+        comment.starts_with("the value of public_url (from CLOUDFLARE_R2_PUBLIC_URL) holds an "
+                            "inline comment"));
+    CHECK(startup_message(sources_with({{"CLOUDFLARE_R2_ENABLED", "true # Set to true"}}))
+              .starts_with("the value of storage (from CLOUDFLARE_R2_ENABLED)"));
+    // A secret is never repeated in the sentence.
+    const std::string secret =
+        startup_message(sources_with({{"GALLERY_S3_SECRET_KEY", " top-secret-value"}}));
+    CHECK(secret.find("begins or ends with spaces") != std::string::npos);
+    CHECK(secret.find("top-secret-value") == std::string::npos);
+    CHECK(startup_message(sources_with({{"POSTGRES_DB", "gallery  # the database"}}))
+              .starts_with("the value of POSTGRES_DB (from POSTGRES_DB)"));
+    auto flagged = sources_with({});
+    flagged.flags = {{"media_root", "/srv/media "}};
+    CHECK(startup_message(flagged).starts_with("the value of media_root (from --media-root)"));
+    auto filed = sources_with({});
+    filed.file = {{"api_key", "k #x"}};
+    CHECK(startup_message(filed).starts_with("the value of api_key (from config file test.toml)"));
+    // '#' without a space before it is part of the value, as in the original's parser.
+    CHECK(config::resolve(sources_with({{"GALLERY_API_KEY", "abc#def-0123456789"}})).api_key ==
+          "abc#def-0123456789");
 }
