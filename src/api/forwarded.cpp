@@ -1,6 +1,7 @@
 #include "gallery/api/forwarded.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace gallery::api {
 namespace {
@@ -32,6 +33,20 @@ std::string client_address(const Request& request, const config::Config& config)
 bool came_over_https(const Request& request, const config::Config& config) {
     return from_trusted_proxy(request, config) &&
            request.header("X-Forwarded-Proto").value_or("") == "https";
+}
+
+std::optional<std::string> forwarded_origin(const Request& request, const config::Config& config) {
+    if (!from_trusted_proxy(request, config)) return std::nullopt;
+    auto host = request.header("X-Forwarded-Host");
+    if (!host || host->empty()) host = request.header("Host");
+    if (!host) return std::nullopt;
+    // The first of a list is the one the client used.
+    const std::string first = trimmed(std::string_view(*host).substr(0, host->find(',')));
+    const bool plain = !first.empty() && std::ranges::all_of(first, [](unsigned char c) {
+        return std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    });
+    if (!plain) return std::nullopt;
+    return (came_over_https(request, config) ? "https://" : "http://") + first;
 }
 
 }  // namespace gallery::api

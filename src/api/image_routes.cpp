@@ -43,7 +43,8 @@ Response list_images(ApiContext& context, const Request& request) {
     auto result = catalog::list_images(*connection, query);
     if (!result) return internal_error(result.error());
     nlohmann::json images = nlohmann::json::array();
-    for (const auto& image : result->images) images.push_back(image_json(image, context.config));
+    const MediaLinks links(context, request);
+    for (const auto& image : result->images) images.push_back(image_json(image, links));
     // As the original: a filter that was not given is echoed as "", and sort_by as sent
     // (one it does not know included; the default when absent). The page's images
     // are moved into the answer, not copied (a copy was a second tree of 50 objects).
@@ -96,7 +97,7 @@ Response update_image(ApiContext& context, const Request& request) {
     auto image = catalog::update_image(*connection, *id, *update);
     if (!image) return internal_error(image.error());
     if (!*image) return Response::error(404, not_found(request.path_params.at(0)));
-    nlohmann::json out = image_json(**image, context.config);
+    nlohmann::json out = image_json(**image, MediaLinks(context, request));
     out["success"] = true;
     return Response::json(200, out);
 }

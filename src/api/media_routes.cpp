@@ -154,10 +154,7 @@ Response media(ApiContext& context, const Request& request) {
 Response presigned_redirect(ApiContext& context, const Request& request) {
     auto key = live_media_key(context, request);
     if (!key) return std::move(key.error());
-    const std::chrono::seconds valid_for = context.config.media_url_expiry;
-    const long long half = std::max<long long>(valid_for.count() / 2, 1);
-    const long long now = context.clock() / k_micros_per_second;
-    const auto url = context.storage.presigned_get(*key, now - now % half, valid_for);
+    const auto url = presigned_media_url(context, *key, context.clock() / k_micros_per_second);
     if (!url) return Response::error(404, "Not found: " + request.path);
     Response response;
     response.status = 302;

@@ -1,5 +1,7 @@
 #include "api/support.hpp"
 
+#include "gallery/api/forwarded.hpp"
+
 #include <charconv>
 
 #include "gallery/common/log.hpp"
@@ -101,14 +103,35 @@ std::string image_url(const catalog::Image& image, const config::Config& config)
                                      : config.public_url + "/" + image.storage_key;
 }
 
-nlohmann::json image_json(const catalog::Image& image, const config::Config& config) {
-    const std::string url = image_url(image, config);
+std::optional<std::string> presigned_media_url(const ApiContext& context, const std::string& key,
+                                               long long now_seconds) {
+    const std::chrono::seconds valid_for = context.config.media_url_expiry;
+    const long long half = std::max<long long>(valid_for.count() / 2, 1);
+    return context.storage.presigned_get(key, now_seconds - now_seconds % half, valid_for);
+}
+
+MediaLinks::MediaLinks(const ApiContext& context, const Request& request)
+    : m_context(context),
+      m_media_base(!context.config.base_url.empty()
+                       ? context.config.base_url
+                       : forwarded_origin(request, context.config).value_or("")),
+      m_now_seconds(context.clock() / k_micros_per_second) {}
+
+std::string MediaLinks::url_for(const std::string& storage_key) const {
+    const config::Config& config = m_context.config;
+    if (!config.public_url.empty()) return config.public_url + "/" + storage_key;
+    if (auto presigned = presigned_media_url(m_context, storage_key, m_now_seconds))
+        return *presigned;
+    return m_media_base + "/media/" + storage_key;
+}
+
+nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links) {
     const auto optional = [](const std::optional<std::string>& v) {
         return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     };
     return {{"id", image.id},
             {"filename", image.filename},
-            {"url", url},
+            {"url", links.url_for(image.storage_key)},
             {"original_filename", image.original_filename},
             {"client_id", image.client_id},
             {"name", optional(image.name)},

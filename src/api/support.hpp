@@ -49,7 +49,29 @@ Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body
 // A free-text field (name, description, filename): valid UTF-8 and not absurdly long.
 Parsed<std::string> checked_text(const std::string& field, const std::string& raw);
 
-nlohmann::json image_json(const catalog::Image& image, const config::Config& config);
+// How API answers write an image's `url` (docs/API.md, "Image URLs"), fixed for one
+// request: under public_url when set; else on S3 a presigned GET of the object (as the
+// original answered on a private bucket); else /media/<key>, absolute under base_url or
+// a trusted proxy's forwarded origin, relative without either.
+class MediaLinks {
+  public:
+    MediaLinks(const ApiContext& context, const Request& request);
+    std::string url_for(const std::string& storage_key) const;
+
+  private:
+    const ApiContext& m_context;
+    std::string m_media_base;  // "" or "https://host"; /media/<key> follows
+    long long m_now_seconds = 0;
+};
+
+// A presigned GET of `key` valid for media_url_expiry, signed at the start of the
+// current half-validity period: one image gets the same URL for that long (browsers
+// cache it), and every URL handed out works for at least half the expiry. nullopt on
+// a backend without presigned URLs (local disk).
+std::optional<std::string> presigned_media_url(const ApiContext& context, const std::string& key,
+                                               long long now_seconds);
+
+nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links);
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count);
 
 // 503 with `sentence` and Retry-After: a bounded resource is taken, try again then.

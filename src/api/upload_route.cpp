@@ -26,8 +26,8 @@ std::optional<std::string> optional_field(const Request& request, const char* na
 constexpr std::size_t k_max_form_parts = 16;
 
 // The 201 answer of an upload.
-Response stored_answer(const catalog::Image& image, bool compressed, const config::Config& config) {
-    nlohmann::json out = image_json(image, config);
+Response stored_answer(const catalog::Image& image, bool compressed, const MediaLinks& links) {
+    nlohmann::json out = image_json(image, links);
     out["success"] = true;
     out["compressed"] = compressed;
     return Response::json(201, out);
@@ -105,7 +105,7 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
     catalog::AlsoOnInsert keep_with_row;
     if (keep) {
         keep_with_row = [&](db::Connection& connection, const catalog::Image& row) {
-            return keep(connection, stored_answer(row, compressed, context.config));
+            return keep(connection, stored_answer(row, compressed, MediaLinks(context, request)));
         };
     }
     auto inserted = catalog::store_upload(context.pool, context.storage, image, stored_bytes,
@@ -125,7 +125,7 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
         unavailable.headers.emplace_back("Retry-After", "5");
         return unavailable;
     }
-    return stored_answer(*inserted, compressed, context.config);
+    return stored_answer(*inserted, compressed, MediaLinks(context, request));
 }
 
 }  // namespace

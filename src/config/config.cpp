@@ -181,6 +181,22 @@ std::string public_base_url(const std::string& text) {
     return url;
 }
 
+// gallery's own address as browsers reach it ("https://api.example.com", or with a
+// path prefix): scheme and host, no query, no trailing slash.
+std::string own_base_url(const RawValue& value) {
+    std::string url = value.text;
+    while (url.ends_with('/')) url.pop_back();
+    if (url.empty()) return url;
+    const bool scheme = url.starts_with("http://") || url.starts_with("https://");
+    const std::size_t host = url.find("://") + 3;
+    if (!scheme || host >= url.size() || url[host] == '/' ||
+        url.find_first_of("?# ") != std::string::npos) {
+        invalid("base_url", value,
+                "expected http:// or https:// and a host, e.g. https://api.example.com");
+    }
+    return url;
+}
+
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all{
         {"db", {{"GALLERY_DB"}}, "./data/gallery.db", apply_database},
@@ -399,6 +415,10 @@ const std::vector<Setting>& settings() {
          [](Config& c, const RawValue& v) {
              c.media_max_age = duration_setting("media_max_age", v, "0, 10m or 1h");
          }},
+        {"base_url",
+         {{"GALLERY_BASE_URL"}},
+         "",
+         [](Config& c, const RawValue& v) { c.base_url = own_base_url(v); }},
         {"media_url_expiry",
          {{"GALLERY_MEDIA_URL_EXPIRY"}},
          "1h",

@@ -3,8 +3,10 @@
 // request interception: the browser's own CORS checks decide) and runs every flow
 // of that client against a real `gallery serve`: stats, validate-client, uploads
 // (XMLHttpRequest, multipart), list with filters and pages, update, delete,
-// bulk-delete, clients, delete-all; the images it shows must load. The same page
-// from an origin that is not configured must fail and change nothing.
+// bulk-delete, clients, delete-all; the images it shows must load from the answers'
+// own URLs, as the original client uses them: on local storage under GALLERY_BASE_URL,
+// and on a private bucket (s3rver) as presigned URLs. The same page from an origin
+// that is not configured must fail and change nothing.
 // Usage: GALLERY_BINARY=build/gallery ARTIFACTS=build/test-artifacts node cross_origin.test.mjs
 
 import assert from 'node:assert/strict';
@@ -23,42 +25,74 @@ fs.mkdirSync(artifacts, {recursive: true});
 
 const apiKey = 'cross-origin-test-key-0123456789';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gallery-cors-'));
-const mediaRoot = path.join(work, 'media');
 const frontFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'front');
+const s3rverFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 's3rver');
 
 const front = await serveStatic(frontFolder);
 const stranger = await serveStatic(frontFolder);
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const env = {
-    ...process.env,
-    GALLERY_DB: path.join(work, 'gallery.db'),
-    GALLERY_MEDIA_ROOT: mediaRoot,
-    GALLERY_API_KEY: apiKey,
-    GALLERY_CORS_ORIGINS: front.origin,
-};
-execFileSync(binary, ['migrate'], {env, stdio: 'ignore'});
-const server =
-    spawn(binary, ['serve', '--port', String(port)], {env, stdio: ['ignore', 'ignore', 'pipe']});
+let server;
 let serverLog = '';
-server.stderr.on('data', (chunk) => {
-    serverLog += chunk;
-});
+let s3rver;
 
-async function imageCount() {
+// A real S3 server on loopback that checks signatures, with bucket "gallery".
+async function startS3rver() {
+    const data = path.join(work, 's3rver');
+    fs.mkdirSync(data, {recursive: true});
+    const script = "require('@20minutes/s3rver/lib/cli').parseAsync(['node','s3rver',...process.argv.slice(1)])";
+    const child = spawn('node', ['--openssl-legacy-provider', '-e', script, '--', '-d', data, '-a',
+                                 '127.0.0.1', '-p', '0', '-s', '--configure-bucket', 'gallery'],
+                        {cwd: s3rverFolder, stdio: ['ignore', 'pipe', 'pipe']});
+    const port = await new Promise((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${text}`)), 15000);
+        const read = (chunk) => {
+            text += chunk;
+            const match = /S3rver listening on 127\.0\.0\.1:(\d+)/.exec(text);
+            if (match) {
+                clearTimeout(timer);
+                resolve(Number(match[1]));
+            }
+        };
+        child.stdout.on('data', read);
+        child.stderr.on('data', read);
+    });
+    return {child, endpoint: `http://127.0.0.1:${port}`};
+}
+
+async function startGallery(label, storageEnv) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const folder = path.join(work, label);
+    fs.mkdirSync(folder, {recursive: true});
+    const env = {
+        ...process.env,
+        GALLERY_DB: path.join(folder, 'gallery.db'),
+        GALLERY_MEDIA_ROOT: path.join(folder, 'media'),
+        GALLERY_API_KEY: apiKey,
+        GALLERY_CORS_ORIGINS: front.origin,
+        ...storageEnv(base),
+    };
+    execFileSync(binary, ['migrate'], {env, stdio: 'ignore'});
+    server = spawn(binary, ['serve', '--port', String(port)], {env, stdio: ['ignore', 'ignore', 'pipe']});
+    serverLog = '';
+    server.stderr.on('data', (chunk) => {
+        serverLog += chunk;
+    });
+    await waitForHealth(base);
+    return base;
+}
+
+async function imageCount(base) {
     const response = await fetch(`${base}/api/stats/`, {headers: {'X-API-Key': apiKey}});
     return (await response.json()).stats.total_images;
 }
 
-let browser;
-try {
-    await waitForHealth(base);
-    browser = await launchChromium();
+// Every flow of the front end against `base`; each image URL must satisfy `urlIsRight`.
+async function runFlows(browser, base, label, urlIsRight) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const query = `?api=${encodeURIComponent(base)}&key=${encodeURIComponent(apiKey)}`;
-
-    step(`the front end on ${front.origin} runs every flow against ${base}`);
+    step(`${label}: the front end on ${front.origin} runs every flow against ${base}`);
     await page.goto(`${front.origin}/index.html${query}`);
     const seen = await page.evaluate(() => window.runFlows());
     assert.equal(seen.statsBefore.status, 200);
@@ -87,15 +121,17 @@ try {
     assert.deepEqual(seen.listSearch.body.images.map((i) => i.id), [ids[3]]);
     assert.equal(seen.listAll.body.images.length, 5);
 
-    step('the dashboard shows every image and each one loads');
+    step(`${label}: the dashboard shows every image from its answer's URL and each one loads`);
     assert.equal(seen.rendered.length, 5);
+    for (const image of seen.listAll.body.images)
+        assert.ok(urlIsRight(image.url), `${label}: unexpected image URL ${image.url}`);
     for (const shown of seen.rendered)
         assert.equal(shown.loaded, true, `image ${shown.id} did not load`);
     assert.equal(await page.locator('#images img').count(), 5);
     await page.screenshot(
-        {path: path.join(artifacts, 'cross-origin-dashboard.png'), fullPage: true});
+        {path: path.join(artifacts, `cross-origin-dashboard-${label}.png`), fullPage: true});
 
-    step('update, delete, bulk-delete, clients and delete-all answer as the original');
+    step(`${label}: update, delete, bulk-delete, clients and delete-all answer as the original`);
     assert.equal(seen.update.status, 200);
     assert.equal(seen.update.body.name, 'renamed');
     assert.equal(seen.update.body.description, 'now described');
@@ -117,22 +153,49 @@ try {
     assert.equal(
         seen.unauthorised.body.error, 'API key is required. Please provide X-API-Key header.');
 
+    await context.close();
+}
+
+async function strangerIsRefused(browser, base) {
+    const query = `?api=${encodeURIComponent(base)}&key=${encodeURIComponent(apiKey)}`;
     step(`the same page on ${stranger.origin} (not configured) is refused by the browser`);
-    const before = await imageCount();
-    const strangerPage = await context.newPage();
+    const before = await imageCount(base);
+    const strangerPage = await (await browser.newContext()).newPage();
     await strangerPage.goto(`${stranger.origin}/index.html${query}`);
     const refused = await strangerPage.evaluate(() => window.tryOneCall());
     assert.equal(refused.threw, true, JSON.stringify(refused));
     const refusedUpload = await strangerPage.evaluate(() => window.tryUpload());
     assert.equal(refusedUpload.threw, true, JSON.stringify(refusedUpload));
-    assert.equal(await imageCount(), before);
+    assert.equal(await imageCount(base), before);
+}
+
+let browser;
+try {
+    browser = await launchChromium();
+    const local = await startGallery('local', (base) => ({GALLERY_BASE_URL: base}));
+    await runFlows(browser, local, 'local storage',
+                   (url) => url.startsWith(`${local}/media/images/`));
+    await strangerIsRefused(browser, local);
+    server.kill('SIGTERM');
+
+    s3rver = await startS3rver();
+    const bucket = s3rver.endpoint;
+    const privateBucket = await startGallery('s3', () => ({
+        GALLERY_STORAGE: 's3', GALLERY_S3_ENDPOINT: bucket, GALLERY_S3_BUCKET: 'gallery',
+        GALLERY_S3_REGION: 'us-east-1', GALLERY_S3_ACCESS_KEY: 'S3RVER',
+        GALLERY_S3_SECRET_KEY: 'S3RVER',
+    }));
+    await runFlows(browser, privateBucket, 'private bucket',
+                   (url) => url.startsWith(`${bucket}/gallery/images/`) &&
+                       url.includes('X-Amz-Signature=') && url.includes('X-Amz-Expires=3600'));
     console.log('cross-origin front end: all checks passed');
 } catch (error) {
     reportFailure(error, serverLog);
     throw error;
 } finally {
     if (browser) await browser.close();
-    server.kill('SIGTERM');
+    if (server) server.kill('SIGTERM');
+    if (s3rver) s3rver.child.kill('SIGTERM');
     await front.close();
     await stranger.close();
     fs.rmSync(work, {recursive: true, force: true});

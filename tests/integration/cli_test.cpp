@@ -206,7 +206,7 @@ TEST_CASE("bad flags and bad settings exit 2 with a sentence") {
         {{"cleanup", "--max-seconds", "10"}, {}, "--until-empty"},
         {{"cleanup", "--no-such-flag"}, {}, "no-such-flag"},
         {{"stats"}, {{"GALLERY_STORAGE", "ftp"}}, "storage (from GALLERY_STORAGE)"},
-        {{"stats"}, {{"CLOUDFLARE_R2_ENABLED", "maybe"}}, "CLOUDFLARE_R2_ENABLED"},
+        {{"stats"}, {{"CLOUDFLARE_R2_ENABLED", "true  # use R2"}}, "CLOUDFLARE_R2_ENABLED"},
         {{"--config", "/no/such/file.toml", "stats"}, {}, "/no/such/file.toml"},
         {{"nonsense"}, {}, "subcommand"},
         {{}, {}, "subcommand"},

@@ -230,3 +230,42 @@ TEST_CASE("image URLs use the original's bare-host public URL with https://") {
     CHECK(image["url"] ==
           "https://pub-0123abcd.r2.dev/images/" + image["filename"].get<std::string>());
 }
+
+TEST_CASE("/media/ URLs are absolute under base_url or a trusted proxy's forwarded origin",
+          "[postgresql]") {
+    SECTION("base_url") {
+        testing::ApiServer server(
+            [](config::Config& c) { c.base_url = "https://api.example.com/gallery"; });
+        auto client = server.client();
+        const json image = upload(client, "c");
+        const std::string expected =
+            "https://api.example.com/gallery/media/images/" + image["filename"].get<std::string>();
+        CHECK(image["url"] == expected);
+        CHECK(ok_json(client.Get("/api/list/"))["images"][0]["url"] == expected);
+    }
+    SECTION("a trusted proxy's X-Forwarded-Host and -Proto, and nobody else's") {
+        testing::ApiServer server([](config::Config& c) { c.trusted_proxies = {"127.0.0.1"}; });
+        auto client = server.client();
+        const json image = upload(client, "c");
+        const std::string key = "images/" + image["filename"].get<std::string>();
+        // Straight to gallery (no forwarded headers): the Host it was asked by.
+        CHECK(image["url"] ==
+              "http://127.0.0.1:" + std::to_string(server.port()) + "/media/" + key);
+        const json proxied =
+            ok_json(client.Get("/api/list/", {{"X-Forwarded-Host", "photos.example.org"},
+                                              {"X-Forwarded-Proto", "https"}}));
+        CHECK(proxied["images"][0]["url"] == "https://photos.example.org/media/" + key);
+        // A host that is not a host name is ignored: the URL stays relative.
+        const json odd = ok_json(client.Get(
+            "/api/list/", {{"X-Forwarded-Host", "evil.example/x?"}, {"Host", "bad host"}}));
+        CHECK(odd["images"][0]["url"] == "/media/" + key);
+    }
+    SECTION("an untrusted peer's forwarded headers change nothing") {
+        testing::ApiServer server;
+        auto client = server.client();
+        upload(client, "c");
+        const json listed =
+            ok_json(client.Get("/api/list/", {{"X-Forwarded-Host", "photos.example.org"}}));
+        CHECK(listed["images"][0]["url"].get<std::string>().starts_with("/media/images/"));
+    }
+}

@@ -135,7 +135,10 @@ TEST_CASE("behind the shipped nginx site the API works over TLS and sees the cli
     REQUIRE(uploaded);
     REQUIRE(uploaded->status == 201);
     const json image = json::parse(uploaded->body);
-    auto served = client.Get(image["url"].get<std::string>());
+    // Absolute under the address the client used (nginx's X-Forwarded-Host/-Proto).
+    const std::string path = "/media/images/" + image["filename"].get<std::string>();
+    CHECK(image["url"] == "https://127.0.0.1:" + std::to_string(front.tls_port) + path);
+    auto served = client.Get(path);
     REQUIRE(served);
     CHECK(served->status == 200);
     CHECK(served->body == testing::fake_image(".png"));

@@ -153,7 +153,7 @@ void restores_with_every_field(RestoreServer& server) {
     CHECK(server.get("/api/stats/") == totals_before);
     CHECK(server.get("/api/clients/") == clients_before);
     CHECK(server.get("/api/cleanup/stats/")["stats"]["restorable"] == 0);
-    auto media = client.Get(a["url"].get<std::string>());
+    auto media = client.Get("/media/images/" + a["filename"].get<std::string>());
     REQUIRE(media);
     CHECK(media->status == (server.store ? 302 : 200));
 }

@@ -43,6 +43,10 @@ struct Config {
     std::filesystem::path media_root = "./data/media";
     S3Settings s3;
     std::string public_url;  // empty: images are served by `gallery serve` under /media/
+    // gallery's own address as browsers reach it: /media/ URLs in API answers are
+    // absolute under it (a front end on another origin loads them). Empty: taken from
+    // a trusted proxy's X-Forwarded-Host/-Proto, else the URLs stay relative.
+    std::string base_url;
 
     std::uint64_t max_upload_bytes = 1024 * 1024;
     int compression_quality = 80;

@@ -53,8 +53,10 @@ async function render(images) {
         img.alt = image.name || image.original_filename;
         img.onload = () => resolve({id: image.id, loaded: img.naturalWidth > 0});
         img.onerror = () => resolve({id: image.id, loaded: false});
-        // An API on another origin answers /media/... for local storage: resolve it there.
-        img.src = new URL(image.url, apiBase).href;
+        // As the original's React client: the answer's url as it is (relative to this
+        // page's own origin when it is relative).
+        img.src = image.url;
+        img.dataset.url = image.url;
         item.append(img, ` ${image.client_id}`);
         list.append(item);
     }));
