@@ -1,10 +1,12 @@
 // GET /admin/deleted ("Recently deleted": the images a restore can still bring back),
-// POST /admin/deleted/restore (the selected ones) and POST /admin/deleted/restore-client
+// POST /admin/deleted/restore (the selected ones), POST /admin/deleted/purge (the selected
+// ones, permanently: "Delete permanently now") and POST /admin/deleted/restore-client
 // (every restorable image of one client), through the API's transactional restore.
 
 #include "admin/guard.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/queue/queue.hpp"
 
 namespace gallery::admin {
 namespace {
@@ -54,7 +56,10 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
     body += "<form id=\"selection\" method=\"post\" action=\"/admin/deleted/restore\">" + csrf +
             "</form><div class=\"actions\"><label style=\"flex-direction:row;gap:.4rem\">"
             "<input type=\"checkbox\" data-select-all=\"selection\"> Select all on this page"
-            "</label><button type=\"submit\" form=\"selection\">Restore selected</button>";
+            "</label><button type=\"submit\" form=\"selection\">Restore selected</button>"
+            "<button type=\"submit\" form=\"selection\" class=\"danger\" "
+            "formaction=\"/admin/deleted/purge\" data-confirm=\"Delete the selected images "
+            "permanently? They cannot be restored afterwards.\">Delete permanently now</button>";
     if (!client.empty()) {
         body +=
             "<form method=\"post\" action=\"/admin/deleted/restore-client\" style=\"margin:0\">" +
@@ -113,6 +118,28 @@ api::Response restore_selected(api::ApiContext& context, AdminRequest& request) 
                         "/admin/deleted");
 }
 
+// "Delete permanently now": the window of the selected rows ends; the next cleanup
+// deletes their files (queue::purge_restorable).
+api::Response purge_selected(api::ApiContext& context, AdminRequest& request) {
+    auto ids = selected_ids(request);
+    if (!ids)
+        return request.done("The selection was not understood; nothing changed.", "/admin/deleted");
+    if (ids->empty())
+        return request.done("Select images to delete permanently first.", "/admin/deleted");
+    queue::PurgeSelection selection;
+    selection.image_ids = *ids;
+    auto connection = context.pool.acquire();
+    auto purged = queue::purge_restorable(*connection, selection, context.clock());
+    if (!purged) return database_failure(request, purged.error());
+    std::string message = "Deleted " + std::to_string(purged->size()) +
+                          " image(s) permanently: the next cleanup deletes their files.";
+    if (purged->size() < ids->size()) {
+        message += " " + std::to_string(ids->size() - purged->size()) +
+                   " were not restorable any more (restored, or taken by a cleanup).";
+    }
+    return request.done(message, "/admin/deleted");
+}
+
 api::Response restore_client(api::ApiContext& context, AdminRequest& request) {
     const std::string client = request.field("client_id");
     if (client.empty())
@@ -132,6 +159,8 @@ void add_deleted_pages(AdminRoutes& routes) {
     routes.get("/admin/deleted", [&context](AdminRequest& r) { return deleted_page(context, r); });
     routes.post("/admin/deleted/restore",
                 [&context](AdminRequest& r) { return restore_selected(context, r); });
+    routes.post("/admin/deleted/purge",
+                [&context](AdminRequest& r) { return purge_selected(context, r); });
     routes.post("/admin/deleted/restore-client",
                 [&context](AdminRequest& r) { return restore_client(context, r); });
 }

@@ -68,6 +68,7 @@ Router make_router(ApiContext& context) {
     add_cleanup_routes(router, context);
     add_media_routes(router, context);
     add_restore_route(router, context);
+    add_purge_route(router, context);
     return router;
 }
 

@@ -92,5 +92,6 @@ void add_client_routes(Router& router, ApiContext& context);
 void add_cleanup_routes(Router& router, ApiContext& context);
 void add_media_routes(Router& router, ApiContext& context);
 void add_restore_route(Router& router, ApiContext& context);
+void add_purge_route(Router& router, ApiContext& context);
 
 }  // namespace gallery::api

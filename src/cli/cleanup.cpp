@@ -24,6 +24,8 @@ struct CleanupOptions {
     bool dry_run = false;
     bool verify = false;
     bool json = false;
+    bool purge_restorable = false;
+    std::optional<std::string> purge_client;
 };
 
 volatile std::sig_atomic_t g_stop_requested = 0;
@@ -116,6 +118,24 @@ Result<void> run_cleanup(const Globals& globals, const CleanupOptions& options) 
 
     if (options.dry_run) return run_dry(cleaner, options);
 
+    // Purged rows are due at once: this run deletes them like any other.
+    std::optional<std::size_t> purged;
+    if (options.purge_restorable) {
+        queue::PurgeSelection selection;
+        selection.scope = options.purge_client ? queue::PurgeSelection::Scope::client
+                                               : queue::PurgeSelection::Scope::all;
+        selection.client_id = options.purge_client.value_or("");
+        auto ids = queue::purge_restorable(connection, selection, now_micros());
+        if (!ids) return std::unexpected(ids.error());
+        purged = ids->size();
+        if (!options.json) {
+            std::cout << "Purged " << *purged << " deleted image" << (*purged == 1 ? "" : "s")
+                      << (options.purge_client ? " of client " + printable(*options.purge_client)
+                                               : std::string())
+                      << ": no longer restorable; their files are deleted now\n";
+        }
+    }
+
     // SIGINT/SIGTERM end the run after the current batch: nothing is left half-done.
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
@@ -135,6 +155,7 @@ Result<void> run_cleanup(const Globals& globals, const CleanupOptions& options) 
 
     if (options.json) {
         nlohmann::json out = cleanup::report_json(report);
+        if (purged) out["purged"] = *purged;
         if (report.stopped_by) out["error"] = report.stopped_by->message;
         print_json(out);
     } else {
@@ -155,7 +176,8 @@ void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
     command->footer(
         "Examples:\n  gallery cleanup --until-empty --max-seconds 240   # what the systemd timer "
         "runs\n  gallery cleanup --dry-run                         # show the next batch\n  "
-        "gallery cleanup --retry-dead");
+        "gallery cleanup --retry-dead\n  gallery cleanup --purge-restorable --client-id shop-1 "
+        "--until-empty");
     add_setting_flag(*command, globals, "--batch-size", "batch_size",
                      "Rows claimed per batch, 1-1000");
     add_setting_flag(*command, globals, "--max-attempts", "max_attempts",
@@ -174,9 +196,21 @@ void add_cleanup_command(CLI::App& app, Globals& globals, Command& selected) {
     command->add_flag("--verify", options->verify,
                       "Confirm each object is gone (HEAD after delete) before removing its row");
     command->add_flag("--json", options->json, "Print one JSON object");
+    command->add_flag("--purge-restorable", options->purge_restorable,
+                      "End the restore window of every deleted image now (not restorable any "
+                      "more), then delete their files in this run");
+    command->add_option("--client-id", options->purge_client,
+                        "With --purge-restorable: only this client's deleted images");
     command->callback([&globals, &selected, options] {
         if (options->max_seconds && !options->until_empty) {
             throw CLI::ValidationError("--max-seconds", "only makes sense with --until-empty");
+        }
+        if (options->purge_client && !options->purge_restorable) {
+            throw CLI::ValidationError("--client-id", "only makes sense with --purge-restorable");
+        }
+        if (options->purge_restorable && (options->dry_run || options->retry_dead)) {
+            throw CLI::ValidationError("--purge-restorable",
+                                       "cannot be combined with --dry-run or --retry-dead");
         }
         selected = [&globals, options] { return run_cleanup(globals, *options); };
     });

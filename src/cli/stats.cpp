@@ -71,10 +71,17 @@ Result<void> run_file_history(db::Connection& connection, const StatsOptions& op
             {{"file_path", r.file_path},
              {"client_id", r.client_id},
              {"size_bytes", r.size_bytes ? nlohmann::json(*r.size_bytes) : nlohmann::json(nullptr)},
-             {"deleted_at", to_iso8601(r.deleted_at)}});
-        if (!options.json)
-            std::cout << r.file_path << " removed " << to_iso8601(r.deleted_at) << " (client "
-                      << r.client_id << ")\n";
+             {"deleted_at", to_iso8601(r.deleted_at)},
+             {"purged_at",
+              r.purged_at ? nlohmann::json(to_iso8601(*r.purged_at)) : nlohmann::json(nullptr)}});
+        if (!options.json) {
+            std::cout << printable(r.file_path) << " removed " << to_iso8601(r.deleted_at)
+                      << " (client " << printable(r.client_id) << ")";
+            if (r.purged_at)
+                std::cout << ", its restore window ended on purpose at "
+                          << to_iso8601(*r.purged_at);
+            std::cout << "\n";
+        }
     }
     if (options.json)
         print_json({{"file", options.file}, {"receipts", out}});

@@ -61,6 +61,49 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
+std::string printable(std::string_view text) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    const auto escape = [](std::string& out, unsigned char byte) {
+        out += "\\x";
+        out += k_hex[byte >> 4];
+        out += k_hex[byte & 0xF];
+    };
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte == '\\') {
+            out += "\\\\";
+            ++i;
+        } else if (byte < 0x20 || byte == 0x7F) {
+            escape(out, byte);
+            ++i;
+        } else if (byte < 0x80) {
+            out += static_cast<char>(byte);
+            ++i;
+        } else {
+            // One UTF-8 character, whole, when it is valid and not a C1 control.
+            const std::size_t length = (byte & 0xE0) == 0xC0   ? 2
+                                       : (byte & 0xF0) == 0xE0 ? 3
+                                       : (byte & 0xF8) == 0xF0 ? 4
+                                                               : 0;
+            const std::string_view character =
+                length > 0 && i + length <= text.size() ? text.substr(i, length) : "";
+            const bool c1 =
+                length == 2 && byte == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+            if (!character.empty() && is_valid_utf8(character) && !c1) {
+                out += character;
+                i += length;
+            } else {
+                escape(out, byte);
+                ++i;
+            }
+        }
+    }
+    return out;
+}
+
 std::size_t utf8_length(std::string_view text) {
     std::size_t characters = 0;
     for (const char c : text) {

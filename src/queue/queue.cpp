@@ -4,6 +4,7 @@
 #include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "gallery/db/transaction.hpp"
@@ -192,11 +193,10 @@ Result<std::size_t> remove_leased(db::Connection& connection, const std::string&
         // another worker has taken since is neither removed nor receipted.
         db::Statement remove(connection,
                              "DELETE FROM deletion_queue WHERE id = ?1 AND lease_owner = ?2"
-                             " RETURNING file_path, client_id, size_bytes");
-        db::Statement receipt(
-            connection,
-            "INSERT INTO deletion_receipts (file_path, client_id, size_bytes, deleted_at)"
-            " VALUES (?1, ?2, ?3, ?4)");
+                             " RETURNING file_path, client_id, size_bytes, purged_at");
+        db::Statement receipt(connection,
+                              "INSERT INTO deletion_receipts (file_path, client_id, size_bytes,"
+                              " deleted_at, purged_at) VALUES (?1, ?2, ?3, ?4, ?5)");
         std::size_t removed = 0;
         for (const ItemId id : ids) {
             remove.bind(1, id);
@@ -212,6 +212,8 @@ Result<std::size_t> remove_leased(db::Connection& connection, const std::string&
                 receipt.bind(3, remove.is_null(2) ? std::nullopt
                                                   : std::optional<std::int64_t>(remove.int64(2)));
                 receipt.bind(4, *receipt_time);
+                receipt.bind(5, remove.is_null(3) ? std::nullopt
+                                                  : std::optional<std::int64_t>(remove.int64(3)));
                 receipt.execute();
             }
             remove.reset();
@@ -230,6 +232,47 @@ Result<std::size_t> complete(db::Connection& connection, const std::string& owne
 Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
                          std::span<const ItemId> ids) {
     return remove_leased(connection, owner, ids, std::nullopt);
+}
+
+Result<std::vector<std::int64_t>> purge_restorable(db::Connection& connection,
+                                                   const PurgeSelection& selection,
+                                                   UnixMicros now) {
+    using Scope = PurgeSelection::Scope;
+    if (selection.scope == Scope::images && selection.image_ids.empty())
+        return std::vector<std::int64_t>{};
+    return db::write(connection, "queue: purge restorable", [&] {
+        // The rows first (their image ids go with the copy below), locked on PostgreSQL
+        // so a restore of the same rows waits and then finds them gone.
+        std::string where = "state = 'restorable'";
+        if (selection.scope == Scope::images)
+            where += " AND image_id IN " + db::json_integer_array(connection, 1);
+        if (selection.scope == Scope::client)
+            where += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
+        db::Statement chosen(connection, "SELECT id, image_id FROM deletion_queue WHERE " + where +
+                                             " ORDER BY image_id" + db::for_update(connection));
+        if (selection.scope == Scope::images)
+            chosen.bind(1, nlohmann::json(selection.image_ids).dump());
+        if (selection.scope == Scope::client) chosen.bind(1, selection.client_id);
+        std::vector<std::int64_t> rows;
+        std::vector<std::int64_t> image_ids;
+        while (chosen.step()) {
+            rows.push_back(chosen.int64(0));
+            image_ids.push_back(chosen.int64(1));
+        }
+        chosen.reset();
+        if (rows.empty()) return image_ids;
+        // As a window that ran out (claim): pending, the copy cleared; due now.
+        db::Statement purge(
+            connection,
+            "UPDATE deletion_queue SET state = 'pending', image_id = NULL, filename = NULL,"
+            " original_filename = NULL, name = NULL, description = NULL, content_type = NULL,"
+            " uploaded_at = NULL, next_attempt_at = ?1, purged_at = ?1 WHERE id IN " +
+                db::json_integer_array(connection, 2));
+        purge.bind(1, now);
+        purge.bind(2, nlohmann::json(rows).dump());
+        purge.execute();
+        return image_ids;
+    });
 }
 
 Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,

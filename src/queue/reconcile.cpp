@@ -164,13 +164,15 @@ Result<std::vector<Receipt>> receipts_for(db::Connection& connection, const std:
     return db::read("receipts: find", [&] {
         db::Statement query(
             connection,
-            "SELECT file_path, client_id, size_bytes, deleted_at FROM deletion_receipts"
+            "SELECT file_path, client_id, size_bytes, deleted_at, purged_at FROM deletion_receipts"
             " WHERE file_path = ? ORDER BY deleted_at DESC");
         query.bind(1, key);
         std::vector<Receipt> receipts;
         while (query.step()) {
-            Receipt receipt{query.text(0), query.text(1), std::nullopt, query.int64(3)};
+            Receipt receipt{query.text(0), query.text(1), std::nullopt, query.int64(3),
+                            std::nullopt};
             if (!query.is_null(2)) receipt.size_bytes = static_cast<std::uint64_t>(query.int64(2));
+            if (!query.is_null(4)) receipt.purged_at = query.int64(4);
             receipts.push_back(std::move(receipt));
         }
         return receipts;

@@ -127,6 +127,20 @@ try {
         assert.equal(media.status, 200);
     }
     assert.equal((await fetch(`${base}${images.globe.url}`)).status, 404);
+
+    step('delete permanently now, after confirming: not restorable, its file goes at the next cleanup');
+    await clickAndLoad(page, 'nav >> text=Recently deleted');
+    await page.locator('tbody tr', {hasText: 'globe'}).locator('input[name=id]').check();
+    page.once('dialog', (dialog) => dialog.accept());
+    await clickAndLoad(page, 'button:has-text("Delete permanently now")');
+    assert.equal(
+        await flash(), 'Deleted 1 image(s) permanently: the next cleanup deletes their files.');
+    assert.deepEqual(await listedNames(), ['stapler']);
+    await shot('recently-deleted-purged');
+    assert.ok(fs.existsSync(fileOf(images.globe)));
+    execFileSync(binary, ['cleanup'], {env, stdio: 'ignore'});
+    assert.ok(!fs.existsSync(fileOf(images.globe)));
+    assert.ok(fs.existsSync(fileOf(images.stapler)), 'a restorable image keeps its file');
     await clickAndLoad(page, 'nav >> text=Images');
     assert.equal(await page.locator('.tile').count(), 3);
     console.log(`recently deleted: all checks passed (screenshots in ${artifacts})`);

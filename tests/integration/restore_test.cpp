@@ -117,7 +117,7 @@ void restores_with_every_field(RestoreServer& server) {
     CHECK(listed(server).empty());
     // Deleted means gone at once: /media/ stops before any cleanup, the objects stay.
     for (const json* image : {&a, &b, &c}) {
-        auto media = client.Get((*image)["url"].get<std::string>());
+        auto media = client.Get("/media/images/" + (*image)["filename"].get<std::string>());
         REQUIRE(media);
         CHECK(media->status == 404);
         CHECK(server.stored(*image));
@@ -207,6 +207,66 @@ TEST_CASE("a restore after the window's cleanup is refused and changes nothing (
     testing::S3rver s3;
     RestoreServer server("1s", &s3);
     refuses_after_cleanup(server);
+}
+
+TEST_CASE("a purge ends a restore window on purpose and the receipt says so", "[postgresql]") {
+    RestoreServer server("1h");
+    const json a = server.upload("a.jpg", "Shop");
+    const json b = server.upload("b.jpg", "shop");
+    const json c = server.upload("c.jpg", "other");
+    const json kept = server.upload("d.jpg", "other");
+    server.post("/api/bulk-delete/", {{"image_ids", json::array({a["id"], b["id"], c["id"]})}});
+    CHECK(server.get("/api/cleanup/stats/")["stats"]["restorable"] == 3);
+
+    // By ids: a restorable image is purged, an unknown id is named back.
+    const json by_ids = server.post("/api/purge/", {{"image_ids", json::array({a["id"], 987654})}});
+    CHECK(by_ids["purged_ids"] == json::array({a["id"]}));
+    CHECK(by_ids["not_restorable_ids"] == json::array({987654}));
+    CHECK(by_ids["purged_count"] == 1);
+    // A purged image is not restorable any more, before any cleanup ran.
+    const json refused = server.post("/api/restore/", {{"image_ids", json::array({a["id"]})}});
+    CHECK(refused["restored_ids"] == json::array());
+    CHECK(refused["not_restorable_ids"] == json::array({a["id"]}));
+    CHECK(server.get("/api/cleanup/stats/")["stats"]["restorable"] == 2);
+
+    // The next cleanup deletes its object, and only its object.
+    const auto ran = server.cleanup({"--json"});
+    INFO(ran.out << ran.err);
+    REQUIRE(ran.exit_code == 0);
+    CHECK(json::parse(ran.out)["deleted"] == 1);
+    CHECK_FALSE(server.stored(a));
+    CHECK(server.stored(b));
+    CHECK(server.stored(c));
+    const std::string key_a = "images/" + a["filename"].get<std::string>();
+    const auto history = testing::run_process({GALLERY_BINARY, "stats", "--file", key_a, "--json"},
+                                              {.environment = server.env});
+    REQUIRE(history.exit_code == 0);
+    const json receipts = json::parse(history.out)["receipts"];
+    REQUIRE(receipts.size() == 1);
+    CHECK(receipts[0]["purged_at"].is_string());
+
+    // By client (case folded as the original's ids): b only.
+    const json by_client = server.post("/api/purge/", {{"client_id", "SHOP"}});
+    CHECK(by_client["purged_ids"] == json::array({b["id"]}));
+    // The CLI: one client's restorable images, then this run deletes them.
+    const auto purged = server.cleanup({"--purge-restorable", "--client-id", "OTHER", "--json"});
+    INFO(purged.out << purged.err);
+    REQUIRE(purged.exit_code == 0);
+    CHECK(json::parse(purged.out)["purged"] == 1);
+    CHECK(json::parse(purged.out)["deleted"] == 2);
+    CHECK_FALSE(server.stored(b));
+    CHECK_FALSE(server.stored(c));
+    CHECK(server.stored(kept));
+    CHECK(server.get("/api/cleanup/stats/")["stats"]["restorable"] == 0);
+    CHECK(server.get("/api/stats/")["stats"]["total_images"] == 1);
+
+    // Malformed purges change nothing.
+    CHECK(server.post("/api/purge/", json::object(), 400)["error"] ==
+          "Give image_ids (a list of image ids) or client_id (a client's images).");
+    CHECK(server.post("/api/purge/", {{"image_ids", json::array({1})}, {"client_id", "x"}},
+                      400)["error"] == "Give either image_ids or client_id, not both.");
+    const auto flags = server.cleanup({"--client-id", "x"});
+    CHECK(flags.exit_code == 2);
 }
 
 TEST_CASE("POST /api/restore/ refuses malformed requests with a sentence") {

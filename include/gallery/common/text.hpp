@@ -20,6 +20,11 @@ bool is_valid_utf8(std::string_view text);
 // Characters of UTF-8 text: the bytes that start one (continuation bytes do not).
 std::size_t utf8_length(std::string_view text);
 
+// `text` fit for a terminal: control characters (C0, DEL and C1, the latter as UTF-8)
+// and bytes that are not UTF-8 become \xNN escapes, and a backslash becomes \\, so a
+// client id or key can never move the cursor, recolour or retitle the terminal.
+std::string printable(std::string_view text);
+
 // Lower-case hex of raw bytes.
 std::string to_hex(std::string_view bytes);
 

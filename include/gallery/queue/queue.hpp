@@ -130,6 +130,22 @@ Result<void> release(db::Connection& connection, const std::string& owner,
 // whose key is pending again already is removed instead. Returns rows requeued.
 Result<std::size_t> retry_dead(db::Connection& connection, UnixMicros now);
 
+// Which restorable rows a purge ends the window of.
+struct PurgeSelection {
+    enum class Scope { images, client, all };
+    Scope scope = Scope::images;
+    std::vector<std::int64_t> image_ids;  // Scope::images
+    std::string client_id;                // Scope::client (ASCII case folded, as images')
+};
+
+// Ends the restore window of the selected restorable rows now, on purpose: they become
+// pending and due at `now` (the next cleanup deletes their objects), lose the copy of
+// their image (a restore refuses them from here on), and keep `now` as purged_at, which
+// their deletion receipts carry. Returns the purged image ids, ascending; an id that
+// is not restorable is not among them.
+Result<std::vector<std::int64_t>> purge_restorable(db::Connection& connection,
+                                                   const PurgeSelection& selection, UnixMicros now);
+
 // Due pending rows without claiming them (for --dry-run).
 Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit, UnixMicros now);
 

@@ -60,6 +60,8 @@ struct Receipt {
     std::string client_id;
     std::optional<std::uint64_t> size_bytes;
     UnixMicros deleted_at = 0;
+    // When its restore window was ended on purpose (queue::purge_restorable), if it was.
+    std::optional<UnixMicros> purged_at;
 };
 
 // The receipts of one key, newest first ("when was this file removed?").
