@@ -64,7 +64,11 @@ Response cleanup_stats(ApiContext& context, const Request&) {
     auto stats = queue::stats(*connection, now);
     if (!stats) return internal_error(stats.error());
     nlohmann::json body = queue::stats_json(*stats, now);
-    body["total_pending"] = stats->pending;  // the original's name for pending
+    // The original's name: every queued row, i.e. every object the queue still holds
+    // (a script that waits for 0 waits until storage is clean). The parts are named.
+    body["total_pending"] = stats->pending + stats->restorable + stats->dead;
+    body["total_pending_parts"] = {
+        {"pending", stats->pending}, {"restorable", stats->restorable}, {"dead", stats->dead}};
     return Response::json(200, {{"success", true}, {"stats", body}});
 }
 

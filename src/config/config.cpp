@@ -411,7 +411,7 @@ const std::vector<Setting>& settings() {
          }},
         {"media_max_age",
          {{"GALLERY_MEDIA_MAX_AGE"}},
-         "1h",
+         "1m",
          [](Config& c, const RawValue& v) {
              c.media_max_age = duration_setting("media_max_age", v, "0, 10m or 1h");
          }},

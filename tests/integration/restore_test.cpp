@@ -216,7 +216,12 @@ TEST_CASE("a purge ends a restore window on purpose and the receipt says so", "[
     const json c = server.upload("c.jpg", "other");
     const json kept = server.upload("d.jpg", "other");
     server.post("/api/bulk-delete/", {{"image_ids", json::array({a["id"], b["id"], c["id"]})}});
-    CHECK(server.get("/api/cleanup/stats/")["stats"]["restorable"] == 3);
+    const json queued = server.get("/api/cleanup/stats/")["stats"];
+    CHECK(queued["restorable"] == 3);
+    // total_pending counts every object the queue still holds: a script that waits for 0
+    // waits for clean storage, restorable ones included.
+    CHECK(queued["total_pending"] == 3);
+    CHECK(queued["total_pending_parts"] == json{{"pending", 0}, {"restorable", 3}, {"dead", 0}});
 
     // By ids: a restorable image is purged, an unknown id is named back.
     const json by_ids = server.post("/api/purge/", {{"image_ids", json::array({a["id"], 987654})}});
@@ -258,6 +263,7 @@ TEST_CASE("a purge ends a restore window on purpose and the receipt says so", "[
     CHECK_FALSE(server.stored(c));
     CHECK(server.stored(kept));
     CHECK(server.get("/api/cleanup/stats/")["stats"]["restorable"] == 0);
+    CHECK(server.get("/api/cleanup/stats/")["stats"]["total_pending"] == 0);
     CHECK(server.get("/api/stats/")["stats"]["total_images"] == 1);
 
     // Malformed purges change nothing.

@@ -73,7 +73,9 @@ struct Config {
     int threads = 128;  // about 125 KiB of memory each (BENCHMARKS.md)
     std::chrono::seconds http_timeout{30};
     std::chrono::seconds http_idle_timeout{2};  // a connection's wait for a request's first bytes
-    std::chrono::seconds media_max_age{3600};   // Cache-Control max-age of /media/ answers
+    // Cache-Control max-age of /media/ answers: how long a cache may still show an image
+    // after its delete, so short by default.
+    std::chrono::seconds media_max_age{60};
     // S3 without public_url: how long the presigned URL a /media/ redirect gives works.
     std::chrono::seconds media_url_expiry{3600};
     // Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the front proxy).
