@@ -68,33 +68,14 @@ Parsed<std::string> checked_client_id(const std::string& raw) {
                                ? ""
                                : raw.substr(first, raw.find_last_not_of(" \t\r\n") - first + 1);
     if (id.empty()) return std::unexpected(Response::error(400, "client_id is required"));
-    if (id.size() > k_max_client_id) {
-        return std::unexpected(Response::error(400, "client_id must be at most 255 bytes long."));
-    }
-    if (!is_valid_utf8(id))
-        return std::unexpected(Response::error(400, "client_id must be valid UTF-8 text."));
-    for (unsigned char c : id) {
-        if (c < 0x20 || c == 0x7f) {
-            return std::unexpected(
-                Response::error(400, "client_id must not contain control characters."));
-        }
-    }
-    // DELETE /api/clients/<client_id>/delete-all/ could never name such a client.
-    if (id.find('/') != std::string::npos) {
-        return std::unexpected(Response::error(400, "client_id must not contain '/'."));
-    }
+    if (auto problem = catalog::client_id_problem(id))
+        return std::unexpected(Response::error(400, "client_id " + *problem));
     return id;
 }
 
 Parsed<std::string> checked_text(const std::string& field, const std::string& raw) {
-    if (raw.size() > k_max_text_field) {
-        return std::unexpected(Response::error(400, field + " must be at most 10000 bytes long."));
-    }
-    if (!is_valid_utf8(raw))
-        return std::unexpected(Response::error(400, field + " must be valid UTF-8 text."));
-    // PostgreSQL cannot store U+0000 in text; neither engine is given one.
-    if (raw.find('\0') != std::string::npos)
-        return std::unexpected(Response::error(400, field + " must not contain NUL characters."));
+    if (auto problem = catalog::text_problem(raw))
+        return std::unexpected(Response::error(400, field + " " + *problem));
     return raw;
 }
 

@@ -16,8 +16,6 @@ using Parsed = std::expected<T, Response>;
 
 inline constexpr std::int64_t k_default_page_size = 20;
 inline constexpr std::int64_t k_max_page_size = 100;
-inline constexpr std::size_t k_max_text_field = 10'000;
-inline constexpr std::size_t k_max_client_id = 255;
 
 // An integer query parameter; `fallback` when absent. 400 "Invalid parameter: ..." otherwise.
 Parsed<std::int64_t> int_query(const Request& request, const std::string& name,

@@ -57,6 +57,23 @@ std::int64_t offset_of(const PageRequest& page) {
 
 }  // namespace
 
+std::optional<std::string> client_id_problem(std::string_view client_id) {
+    if (client_id.size() > k_max_client_id) return "must be at most 255 bytes long.";
+    if (!is_valid_utf8(client_id)) return "must be valid UTF-8 text.";
+    for (const unsigned char c : client_id) {
+        if (c < 0x20 || c == 0x7f) return "must not contain control characters.";
+    }
+    if (client_id.find('/') != std::string_view::npos) return "must not contain '/'.";
+    return std::nullopt;
+}
+
+std::optional<std::string> text_problem(std::string_view text) {
+    if (text.size() > k_max_text_field) return "must be at most 10000 bytes long.";
+    if (!is_valid_utf8(text)) return "must be valid UTF-8 text.";
+    if (text.find('\0') != std::string_view::npos) return "must not contain NUL characters.";
+    return std::nullopt;
+}
+
 std::optional<std::string> search_problem(std::string_view term) {
     if (utf8_length(term) > k_max_search_characters) {
         return "search must be at most " + std::to_string(k_max_search_characters) +

@@ -60,7 +60,8 @@ Result<void> run_orphan_sweep(db::Connection& connection, storage::Storage& stor
         connection, storage, sweep, system_clock(),
         [&](const storage::ObjectInfo& orphan) {
             if (options.dry_run && !options.json)
-                std::cout << "orphan " << orphan.key << " (" << orphan.size << " bytes)\n";
+                std::cout << "orphan " << printable(orphan.key) << " (" << orphan.size
+                          << " bytes)\n";
         },
         [&](const cleanup::SweepReport& so_far) {
             if (progress)

@@ -121,7 +121,8 @@ void print_summary(const original::ImportReport& report, bool dry_run) {
         for (std::size_t i = 0; i < report.merged_clients.size(); ++i) {
             std::cout << (i ? "; " : "");
             for (std::size_t j = 0; j < report.merged_clients[i].size(); ++j)
-                std::cout << (j ? ", " : "") << "'" << report.merged_clients[i][j] << "'";
+                std::cout << (j ? ", " : "") << "'" << printable(report.merged_clients[i][j])
+                          << "'";
         }
         std::cout << ".";
     }
@@ -189,7 +190,8 @@ Result<void> run_import_from_django(const config::Config& config, const ImportFl
             std::cout << "Storage: checked " << plural(check->checked, "key", "keys") << " ("
                       << check->listed_objects << " objects listed), " << check->missing_count
                       << " missing" << (check->missing.empty() ? "." : ":") << "\n";
-            for (const std::string& key : check->missing) std::cout << "  " << key << "\n";
+            for (const std::string& key : check->missing)
+                std::cout << "  " << printable(key) << "\n";
         }
     }
     if (report->conflict_count > 0) {

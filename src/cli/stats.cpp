@@ -45,8 +45,8 @@ Result<void> run_check(db::Connection& connection, storage::Storage& storage,
             if (!info->has_value()) {
                 missing.push_back(image.storage_key);
                 if (!options.json)
-                    std::cout << "missing " << image.storage_key << " (image id " << image.id
-                              << ")\n";
+                    std::cout << "missing " << printable(image.storage_key) << " (image id "
+                              << image.id << ")\n";
             }
         }
         after = page->back().id;
@@ -86,7 +86,8 @@ Result<void> run_file_history(db::Connection& connection, const StatsOptions& op
     if (options.json)
         print_json({{"file", options.file}, {"receipts", out}});
     else if (receipts->empty())
-        std::cout << "no deletion receipt for " << options.file << " (kept for receipt_days)\n";
+        std::cout << "no deletion receipt for " << printable(options.file)
+                  << " (kept for receipt_days)\n";
     return {};
 }
 
@@ -141,7 +142,7 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
                   << std::setw(10) << "images" << std::setw(14) << "size"
                   << "\n";
         for (const auto& c : images.by_client) {
-            std::cout << "  " << std::left << std::setw(30) << c.client_id << std::right
+            std::cout << "  " << std::left << std::setw(30) << printable(c.client_id) << std::right
                       << std::setw(10) << c.count << std::setw(14) << format_bytes(c.total_size)
                       << "\n";
         }

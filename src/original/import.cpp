@@ -54,6 +54,26 @@ std::string differences(const catalog::Image& here, const catalog::Image& there)
     return text;
 }
 
+// Why a row of the original cannot be written as it is, under the API's rules for the
+// same fields (a client id the API could never name, text it would refuse), or nullopt.
+std::optional<std::string> field_problem(const catalog::Image& image) {
+    const std::string_view id = image.client_id;
+    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    if (!id.empty() && (space(id.front()) || space(id.back())))
+        return "its client_id begins or ends with spaces (the API trims them)";
+    if (auto problem = catalog::client_id_problem(id)) return "its client_id " + *problem;
+    const std::pair<const char*, const std::optional<std::string>*> texts[] = {
+        {"name", &image.name}, {"description", &image.description}};
+    if (auto problem = catalog::text_problem(image.original_filename))
+        return "its original_filename " + *problem;
+    for (const auto& [field, value] : texts) {
+        if (!*value) continue;
+        if (auto problem = catalog::text_problem(**value))
+            return std::string("its ") + field + " " + *problem;
+    }
+    return std::nullopt;
+}
+
 class Importer {
   public:
     Importer(db::Connection& source, db::Connection& target, const ImportOptions& options,
@@ -176,6 +196,8 @@ Result<void> Importer::import_batch(std::span<const OriginalImage> batch, catalo
                 ++m_report.images_unchanged;
                 if (before == imported_before->end())
                     recorded.push_back({original.id, provenance::fingerprint(there)});
+            } else if (auto problem = field_problem(there)) {
+                conflict(row, "edited in the original since, and " + *problem);
             } else if (before != imported_before->end() &&
                        before->second == provenance::fingerprint(current) &&
                        current.storage_key == there.storage_key) {
@@ -201,6 +223,8 @@ Result<void> Importer::import_batch(std::span<const OriginalImage> batch, catalo
         }
         if (original.size < 0) {
             conflict(row, "its size is negative");
+        } else if (auto problem = field_problem(there)) {
+            conflict(row, *problem);
         } else if (auto key = storage::check_portable_key(original.storage_key); !key) {
             conflict(row, "its storage key cannot be stored by gallery: " + key.error().message);
         } else {

@@ -357,6 +357,44 @@ TEST_CASE("django import: a conflicting row is reported and nothing of the run i
     CHECK(!absent->has_value());
 }
 
+TEST_CASE("django import: rows the API would refuse are conflicts and nothing is written",
+          "[postgresql]") {
+    testing::TempDir dir;
+    Original original(dir);
+    fill(original);
+    // Client ids gallery's API could never name or print: CR/LF and an escape sequence,
+    // a '/', 5,000 bytes; a name with a NUL byte.
+    original.add_image(30, "p30.jpg", "images/p30.jpg", "evil\r\n\x1b[2J", std::nullopt,
+                       std::nullopt, 1, "2024-07-01 00:00:00");
+    original.add_image(31, "p31.jpg", "images/p31.jpg", "shop/1", std::nullopt, std::nullopt, 1,
+                       "2024-07-01 00:00:00");
+    // (the original's PostgreSQL column holds 100 characters; a SQLite copy holds any)
+    const bool long_id_possible = !testing::on_postgresql();
+    if (long_id_possible) {
+        original.add_image(32, "p32.jpg", "images/p32.jpg", std::string(5000, 'x'), std::nullopt,
+                           std::nullopt, 1, "2024-07-01 00:00:00");
+    }
+    original.add_image(33, "p33.jpg", "images/p33.jpg", " padded ", std::nullopt, std::nullopt, 1,
+                       "2024-07-01 00:00:00");
+    const Gallery gallery{dir};
+    REQUIRE(gallery.run({"migrate"}).exit_code == 0);
+    const auto result = gallery.run({"migrate", "--from-django", original.source()});
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.find("image 30: its client_id must not contain control characters.") !=
+          std::string::npos);
+    CHECK(result.out.find("image 31: its client_id must not contain '/'.") != std::string::npos);
+    CHECK((result.out.find("image 32: its client_id must be at most 255 bytes long.") !=
+           std::string::npos) == long_id_possible);
+    CHECK(result.out.find("image 33: its client_id begins or ends with spaces") !=
+          std::string::npos);
+    // Nothing of the source reached the terminal raw.
+    CHECK(result.out.find('\x1b') == std::string::npos);
+    auto connection = gallery.open();
+    CHECK(count(connection, "SELECT COUNT(*) FROM images") == 0);
+    CHECK(count(connection, "SELECT COUNT(*) FROM deletion_queue") == 0);
+}
+
 TEST_CASE("django import: an id gallery already gave to its own upload is a conflict",
           "[postgresql]") {
     testing::TempDir dir;

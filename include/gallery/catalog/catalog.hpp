@@ -142,6 +142,21 @@ struct ImageQuery {
     PageRequest page;
 };
 
+// What every image's fields must be, whichever way they arrive (the API, an import of
+// the original): checked by client_id_problem and text_problem.
+inline constexpr std::size_t k_max_client_id = 255;
+inline constexpr std::size_t k_max_text_field = 10'000;
+
+// Why `client_id` (already trimmed by the caller) cannot be a client id, as the end of
+// a sentence ("must not contain '/'."), or nullopt: at most 255 bytes of UTF-8 without
+// control characters or '/' (DELETE /api/clients/<id>/delete-all/ could never name it).
+std::optional<std::string> client_id_problem(std::string_view client_id);
+
+// Why a free-text field (name, description, file name) cannot be stored, as the end of
+// a sentence, or nullopt: at most 10,000 bytes of UTF-8 without NUL (PostgreSQL cannot
+// store U+0000).
+std::optional<std::string> text_problem(std::string_view text);
+
 // The longest search term a list accepts, in characters: a search is a substring match,
 // and a long pattern costs the database time for every row (issue 36).
 inline constexpr std::size_t k_max_search_characters = 200;
