@@ -27,7 +27,8 @@ add_custom_target(package_changelog ALL DEPENDS ${GALLERY_CHANGELOG})
 
 install(FILES packaging/gallery.toml DESTINATION /etc/gallery)
 install(FILES packaging/gallery.service packaging/gallery-cleanup.service
-              packaging/gallery-cleanup.timer DESTINATION /lib/systemd/system)
+              packaging/gallery-cleanup.timer packaging/gallery-backup.service
+              packaging/gallery-backup.timer DESTINATION /lib/systemd/system)
 install(FILES packaging/copyright ${GALLERY_CHANGELOG} DESTINATION share/doc/gallery)
 install(FILES packaging/gallery.cron packaging/gallery-alerts.yml DESTINATION share/doc/gallery/examples)
 install(FILES packaging/nginx/gallery.conf DESTINATION share/doc/gallery/examples RENAME nginx-gallery.conf)

@@ -1,6 +1,7 @@
 // GET /admin/: queue and catalogue totals and the last cleanup runs.
 
 #include "admin/guard.hpp"
+#include "gallery/backup/backup.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/cleanup/run_log.hpp"
 #include "gallery/queue/queue.hpp"
@@ -16,7 +17,9 @@ std::string card(const std::string& value, const std::string& label) {
 api::Response dashboard(api::ApiContext& context, AdminRequest& request) {
     auto connection = context.pool.acquire();
     const UnixMicros now = context.clock();
-    auto queue_stats = queue::stats(*connection, now);
+    auto held = backup::guard_since(*connection, context.config);
+    if (!held) return database_failure(request, held.error());
+    auto queue_stats = queue::stats(*connection, now, *held);
     if (!queue_stats) return database_failure(request, queue_stats.error());
     auto catalog_stats = catalog::stats(*connection, 0);
     if (!catalog_stats) return database_failure(request, catalog_stats.error());
@@ -34,6 +37,7 @@ api::Response dashboard(api::ApiContext& context, AdminRequest& request) {
                        card(oldest, "oldest pending item's age") +
                        card(format_bytes(queue_stats->bytes_pending), "bytes pending") +
                        card(std::to_string(queue_stats->restorable), "restorable") +
+                       card(std::to_string(queue_stats->held_by_backup), "held for a backup") +
                        card(format_bytes(queue_stats->bytes_restorable), "bytes restorable") +
                        "</div><h2>Catalogue</h2><div class=\"cards\">" +
                        card(std::to_string(catalog_stats->total_images), "images") +

@@ -1,4 +1,5 @@
 #include "gallery/api/api.hpp"
+#include "gallery/backup/backup.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -40,7 +41,9 @@ std::optional<Response> check_api_key(const ApiContext& context, const Request& 
 Response metrics_page(ApiContext& context, const Request&) {
     auto connection = context.pool.acquire();
     const UnixMicros now = context.clock();
-    auto stats = queue::stats(*connection, now);
+    auto held = backup::guard_since(*connection, context.config);
+    if (!held) return internal_error(held.error());
+    auto stats = queue::stats(*connection, now, *held);
     if (!stats) return internal_error(stats.error());
     Response response;
     response.content_type = "text/plain; version=0.0.4";

@@ -3,6 +3,7 @@
 
 #include "api/support.hpp"
 #include "gallery/api/cleanup_runner.hpp"
+#include "gallery/backup/backup.hpp"
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/report_json.hpp"
 #include "gallery/common/log.hpp"
@@ -61,14 +62,18 @@ Response run_cleanup(ApiContext& context, const Request& request) {
 Response cleanup_stats(ApiContext& context, const Request&) {
     auto connection = context.pool.acquire();
     const UnixMicros now = context.clock();
-    auto stats = queue::stats(*connection, now);
+    auto held = backup::guard_since(*connection, context.config);
+    if (!held) return internal_error(held.error());
+    auto stats = queue::stats(*connection, now, *held);
     if (!stats) return internal_error(stats.error());
     nlohmann::json body = queue::stats_json(*stats, now);
     // The original's name: every queued row, i.e. every object the queue still holds
     // (a script that waits for 0 waits until storage is clean). The parts are named.
     body["total_pending"] = stats->pending + stats->restorable + stats->dead;
-    body["total_pending_parts"] = {
-        {"pending", stats->pending}, {"restorable", stats->restorable}, {"dead", stats->dead}};
+    body["total_pending_parts"] = {{"pending", stats->pending - stats->held_by_backup},
+                                   {"held_by_backup", stats->held_by_backup},
+                                   {"restorable", stats->restorable},
+                                   {"dead", stats->dead}};
     return Response::json(200, {{"success", true}, {"stats", body}});
 }
 

@@ -157,6 +157,9 @@ std::string Metrics::render(const queue::Stats& queue, UnixMicros now, const std
     gauge("gallery_queue_restorable",
           "Deleted images still restorable (their restore window has not been closed).",
           queue.restorable);
+    gauge("gallery_queue_held_by_backup",
+          "Pending objects kept because a retained backup was taken before they were queued.",
+          queue.held_by_backup);
     gauge("gallery_queue_bytes_restorable", "Known bytes of restorable objects.",
           queue.bytes_restorable);
     const double oldest =

@@ -1,4 +1,5 @@
 #include "gallery/cleanup/cleaner.hpp"
+#include "gallery/backup/backup.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -21,6 +22,7 @@ Options options_from(const config::Config& config) {
     options.max_attempts = config.max_attempts;
     options.lease = config.lease;
     options.receipt_retention = std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
+    options.backup_guard = config.backup_guard;
     return options;
 }
 
@@ -71,8 +73,17 @@ Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
     };
     for (;;) {
         const UnixMicros now = m_clock();
+        std::optional<UnixMicros> hold_queued_after;
+        if (m_options.backup_guard) {
+            auto held = backup::hold_since(m_connection);
+            if (!held) {
+                report.stopped_by = held.error();
+                break;
+            }
+            hold_queued_after = *held;
+        }
         auto items = queue::claim(m_connection, m_owner, m_options.batch_size, now,
-                                  now + to_micros(m_options.lease));
+                                  now + to_micros(m_options.lease), hold_queued_after);
         if (!items) {
             report.stopped_by = items.error();
             break;

@@ -87,6 +87,39 @@ CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string
         help + " " + config::help_suffix(setting));
 }
 
+namespace {
+
+// Whether `inner` is `outer` or lies under it, both made absolute and canonical as far
+// as they exist ("media/" and "media" are one folder).
+bool is_within(const std::filesystem::path& outer, const std::filesystem::path& inner) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path folder = fs::weakly_canonical(fs::absolute(outer), ec);
+    if (ec) return false;
+    const fs::path candidate = fs::weakly_canonical(fs::absolute(inner), ec);
+    if (ec) return false;
+    if (!folder.has_filename()) folder = folder.parent_path();
+    return std::ranges::mismatch(folder, candidate).in1 == folder.end();
+}
+
+}  // namespace
+
+void refuse_destructive_layout(const config::Config& config) {
+    if (config.storage != config::StorageKind::local) return;
+    const auto refuse = [&](const std::string& what, const std::filesystem::path& path) {
+        throw StartupError(exit_code::usage,
+                           what + " " + path.string() + " is under the media root " +
+                               config.media_root.string() +
+                               ": move one of them (the media root's files are served over HTTP, "
+                               "swept for orphans and deleted by cleanup)");
+    };
+    // The database's -wal, -shm and -journal sit beside it: the folder decides.
+    if (config.db_url.empty() && is_within(config.media_root, config.db_path))
+        refuse("the database", config.db_path);
+    if (is_within(config.media_root, config.backup_dir))
+        refuse("the backup folder", config.backup_dir);
+}
+
 config::Config load_config(const Globals& globals) {
     config::Sources sources;
     sources.flags = globals.setting_flags;
@@ -95,7 +128,9 @@ config::Config load_config(const Globals& globals) {
         sources.file_path = globals.config_file;
         sources.file = cli::read_config_file(globals.config_file);
     }
-    return config::resolve(sources);
+    config::Config config = config::resolve(sources);
+    refuse_destructive_layout(config);
+    return config;
 }
 
 db::ConnectionOptions database_options(const config::Config& config) {

@@ -39,7 +39,14 @@ void add_global_options(CLI::App& app, Globals& globals);
 CLI::Option* add_setting_flag(CLI::App& app, Globals& globals, const std::string& flag,
                               const std::string& setting, const std::string& help);
 
-// Throws StartupError (exit code 2) for an unreadable config file or a bad value.
+// A layout in which gallery would destroy its own catalog: on local storage, the
+// database (and so its -wal/-shm) or the backup folder under the media root, whose
+// files /media/ serves, the orphan sweep queues and cleanup deletes. Throws
+// StartupError (exit code 2) with a sentence.
+void refuse_destructive_layout(const config::Config& config);
+
+// Throws StartupError (exit code 2) for an unreadable config file, a bad value or a
+// destructive layout (refuse_destructive_layout): every command checks it.
 config::Config load_config(const Globals& globals);
 
 // How to open the configured database (SQLite file or PostgreSQL URL).

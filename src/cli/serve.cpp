@@ -46,25 +46,6 @@ void print_banner(const config::Config& config, int port, const api::ApiKey& key
     std::cout << "Stop with Ctrl-C (in-flight requests finish first).\n" << std::flush;
 }
 
-// /media/ serves files of the media root: the database (its key, every client's
-// rows) and its -wal/-shm must not be among them, whatever /media/ checks.
-void refuse_database_under_media_root(const config::Config& config) {
-    if (config.storage != config::StorageKind::local || !config.db_url.empty()) return;
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::path media = fs::weakly_canonical(fs::absolute(config.media_root), ec);
-    const fs::path db = fs::weakly_canonical(fs::absolute(config.db_path), ec);
-    if (ec) return;
-    if (!media.has_filename()) media = media.parent_path();  // "media/" names "media"
-    const auto [media_end, db_end] = std::ranges::mismatch(media, db);
-    if (media_end == media.end()) {
-        throw StartupError(exit_code::usage,
-                           "the database " + config.db_path.string() + " is under the media root " +
-                               config.media_root.string() +
-                               ": move one of them (the media root is served over HTTP)");
-    }
-}
-
 // glibc gives an arena's free top back to the kernel once it exceeds 128 KiB (and
 // raises that bound as it goes). Serve's workers each allocate and free a request's
 // worth (bodies, JSON) in their own arena, so under load the arenas shrank and grew on
@@ -80,7 +61,6 @@ void keep_freed_memory_for_reuse() {
 Result<void> run_serve(const Globals& globals) {
     const config::Config config = load_config(globals);
     keep_freed_memory_for_reuse();
-    refuse_database_under_media_root(config);
     // Block the stop signals in every thread; one thread waits for them and stops the server.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);

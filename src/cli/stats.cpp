@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "gallery/backup/backup.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/queue/queue.hpp"
@@ -117,6 +118,7 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
     if (q.pending_unknown_size > 0)
         bytes += " (+" + std::to_string(q.pending_unknown_size) + " of unknown size)";
     row("bytes pending", bytes);
+    row("held by backup", std::to_string(q.held_by_backup));
     row("restorable", std::to_string(q.restorable) +
                           (q.restorable > 0 ? " (" + format_bytes(q.bytes_restorable) + ")" : ""));
     row("first window end", q.first_window_end ? to_iso8601(*q.first_window_end) : "-");
@@ -155,7 +157,9 @@ Result<void> run_stats(const Globals& globals, const StatsOptions& options) {
     if (options.check) return run_check(connection, *storage::open_storage(config), options);
     if (!options.file.empty()) return run_file_history(connection, options);
     const UnixMicros now = now_micros();
-    auto q = queue::stats(connection, now);
+    auto held = backup::guard_since(connection, config);
+    if (!held) return std::unexpected(held.error());
+    auto q = queue::stats(connection, now, *held);
     auto images = catalog::stats(connection, options.top);
     auto reclaimed = queue::reclaimed_per_day(connection, now - k_week);
     if (!q) return std::unexpected(q.error());

@@ -372,6 +372,33 @@ const std::vector<Setting>& settings() {
              if (c.restore_window > std::chrono::days{365})
                  invalid("restore_window", v, "at most 365d");
          }},
+        {"backup_dir",
+         {{"GALLERY_BACKUP_DIR"}},
+         "./data/backups",
+         [](Config& c, const RawValue& v) { c.backup_dir = nonempty("backup_dir", v); }},
+        {"backup_keep",
+         {{"GALLERY_BACKUP_KEEP"}},
+         "7",
+         [](Config& c, const RawValue& v) {
+             c.backup_keep = parse_int("backup_keep", v, 1, 10000);
+         }},
+        {"backup_max_age",
+         {{"GALLERY_BACKUP_MAX_AGE"}},
+         "30d",
+         [](Config& c, const RawValue& v) {
+             c.backup_max_age = duration_setting("backup_max_age", v, "0 (no limit), 7d or 30d");
+         }},
+        {"backup_guard",
+         {{"GALLERY_BACKUP_GUARD"}},
+         "on",
+         [](Config& c, const RawValue& v) {
+             if (v.text == "on")
+                 c.backup_guard = true;
+             else if (v.text == "off")
+                 c.backup_guard = false;
+             else
+                 invalid("backup_guard", v, "expected on or off");
+         }},
         {"metrics_public",
          {{"GALLERY_METRICS_PUBLIC"}},
          "false",

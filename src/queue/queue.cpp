@@ -4,6 +4,7 @@
 #include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -127,17 +128,23 @@ std::string make_lease_owner() {
 }
 
 Result<std::vector<Item>> claim(db::Connection& connection, const std::string& owner,
-                                std::size_t limit, UnixMicros now, UnixMicros lease_expires_at) {
+                                std::size_t limit, UnixMicros now, UnixMicros lease_expires_at,
+                                std::optional<UnixMicros> hold_queued_after) {
+    const UnixMicros queued_until =
+        hold_queued_after.value_or(std::numeric_limits<UnixMicros>::max());
     // Looked at first without the write lock: a cleaner with nothing due (one polling
     // often, or one per serve host) must not queue the server's writers behind it.
     // The (state, next_attempt_at) index answers both: a due pending row, or a
     // restorable row whose window has ended.
     auto due = db::read("queue: claim batch", [&] {
-        return db::has_row(connection,
-                           "SELECT 1 FROM deletion_queue WHERE state = 'pending'"
-                           " AND next_attempt_at <= ?1 UNION ALL SELECT 1 FROM deletion_queue"
-                           " WHERE state = 'restorable' AND next_attempt_at <= ?1 LIMIT 1",
-                           now);
+        db::Statement due_row(connection,
+                              "SELECT 1 FROM deletion_queue WHERE state = 'pending'"
+                              " AND next_attempt_at <= ?1 AND queued_at <= ?2 UNION ALL SELECT 1"
+                              " FROM deletion_queue WHERE state = 'restorable'"
+                              " AND next_attempt_at <= ?1 LIMIT 1");
+        due_row.bind(1, now);
+        due_row.bind(2, queued_until);
+        return due_row.step();
     });
     if (!due) return std::unexpected(due.error());
     if (!*due) return std::vector<Item>{};
@@ -165,7 +172,7 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
                         " SET lease_owner = ?1, lease_expires_at = ?2, next_attempt_at = ?2"
                         " WHERE id IN (SELECT id FROM deletion_queue"
                         "   WHERE state = 'pending' AND next_attempt_at <= ?3"
-                        "   ORDER BY next_attempt_at, id LIMIT ?4" +
+                        "   AND queued_at <= ?5 ORDER BY next_attempt_at, id LIMIT ?4" +
                         db::skip_locked(connection) +
                         ")"
                         " RETURNING ") +
@@ -174,6 +181,7 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
         update.bind(2, lease_expires_at);
         update.bind(3, now);
         update.bind(4, static_cast<std::int64_t>(limit));
+        update.bind(5, queued_until);
         std::vector<Item> items;
         while (update.step()) items.push_back(read_item(update));
         update.reset();
@@ -361,7 +369,8 @@ Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit
     });
 }
 
-Result<Stats> stats(db::Connection& connection, UnixMicros now) {
+Result<Stats> stats(db::Connection& connection, UnixMicros now,
+                    std::optional<UnixMicros> hold_queued_after) {
     return db::read("queue: stats", [&] {
         // Counts and bytes come from queue_counters (kept by the triggers of migration
         // 0006), the ages from one index step each, and due from the rows not due yet:
@@ -409,6 +418,18 @@ Result<Stats> stats(db::Connection& connection, UnixMicros now) {
         not_due.step();
         result.due = result.pending - not_due.int64(0);
         result.leased = not_due.int64(1);
+        if (hold_queued_after) {
+            // The (state, queued_at) index's range past the oldest retained backup.
+            db::Statement held(connection,
+                               "SELECT COUNT(*), COALESCE(SUM(CASE WHEN next_attempt_at <= ?1"
+                               " THEN 1 ELSE 0 END), 0) FROM deletion_queue"
+                               " WHERE state = 'pending' AND queued_at > ?2");
+            held.bind(1, now);
+            held.bind(2, *hold_queued_after);
+            held.step();
+            result.held_by_backup = held.int64(0);
+            result.due -= held.int64(1);
+        }
         if (result.restorable > 0) {
             // Restorable rows whose window has ended are due: the next claim takes them.
             // A cleaner that runs keeps them to a batch or so.

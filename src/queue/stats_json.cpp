@@ -23,7 +23,8 @@ nlohmann::json stats_json(const Stats& stats, UnixMicros now) {
             {"bytes_dead", stats.bytes_dead},
             {"restorable", stats.restorable},
             {"bytes_restorable", stats.bytes_restorable},
-            {"first_window_end", time_or_null(stats.first_window_end)}};
+            {"first_window_end", time_or_null(stats.first_window_end)},
+            {"held_by_backup", stats.held_by_backup}};
 }
 
 }  // namespace gallery::queue

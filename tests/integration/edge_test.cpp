@@ -189,19 +189,6 @@ TEST_CASE("media streams live images only, with one range at most and a short ca
     CHECK(client.Get(url)->status == 404);
 }
 
-TEST_CASE("serve refuses to start when the database lies under the media root") {
-    testing::TempDir dir;
-    const std::map<std::string, std::string> env{
-        {"GALLERY_DB", (dir.media_root() / "gallery.db").string()},
-        {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
-        {"GALLERY_API_KEY", k_key}};
-    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
-    const auto result =
-        testing::run_process({GALLERY_BINARY, "serve", "--port", "0"}, {.environment = env});
-    CHECK(result.exit_code == 2);
-    CHECK(result.err.find("under the media root") != std::string::npos);
-}
-
 TEST_CASE("idle connections and slow readers leave /healthz answering within 2 s") {
     testing::ServedGallery server(
         std::map<std::string, std::string>{{"GALLERY_MAX_UPLOAD_MB", "8"}});

@@ -49,10 +49,11 @@ zcat /usr/share/man/man1/gallery.1.gz | grep -q 'gallery cleanup'
 
 echo "== systemd-analyze verify (any warning, such as an unknown key, fails)"
 units=(/lib/systemd/system/gallery.service /lib/systemd/system/gallery-cleanup.service
-       /lib/systemd/system/gallery-cleanup.timer)
+       /lib/systemd/system/gallery-cleanup.timer /lib/systemd/system/gallery-backup.service
+       /lib/systemd/system/gallery-backup.timer)
 verified="$(systemd-analyze verify "${units[@]}" 2>&1)" || { echo "$verified"; exit 1; }
 [ -z "$verified" ] || { echo "$verified"; exit 1; }
-for unit in gallery.service gallery-cleanup.service; do
+for unit in gallery.service gallery-cleanup.service gallery-backup.service; do
     exposure="$(systemd-analyze security --offline=true "/lib/systemd/system/$unit" 2>&1 |
         sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')"
     echo "$unit: systemd-analyze security exposure $exposure (10 = unprotected)"

@@ -46,7 +46,8 @@ ServedProcess start_serve(const std::map<std::string, std::string>& env,
 ServedGallery::ServedGallery(std::map<std::string, std::string> extra) {
     env = {{"GALLERY_DB", dir.database()},
            {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
-           {"GALLERY_API_KEY", k_api_key}};
+           {"GALLERY_API_KEY", k_api_key},
+           {"GALLERY_BACKUP_DIR", (dir.path() / "backups").string()}};
     // `extra` wins over the defaults above.
     for (auto& [name, value] : extra) env[name] = std::move(value);
     const ProcessResult migrated = run_process({GALLERY_BINARY, "migrate"}, {.environment = env});

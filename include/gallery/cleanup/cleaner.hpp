@@ -38,6 +38,9 @@ struct Options {
     // Deletion receipts older than this are pruned, at most prune_limit per run.
     std::chrono::seconds receipt_retention{30 * 24 * 3600};
     std::size_t prune_limit = 10'000;
+    // Restore-safe deletion (backup_guard): objects queued after the oldest retained
+    // backup are not deleted while it is retained (backup::hold_since, read per batch).
+    bool backup_guard = true;
 };
 
 inline constexpr std::size_t k_max_batch_size = 1000;

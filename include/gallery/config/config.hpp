@@ -64,6 +64,14 @@ struct Config {
     // How long a deleted image stays restorable (POST /api/restore/) before the cleaner
     // may delete its object; 0: due at once, the original's timing.
     std::chrono::seconds restore_window{0};
+    // `gallery backup`: where backups go, how many are kept and for how long (0: no age
+    // limit; the newest is always kept).
+    std::filesystem::path backup_dir = "./data/backups";
+    int backup_keep = 7;
+    std::chrono::seconds backup_max_age{30 * 86400};
+    // Restore-safe deletion: while a retained backup was taken before an object was
+    // queued, the cleaner keeps the object (a restore of that backup finds it).
+    bool backup_guard = true;
     // POST /api/cleanup/run/ answers within this; a longer run goes on in the background.
     std::chrono::milliseconds cleanup_request_budget{5000};
 

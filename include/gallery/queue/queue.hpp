@@ -91,8 +91,11 @@ std::string make_lease_owner();
 // Claims up to `limit` due pending rows for `owner` until `lease_expires_at`. First
 // makes up to `limit` restorable rows whose window has ended pending (they are no
 // longer restorable from then on).
+// With `hold_queued_after` (restore-safe deletion: the oldest retained backup's time),
+// rows queued after it stay queued: a restore of that backup needs their objects.
 Result<std::vector<Item>> claim(db::Connection& connection, const std::string& owner,
-                                std::size_t limit, UnixMicros now, UnixMicros lease_expires_at);
+                                std::size_t limit, UnixMicros now, UnixMicros lease_expires_at,
+                                std::optional<UnixMicros> hold_queued_after = std::nullopt);
 
 // Removes the rows whose objects are confirmed gone, but only those `owner` still
 // leases, and leaves a deletion receipt for each (same transaction); returns how
@@ -172,9 +175,13 @@ struct Stats {
     std::int64_t restorable = 0;
     std::uint64_t bytes_restorable = 0;          // part of bytes_pending
     std::optional<UnixMicros> first_window_end;  // of restorable rows
+    // Pending rows kept for a retained backup (claim's hold_queued_after), part of
+    // `pending` and not of `due`.
+    std::int64_t held_by_backup = 0;
 };
 
-Result<Stats> stats(db::Connection& connection, UnixMicros now);
+Result<Stats> stats(db::Connection& connection, UnixMicros now,
+                    std::optional<UnixMicros> hold_queued_after = std::nullopt);
 
 // Rows still to be deleted: pending and restorable (not dead).
 Result<std::int64_t> pending_count(db::Connection& connection);

@@ -1,0 +1,193 @@
+// gallery backup: snapshot the catalog, list the backups, restore one, or record one
+// taken elsewhere (docs/ARCHITECTURE.md, "Backups").
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "gallery/backup/backup.hpp"
+#include "gallery/catalog/catalog.hpp"
+#include "gallery/common/text.hpp"
+#include "gallery/db/migrator.hpp"
+#include "gallery/storage/factory.hpp"
+
+namespace gallery::cli {
+namespace {
+
+struct BackupOptions {
+    bool list = false;
+    std::optional<std::string> restore;
+    std::optional<std::string> to;
+    bool force = false;
+    std::optional<std::string> mark;
+    bool json = false;
+};
+
+nlohmann::json manifest_json(const backup::Manifest& m) {
+    return {{"name", m.name},
+            {"taken_at", to_iso8601(m.taken_at)},
+            {"schema_version", m.schema_version},
+            {"image_count", m.image_count},
+            {"queue_count", m.queue_count},
+            {"database_bytes", m.database_bytes},
+            {"size_bytes", m.size_bytes},
+            {"sha256", m.sha256}};
+}
+
+Result<void> run_list(const config::Config& config, const BackupOptions& options) {
+    auto backups = backup::list(config.backup_dir);
+    if (!backups) return std::unexpected(backups.error());
+    if (options.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& m : *backups) out.push_back(manifest_json(m));
+        print_json({{"folder", config.backup_dir.string()}, {"backups", out}});
+        return {};
+    }
+    if (backups->empty()) {
+        std::cout << "no backups in " << printable(config.backup_dir.string()) << "\n";
+        return {};
+    }
+    for (const auto& m : *backups) {
+        std::cout << m.name << "  " << to_iso8601(m.taken_at) << "  " << m.image_count
+                  << " images, " << m.queue_count << " queued, " << format_bytes(m.size_bytes)
+                  << "\n";
+    }
+    return {};
+}
+
+// Every image of the restored catalog whose object storage does not have.
+Result<std::vector<std::string>> missing_objects(db::Connection& restored,
+                                                 storage::Storage& storage) {
+    std::vector<std::string> missing;
+    catalog::ImageId after = 0;
+    for (;;) {
+        auto page = catalog::image_keys_after(restored, after, 500);
+        if (!page) return std::unexpected(page.error());
+        if (page->empty()) return missing;
+        for (const auto& image : *page) {
+            auto info = storage.head(image.storage_key);
+            if (!info) return std::unexpected(info.error());
+            if (!info->has_value()) missing.push_back(image.storage_key);
+        }
+        after = page->back().id;
+    }
+}
+
+Result<void> run_restore(const config::Config& config, const BackupOptions& options) {
+    if (!config.db_url.empty()) {
+        return fail(ErrorKind::invalid_input,
+                    "gallery backup --restore restores SQLite backups; restore a PostgreSQL "
+                    "database with pg_restore or its point-in-time recovery");
+    }
+    const std::filesystem::path target =
+        options.to ? std::filesystem::path(*options.to) : config.db_path;
+    auto restored =
+        backup::restore(config.backup_dir, *options.restore, target, options.force, now_micros());
+    if (!restored) return std::unexpected(restored.error());
+    // A backup from an older binary is brought to the current schema here.
+    db::Connection connection({.path = target});
+    if (auto migrated = db::migrate(connection, db::embedded_migrations(), now_micros()); !migrated)
+        return std::unexpected(migrated.error());
+    // The reconcile report: what the restored catalog names that storage lacks.
+    auto storage = storage::open_storage(config);
+    auto missing = missing_objects(connection, *storage);
+    if (!missing) return std::unexpected(missing.error());
+    if (options.json) {
+        nlohmann::json out = manifest_json(*restored);
+        out["restored_to"] = target.string();
+        out["missing_count"] = missing->size();
+        out["missing"] = *missing;
+        print_json(out);
+        return {};
+    }
+    std::cout << "Restored " << restored->name << " (" << to_iso8601(restored->taken_at) << ", "
+              << restored->image_count << " images) into " << printable(target.string()) << "\n"
+              << "Checked every image's object: " << missing->size() << " missing"
+              << (missing->empty() ? ".\n" : ":\n");
+    for (std::size_t i = 0; i < missing->size() && i < 20; ++i)
+        std::cout << "  " << printable((*missing)[i]) << "\n";
+    if (missing->size() > 20) std::cout << "  ... and " << missing->size() - 20 << " more\n";
+    std::cout << "Objects uploaded after the backup have no image here: `gallery enqueue "
+                 "--orphans` queues them (its --older-than guard applies); nothing was deleted.\n";
+    return {};
+}
+
+Result<void> run_backup(const Globals& globals, const BackupOptions& options) {
+    const config::Config config = load_config(globals);
+    if (options.list) return run_list(config, options);
+    if (options.restore) return run_restore(config, options);
+    db::Connection connection = open_database(config);
+    if (options.mark) {
+        if (auto marked = backup::mark(connection, *options.mark, now_micros()); !marked)
+            return std::unexpected(marked.error());
+        auto pruned = backup::prune(connection, config.backup_dir,
+                                    {config.backup_keep, config.backup_max_age}, now_micros());
+        if (!pruned) return std::unexpected(pruned.error());
+        if (options.json)
+            print_json({{"marked", *options.mark}, {"pruned", *pruned}});
+        else
+            std::cout << "recorded the backup " << printable(*options.mark)
+                      << ": the cleaner keeps what it may need while it is retained\n";
+        return {};
+    }
+    const bool progress = stderr_is_terminal() && !options.json;
+    auto taken = backup::take(
+        connection, config.backup_dir, now_micros(), [&](std::uint64_t done, std::uint64_t total) {
+            if (progress)
+                std::cerr << "\rcompressing " << done * 100 / std::max<std::uint64_t>(total, 1)
+                          << "%" << std::flush;
+        });
+    if (progress) std::cerr << "\n";
+    if (!taken) return std::unexpected(taken.error());
+    auto pruned = backup::prune(connection, config.backup_dir,
+                                {config.backup_keep, config.backup_max_age}, now_micros());
+    if (!pruned) return std::unexpected(pruned.error());
+    if (options.json) {
+        nlohmann::json out = manifest_json(*taken);
+        out["folder"] = config.backup_dir.string();
+        out["pruned"] = *pruned;
+        print_json(out);
+        return {};
+    }
+    std::cout << "Backup " << taken->name << ": " << taken->image_count << " images, "
+              << taken->queue_count << " queued, " << format_bytes(taken->size_bytes) << " ("
+              << format_bytes(taken->database_bytes) << " uncompressed) in "
+              << printable(config.backup_dir.string()) << "\n";
+    for (const std::string& name : *pruned) std::cout << "removed " << name << " (retention)\n";
+    return {};
+}
+
+}  // namespace
+
+void add_backup_command(CLI::App& app, Globals& globals, Command& selected) {
+    auto options = std::make_shared<BackupOptions>();
+    CLI::App* command = app.add_subcommand(
+        "backup", "Snapshot the database into the backup folder, list, restore or record backups");
+    command->footer(
+        "Examples:\n  gallery backup                      # snapshot now, then apply retention\n"
+        "  gallery backup --list\n"
+        "  gallery backup --restore latest     # recreate a lost database at its configured path\n"
+        "  gallery backup --restore gallery-20261206T120000Z --to /tmp/check.db\n"
+        "  gallery backup --mark nightly-pg-dump   # PostgreSQL: record a backup taken elsewhere");
+    add_setting_flag(*command, globals, "--backup-dir", "backup_dir", "Folder of the backups");
+    command->add_flag("--list", options->list, "List the backups, oldest first");
+    command->add_option("--restore", options->restore,
+                        "Restore this backup (a name from --list, or latest)");
+    command->add_option("--to", options->to,
+                        "With --restore: the database file to create (default: the configured db)");
+    command->add_flag("--force", options->force,
+                      "With --restore: replace an existing database (stop gallery first; the old "
+                      "file is kept beside)");
+    command->add_option("--mark", options->mark,
+                        "Record a backup taken outside gallery under this name, taken now");
+    command->add_flag("--json", options->json, "Print one JSON object");
+    command->callback([&globals, &selected, options] {
+        const int modes =
+            (options->list ? 1 : 0) + (options->restore ? 1 : 0) + (options->mark ? 1 : 0);
+        if (modes > 1) throw CLI::ValidationError("--list, --restore and --mark", "choose one");
+        if ((options->to || options->force) && !options->restore)
+            throw CLI::ValidationError("--to/--force", "only make sense with --restore");
+        selected = [&globals, options] { return run_backup(globals, *options); };
+    });
+}
+
+}  // namespace gallery::cli
