@@ -8,8 +8,11 @@
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <ctime>
+#include <filesystem>
 
 #include "api/support.hpp"
 #include "gallery/catalog/image_format.hpp"
@@ -163,12 +166,40 @@ Response presigned_redirect(ApiContext& context, const Request& request) {
     return response;
 }
 
+// What keeps a reachable database or storage from taking writes, told by the files
+// themselves (a syscall each, no lock): the SQLite file or its folder (where -wal and
+// -shm live) not writable, the media root gone or not writable. nullopt when fine.
+std::optional<Response> unwritable(const config::Config& config) {
+    const auto refuse = [](const char* part, const char* state, const std::string& detail) {
+        return Response::json(503, {{"status", "unavailable"}, {part, state}, {"detail", detail}});
+    };
+    if (config.db_url.empty()) {
+        const std::filesystem::path folder = config.db_path.has_parent_path()
+                                                 ? config.db_path.parent_path()
+                                                 : std::filesystem::path(".");
+        if (::access(config.db_path.c_str(), W_OK) != 0 || ::access(folder.c_str(), W_OK) != 0)
+            return refuse("database", "read-only",
+                          "The database cannot be written: its file or folder is read-only.");
+    }
+    if (config.storage == config::StorageKind::local) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(config.media_root, ec))
+            return refuse("storage", "missing", "The media root does not exist.");
+        if (::access(config.media_root.c_str(), W_OK) != 0)
+            return refuse("storage", "read-only", "The media root cannot be written.");
+    }
+    return std::nullopt;
+}
+
 Response health(ApiContext& context, const Request&) {
     auto checked = db::read("healthz", [&] {
         auto connection = context.pool.acquire();
         return db::query_int64(*connection, "SELECT COUNT(*) FROM schema_migrations");
     });
-    if (checked) return Response::json(200, {{"status", "ok"}, {"database", "ok"}});
+    if (checked) {
+        if (auto refusal = unwritable(context.config)) return std::move(*refusal);
+        return Response::json(200, {{"status", "ok"}, {"database", "ok"}});
+    }
     if (checked.error().kind == ErrorKind::database_unavailable) {
         log::warn(checked.error().message);
         return Response::json(503, {{"status", "unavailable"},

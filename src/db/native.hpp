@@ -59,6 +59,10 @@ struct Connection::Native {
     int transaction_depth = 0;
     // Set while run_in_write_turn runs a transaction: it holds the turn already.
     bool write_turn_held = false;
+    // The handle failed in a way only a new one recovers from (SQLite: the file became
+    // read-only or unreadable for a moment; the open handle stays read-only after the
+    // permissions come back): Connection::reopen_if_broken replaces it.
+    bool broken = false;
 };
 
 std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options);

@@ -58,6 +58,8 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     }
     Connection* connection = m_free.back();
     m_free.pop_back();
+    lock.unlock();
+    connection->reopen_if_broken();
     return Lease(*this, connection);
 }
 

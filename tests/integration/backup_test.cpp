@@ -3,7 +3,9 @@
 // the layouts every command refuses.
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -165,4 +167,87 @@ TEST_CASE("a database or backup folder under the media root is refused by every 
         }
     }
     CHECK_FALSE(fs::exists(media / "gallery.db"));
+}
+
+TEST_CASE(
+    "a database read-only for a moment and a missing media root: healthz says so and "
+    "uploads work again within seconds of the fix") {
+    testing::TempDir dir;
+    // Permissions bind an unprivileged user only: as root, serve runs as nobody.
+    const std::vector<std::string> wrapper =
+        ::geteuid() == 0 ? std::vector<std::string>{"/usr/bin/setpriv", "--reuid=65534",
+                                                    "--regid=65534", "--clear-groups"}
+                         : std::vector<std::string>{};
+    fs::permissions(dir.path(), fs::perms::all);
+    const std::map<std::string, std::string> env{
+        {"GALLERY_DB", dir.db_path().string()},
+        {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
+        {"GALLERY_API_KEY", testing::ServedGallery::k_api_key}};
+    std::vector<std::string> migrate = wrapper;
+    migrate.insert(migrate.end(), {GALLERY_BINARY, "migrate"});
+    REQUIRE(testing::run_process(migrate, {.environment = env}).exit_code == 0);
+    const testing::ServedProcess served =
+        testing::start_serve(env, dir.path() / "serve.out", wrapper);
+    httplib::Client client("127.0.0.1", served.port);
+    client.set_default_headers({{"X-API-Key", testing::ServedGallery::k_api_key}});
+    const auto upload_status = [&] {
+        auto answer = testing::upload(client, "a.png", testing::fake_image(".png"), "c");
+        return answer ? answer->status : 0;
+    };
+    const auto health = [&] {
+        auto answer = client.Get("/healthz");
+        REQUIRE(answer);
+        return std::pair{answer->status, json::parse(answer->body)};
+    };
+    REQUIRE(upload_status() == 201);
+
+    const std::vector<fs::path> files{dir.db_path(), dir.db_path().string() + "-wal",
+                                      dir.db_path().string() + "-shm"};
+    for (const fs::path& file : files)
+        fs::permissions(file,
+                        fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec |
+                                    fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+    // Uploads at once make the pool open connections while the file is read-only: those
+    // come up read-only (SQLite falls back) and fail; they must not stay so.
+    const auto concurrent_uploads = [&] {
+        std::vector<std::thread> threads;
+        std::atomic<int> stored = 0;
+        for (int i = 0; i < 8; ++i) {
+            threads.emplace_back([&] {
+                httplib::Client own("127.0.0.1", served.port);
+                own.set_default_headers({{"X-API-Key", testing::ServedGallery::k_api_key}});
+                auto answer = testing::upload(own, "a.png", testing::fake_image(".png"), "c");
+                if (answer && answer->status == 201) ++stored;
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        return stored.load();
+    };
+    concurrent_uploads();
+    const auto [status, body] = health();
+    CHECK(status == 503);
+    CHECK(body["database"] == "read-only");
+
+    for (const fs::path& file : files) fs::permissions(file, fs::perms::all);
+    fs::permissions(dir.path(), fs::perms::all);
+    // Within seconds every connection writes again (a broken one is reopened when lent).
+    int stored = 0;
+    for (int round = 0; round < 25 && stored != 8; ++round) {
+        stored = concurrent_uploads();
+        if (stored != 8) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    CHECK(stored == 8);
+    CHECK(upload_status() == 201);
+    CHECK(health().first == 200);
+
+    fs::rename(dir.media_root(), dir.path() / "media.gone");
+    const auto [missing_status, missing_body] = health();
+    CHECK(missing_status == 503);
+    CHECK(missing_body["storage"] == "missing");
+    fs::rename(dir.path() / "media.gone", dir.media_root());
+    CHECK(health().first == 200);
+    ::kill(served.pid, SIGTERM);
+    testing::wait_process(served.pid);
 }

@@ -61,6 +61,10 @@ class Connection {
     const std::string& display_name() const { return m_display_name; }
     // Whether a db::write (or WriteTransaction) is open on this connection.
     bool in_transaction() const;
+    // Outside a transaction, replaces a handle that failed for good (a read-only or I/O
+    // error on SQLite) with a newly opened one; keeps the old one when opening fails,
+    // so the next use says why. The pool calls it before lending a connection.
+    void reopen_if_broken();
 
     // The driver's handle, for the database module's own code (src/db/); its type is
     // complete only there.
@@ -69,6 +73,7 @@ class Connection {
     const Native& native() const { return *m_native; }
 
   private:
+    ConnectionOptions m_options;
     std::string m_display_name;
     std::unique_ptr<Native> m_native;
 };

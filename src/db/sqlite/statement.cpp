@@ -23,8 +23,11 @@ auto translated(Body&& body) -> decltype(body()) {
 // reading a column with no row or out of range, throws.
 class SqliteStatement final : public Statement::Native {
   public:
-    SqliteStatement(sqlite3* database, StatementCache& cache, std::string_view sql)
-        : m_database(database), m_cache(cache), m_statement(cache.take(database, sql)) {}
+    SqliteStatement(sqlite3* database, StatementCache& cache, bool& broken, std::string_view sql)
+        : m_database(database),
+          m_cache(cache),
+          m_broken(broken),
+          m_statement(cache.take(database, sql)) {}
     ~SqliteStatement() override { m_cache.give_back(std::move(m_statement)); }
     SqliteStatement(const SqliteStatement&) = delete;
     SqliteStatement& operator=(const SqliteStatement&) = delete;
@@ -79,7 +82,13 @@ class SqliteStatement final : public Statement::Native {
 
   private:
     void check(int result) const {
-        if (result != SQLITE_OK) throw Failure(sqlite3_errmsg(m_database));
+        if (result == SQLITE_OK) return;
+        // A handle that met a read-only or unreadable file stays that way: the next
+        // lender gets a new one (Connection::reopen_if_broken).
+        const int primary = result & 0xff;
+        if (primary == SQLITE_READONLY || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)
+            m_broken = true;
+        throw Failure(sqlite3_errmsg(m_database));
     }
     void check_column(int column) const {
         if (!m_has_row) throw Failure("no row to read a column from");
@@ -89,6 +98,7 @@ class SqliteStatement final : public Statement::Native {
 
     sqlite3* m_database;
     StatementCache& m_cache;
+    bool& m_broken;
     StatementHandle m_statement;
     bool m_has_row = false;
     bool m_done = false;
@@ -97,14 +107,14 @@ class SqliteStatement final : public Statement::Native {
 }  // namespace
 
 std::unique_ptr<Statement::Native> SqliteConnection::prepare(std::string_view sql) {
-    return std::make_unique<SqliteStatement>(m_database.getHandle(), m_statements, sql);
+    return std::make_unique<SqliteStatement>(m_database.getHandle(), m_statements, broken, sql);
 }
 
 void SqliteConnection::execute_script(std::string_view sql) {
     // One statement (BEGIN, COMMIT, SAVEPOINT, a PRAGMA: most scripts) is kept in the
     // cache like any other; several are run by sqlite3_exec.
     if (sql.find(';') == std::string_view::npos) {
-        SqliteStatement(m_database.getHandle(), m_statements, sql).execute();
+        SqliteStatement(m_database.getHandle(), m_statements, broken, sql).execute();
         return;
     }
     translated([&] { m_database.exec(std::string(sql)); });
