@@ -221,7 +221,8 @@ TEST_CASE("a purge ends a restore window on purpose and the receipt says so", "[
     // total_pending counts every object the queue still holds: a script that waits for 0
     // waits for clean storage, restorable ones included.
     CHECK(queued["total_pending"] == 3);
-    CHECK(queued["total_pending_parts"] == json{{"pending", 0}, {"restorable", 3}, {"dead", 0}});
+    CHECK(queued["total_pending_parts"] ==
+          json{{"pending", 0}, {"held_by_backup", 0}, {"restorable", 3}, {"dead", 0}});
 
     // By ids: a restorable image is purged, an unknown id is named back.
     const json by_ids = server.post("/api/purge/", {{"image_ids", json::array({a["id"], 987654})}});
