@@ -28,7 +28,7 @@ struct ApiContext {
     ClientRegistry& clients;
     std::string api_key;
     Clock clock = system_clock();
-    std::string lease_owner;  // for cleanup/run
+    std::string lease_owner;  // cleanup/run and the admin's runs lease as "<this>:run-N"
     std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
     // Keys for uploads under intents reserved in batches; releases the unused ones when
     // the context goes, after the server that used it has stopped.
