@@ -348,11 +348,14 @@ TEST_CASE("a cleanup process killed with SIGKILL loses nothing") {
         GALLERY_BINARY, "cleanup", "--until-empty", "--batch-size", "1000", "--lease-seconds", "2"};
     const pid_t pid = testing::start_process(args, {.environment = w.environment()},
                                              (w.dir.path() / "out").string());
-    // Kill it while it works (whenever that lands, the invariant below must hold).
-    while (w.files_left(k_files) == k_files)
+    // Kill it while it works (whenever that lands, the invariant below must hold); a
+    // cleanup that never starts deleting fails here, within 30 s, instead of hanging.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (w.files_left(k_files) == k_files && std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ::kill(pid, SIGKILL);
     testing::wait_process(pid);
+    REQUIRE(w.files_left(k_files) < k_files);
     // Storage first, row last: every row already gone has its file gone too.
     {
         db::Connection database({.path = w.dir.db_path()});
