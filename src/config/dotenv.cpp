@@ -107,14 +107,29 @@ std::string decode_escapes(std::string_view text, std::string_view escapable) {
         if (text[i] == '\\' && i + 1 < text.size() &&
             escapable.find(text[i + 1]) != std::string_view::npos) {
             switch (const char next = text[++i]) {
-                case 'a': out += '\a'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'v': out += '\v'; break;
-                default: out += next;
+                case 'a':
+                    out += '\a';
+                    break;
+                case 'b':
+                    out += '\b';
+                    break;
+                case 'f':
+                    out += '\f';
+                    break;
+                case 'n':
+                    out += '\n';
+                    break;
+                case 'r':
+                    out += '\r';
+                    break;
+                case 't':
+                    out += '\t';
+                    break;
+                case 'v':
+                    out += '\v';
+                    break;
+                default:
+                    out += next;
             }
             continue;
         }
@@ -126,8 +141,7 @@ std::string decode_escapes(std::string_view text, std::string_view escapable) {
 // An unquoted value: to the end of the line, less an inline comment (whitespace then
 // '#') and trailing whitespace. `KEY=  # note` (only a comment after spaces) is empty.
 std::string unquoted_value(Reader& reader, bool preceded_by_whitespace) {
-    const std::string_view part =
-        reader.take_while([](char c) { return c != '\r' && c != '\n'; });
+    const std::string_view part = reader.take_while([](char c) { return c != '\r' && c != '\n'; });
     if (preceded_by_whitespace && part.starts_with('#')) return "";
     std::size_t end = part.size();
     for (std::size_t i = 1; i < part.size(); ++i) {
@@ -250,8 +264,8 @@ void load_env_file(const std::string& path) {
     text << in.rdbuf();
     const DotenvFile file = parse_dotenv(text.str());
     for (const int line : file.unparsed_lines) {
-        log::warn("could not parse the statement at line " + std::to_string(line) + " of " +
-                  path + "; it was skipped (as python-dotenv skips it)");
+        log::warn("could not parse the statement at line " + std::to_string(line) + " of " + path +
+                  "; it was skipped (as python-dotenv skips it)");
     }
     // Expansion sees the process environment first, then the file's earlier values.
     std::map<std::string, std::optional<std::string>> values;

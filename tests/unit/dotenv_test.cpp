@@ -67,7 +67,9 @@ TEST_CASE("dotenv statements parse as python-dotenv parses them") {
         {"a=\"\nb=c", {{"b", "c"}}},
         {"# comment\na=\"b\nc\"\nd=e\n", {{"a", "b\nc"}, {"d", "e"}}},
         {"uglyKey[%$=\"S3cr3t_P4ssw#rD\" #\na=b", {{"uglyKey[%$", "S3cr3t_P4ssw#rD"}, {"a", "b"}}},
-        {"\xEF\xBB\xBF" "a=b\nc=d", {{"a", "b"}, {"c", "d"}}},
+        {"\xEF\xBB\xBF"
+         "a=b\nc=d",
+         {{"a", "b"}, {"c", "d"}}},
         // A quote that never closes after an escaped one: the regular expression
         // backtracks and closes at the escaped quote.
         {"a='b\\'", {{"a", "b\\"}}},
