@@ -23,27 +23,14 @@ Response purged(const std::vector<std::int64_t>& purged_ids, nlohmann::json not_
 }
 
 Response purge(ApiContext& context, const Request& request) {
-    auto body = json_object_body(request);
-    if (!body) return body.error();
-    const bool by_ids = body->contains("image_ids");
-    const bool by_client = body->contains("client_id");
-    if (by_ids == by_client) {
-        return Response::error(
-            400, by_ids ? "Give either image_ids or client_id, not both."
-                        : "Give image_ids (a list of image ids) or client_id (a client's images).");
-    }
+    auto chosen = image_selection(request);
+    if (!chosen) return chosen.error();
     queue::PurgeSelection selection;
-    if (by_client) {
-        const auto& field = (*body)["client_id"];
-        if (!field.is_string()) return Response::error(400, "client_id must be a string.");
-        auto client_id = checked_client_id(field.get<std::string>());
-        if (!client_id) return client_id.error();
+    if (chosen->client_id) {
         selection.scope = queue::PurgeSelection::Scope::client;
-        selection.client_id = *client_id;
+        selection.client_id = *chosen->client_id;
     } else {
-        auto ids = parse_image_ids(*body);
-        if (!ids) return ids.error();
-        selection.image_ids.assign(ids->begin(), ids->end());
+        selection.image_ids = *chosen->ids;
     }
     auto connection = context.pool.acquire();
     auto outcome = queue::purge_restorable(*connection, selection, context.clock());

@@ -73,6 +73,33 @@ Parsed<std::string> checked_client_id(const std::string& raw) {
     return id;
 }
 
+Parsed<ImageSelection> image_selection(const Request& request) {
+    auto body = json_object_body(request);
+    if (!body) return std::unexpected(body.error());
+    const bool by_ids = body->contains("image_ids");
+    const bool by_client = body->contains("client_id");
+    if (by_ids == by_client) {
+        return std::unexpected(Response::error(
+            400, by_ids
+                     ? "Give either image_ids or client_id, not both."
+                     : "Give image_ids (a list of image ids) or client_id (a client's images)."));
+    }
+    ImageSelection selection;
+    if (by_client) {
+        const auto& field = (*body)["client_id"];
+        if (!field.is_string())
+            return std::unexpected(Response::error(400, "client_id must be a string."));
+        auto client_id = checked_client_id(field.get<std::string>());
+        if (!client_id) return std::unexpected(client_id.error());
+        selection.client_id = std::move(*client_id);
+        return selection;
+    }
+    auto ids = parse_image_ids(*body);
+    if (!ids) return std::unexpected(ids.error());
+    selection.ids = std::move(*ids);
+    return selection;
+}
+
 Parsed<std::string> checked_text(const std::string& field, const std::string& raw) {
     if (auto problem = catalog::text_problem(raw))
         return std::unexpected(Response::error(400, field + " " + *problem));

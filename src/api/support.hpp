@@ -44,6 +44,14 @@ inline constexpr std::size_t k_max_image_ids = 10'000;
 // integer or a string the original's int() accepts. 400 with a sentence otherwise.
 Parsed<std::vector<catalog::ImageId>> parse_image_ids(const nlohmann::json& body);
 
+// Which deleted images a restore or a purge names: `{"image_ids": [...]}` (ids as
+// parse_image_ids) or `{"client_id": "..."}` (checked_client_id), exactly one of them.
+struct ImageSelection {
+    std::optional<std::vector<catalog::ImageId>> ids;
+    std::optional<std::string> client_id;
+};
+Parsed<ImageSelection> image_selection(const Request& request);
+
 // A free-text field (name, description, filename): valid UTF-8 and not absurdly long.
 Parsed<std::string> checked_text(const std::string& field, const std::string& raw);
 

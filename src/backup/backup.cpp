@@ -127,19 +127,6 @@ Result<std::uint64_t> compress(const fs::path& from, const fs::path& to, Sha256&
     return size;
 }
 
-nlohmann::json manifest_json(const Manifest& m) {
-    return {{"name", m.name},
-            {"taken_at", to_iso8601(m.taken_at)},
-            {"taken_at_micros", m.taken_at},
-            {"schema_version", m.schema_version},
-            {"image_count", m.image_count},
-            {"queue_count", m.queue_count},
-            {"database_bytes", m.database_bytes},
-            {"size_bytes", m.size_bytes},
-            {"sha256", m.sha256},
-            {"file", m.name + std::string(k_data_suffix)}};
-}
-
 std::optional<Manifest> read_manifest(const fs::path& path) {
     std::ifstream in(path);
     const auto parsed = nlohmann::json::parse(in, nullptr, false);
@@ -171,6 +158,19 @@ Result<void> describe(const fs::path& snapshot, Manifest& manifest) {
 }
 
 }  // namespace
+
+nlohmann::json manifest_json(const Manifest& m) {
+    return {{"name", m.name},
+            {"taken_at", to_iso8601(m.taken_at)},
+            {"taken_at_micros", m.taken_at},
+            {"schema_version", m.schema_version},
+            {"image_count", m.image_count},
+            {"queue_count", m.queue_count},
+            {"database_bytes", m.database_bytes},
+            {"size_bytes", m.size_bytes},
+            {"sha256", m.sha256},
+            {"file", m.name + std::string(k_data_suffix)}};
+}
 
 Result<Manifest> take(db::Connection& connection, const fs::path& folder, UnixMicros now,
                       const Progress& progress) {

@@ -22,23 +22,12 @@ struct BackupOptions {
     bool json = false;
 };
 
-nlohmann::json manifest_json(const backup::Manifest& m) {
-    return {{"name", m.name},
-            {"taken_at", to_iso8601(m.taken_at)},
-            {"schema_version", m.schema_version},
-            {"image_count", m.image_count},
-            {"queue_count", m.queue_count},
-            {"database_bytes", m.database_bytes},
-            {"size_bytes", m.size_bytes},
-            {"sha256", m.sha256}};
-}
-
 Result<void> run_list(const config::Config& config, const BackupOptions& options) {
     auto backups = backup::list(config.backup_dir);
     if (!backups) return std::unexpected(backups.error());
     if (options.json) {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& m : *backups) out.push_back(manifest_json(m));
+        for (const auto& m : *backups) out.push_back(backup::manifest_json(m));
         print_json({{"folder", config.backup_dir.string()}, {"backups", out}});
         return {};
     }
@@ -92,7 +81,7 @@ Result<void> run_restore(const config::Config& config, const BackupOptions& opti
     auto missing = missing_objects(connection, *storage);
     if (!missing) return std::unexpected(missing.error());
     if (options.json) {
-        nlohmann::json out = manifest_json(*restored);
+        nlohmann::json out = backup::manifest_json(*restored);
         out["restored_to"] = target.string();
         out["missing_count"] = missing->size();
         out["missing"] = *missing;
@@ -142,7 +131,7 @@ Result<void> run_backup(const Globals& globals, const BackupOptions& options) {
                                 {config.backup_keep, config.backup_max_age}, now_micros());
     if (!pruned) return std::unexpected(pruned.error());
     if (options.json) {
-        nlohmann::json out = manifest_json(*taken);
+        nlohmann::json out = backup::manifest_json(*taken);
         out["folder"] = config.backup_dir.string();
         out["pruned"] = *pruned;
         print_json(out);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct Manifest {
     std::uint64_t size_bytes = 0;      // NAME.db.gz
     std::string sha256;                // of NAME.db.gz, lower-case hex
 };
+
+// The manifest as NAME.json holds it (and `gallery backup --json` prints it).
+nlohmann::json manifest_json(const Manifest& manifest);
 
 // Called while compressing: bytes done, bytes in all.
 using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
