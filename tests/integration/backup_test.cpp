@@ -179,15 +179,20 @@ TEST_CASE(
                                                     "--regid=65534", "--clear-groups"}
                          : std::vector<std::string>{};
     fs::permissions(dir.path(), fs::perms::all);
+    // The unprivileged user may not reach the build tree: it runs a copy from here.
+    const fs::path binary = dir.path() / "gallery";
+    fs::copy_file(GALLERY_BINARY, binary);
+    fs::permissions(binary, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec);
     const std::map<std::string, std::string> env{
         {"GALLERY_DB", dir.db_path().string()},
         {"GALLERY_MEDIA_ROOT", dir.media_root().string()},
         {"GALLERY_API_KEY", testing::ServedGallery::k_api_key}};
     std::vector<std::string> migrate = wrapper;
-    migrate.insert(migrate.end(), {GALLERY_BINARY, "migrate"});
+    migrate.insert(migrate.end(), {binary.string(), "migrate"});
     REQUIRE(testing::run_process(migrate, {.environment = env}).exit_code == 0);
     const testing::ServedProcess served =
-        testing::start_serve(env, dir.path() / "serve.out", wrapper);
+        testing::start_serve(env, dir.path() / "serve.out", wrapper, binary.string());
     httplib::Client client("127.0.0.1", served.port);
     client.set_default_headers({{"X-API-Key", testing::ServedGallery::k_api_key}});
     const auto upload_status = [&] {

@@ -22,10 +22,11 @@ std::string read_text_file(const std::filesystem::path& path) {
 }
 
 ServedProcess start_serve(const std::map<std::string, std::string>& env,
-                          const std::filesystem::path& out,
-                          const std::vector<std::string>& wrapper) {
+                          const std::filesystem::path& out, const std::vector<std::string>& wrapper,
+                          const std::string& binary) {
     std::vector<std::string> argv = wrapper;
-    for (const char* arg : {GALLERY_BINARY, "serve", "--port", "0"}) argv.emplace_back(arg);
+    argv.push_back(binary);
+    for (const char* arg : {"serve", "--port", "0"}) argv.emplace_back(arg);
     const pid_t pid = start_process(argv, {.environment = env}, out.string());
     static const std::regex k_banner(R"(listening on http://127\.0\.0\.1:(\d+)/)");
     static const std::regex k_key(R"(kept in the database\): ([0-9a-f]+))");

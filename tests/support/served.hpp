@@ -25,10 +25,12 @@ struct ServedProcess {
 
 // Starts `gallery serve --port 0` with `env`, output to `out` and `out`.err, and
 // waits (up to 5 s) for its banner. Throws with the output when it does not start.
-// `wrapper` runs before the binary (e.g. setpriv to serve as an unprivileged user).
+// `wrapper` runs before the binary (e.g. setpriv to serve as an unprivileged user);
+// `binary` is the gallery executable to start.
 ServedProcess start_serve(const std::map<std::string, std::string>& env,
                           const std::filesystem::path& out,
-                          const std::vector<std::string>& wrapper = {});
+                          const std::vector<std::string>& wrapper = {},
+                          const std::string& binary = GALLERY_BINARY);
 
 std::string read_text_file(const std::filesystem::path& path);
 
