@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <ctime>
 #include <filesystem>
 
 #include "api/support.hpp"
@@ -22,12 +21,7 @@ namespace gallery::api {
 namespace {
 
 std::string http_date(UnixMicros t) {
-    const std::time_t seconds = static_cast<std::time_t>(t / k_micros_per_second);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[64];
-    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
-    return text;
+    return format_utc(t, "%a, %d %b %Y %H:%M:%S GMT");
 }
 
 struct ByteRange {

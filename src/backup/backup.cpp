@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -58,12 +57,7 @@ class Sha256 {
 };
 
 std::string backup_name(UnixMicros now) {
-    const std::time_t seconds = static_cast<std::time_t>(now / k_micros_per_second);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-    return std::string(k_prefix) + text;
+    return std::string(k_prefix) + format_utc(now, "%Y%m%dT%H%M%SZ");
 }
 
 fs::path data_file(const fs::path& folder, const std::string& name) {

@@ -11,6 +11,15 @@ UnixMicros now_micros() {
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::string format_utc(UnixMicros t, const char* format) {
+    const auto seconds = static_cast<std::time_t>(t / k_micros_per_second);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    const std::size_t length = std::strftime(text, sizeof text, format, &utc);
+    return std::string(text, length);
+}
+
 std::string to_iso8601(UnixMicros t) {
     // Floor division so times before 1970 still render correctly.
     std::int64_t seconds = t / k_micros_per_second;

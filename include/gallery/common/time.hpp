@@ -19,6 +19,10 @@ UnixMicros now_micros();
 // "2026-01-05T16:55:00.123456+00:00", the form API.md uses.
 std::string to_iso8601(UnixMicros t);
 
+// The whole second of `t` in UTC through strftime's `format` ("%Y%m%dT%H%M%SZ" for
+// SigV4 and backup names, the HTTP date of Last-Modified).
+std::string format_utc(UnixMicros t, const char* format);
+
 // A UTC date and time as Django writes them into SQLite ("2024-05-01 12:34:56.123456",
 // the fraction optional, 1 to 6 digits), also with 'T' and a "Z" or "+00:00" suffix;
 // nullopt for anything else (another offset included).

@@ -1,5 +1,6 @@
 #include "storage/s3/sigv4.hpp"
 #include "gallery/common/text.hpp"
+#include "gallery/common/time.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <map>
 
 namespace gallery::storage::s3 {
@@ -161,12 +161,7 @@ SigningRequest with_presign_parameters(SigningRequest request, const Credentials
 }
 
 std::string amz_date(long long unix_seconds) {
-    const auto seconds = static_cast<std::time_t>(unix_seconds);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-    return text;
+    return format_utc(unix_seconds * k_micros_per_second, "%Y%m%dT%H%M%SZ");
 }
 
 }  // namespace gallery::storage::s3
