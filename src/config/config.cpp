@@ -520,10 +520,14 @@ const std::vector<Setting>& settings() {
 }
 
 std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
+    // Each value is checked as its source gave it (before an environment name's
+    // translation, which would hide `true  # comment`).
     if (auto flag = sources.flags.find(setting.name); flag != sources.flags.end()) {
         std::string origin = "--" + setting.name;
         std::ranges::replace(origin, '_', '-');
-        return RawValue{flag->second, origin};
+        RawValue given{flag->second, origin};
+        refuse_leftover_comment(setting.name, given);
+        return given;
     }
     if (sources.environment) {
         for (const EnvironmentName& env : setting.environment) {
@@ -535,7 +539,9 @@ std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
         }
     }
     if (auto entry = sources.file.find(setting.name); entry != sources.file.end()) {
-        return RawValue{entry->second, "config file " + sources.file_path};
+        RawValue given{entry->second, "config file " + sources.file_path};
+        refuse_leftover_comment(setting.name, given);
+        return given;
     }
     return std::nullopt;
 }
@@ -555,7 +561,6 @@ Config resolve(const Sources& sources) {
     std::string public_url_origin;
     for (const Setting& setting : settings()) {
         auto picked = pick(setting, sources);
-        if (picked) refuse_leftover_comment(setting.name, *picked);
         if (!picked && setting.name == "db") {
             if (auto url = original_postgres_url(sources)) picked = RawValue{*url, "POSTGRES_DB"};
         }
