@@ -23,6 +23,15 @@ Expected bindings_of(const std::string& text) {
     return out;
 }
 
+// The values `text` sets, the last binding of a name winning (bare names left out).
+std::map<std::string, std::string> values_of(const DotenvFile& file) {
+    std::map<std::string, std::string> values;
+    for (const DotenvBinding& binding : file.bindings) {
+        if (binding.value) values[binding.name] = *binding.value;
+    }
+    return values;
+}
+
 }  // namespace
 
 TEST_CASE("dotenv statements parse as python-dotenv parses them") {
@@ -84,9 +93,8 @@ TEST_CASE("dotenv statements parse as python-dotenv parses them") {
 TEST_CASE("dotenv statements that do not parse are skipped and named by line") {
     const DotenvFile file = parse_dotenv("A=1\nB C\nD=\"open\nE=5\n'' = 3\nF=6");
     CHECK(file.unparsed_lines == std::vector<int>{2, 3, 5});
-    std::map<std::string, std::string> values;
-    for (const DotenvBinding& binding : file.bindings) values[binding.name] = *binding.value;
-    CHECK(values == std::map<std::string, std::string>{{"A", "1"}, {"E", "5"}, {"F", "6"}});
+    CHECK(values_of(file) ==
+          std::map<std::string, std::string>{{"A", "1"}, {"E", "5"}, {"F", "6"}});
 }
 
 TEST_CASE("the original's .env.example shape keeps values and drops inline comments") {
@@ -102,9 +110,7 @@ TEST_CASE("the original's .env.example shape keeps values and drops inline comme
         "# Cloudflare R2\n"
         "CLOUDFLARE_R2_ENABLED=false  # Set to true to use R2 storage\n"
         "CLOUDFLARE_R2_PUBLIC_URL=pub-xxxxxx.r2.dev  # e.g. pub-xxx.r2.dev (without https://)\n";
-    std::map<std::string, std::string> values;
-    for (const DotenvBinding& binding : parse_dotenv(example).bindings)
-        values[binding.name] = *binding.value;
+    const std::map<std::string, std::string> values = values_of(parse_dotenv(example));
     CHECK(values.at("POSTGRES_PASSWORD") == "p@ss w#rd");
     CHECK(values.at("CLOUDFLARE_R2_ENABLED") == "false");
     CHECK(values.at("CLOUDFLARE_R2_PUBLIC_URL") == "pub-xxxxxx.r2.dev");
