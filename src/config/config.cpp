@@ -26,6 +26,9 @@ using Translate = std::function<std::string(const std::string&)>;
 struct EnvironmentName {
     std::string name;
     Translate translate{};
+    // Whether the name is read at all, given the settings resolved before this one
+    // (the settings table's order); empty: always.
+    std::function<bool(const Config&)> read_when{};
 };
 
 struct Setting {
@@ -288,7 +291,12 @@ const std::vector<Setting>& settings() {
              c.s3.request_timeout_seconds = parse_int("s3_timeout_seconds", v, 1, 3600);
          }},
         {"public_url",
-         {{"GALLERY_PUBLIC_URL"}, {"CLOUDFLARE_R2_PUBLIC_URL"}},
+         // The original reads CLOUDFLARE_R2_PUBLIC_URL only with R2 enabled; its local
+         // files are served under /media/ whatever the variable says.
+         {{"GALLERY_PUBLIC_URL"},
+          {"CLOUDFLARE_R2_PUBLIC_URL",
+           {},
+           [](const Config& c) { return c.storage == StorageKind::s3; }}},
          "",
          [](Config& c, const RawValue& v) { c.public_url = public_base_url(v.text); }},
         {"max_upload_mb",
@@ -519,7 +527,8 @@ const std::vector<Setting>& settings() {
     return all;
 }
 
-std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
+std::optional<RawValue> pick(const Setting& setting, const Sources& sources,
+                             const Config& resolved_so_far) {
     // Each value is checked as its source gave it (before an environment name's
     // translation, which would hide `true  # comment`).
     if (auto flag = sources.flags.find(setting.name); flag != sources.flags.end()) {
@@ -531,6 +540,7 @@ std::optional<RawValue> pick(const Setting& setting, const Sources& sources) {
     }
     if (sources.environment) {
         for (const EnvironmentName& env : setting.environment) {
+            if (env.read_when && !env.read_when(resolved_so_far)) continue;
             if (auto text = sources.environment(env.name)) {
                 const RawValue given{*text, environment_origin(env.name)};
                 refuse_leftover_comment(setting.name, given);
@@ -558,20 +568,12 @@ Config resolve(const Sources& sources) {
         }
     }
     Config config;
-    std::string public_url_origin;
     for (const Setting& setting : settings()) {
-        auto picked = pick(setting, sources);
+        auto picked = pick(setting, sources, config);
         if (!picked && setting.name == "db") {
             if (auto url = original_postgres_url(sources)) picked = RawValue{*url, "POSTGRES_DB"};
         }
-        if (setting.name == "public_url" && picked) public_url_origin = picked->origin;
         setting.apply(config, picked.value_or(RawValue{setting.default_value, "default"}));
-    }
-    // The original reads CLOUDFLARE_R2_PUBLIC_URL only with R2 enabled; its local files
-    // are served under /media/ whatever the variable says.
-    if (public_url_origin.starts_with("CLOUDFLARE_R2_PUBLIC_URL") &&
-        config.storage != StorageKind::s3) {
-        config.public_url.clear();
     }
     if (config.compression_min_quality > config.compression_quality) {
         throw StartupError(exit_code::usage, "compression_min_quality (" +
