@@ -6,7 +6,7 @@
 #include "admin/guard.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/catalog/catalog.hpp"
-#include "gallery/queue/queue.hpp"
+#include "gallery/queue/deleted_images.hpp"
 
 namespace gallery::admin {
 namespace {
@@ -24,12 +24,13 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
     if (!search_term) return search_term.error();
     const std::string& search = *search_term;
     const std::int64_t current_page = page_number(request);
-    catalog::RestorableQuery query;
+    queue::RestorableQuery query;
     if (!client.empty()) query.client_id = client;
     if (!search.empty()) query.search = search;
-    query.page = {current_page, k_page_size};
+    query.page = current_page;
+    query.page_size = k_page_size;
     auto connection = context.pool.acquire();
-    auto deleted = catalog::list_restorable(*connection, query);
+    auto deleted = queue::list_restorable(*connection, query);
     if (!deleted) return database_failure(request, deleted.error());
     const UnixMicros now = context.clock();
     const std::string csrf = csrf_field(request.session.csrf_token);
@@ -76,7 +77,7 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
             "<th>Bytes</th><th class=\"optional\">Deleted</th><th>Restorable for</th>"
             "</tr></thead><tbody>";
         for (const auto& row : deleted->images) {
-            const catalog::Image& image = row.image;
+            const queue::ImageCopy& image = row.image;
             const std::string title =
                 image.name && !image.name->empty() ? *image.name : image.original_filename;
             body +=
@@ -126,8 +127,7 @@ api::Response purge_selected(api::ApiContext& context, AdminRequest& request) {
         return request.done("The selection was not understood; nothing changed.", "/admin/deleted");
     if (ids->empty())
         return request.done("Select images to delete permanently first.", "/admin/deleted");
-    queue::PurgeSelection selection;
-    selection.image_ids = *ids;
+    const auto selection = queue::ImageSelection::of_images(*ids);
     auto connection = context.pool.acquire();
     auto purged = queue::purge_restorable(*connection, selection, context.clock());
     if (!purged) return database_failure(request, purged.error());

@@ -15,6 +15,7 @@
 
 #include "api/support.hpp"
 #include "gallery/catalog/image_format.hpp"
+#include "gallery/queue/queue.hpp"
 #include "gallery/common/log.hpp"
 
 namespace gallery::api {
@@ -71,7 +72,7 @@ RangeAnswer parse_range(const std::string& header, std::uint64_t size, ByteRange
 
 Result<bool> is_live_image_key(ApiContext& context, const std::string& key) {
     auto connection = context.pool.acquire();
-    auto live = catalog::keys_in_use(*connection, std::span<const std::string>(&key, 1));
+    auto live = queue::keys_in_use(*connection, std::span<const std::string>(&key, 1));
     if (!live) return std::unexpected(live.error());
     return live->front();
 }

@@ -5,7 +5,7 @@
 
 #include "api/idempotency.hpp"
 #include "api/support.hpp"
-#include "gallery/queue/queue.hpp"
+#include "gallery/queue/deleted_images.hpp"
 
 namespace gallery::api {
 namespace {
@@ -25,13 +25,8 @@ Response purged(const std::vector<std::int64_t>& purged_ids, nlohmann::json not_
 Response purge(ApiContext& context, const Request& request) {
     auto chosen = image_selection(request);
     if (!chosen) return chosen.error();
-    queue::PurgeSelection selection;
-    if (chosen->client_id) {
-        selection.scope = queue::PurgeSelection::Scope::client;
-        selection.client_id = *chosen->client_id;
-    } else {
-        selection.image_ids = *chosen->ids;
-    }
+    const auto selection = chosen->client_id ? queue::ImageSelection::of_client(*chosen->client_id)
+                                             : queue::ImageSelection::of_images(*chosen->ids);
     auto connection = context.pool.acquire();
     auto outcome = queue::purge_restorable(*connection, selection, context.clock());
     if (!outcome) return internal_error(outcome.error());

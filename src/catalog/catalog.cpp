@@ -6,14 +6,13 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
 #include "catalog/client_totals.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/transaction.hpp"
-#include "gallery/queue/queue.hpp"
+#include "gallery/queue/deleted_images.hpp"
 #include "gallery/queue/reconcile.hpp"
 
 namespace gallery::catalog {
@@ -61,15 +60,6 @@ Result<Image> insert_image(db::Connection& connection, const NewImage& image, Un
 
 namespace {
 
-// What a delete queues: the objects of the images it is about to remove, with the
-// image's columns for a restore (queue::enqueue_selected).
-std::string queued_objects_of(const std::string& where) {
-    return "SELECT storage_key AS file_path, client_id, size AS size_bytes, id AS image_id,"
-           " filename, original_filename, name, description, content_type, uploaded_at"
-           " FROM images WHERE " +
-           where;
-}
-
 std::optional<UnixMicros> window_end(UnixMicros now, std::chrono::seconds restore_window) {
     if (restore_window <= std::chrono::seconds::zero()) return std::nullopt;
     return now + restore_window.count() * k_micros_per_second;
@@ -84,31 +74,23 @@ Result<DeleteOutcome> delete_images(db::Connection& connection, std::span<const 
     const std::string id_array =
         nlohmann::json(std::vector<ImageId>(ids.begin(), ids.end())).dump();
     return db::write(connection, "catalog: delete images", [&]() -> Result<DeleteOutcome> {
-        auto queued = queue::enqueue_selected(
-            connection, queued_objects_of("id IN " + db::json_integer_array(connection, 3)),
-            [&](db::Statement& statement) { statement.bind(3, id_array); }, now,
+        auto queued = queue::enqueue_images(
+            connection,
+            queue::ImageSelection::of_images(std::vector<ImageId>(ids.begin(), ids.end())), now,
             window_end(now, restore_window));
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;
         // The totals follow what this DELETE removed: a concurrent delete of the same ids
         // (another host, PostgreSQL) removes each row once and counts it once.
-        struct ClientChange {
-            std::string client_id;  // first spelling seen
-            std::int64_t count = 0;
-            std::uint64_t size = 0;
-        };
-        std::map<std::string, ClientChange> changes;  // by folded id: locked in this order
+        totals::ClientChanges changes;
         db::Statement remove(connection, "DELETE FROM images WHERE id IN " +
                                              db::json_integer_array(connection, 1) +
                                              " RETURNING id, client_id, size");
         remove.bind(1, id_array);
         while (remove.step()) {
             outcome.deleted_ids.push_back(remove.int64(0));
-            ClientChange& change = changes[to_lower(remove.text(1))];
-            if (change.count == 0) change.client_id = remove.text(1);
-            ++change.count;
-            change.size += static_cast<std::uint64_t>(remove.int64(2));
+            changes.add(remove.text(1), static_cast<std::uint64_t>(remove.int64(2)));
         }
         remove.reset();
         for (const auto& [folded, change] : changes)
@@ -124,10 +106,8 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
         // First: an upload of this client that has not committed yet waits until this
         // delete has queued and removed exactly the rows it saw.
         totals::lock_client(connection, client_id);
-        auto queued = queue::enqueue_selected(
-            connection, queued_objects_of("client_id COLLATE NOCASE = ?3 COLLATE NOCASE"),
-            [&](db::Statement& statement) { statement.bind(3, client_id); }, now,
-            window_end(now, restore_window));
+        auto queued = queue::enqueue_images(connection, queue::ImageSelection::of_client(client_id),
+                                            now, window_end(now, restore_window));
         if (!queued) return std::unexpected(queued.error());
         DeleteOutcome outcome;
         outcome.files_queued = *queued;
@@ -137,55 +117,6 @@ Result<DeleteOutcome> delete_client_images(db::Connection& connection, const std
         outcome.deleted_count = static_cast<std::size_t>(remove.execute());
         totals::drop_client(connection, client_id);
         return outcome;
-    });
-}
-
-Result<std::vector<bool>> keys_in_use(db::Connection& connection,
-                                      std::span<const std::string> keys) {
-    return db::read("catalog: check live keys", [&] {
-        std::unordered_set<std::string> live;
-        // One key (a /media/ request): the plain lookup. Many (a cleaner's batch, an
-        // import): one statement per chunk of 1,000, the keys as one JSON array.
-        std::optional<db::Statement> single;
-        const auto look_up_each = [&](std::span<const std::string> chunk) {
-            if (!single) single.emplace(connection, "SELECT 1 FROM images WHERE storage_key = ?1");
-            for (const std::string& key : chunk) {
-                single->bind(1, key);
-                if (single->step()) live.insert(key);
-                single->reset();
-            }
-        };
-        std::optional<db::Statement> many;
-        constexpr std::size_t chunk_size = 1000;
-        for (std::size_t start = 0; start < keys.size(); start += chunk_size) {
-            const auto chunk = keys.subspan(start, std::min(chunk_size, keys.size() - start));
-            if (chunk.size() == 1) {
-                look_up_each(chunk);
-                continue;
-            }
-            nlohmann::json array = nlohmann::json::array();
-            for (const std::string& key : chunk) array.push_back(key);
-            std::string encoded;
-            try {
-                encoded = array.dump();
-            } catch (const nlohmann::json::type_error&) {
-                // A key that is not UTF-8 (a local file's name can be any bytes) has no
-                // JSON spelling: this chunk is looked up key by key.
-                look_up_each(chunk);
-                continue;
-            }
-            if (!many) {
-                many.emplace(connection, "SELECT storage_key FROM images WHERE " +
-                                             db::in_json_text_array(connection, "storage_key", 1));
-            }
-            many->bind(1, encoded);
-            while (many->step()) live.insert(many->text(0));
-            many->reset();
-        }
-        std::vector<bool> in_use;
-        in_use.reserve(keys.size());
-        for (const std::string& key : keys) in_use.push_back(live.contains(key));
-        return in_use;
     });
 }
 

@@ -74,6 +74,18 @@ void drop_client(db::Connection& connection, const std::string& client_id) {
     drop.execute();
 }
 
+void ClientChanges::add(const std::string& client_id, std::uint64_t size, UnixMicros uploaded_at) {
+    ClientChange& change = m_by_folded_id[to_lower(client_id)];
+    if (change.count == 0) {
+        change.client_id = client_id;
+        change.latest_upload = change.oldest_upload = uploaded_at;
+    }
+    ++change.count;
+    change.size += size;
+    change.latest_upload = std::max(change.latest_upload, uploaded_at);
+    change.oldest_upload = std::min(change.oldest_upload, uploaded_at);
+}
+
 bool same_client(const std::string& a, const std::string& b) {
     return iequals(a, b);
 }

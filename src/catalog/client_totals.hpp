@@ -4,7 +4,9 @@
 
 #include "gallery/db/statement.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "gallery/common/time.hpp"
@@ -33,6 +35,27 @@ void remove_images(db::Connection& connection, const std::string& client_id, std
                    std::uint64_t size);
 
 void drop_client(db::Connection& connection, const std::string& client_id);
+
+// What a change of many images does to each client's totals, one entry per folded
+// client id, visited in ascending order of it: the order clients are locked in.
+struct ClientChange {
+    std::string client_id;  // the first spelling seen
+    std::int64_t count = 0;
+    std::uint64_t size = 0;
+    UnixMicros latest_upload = 0;
+    UnixMicros oldest_upload = 0;
+};
+
+class ClientChanges {
+  public:
+    void add(const std::string& client_id, std::uint64_t size, UnixMicros uploaded_at = 0);
+    // Entries in lock order.
+    auto begin() const { return m_by_folded_id.begin(); }
+    auto end() const { return m_by_folded_id.end(); }
+
+  private:
+    std::map<std::string, ClientChange> m_by_folded_id;
+};
 
 // Case-insensitive (ASCII, like SQLite's NOCASE) equality of client ids.
 bool same_client(const std::string& a, const std::string& b);

@@ -28,7 +28,8 @@ inline Image read_image(db::Statement& row) {
     return image;
 }
 
-// The conditions images are listed by (list_images, list_restorable), appended to a
+// The conditions images are listed by (list_images; queue::list_restorable matches the
+// same columns of its copies), appended to a
 // WHERE over any table with the image's column names: ?1 the client id (any case),
 // ?2 a substring of name, description or either filename.
 inline std::string image_filters(const std::optional<std::string>& client_id,

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <thread>
 
-#include "gallery/catalog/catalog.hpp"
 #include "gallery/queue/reconcile.hpp"
 
 namespace gallery::cleanup {
@@ -127,7 +126,7 @@ bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& repor
     std::vector<std::string> keys;
     keys.reserve(items.size());
     for (const queue::Item& item : items) keys.push_back(item.key);
-    auto in_use = catalog::keys_in_use(m_connection, keys);
+    auto in_use = queue::keys_in_use(m_connection, keys);
     if (!in_use) {
         report.stopped_by = in_use.error();
         return false;  // the rows' leases expire and they come back
@@ -259,7 +258,7 @@ Result<std::vector<PlanEntry>> Cleaner::plan() {
     if (!items) return std::unexpected(items.error());
     std::vector<std::string> keys;
     for (const queue::Item& item : *items) keys.push_back(item.key);
-    auto in_use = catalog::keys_in_use(m_connection, keys);
+    auto in_use = queue::keys_in_use(m_connection, keys);
     if (!in_use) return std::unexpected(in_use.error());
     std::vector<PlanEntry> entries;
     for (std::size_t i = 0; i < items->size(); ++i) {

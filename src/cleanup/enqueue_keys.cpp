@@ -1,6 +1,5 @@
 #include "gallery/cleanup/enqueue_keys.hpp"
 
-#include "gallery/catalog/catalog.hpp"
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::cleanup {
@@ -18,7 +17,7 @@ Result<EnqueueKeysOutcome> enqueue_keys(db::Connection& connection, const storag
         if (auto checked = storage.check_key(key); !checked)
             problems.push_back(checked.error().message);
     }
-    auto in_use = catalog::keys_in_use(connection, keys);
+    auto in_use = queue::keys_in_use(connection, keys);
     if (!in_use) return std::unexpected(in_use.error());
     for (std::size_t i = 0; i < keys.size(); ++i) {
         if ((*in_use)[i])

@@ -1,6 +1,5 @@
 #include "gallery/cleanup/orphan_sweep.hpp"
 
-#include "gallery/catalog/catalog.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
@@ -26,7 +25,7 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
         std::vector<std::string> keys;
         keys.reserve(page->objects.size());
         for (const auto& object : page->objects) keys.push_back(object.key);
-        auto live = catalog::keys_in_use(connection, keys);
+        auto live = queue::keys_in_use(connection, keys);
         auto flying = queue::keys_in_flight(connection, keys, clock());
         auto queued = queue::keys_queued(connection, keys);
         for (const auto* failed :

@@ -10,6 +10,7 @@
 #include "gallery/cleanup/report_json.hpp"
 #include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/text.hpp"
+#include "gallery/queue/deleted_images.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/storage/factory.hpp"
 
@@ -121,9 +122,9 @@ Result<void> run_cleanup(const Globals& globals, const CleanupOptions& options) 
     // Purged rows are due at once: this run deletes them like any other.
     std::optional<std::size_t> purged;
     if (options.purge_restorable) {
-        queue::PurgeSelection selection;
-        selection.scope = options.purge_client ? queue::PurgeSelection::Scope::client
-                                               : queue::PurgeSelection::Scope::all;
+        queue::ImageSelection selection;
+        selection.scope = options.purge_client ? queue::ImageSelection::Scope::client
+                                               : queue::ImageSelection::Scope::all;
         selection.client_id = options.purge_client.value_or("");
         auto ids = queue::purge_restorable(connection, selection, now_micros());
         if (!ids) return std::unexpected(ids.error());

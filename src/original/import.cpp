@@ -236,7 +236,7 @@ Result<void> Importer::import_batch(std::span<const OriginalImage> batch, catalo
     std::vector<std::string> keys;
     keys.reserve(candidates.size());
     for (const catalog::Image& image : candidates) keys.push_back(image.storage_key);
-    auto in_use = catalog::keys_in_use(m_target, keys);
+    auto in_use = queue::keys_in_use(m_target, keys);
     if (!in_use) return std::unexpected(in_use.error());
     std::vector<catalog::Image> inserted;
     std::unordered_set<std::string> batch_keys;
@@ -288,7 +288,7 @@ Result<void> Importer::import_pending(const SourceSchema& schema) {
         after_id = batch->back().id;
         std::vector<std::string> keys;
         for (const OriginalPending& row : *batch) keys.push_back(row.file_path);
-        auto in_use = catalog::keys_in_use(m_target, keys);
+        auto in_use = queue::keys_in_use(m_target, keys);
         if (!in_use) return std::unexpected(in_use.error());
         std::vector<queue::CarriedOver> rows;
         for (std::size_t i = 0; i < batch->size(); ++i) {

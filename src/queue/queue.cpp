@@ -9,6 +9,7 @@
 #include <random>
 
 #include "gallery/db/transaction.hpp"
+#include "queue/image_copy.hpp"
 #include "queue/queued_once.hpp"
 
 namespace gallery::queue {
@@ -95,29 +96,6 @@ Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
     });
 }
 
-Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
-                                     const std::function<void(db::Statement&)>& bind_source,
-                                     UnixMicros now, std::optional<UnixMicros> restorable_until) {
-    return db::write(connection, "queue: enqueue", [&] {
-        const std::string sql =
-            restorable_until
-                ? "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at,"
-                  " size_bytes, state, image_id, filename, original_filename, name, description,"
-                  " content_type, uploaded_at) SELECT file_path, client_id, ?1, ?2, size_bytes,"
-                  " 'restorable', image_id, filename, original_filename, name, description,"
-                  " content_type, uploaded_at FROM (" +
-                      std::string(source) + ") AS selected WHERE true" + k_queued_once
-                : std::string(k_insert_columns) +
-                      "SELECT file_path, client_id, ?1, ?2, size_bytes FROM (" +
-                      std::string(source) + ") AS selected WHERE true" + k_queued_once;
-        db::Statement insert(connection, sql);
-        insert.bind(1, now);
-        insert.bind(2, restorable_until.value_or(now));
-        bind_source(insert);
-        return static_cast<std::size_t>(insert.execute());
-    });
-}
-
 std::string make_lease_owner() {
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
@@ -153,14 +131,13 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
         // per claim, and lose the copy of their image: from here on a restore refuses
         // them (invariant 9). A restore that took a row first has removed it; on
         // PostgreSQL, one holding it is skipped and wins.
-        db::Statement window_ended(
-            connection,
-            "UPDATE deletion_queue SET state = 'pending', image_id = NULL, filename = NULL,"
-            " original_filename = NULL, name = NULL, description = NULL, content_type = NULL,"
-            " uploaded_at = NULL WHERE id IN (SELECT id FROM deletion_queue"
-            "   WHERE state = 'restorable' AND next_attempt_at <= ?1"
-            "   ORDER BY next_attempt_at, id LIMIT ?2" +
-                db::skip_locked(connection) + ")");
+        db::Statement window_ended(connection,
+                                   std::string("UPDATE deletion_queue SET state = 'pending', ") +
+                                       k_clear_image_copy +
+                                       " WHERE id IN (SELECT id FROM deletion_queue"
+                                       "   WHERE state = 'restorable' AND next_attempt_at <= ?1"
+                                       "   ORDER BY next_attempt_at, id LIMIT ?2" +
+                                       db::skip_locked(connection) + ")");
         window_ended.bind(1, now);
         window_ended.bind(2, static_cast<std::int64_t>(limit));
         window_ended.execute();
@@ -240,47 +217,6 @@ Result<std::size_t> complete(db::Connection& connection, const std::string& owne
 Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
                          std::span<const ItemId> ids) {
     return remove_leased(connection, owner, ids, std::nullopt);
-}
-
-Result<std::vector<std::int64_t>> purge_restorable(db::Connection& connection,
-                                                   const PurgeSelection& selection,
-                                                   UnixMicros now) {
-    using Scope = PurgeSelection::Scope;
-    if (selection.scope == Scope::images && selection.image_ids.empty())
-        return std::vector<std::int64_t>{};
-    return db::write(connection, "queue: purge restorable", [&] {
-        // The rows first (their image ids go with the copy below), locked on PostgreSQL
-        // so a restore of the same rows waits and then finds them gone.
-        std::string where = "state = 'restorable'";
-        if (selection.scope == Scope::images)
-            where += " AND image_id IN " + db::json_integer_array(connection, 1);
-        if (selection.scope == Scope::client)
-            where += " AND client_id COLLATE NOCASE = ?1 COLLATE NOCASE";
-        db::Statement chosen(connection, "SELECT id, image_id FROM deletion_queue WHERE " + where +
-                                             " ORDER BY image_id" + db::for_update(connection));
-        if (selection.scope == Scope::images)
-            chosen.bind(1, nlohmann::json(selection.image_ids).dump());
-        if (selection.scope == Scope::client) chosen.bind(1, selection.client_id);
-        std::vector<std::int64_t> rows;
-        std::vector<std::int64_t> image_ids;
-        while (chosen.step()) {
-            rows.push_back(chosen.int64(0));
-            image_ids.push_back(chosen.int64(1));
-        }
-        chosen.reset();
-        if (rows.empty()) return image_ids;
-        // As a window that ran out (claim): pending, the copy cleared; due now.
-        db::Statement purge(
-            connection,
-            "UPDATE deletion_queue SET state = 'pending', image_id = NULL, filename = NULL,"
-            " original_filename = NULL, name = NULL, description = NULL, content_type = NULL,"
-            " uploaded_at = NULL, next_attempt_at = ?1, purged_at = ?1 WHERE id IN " +
-                db::json_integer_array(connection, 2));
-        purge.bind(1, now);
-        purge.bind(2, nlohmann::json(rows).dump());
-        purge.execute();
-        return image_ids;
-    });
 }
 
 Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,

@@ -4,6 +4,7 @@
 #include "gallery/db/statement.hpp"
 
 #include "gallery/db/transaction.hpp"
+#include "queue/live_key.hpp"
 #include "queue/queued_once.hpp"
 
 namespace gallery::queue {
@@ -90,9 +91,8 @@ Result<std::size_t> queue_expired_intents(db::Connection& connection, UnixMicros
             "INSERT INTO deletion_queue (file_path, client_id, queued_at, next_attempt_at)"
             " SELECT storage_key, client_id, ?1, ?1 FROM upload_intents"
             " WHERE expires_at <= ?1"
-            " AND NOT EXISTS (SELECT 1 FROM images WHERE images.storage_key = "
-            "upload_intents.storage_key)" +
-                std::string(k_queued_once));
+            " AND NOT " +
+                live_image_holds("upload_intents.storage_key") + k_queued_once);
         queue_rows.bind(1, now);
         const std::int64_t queued = queue_rows.execute();
         db::Statement drop(connection, "DELETE FROM upload_intents WHERE expires_at <= ?");

@@ -82,10 +82,6 @@ Result<RestoreOutcome> restore_images(db::Connection& connection, std::span<cons
 Result<RestoreOutcome> restore_client_images(db::Connection& connection,
                                              const std::string& client_id);
 
-// For each key, whether a live image row references it (same order as `keys`).
-Result<std::vector<bool>> keys_in_use(db::Connection& connection,
-                                      std::span<const std::string> keys);
-
 struct KeyedImage {
     ImageId id = 0;
     std::string storage_key;
@@ -200,25 +196,5 @@ struct ClientPage {
 Result<ClientPage> list_clients(db::Connection& connection, const ClientQuery& query);
 
 bool is_client_sort_key(std::string_view sort_by);
-
-struct RestorableImage {
-    Image image;
-    UnixMicros deleted_at = 0;
-    UnixMicros window_end = 0;  // restorable until then, and after it until a claim
-};
-
-struct RestorableQuery {
-    std::optional<std::string> client_id;  // case-insensitive exact match
-    std::optional<std::string> search;     // substring of name, description, filenames
-    PageRequest page;
-};
-
-struct RestorablePage {
-    std::vector<RestorableImage> images;  // most recently deleted first
-    std::int64_t total_count = 0;
-};
-
-// The deleted images a restore can still bring back (the admin's "Recently deleted").
-Result<RestorablePage> list_restorable(db::Connection& connection, const RestorableQuery& query);
 
 }  // namespace gallery::catalog

@@ -7,7 +7,6 @@
 // and a killed worker's rows come back when its lease runs out.
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,21 +43,6 @@ Result<bool> enqueue(db::Connection& connection, const EnqueueRequest& request, 
 // (a key already pending counts once and is not queued again).
 Result<std::size_t> enqueue_all(db::Connection& connection,
                                 std::span<const EnqueueRequest> requests, UnixMicros now);
-
-// Queues the objects that `source` names: a SELECT yielding the columns file_path,
-// client_id and size_bytes, whose own parameters are numbered from ?3 and bound by
-// `bind_source`. For deletes that queue what they remove in the same transaction
-// (run it inside the caller's db::write, before the rows go). Returns how many were
-// newly queued.
-//
-// With `restorable_until`, the rows are queued restorable until then (the restore
-// window), and `source` also yields the image's columns image_id, filename,
-// original_filename, name, description, content_type and uploaded_at, all kept in
-// the row for a restore (catalog::restore_images).
-Result<std::size_t> enqueue_selected(db::Connection& connection, std::string_view source,
-                                     const std::function<void(db::Statement&)>& bind_source,
-                                     UnixMicros now,
-                                     std::optional<UnixMicros> restorable_until = std::nullopt);
 
 // A queued deletion carried over from another system (the original's
 // assets_pendingfiledeletion rows) with its own history.
@@ -103,6 +87,12 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
 Result<std::size_t> complete(db::Connection& connection, const std::string& owner,
                              std::span<const ItemId> ids, UnixMicros now);
 
+// For each key, whether a live image row references it (same order as `keys`): the one
+// live-key rule (invariant 3) that the cleaner, the orphan sweep, enqueue, the import
+// and /media/ ask before treating an object as deletable.
+Result<std::vector<bool>> keys_in_use(db::Connection& connection,
+                                      std::span<const std::string> keys);
+
 // Removes rows without a receipt: keys that a live image still references
 // (nothing was deleted). Only rows `owner` still leases.
 Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
@@ -132,22 +122,6 @@ Result<void> release(db::Connection& connection, const std::string& owner,
 // Moves every dead row back to pending with zero attempts, due now. A dead row
 // whose key is pending again already is removed instead. Returns rows requeued.
 Result<std::size_t> retry_dead(db::Connection& connection, UnixMicros now);
-
-// Which restorable rows a purge ends the window of.
-struct PurgeSelection {
-    enum class Scope { images, client, all };
-    Scope scope = Scope::images;
-    std::vector<std::int64_t> image_ids;  // Scope::images
-    std::string client_id;                // Scope::client (ASCII case folded, as images')
-};
-
-// Ends the restore window of the selected restorable rows now, on purpose: they become
-// pending and due at `now` (the next cleanup deletes their objects), lose the copy of
-// their image (a restore refuses them from here on), and keep `now` as purged_at, which
-// their deletion receipts carry. Returns the purged image ids, ascending; an id that
-// is not restorable is not among them.
-Result<std::vector<std::int64_t>> purge_restorable(db::Connection& connection,
-                                                   const PurgeSelection& selection, UnixMicros now);
 
 // Due pending rows without claiming them (for --dry-run).
 Result<std::vector<Item>> peek_due(db::Connection& connection, std::size_t limit, UnixMicros now);
