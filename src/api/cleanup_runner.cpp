@@ -1,6 +1,5 @@
 #include "gallery/api/cleanup_runner.hpp"
 
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -13,14 +12,6 @@ namespace {
 
 // Runs past their budget at once; more requests are refused until one ends.
 constexpr std::size_t k_max_background_runs = 4;
-
-// Each run leases under its own name ("<process owner>:run-N"): two runs of one
-// process at once must not pass each other's owner checks (a batch that outlived its
-// lease would otherwise be completed, or charged an attempt, by both).
-std::string run_owner(const std::string& process_owner) {
-    static std::atomic<std::uint64_t> runs{0};
-    return process_owner + ":run-" + std::to_string(++runs);
-}
 
 }  // namespace
 
@@ -35,8 +26,9 @@ RequestedRun run_cleanup_for_request(ApiContext& context, const cleanup::Options
     const bool started = context.background->start(
         [&context, options, outcome, trigger = std::string(trigger)] {
             auto connection = context.pool.acquire();
+            // Each run leases under a name of its own (cleanup::Cleaner::run).
             cleanup::Cleaner cleaner(*connection, context.storage, options, context.clock,
-                                     run_owner(context.lease_owner));
+                                     context.lease_owner);
             const cleanup::Report report =
                 cleanup::run_and_record(cleaner, *connection, trigger, context.clock,
                                         cleanup::RunLogLine::write)

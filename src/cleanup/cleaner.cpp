@@ -2,7 +2,9 @@
 #include "gallery/backup/backup.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
+#include <unordered_set>
 
 #include "gallery/queue/reconcile.hpp"
 
@@ -26,12 +28,12 @@ Options options_from(const config::Config& config) {
 }
 
 Cleaner::Cleaner(db::Connection& connection, storage::Storage& storage, Options options,
-                 Clock clock, std::string owner)
+                 Clock clock, std::string worker)
     : m_connection(connection),
       m_storage(storage),
       m_options(std::move(options)),
       m_clock(std::move(clock)),
-      m_owner(std::move(owner)) {
+      m_worker(std::move(worker)) {
     m_options.batch_size = std::clamp<std::size_t>(m_options.batch_size, 1, k_max_batch_size);
     if (!m_options.sleep)
         m_options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
@@ -58,6 +60,8 @@ bool stopped_by_storage(const Report& report) {
 constexpr std::size_t k_outage_batch_size = 3;
 
 Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
+    static std::atomic<std::uint64_t> runs_in_process{0};
+    m_owner = m_worker + ":run-" + std::to_string(++runs_in_process);
     Report report;
     const UnixMicros started = m_clock();
     // A crashed upload left an intent and maybe an object: queue it before claiming.
@@ -122,123 +126,154 @@ Report Cleaner::run(const std::function<void(const Report&)>& on_batch) {
 
 bool Cleaner::process_batch(const std::vector<queue::Item>& items, Report& report) {
     report.processed += static_cast<std::int64_t>(items.size());
-
-    std::vector<std::string> keys;
-    keys.reserve(items.size());
-    for (const queue::Item& item : items) keys.push_back(item.key);
-    auto in_use = queue::keys_in_use(m_connection, keys);
-    if (!in_use) {
-        report.stopped_by = in_use.error();
+    auto batch = sort_out(items);
+    if (!batch) {
+        report.stopped_by = batch.error();
         return false;  // the rows' leases expire and they come back
     }
-
     // Invariant 3: a key a live image references is dropped from the queue, never deleted.
-    std::vector<queue::ItemId> live_ids;
-    std::vector<const queue::Item*> to_delete;
-    std::vector<queue::Failure> failures;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if ((*in_use)[i]) {
-            live_ids.push_back(items[i].id);
-        } else if (items[i].attempts >= m_options.max_attempts) {
-            // max_attempts was lowered since this row last failed: give up on it now.
-            failures.push_back({items[i].id,
-                                "max_attempts (" + std::to_string(m_options.max_attempts) +
-                                    ") reached before this run",
-                                m_clock()});
-        } else {
-            to_delete.push_back(&items[i]);
-        }
-    }
-    if (auto dropped = queue::drop(m_connection, m_owner, live_ids)) {
+    if (auto dropped = queue::drop(m_connection, m_owner, batch->live_ids)) {
         report.skipped_live += static_cast<std::int64_t>(*dropped);
     } else {
         report.stopped_by = dropped.error();
         return false;
     }
+    if (!batch->to_delete.empty()) delete_objects(*batch);
+    return record(*batch, report);
+}
 
-    std::vector<std::string> delete_keys;
-    for (const queue::Item* item : to_delete) delete_keys.push_back(item->key);
-    std::vector<queue::ItemId> gone_ids;
-    std::uint64_t gone_bytes = 0;
-    std::optional<Error> stop;
-    if (!delete_keys.empty()) {
-        auto outcomes = m_storage.remove_many(delete_keys);
-        for (int retry = 0; !outcomes && outcomes.error().kind == ErrorKind::storage_transient &&
-                            retry < m_options.whole_request_retries;
-             ++retry) {
-            const queue::BackoffPolicy in_run{std::chrono::seconds{0}, std::chrono::seconds{1},
-                                              m_options.max_in_run_wait};
-            auto wait =
-                std::chrono::milliseconds(queue::backoff_delay(in_run, retry + 1, m_random) / 1000);
-            if (outcomes.error().retry_after)
-                wait = std::max<std::chrono::milliseconds>(wait, *outcomes.error().retry_after);
-            m_options.sleep(std::min<std::chrono::milliseconds>(wait, m_options.max_in_run_wait));
-            outcomes = m_storage.remove_many(delete_keys);
-        }
-        if (!outcomes) {
-            // Nothing is known about any key: give the rows back without counting an
-            // attempt, so an outage does not push every row towards dead.
-            std::vector<queue::ItemId> ids;
-            for (const queue::Item* item : to_delete) ids.push_back(item->id);
-            // A permanent refusal of the whole request (a wrong secret, no such bucket)
-            // says nothing about the keys and stops the run until a person fixes the
-            // configuration: the rows stay due, so the run after the fix deletes at once.
-            UnixMicros retry_at =
-                outcomes.error().kind == ErrorKind::storage_permanent ? m_clock() : retry_time(1);
-            if (outcomes.error().retry_after) {
-                retry_at = std::max(retry_at, m_clock() + to_micros(*outcomes.error().retry_after));
-            }
-            stop = with_context("cleanup", outcomes.error());
-            if (auto released = queue::release(m_connection, m_owner, ids, retry_at, stop->message);
-                !released) {
-                stop = released.error();
-            }
+Result<Cleaner::Batch> Cleaner::sort_out(const std::vector<queue::Item>& items) {
+    std::vector<std::string> keys;
+    keys.reserve(items.size());
+    for (const queue::Item& item : items) keys.push_back(item.key);
+    auto in_use = queue::keys_in_use(m_connection, keys);
+    if (!in_use) return std::unexpected(in_use.error());
+    Batch batch;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if ((*in_use)[i]) {
+            batch.live_ids.push_back(items[i].id);
+        } else if (items[i].attempts >= m_options.max_attempts) {
+            // max_attempts was lowered since this row last failed: give up on it now.
+            batch.failures.push_back({items[i].id,
+                                      "max_attempts (" + std::to_string(m_options.max_attempts) +
+                                          ") reached before this run",
+                                      m_clock()});
         } else {
-            for (std::size_t i = 0; i < to_delete.size(); ++i) {
-                const queue::Item& item = *to_delete[i];
-                const auto& outcome = (*outcomes)[i];
-                std::optional<Error> error = outcome.error;
-                if (!error && m_options.verify) error = still_present(item.key);
-                if (!error) {
-                    gone_ids.push_back(item.id);
-                    gone_bytes += item.size_bytes.value_or(0);
-                } else {
-                    failures.push_back({item.id, error->message, retry_time(item.attempts + 1)});
-                }
-            }
-            // Circuit breaker: when every delete of a batch fails (an unwritable media
-            // root, revoked credentials), storage is down, not the keys. Charge this
-            // batch and stop, instead of charging every queued row an attempt.
-            if (gone_ids.empty() && to_delete.size() >= k_outage_batch_size &&
-                failures.size() >= to_delete.size()) {
-                stop = Error{ErrorKind::storage_transient,
-                             "cleanup: storage looks unavailable: all " +
-                                 std::to_string(to_delete.size()) +
-                                 " deletes of a batch failed (first: " +
-                                 failures[failures.size() - to_delete.size()].error +
-                                 "); stopping this run"};
-            }
+            batch.to_delete.push_back(items[i]);
         }
     }
+    return batch;
+}
 
-    if (auto removed = queue::complete(m_connection, m_owner, gone_ids, m_clock())) {
-        // Rows whose lease another worker took over are counted by that worker.
-        report.deleted += static_cast<std::int64_t>(*removed);
-        report.bytes_reclaimed += gone_bytes;
+bool Cleaner::keep_lease(Batch& batch, UnixMicros until) {
+    std::vector<queue::ItemId> ids;
+    ids.reserve(batch.to_delete.size());
+    for (const queue::Item& item : batch.to_delete) ids.push_back(item.id);
+    auto held = queue::renew_lease(m_connection, m_owner, ids, until + to_micros(m_options.lease));
+    if (!held) {
+        batch.stop = held.error();
+        return false;
+    }
+    if (held->size() == ids.size()) return true;
+    // Rows another worker claimed after this run's lease on them ran out are its own.
+    const std::unordered_set<queue::ItemId> still_held(held->begin(), held->end());
+    std::erase_if(batch.to_delete,
+                  [&](const queue::Item& item) { return !still_held.contains(item.id); });
+    return true;
+}
+
+void Cleaner::delete_objects(Batch& batch) {
+    const auto keys_of = [](const std::vector<queue::Item>& items) {
+        std::vector<std::string> keys;
+        keys.reserve(items.size());
+        for (const queue::Item& item : items) keys.push_back(item.key);
+        return keys;
+    };
+    auto outcomes = m_storage.remove_many(keys_of(batch.to_delete));
+    for (int retry = 0; !outcomes && outcomes.error().kind == ErrorKind::storage_transient &&
+                        retry < m_options.whole_request_retries;
+         ++retry) {
+        const queue::BackoffPolicy in_run{std::chrono::seconds{0}, std::chrono::seconds{1},
+                                          m_options.max_in_run_wait};
+        auto wait =
+            std::chrono::milliseconds(queue::backoff_delay(in_run, retry + 1, m_random) / 1000);
+        if (outcomes.error().retry_after)
+            wait = std::max<std::chrono::milliseconds>(wait, *outcomes.error().retry_after);
+        wait = std::min<std::chrono::milliseconds>(wait, m_options.max_in_run_wait);
+        // The lease covers the wait and the request after it.
+        if (!keep_lease(batch, m_clock() + wait.count() * 1000)) return;
+        if (batch.to_delete.empty()) return;
+        m_options.sleep(wait);
+        outcomes = m_storage.remove_many(keys_of(batch.to_delete));
+    }
+    if (outcomes) {
+        judge(batch, *outcomes);
+        return;
+    }
+    // Nothing is known about any key: give the rows back without counting an attempt,
+    // so an outage does not push every row towards dead.
+    std::vector<queue::ItemId> ids;
+    for (const queue::Item& item : batch.to_delete) ids.push_back(item.id);
+    // A permanent refusal of the whole request (a wrong secret, no such bucket) says
+    // nothing about the keys and stops the run until a person fixes the configuration:
+    // the rows stay due, so the run after the fix deletes at once.
+    UnixMicros retry_at =
+        outcomes.error().kind == ErrorKind::storage_permanent ? m_clock() : retry_time(1);
+    if (outcomes.error().retry_after)
+        retry_at = std::max(retry_at, m_clock() + to_micros(*outcomes.error().retry_after));
+    batch.stop = with_context("cleanup", outcomes.error());
+    if (auto released = queue::release(m_connection, m_owner, ids, retry_at, batch.stop->message);
+        !released) {
+        batch.stop = released.error();
+    }
+}
+
+void Cleaner::judge(Batch& batch, const std::vector<storage::RemoveOutcome>& outcomes) {
+    const std::size_t failed_before = batch.failures.size();
+    for (std::size_t i = 0; i < batch.to_delete.size(); ++i) {
+        const queue::Item& item = batch.to_delete[i];
+        std::optional<Error> error = outcomes[i].error;
+        if (!error && m_options.verify) error = still_present(item.key);
+        if (!error) {
+            batch.gone_ids.push_back(item.id);
+        } else {
+            batch.failures.push_back({item.id, error->message, retry_time(item.attempts + 1)});
+        }
+    }
+    // Circuit breaker: when every delete of a batch fails (an unwritable media root,
+    // revoked credentials), storage is down, not the keys. Charge this batch and stop,
+    // instead of charging every queued row an attempt.
+    const std::size_t failed = batch.failures.size() - failed_before;
+    if (batch.gone_ids.empty() && batch.to_delete.size() >= k_outage_batch_size &&
+        failed == batch.to_delete.size()) {
+        batch.stop = Error{
+            ErrorKind::storage_transient,
+            "cleanup: storage looks unavailable: all " + std::to_string(batch.to_delete.size()) +
+                " deletes of a batch failed (first: " + batch.failures[failed_before].error +
+                "); stopping this run"};
+    }
+}
+
+bool Cleaner::record(Batch& batch, Report& report) {
+    // Rows whose lease another worker took over are neither removed nor charged here:
+    // that worker counts them.
+    if (auto removed = queue::complete(m_connection, m_owner, batch.gone_ids, m_clock())) {
+        report.deleted += static_cast<std::int64_t>(removed->rows);
+        report.bytes_reclaimed += removed->known_bytes;
     } else {
         report.stopped_by = removed.error();
         return false;
     }
     if (auto outcome =
-            queue::record_failures(m_connection, m_owner, failures, m_options.max_attempts)) {
-        report.failed += static_cast<std::int64_t>(failures.size());
+            queue::record_failures(m_connection, m_owner, batch.failures, m_options.max_attempts)) {
+        report.failed += static_cast<std::int64_t>(outcome->retried + outcome->dead);
         report.dead += static_cast<std::int64_t>(outcome->dead);
     } else {
         report.stopped_by = outcome.error();
         return false;
     }
-    if (stop) {
-        report.stopped_by = stop;
+    if (batch.stop) {
+        report.stopped_by = batch.stop;
         return false;
     }
     return true;

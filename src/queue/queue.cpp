@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <unordered_set>
 
 #include "gallery/db/transaction.hpp"
 #include "queue/image_copy.hpp"
@@ -168,11 +169,11 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
 
 namespace {
 
-Result<std::size_t> remove_leased(db::Connection& connection, const std::string& owner,
-                                  std::span<const ItemId> ids,
-                                  std::optional<UnixMicros> receipt_time) {
+Result<Completed> remove_leased(db::Connection& connection, const std::string& owner,
+                                std::span<const ItemId> ids,
+                                std::optional<UnixMicros> receipt_time) {
     // Nothing to remove takes no write lock (a batch usually drops no live key).
-    if (ids.empty()) return std::size_t{0};
+    if (ids.empty()) return Completed{};
     return db::write(connection, "queue: complete", [&] {
         // The delete decides, the receipt follows what it removed: a row whose lease
         // another worker has taken since is neither removed nor receipted.
@@ -182,7 +183,7 @@ Result<std::size_t> remove_leased(db::Connection& connection, const std::string&
         db::Statement receipt(connection,
                               "INSERT INTO deletion_receipts (file_path, client_id, size_bytes,"
                               " deleted_at, purged_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-        std::size_t removed = 0;
+        Completed removed;
         for (const ItemId id : ids) {
             remove.bind(1, id);
             remove.bind(2, owner);
@@ -190,7 +191,9 @@ Result<std::size_t> remove_leased(db::Connection& connection, const std::string&
                 remove.reset();
                 continue;
             }
-            ++removed;
+            ++removed.rows;
+            if (!remove.is_null(2))
+                removed.known_bytes += static_cast<std::uint64_t>(remove.int64(2));
             if (receipt_time) {
                 receipt.bind(1, remove.text(0));
                 receipt.bind(2, remove.text(1));
@@ -209,14 +212,39 @@ Result<std::size_t> remove_leased(db::Connection& connection, const std::string&
 
 }  // namespace
 
-Result<std::size_t> complete(db::Connection& connection, const std::string& owner,
-                             std::span<const ItemId> ids, UnixMicros now) {
+Result<Completed> complete(db::Connection& connection, const std::string& owner,
+                           std::span<const ItemId> ids, UnixMicros now) {
     return remove_leased(connection, owner, ids, now);
 }
 
 Result<std::size_t> drop(db::Connection& connection, const std::string& owner,
                          std::span<const ItemId> ids) {
-    return remove_leased(connection, owner, ids, std::nullopt);
+    auto removed = remove_leased(connection, owner, ids, std::nullopt);
+    if (!removed) return std::unexpected(removed.error());
+    return removed->rows;
+}
+
+Result<std::vector<ItemId>> renew_lease(db::Connection& connection, const std::string& owner,
+                                        std::span<const ItemId> ids, UnixMicros lease_expires_at) {
+    if (ids.empty()) return std::vector<ItemId>{};
+    return db::write(connection, "queue: renew lease", [&] {
+        // As claim: next_attempt_at follows the lease, so a worker that dies now leaves
+        // the rows due exactly when the renewed lease runs out.
+        db::Statement renew(connection,
+                            "UPDATE deletion_queue SET lease_expires_at = ?1, next_attempt_at = ?1"
+                            " WHERE lease_owner = ?2 AND id IN " +
+                                db::json_integer_array(connection, 3) + " RETURNING id");
+        renew.bind(1, lease_expires_at);
+        renew.bind(2, owner);
+        renew.bind(3, nlohmann::json(std::vector<ItemId>(ids.begin(), ids.end())).dump());
+        std::unordered_set<ItemId> held;
+        while (renew.step()) held.insert(renew.int64(0));
+        renew.reset();
+        std::vector<ItemId> still_held;
+        for (const ItemId id : ids)
+            if (held.contains(id)) still_held.push_back(id);
+        return still_held;
+    });
 }
 
 Result<FailureOutcome> record_failures(db::Connection& connection, const std::string& owner,

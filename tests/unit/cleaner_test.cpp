@@ -5,12 +5,14 @@
 #include "gallery/db/statement.hpp"
 
 #include <catch2/catch.hpp>
+#include <future>
 #include <thread>
 
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/cleanup/cleaner.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
+#include "gallery/queue/reconcile.hpp"
 #include "gallery/storage/local_storage.hpp"
 #include "support/faulty_storage.hpp"
 #include "support/temp_dir.hpp"
@@ -52,7 +54,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("the cleaner deletes queued files and then their rows and reports what it did", "[threads][postgresql]") {
+TEST_CASE("the cleaner deletes queued files and then their rows and reports what it did",
+          "[threads][postgresql]") {
     Fixture f;
     f.queue_files(5);
     cleanup::Cleaner cleaner(f.connection, *f.local, f.options(3), f.clock(), "w");
@@ -84,7 +87,8 @@ TEST_CASE("until_empty keeps claiming batches until nothing is due", "[threads][
     CHECK(report.remaining == 0);
 }
 
-TEST_CASE("a key a live image still references is dropped from the queue and never deleted", "[postgresql]") {
+TEST_CASE("a key a live image still references is dropped from the queue and never deleted",
+          "[postgresql]") {
     Fixture f;
     f.queue_files(2);
     REQUIRE(catalog::insert_image(
@@ -100,7 +104,8 @@ TEST_CASE("a key a live image still references is dropped from the queue and nev
     CHECK_FALSE(f.exists(1));
 }
 
-TEST_CASE("a per-key failure retries that key later and moves it to dead after max_attempts", "[postgresql]") {
+TEST_CASE("a per-key failure retries that key later and moves it to dead after max_attempts",
+          "[postgresql]") {
     Fixture f;
     f.queue_files(3);
     testing::FaultyStorage faulty(*f.local);
@@ -130,7 +135,9 @@ TEST_CASE("a per-key failure retries that key later and moves it to dead after m
     CHECK_FALSE(f.exists(1));
 }
 
-TEST_CASE("a whole-request failure retries the batch and then gives it back without burning attempts", "[postgresql]") {
+TEST_CASE(
+    "a whole-request failure retries the batch and then gives it back without burning attempts",
+    "[postgresql]") {
     Fixture f;
     f.queue_files(4);
     testing::FaultyStorage faulty(*f.local);
@@ -158,6 +165,109 @@ TEST_CASE("a whole-request failure retries the batch and then gives it back with
     CHECK(cleaner.run().deleted == 4);
 }
 
+TEST_CASE("a batch that outlives its lease leaves its rows to the run that claimed them since",
+          "[threads][postgresql]") {
+    Fixture f;
+    f.queue_files(4);
+    std::atomic<UnixMicros> now{f.now};
+    const Clock clock = [&] { return now.load(); };
+    // Both runs are of one process (one worker name); keys 0 and 1 fail, 2 and 3 go.
+    struct Run {
+        std::unique_ptr<storage::Storage> local;
+        std::unique_ptr<testing::FaultyStorage> storage;
+        std::promise<void> in_storage;
+        std::promise<void> go_on;
+        std::optional<cleanup::Report> report;
+        std::string owner;
+    };
+    const auto start = [&](Run& run, const cleanup::Options& options) {
+        run.local = storage::make_local_storage(f.dir.media_root());
+        run.storage = std::make_unique<testing::FaultyStorage>(*run.local);
+        run.storage->failing_keys = {f.key(0), f.key(1)};
+        auto go_on = run.go_on.get_future().share();
+        bool first = true;
+        run.storage->before_each_remove = [&run, go_on, first](const std::string&) mutable {
+            if (!std::exchange(first, false)) return;
+            run.in_storage.set_value();
+            go_on.wait();
+        };
+        return std::thread([&f, &run, options, clock] {
+            db::Connection connection(f.dir.database_options());
+            cleanup::Cleaner cleaner(connection, *run.storage, options, clock, "host:1:abcd");
+            run.report = cleaner.run();
+            run.owner = cleaner.lease_owner();
+        });
+    };
+    auto options = f.options(10);
+    options.lease = std::chrono::seconds{60};
+    Run first, second;
+    std::thread first_thread = start(first, options);
+    first.in_storage.get_future().wait();
+    now += 61 * k_second;  // the first run's lease runs out while it deletes
+    std::thread second_thread = start(second, options);
+    second.in_storage.get_future().wait();
+    const auto leased_by = [&](int i) {
+        db::Statement row(f.connection,
+                          "SELECT COALESCE(lease_owner, ''), attempts FROM deletion_queue"
+                          " WHERE file_path = ?1");
+        row.bind(1, f.key(i));
+        // No REQUIRE here: the second run must still be let go on when this fails.
+        if (!row.step()) return std::pair<std::string, std::int64_t>{"(row gone)", -1};
+        return std::pair{row.text(0), row.int64(1)};
+    };
+
+    // The first run finishes its late batch: it neither charges nor removes the rows the
+    // second run holds now.
+    first.go_on.set_value();
+    first_thread.join();
+    REQUIRE(first.report);
+    CHECK(first.report->deleted == 0);
+    CHECK(first.report->failed == 0);
+    for (int i = 0; i < 4; ++i) {
+        const auto [owner, attempts] = leased_by(i);
+        CHECK(owner != first.owner);
+        CHECK(owner.starts_with("host:1:abcd:run-"));
+        CHECK(attempts == 0);
+    }
+
+    second.go_on.set_value();
+    second_thread.join();
+    REQUIRE(second.report);
+    CHECK(second.owner != first.owner);
+    CHECK(second.report->deleted == 2);
+    CHECK(second.report->failed == 2);
+    for (int i = 0; i < 2; ++i) CHECK(leased_by(i).second == 1);  // charged once
+    for (int i = 2; i < 4; ++i) {
+        CHECK(queue::receipts_for(f.connection, f.key(i)).value().size() == 1);
+        CHECK_FALSE(f.exists(i));
+    }
+}
+
+TEST_CASE("a batch's lease is renewed across the run's own retries so no other run takes it",
+          "[postgresql]") {
+    Fixture f;
+    f.queue_files(4);
+    testing::FaultyStorage faulty(*f.local);
+    faulty.whole_request_error =
+        Error{ErrorKind::storage_transient, "HTTP 503 SlowDown", std::chrono::seconds{5}};
+    faulty.whole_request_failures_left = 1;
+    auto options = f.options(10);
+    options.lease = std::chrono::seconds{10};
+    std::int64_t taken_by_other = -1;
+    options.sleep = [&](std::chrono::milliseconds wait) {
+        // The wait outlasts the lease taken at the claim: another run looks meanwhile.
+        f.now += wait.count() * 1000 + 6 * k_second;
+        cleanup::Cleaner other(f.connection, *f.local, f.options(10), f.clock(), "other");
+        taken_by_other = other.run().processed;
+    };
+    cleanup::Cleaner cleaner(f.connection, faulty, options, f.clock(), "w");
+    const auto report = cleaner.run();
+    CHECK(taken_by_other == 0);
+    CHECK_FALSE(report.stopped_by);
+    CHECK(report.deleted == 4);
+    CHECK(faulty.remove_many_calls == 2);
+}
+
 TEST_CASE("a permanent storage error stops the run without touching attempts", "[postgresql]") {
     Fixture f;
     f.queue_files(3);
@@ -175,8 +285,10 @@ TEST_CASE("a permanent storage error stops the run without touching attempts", "
     CHECK(stats.by_attempts[0].attempts == 0);
 }
 
-TEST_CASE("a worker killed with SIGKILL mid-batch loses nothing; its rows are processed after the "
-    "lease", "[postgresql]") {
+TEST_CASE(
+    "a worker killed with SIGKILL mid-batch loses nothing; its rows are processed after the "
+    "lease",
+    "[postgresql]") {
     Fixture f;
     f.queue_files(20);
     const auto progress_file = f.dir.path() / "deleted-count";
@@ -265,7 +377,8 @@ TEST_CASE("a dry run lists the next batch and changes nothing", "[postgresql]") 
     for (int i = 0; i < 3; ++i) CHECK(f.exists(i));
 }
 
-TEST_CASE("when every delete of a batch fails the run stops after charging that batch only", "[postgresql]") {
+TEST_CASE("when every delete of a batch fails the run stops after charging that batch only",
+          "[postgresql]") {
     Fixture f;
     f.queue_files(25);
     // Injected: an unwritable media root fails every key (root, which runs the
@@ -302,7 +415,8 @@ TEST_CASE("a batch with some deletes failing does not trip the breaker", "[postg
     CHECK(report.failed == 13);
 }
 
-TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour", "[threads][postgresql]") {
+TEST_CASE("the scheduler's delay doubles while storage is down and is capped at an hour",
+          "[threads][postgresql]") {
     using std::chrono::seconds;
     CHECK(cleanup::outage_delay(seconds{300}, 0) == seconds{300});
     CHECK(cleanup::outage_delay(seconds{300}, 1) == seconds{600});

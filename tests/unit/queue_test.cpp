@@ -79,12 +79,13 @@ TEST_CASE("a crashed worker's rows come back after the lease", "[postgresql]") {
         queue::claim(connection, "other", 10, lease_end, lease_end + 300 * k_second).value();
     CHECK(reclaimed.size() == 3);
     // The old owner can no longer finish them.
-    CHECK(queue::complete(connection, "dead-worker", ids_of(reclaimed), 1).value() == 0);
-    CHECK(queue::complete(connection, "other", ids_of(reclaimed), 1).value() == 3);
+    CHECK(queue::complete(connection, "dead-worker", ids_of(reclaimed), 1).value().rows == 0);
+    CHECK(queue::complete(connection, "other", ids_of(reclaimed), 1).value().rows == 3);
     CHECK(queue::pending_count(connection).value() == 0);
 }
 
-TEST_CASE("failures back off and then move the row to dead which is kept and can be retried", "[postgresql]") {
+TEST_CASE("failures back off and then move the row to dead which is kept and can be retried",
+          "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 1, 0);

@@ -88,18 +88,43 @@ struct PlanEntry {
 
 class Cleaner {
   public:
+    // `worker` names the process (queue::make_lease_owner(), with a role if it has
+    // several); each run leases as "<worker>:run-N", N unique in the process, so two
+    // runs never pass each other's owner checks.
     Cleaner(db::Connection& connection, storage::Storage& storage, Options options, Clock clock,
-            std::string owner);
+            std::string worker);
 
     // Runs one batch, or batches until none is due (until_empty). `on_batch` sees
-    // the running totals after each batch.
+    // the running totals after each batch. The lease of the batch in hand is renewed
+    // before each storage request, so it lasts as long as the run works on it.
     Report run(const std::function<void(const Report&)>& on_batch = {});
 
     Result<std::vector<PlanEntry>> plan();
 
+    // The lease owner of the current (or last) run.
+    const std::string& lease_owner() const { return m_owner; }
+
   private:
+    // One claimed batch, sorted by what happens to each row.
+    struct Batch {
+        std::vector<queue::ItemId> live_ids;   // a live image holds the key: dropped
+        std::vector<queue::Item> to_delete;    // still this run's to delete
+        std::vector<queue::Failure> failures;  // charged one attempt each
+        std::vector<queue::ItemId> gone_ids;   // object confirmed gone
+        std::optional<Error> stop;             // ends the run after recording
+    };
+
     // Returns false when the run must stop (report.stopped_by is then set).
     bool process_batch(const std::vector<queue::Item>& items, Report& report);
+    Result<Batch> sort_out(const std::vector<queue::Item>& items);
+    // Deletes the batch's objects, retrying a whole-request failure within the run;
+    // fills gone_ids, failures and stop.
+    void delete_objects(Batch& batch);
+    // Renews the lease of the rows still to delete until `until` plus a lease, and keeps
+    // only those this run still holds. False when the database failed (batch.stop set).
+    bool keep_lease(Batch& batch, UnixMicros until);
+    void judge(Batch& batch, const std::vector<storage::RemoveOutcome>& outcomes);
+    bool record(Batch& batch, Report& report);
     UnixMicros retry_time(int failures);
     // With verify: an error when `key` still exists after its delete.
     std::optional<Error> still_present(const std::string& key);
@@ -110,6 +135,7 @@ class Cleaner {
     storage::Storage& m_storage;
     Options m_options;
     Clock m_clock;
+    std::string m_worker;
     std::string m_owner;
 };
 

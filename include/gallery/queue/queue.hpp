@@ -69,7 +69,8 @@ enum class CarryOutcome {
 Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
                                              std::span<const CarriedOver> rows, UnixMicros now);
 
-// "host:pid:random": unique per process run, readable in the admin pages.
+// "host:pid:random": unique per process, readable in the admin pages. A cleaner leases
+// under "<this>:run-N", one name per run (cleanup::Cleaner::run).
 std::string make_lease_owner();
 
 // Claims up to `limit` due pending rows for `owner` until `lease_expires_at`. First
@@ -81,11 +82,23 @@ Result<std::vector<Item>> claim(db::Connection& connection, const std::string& o
                                 std::size_t limit, UnixMicros now, UnixMicros lease_expires_at,
                                 std::optional<UnixMicros> hold_queued_after = std::nullopt);
 
+// Extends `owner`'s lease on the rows among `ids` that it still holds to
+// `lease_expires_at` (they stay unclaimable until then) and returns their ids, in the
+// order of `ids`: a row missing from the answer was taken over by another worker
+// after its lease ran out, and is that worker's from then on.
+Result<std::vector<ItemId>> renew_lease(db::Connection& connection, const std::string& owner,
+                                        std::span<const ItemId> ids, UnixMicros lease_expires_at);
+
+struct Completed {
+    std::size_t rows = 0;
+    std::uint64_t known_bytes = 0;  // the sizes known of the removed rows' objects
+};
+
 // Removes the rows whose objects are confirmed gone, but only those `owner` still
-// leases, and leaves a deletion receipt for each (same transaction); returns how
-// many were removed.
-Result<std::size_t> complete(db::Connection& connection, const std::string& owner,
-                             std::span<const ItemId> ids, UnixMicros now);
+// leases, and leaves a deletion receipt for each (same transaction); says what it
+// removed.
+Result<Completed> complete(db::Connection& connection, const std::string& owner,
+                           std::span<const ItemId> ids, UnixMicros now);
 
 // For each key, whether a live image row references it (same order as `keys`): the one
 // live-key rule (invariant 3) that the cleaner, the orphan sweep, enqueue, the import
