@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     "a resolved config with a zero count");
         fuzz::check(!config.db_path.empty(), "a resolved config without a database path");
     } catch (const StartupError& e) {
-        fuzz::check(e.exit_code() == exit_code::usage && std::string_view(e.what()).size() > 10,
+        fuzz::check(e.kind() == ErrorKind::invalid_input && std::string_view(e.what()).size() > 10,
                     "a config error without exit code 2 and a sentence");
     }
     return 0;

@@ -9,10 +9,11 @@
 
 namespace {
 
-// ErrorKind -> the exit codes README documents (gallery::exit_code).
-int exit_code_for(const gallery::Error& error) {
+// ErrorKind -> the exit codes README documents (gallery::exit_code), for the errors
+// commands return and the StartupErrors they throw alike.
+int exit_code_for(gallery::ErrorKind kind) {
     using gallery::ErrorKind;
-    switch (error.kind) {
+    switch (kind) {
         case ErrorKind::storage_transient:
         case ErrorKind::storage_permanent:
         case ErrorKind::io:
@@ -23,6 +24,7 @@ int exit_code_for(const gallery::Error& error) {
         case ErrorKind::database:
         case ErrorKind::database_unavailable:
         case ErrorKind::overloaded:
+        case ErrorKind::system:
             return gallery::exit_code::failure;
     }
     return gallery::exit_code::failure;
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
         cli::load_environment_file(argc, argv);
     } catch (const StartupError& e) {
         print_error(e.what());
-        return e.exit_code();
+        return exit_code_for(e.kind());
     }
     try {
         app.parse(argc, argv);
@@ -76,10 +78,10 @@ int main(int argc, char** argv) {
         const Result<void> outcome = selected();
         if (outcome) return exit_code::ok;
         print_error(outcome.error().message);
-        return exit_code_for(outcome.error());
+        return exit_code_for(outcome.error().kind);
     } catch (const StartupError& e) {
         print_error(e.what());
-        return e.exit_code();
+        return exit_code_for(e.kind());
     } catch (const std::exception& e) {
         std::cerr << "gallery: unexpected failure: " << e.what() << "\n";
         return exit_code::failure;

@@ -9,6 +9,7 @@
 #include "gallery/admin/admin.hpp"
 #include "gallery/api/api_key.hpp"
 #include "gallery/api/forwarded.hpp"
+#include "gallery/api/http.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/log.hpp"
 
@@ -137,9 +138,13 @@ std::expected<std::string, api::Response> search_field(AdminRequest& request) {
 
 api::Response database_failure(AdminRequest& request, const Error& error) {
     log::error("admin: " + error.message);
-    return page(500, request.frame("Error", ""),
-                "<h1>Something went wrong</h1><p class=\"error\">The database could not be used; "
-                "the server log has the details. Nothing was changed.</p>");
+    // The API's status for the error (api::http_status_for), as an HTML page.
+    api::Response answer =
+        page(api::http_status_for(error.kind), request.frame("Error", ""),
+             "<h1>Something went wrong</h1><p class=\"error\">The database could not be used; "
+             "the server log has the details. Nothing was changed.</p>");
+    api::add_retry_after(answer, error);
+    return answer;
 }
 
 void AdminRoutes::get(const std::string& pattern, AdminHandler handler) {

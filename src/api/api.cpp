@@ -42,9 +42,9 @@ Response metrics_page(ApiContext& context, const Request&) {
     auto connection = context.pool.acquire();
     const UnixMicros now = context.clock();
     auto held = backup::guard_since(*connection, context.config);
-    if (!held) return internal_error(held.error());
+    if (!held) return error_response(held.error());
     auto stats = queue::stats(*connection, now, *held);
-    if (!stats) return internal_error(stats.error());
+    if (!stats) return error_response(stats.error());
     Response response;
     response.content_type = "text/plain; version=0.0.4";
     response.body = context.metrics->render(
@@ -110,7 +110,7 @@ std::optional<Response> reserve_encode_place(const ApiContext& context, Request&
     }
     if (declared <= context.config.max_upload_bytes) return std::nullopt;
     auto place = context.encoding->reserve();
-    if (!place) return internal_error(place.error());
+    if (!place) return error_response(place.error());
     request.encode_place = std::make_shared<imaging::EncodeAdmission::Place>(std::move(*place));
     return std::nullopt;
 }

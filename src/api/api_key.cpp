@@ -75,7 +75,7 @@ ApiKey choose_api_key(const config::Config& config, db::Connection& connection) 
     if (!config.api_key.empty()) return {config.api_key, false};
     if (!is_loopback_host(config.host)) {
         throw StartupError(
-            exit_code::usage,
+            ErrorKind::invalid_input,
             "refusing to listen on " + config.host +
                 " without an API key: set GALLERY_API_KEY (or api_key in the config file) to a "
                 "long random value, e.g. `openssl rand -hex 32`");
@@ -96,7 +96,7 @@ ApiKey choose_api_key(const config::Config& config, db::Connection& connection) 
         find.step();  // another server may have won the race: use what is stored
         return {find.text(0), true};
     } catch (const std::exception& e) {
-        throw StartupError(exit_code::failure,
+        throw StartupError(ErrorKind::database,
                            std::string("cannot keep the generated API key: ") + e.what());
     }
 }

@@ -25,9 +25,9 @@ Response run_cleanup(ApiContext& context, const Request& request) {
     options.whole_request_retries = 0;  // a request must not sleep: report and let the caller retry
     const RequestedRun run = run_cleanup_for_request(context, options, "api");
     if (!run.started) {
-        return Response::error(503,
-                               "Cleanup runs started by earlier requests are still going; "
-                               "try again in a minute.");
+        return overloaded(
+            "Cleanup runs started by earlier requests are still going; try again in a minute.",
+            std::chrono::seconds{60});
     }
     if (!run.report) {
         const auto budget_ms = context.config.cleanup_request_budget.count();
@@ -54,7 +54,9 @@ Response run_cleanup(ApiContext& context, const Request& request) {
                        : error.kind == ErrorKind::database
                            ? "Cleanup stopped early: database failure (see the server log)."
                            : "Cleanup stopped early: " + error.message;
-        return Response::json(503, out);
+        Response stopped = Response::json(503, out);
+        add_retry_after(stopped, error);
+        return stopped;
     }
     return Response::json(200, out);
 }
@@ -63,9 +65,9 @@ Response cleanup_stats(ApiContext& context, const Request&) {
     auto connection = context.pool.acquire();
     const UnixMicros now = context.clock();
     auto held = backup::guard_since(*connection, context.config);
-    if (!held) return internal_error(held.error());
+    if (!held) return error_response(held.error());
     auto stats = queue::stats(*connection, now, *held);
-    if (!stats) return internal_error(stats.error());
+    if (!stats) return error_response(stats.error());
     nlohmann::json body = queue::stats_json(*stats, now);
     // The original's name: every queued row, i.e. every object the queue still holds
     // (a script that waits for 0 waits until storage is clean). The parts are named.

@@ -18,7 +18,7 @@ Response list_clients(ApiContext& context, const Request& request) {
     query.page = *page;
     auto connection = context.pool.acquire();
     auto result = catalog::list_clients(*connection, query);
-    if (!result) return internal_error(result.error());
+    if (!result) return error_response(result.error());
     nlohmann::json clients = nlohmann::json::array();
     for (const auto& c : result->clients) {
         clients.push_back({{"client_id", c.client_id},
@@ -40,7 +40,7 @@ Response delete_all(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     auto outcome = catalog::delete_client_images(*connection, *client_id, context.clock(),
                                                  context.config.restore_window);
-    if (!outcome) return internal_error(outcome.error());
+    if (!outcome) return error_response(outcome.error());
     const std::size_t count = outcome->deleted_count;
     if (count == 0) {
         return Response::json(200, {{"success", true},

@@ -88,4 +88,29 @@ std::multimap<std::string, std::string> parse_form(std::string_view body) {
     return fields;
 }
 
+int http_status_for(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::invalid_input:
+            return 400;
+        case ErrorKind::not_found:
+            return 404;
+        case ErrorKind::overloaded:
+        case ErrorKind::database_unavailable:
+        case ErrorKind::storage_transient:
+        case ErrorKind::storage_permanent:
+        case ErrorKind::io:
+            return 503;
+        case ErrorKind::database:
+        case ErrorKind::system:
+            break;
+    }
+    return 500;
+}
+
+void add_retry_after(Response& response, const Error& error) {
+    if (response.status != 503) return;
+    const auto after = error.retry_after.value_or(std::chrono::seconds{5});
+    response.headers.emplace_back("Retry-After", std::to_string(after.count()));
+}
+
 }  // namespace gallery::api

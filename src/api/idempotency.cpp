@@ -149,7 +149,7 @@ Response run_once(ApiContext& context, const IdempotentHandler& handler, const R
         auto connection = context.pool.acquire();
         return begin(*connection, key, request_fingerprint, context.clock());
     }();
-    if (!begun) return internal_error(begun.error());
+    if (!begun) return error_response(begun.error());
     switch (begun->found) {
         case Found::answered:
             return replayed(*begun);

@@ -41,7 +41,7 @@ Response list_images(ApiContext& context, const Request& request) {
     }
     auto connection = context.pool.acquire();
     auto result = catalog::list_images(*connection, query);
-    if (!result) return internal_error(result.error());
+    if (!result) return error_response(result.error());
     nlohmann::json images = nlohmann::json::array();
     const MediaLinks links(context, request);
     for (const auto& image : result->images) images.push_back(image_json(image, links));
@@ -95,7 +95,7 @@ Response update_image(ApiContext& context, const Request& request) {
     if (!update) return update.error();
     auto connection = context.pool.acquire();
     auto image = catalog::update_image(*connection, *id, *update);
-    if (!image) return internal_error(image.error());
+    if (!image) return error_response(image.error());
     if (!*image) return Response::error(404, not_found(request.path_params.at(0)));
     nlohmann::json out = image_json(**image, MediaLinks(context, request));
     out["success"] = true;
@@ -109,7 +109,7 @@ Response delete_image(ApiContext& context, const Request& request) {
     const std::vector<catalog::ImageId> ids{*id};
     auto outcome =
         catalog::delete_images(*connection, ids, context.clock(), context.config.restore_window);
-    if (!outcome) return internal_error(outcome.error());
+    if (!outcome) return error_response(outcome.error());
     if (outcome->deleted_ids.empty())
         return Response::error(404, not_found(request.path_params.at(0)));
     return Response::json(200,
@@ -125,7 +125,7 @@ Response bulk_delete(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     auto outcome =
         catalog::delete_images(*connection, *ids, context.clock(), context.config.restore_window);
-    if (!outcome) return internal_error(outcome.error());
+    if (!outcome) return error_response(outcome.error());
     const std::set<catalog::ImageId> deleted(outcome->deleted_ids.begin(),
                                              outcome->deleted_ids.end());
     nlohmann::json not_found_ids = nlohmann::json::array();
@@ -148,7 +148,7 @@ Response bulk_delete(ApiContext& context, const Request& request) {
 Response image_stats(ApiContext& context, const Request&) {
     auto connection = context.pool.acquire();
     auto stats = catalog::stats(*connection, std::nullopt);
-    if (!stats) return internal_error(stats.error());
+    if (!stats) return error_response(stats.error());
     nlohmann::json by_client = nlohmann::json::array();
     for (const auto& c : stats->by_client) {
         by_client.push_back(

@@ -15,8 +15,8 @@
 
 #include "api/support.hpp"
 #include "gallery/catalog/image_format.hpp"
-#include "gallery/queue/queue.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
 namespace {
@@ -85,7 +85,7 @@ std::expected<std::string, Response> live_media_key(ApiContext& context, const R
     if (!context.storage.check_key(key))
         return std::unexpected(Response::error(404, "Not found: " + request.path));
     auto live = is_live_image_key(context, key);
-    if (!live) return std::unexpected(internal_error(live.error()));
+    if (!live) return std::unexpected(error_response(live.error()));
     if (!*live) return std::unexpected(Response::error(404, "Not found: " + request.path));
     return key;
 }
@@ -95,7 +95,7 @@ Response media(ApiContext& context, const Request& request) {
     if (!live_key) return std::move(live_key.error());
     const std::string& key = *live_key;
     auto object = context.storage.open(key);
-    if (!object) return internal_error(object.error());
+    if (!object) return error_response(object.error());
     if (!*object) return Response::error(404, "Not found: " + request.path);
     const storage::ObjectInfo& info = (*object)->info;
     const std::string etag =
@@ -166,7 +166,10 @@ Response presigned_redirect(ApiContext& context, const Request& request) {
 // -shm live) not writable, the media root gone or not writable. nullopt when fine.
 std::optional<Response> unwritable(const config::Config& config) {
     const auto refuse = [](const char* part, const char* state, const std::string& detail) {
-        return Response::json(503, {{"status", "unavailable"}, {part, state}, {"detail", detail}});
+        Response refusal =
+            Response::json(503, {{"status", "unavailable"}, {part, state}, {"detail", detail}});
+        refusal.headers.emplace_back("Retry-After", "5");
+        return refusal;
     };
     if (config.db_url.empty()) {
         const std::filesystem::path folder = config.db_path.has_parent_path()
@@ -197,11 +200,13 @@ Response health(ApiContext& context, const Request&) {
     }
     if (checked.error().kind == ErrorKind::database_unavailable) {
         log::warn(checked.error().message);
-        return Response::json(503, {{"status", "unavailable"},
-                                    {"database", "down"},
-                                    {"detail", "The database is unavailable."}});
+        Response down = Response::json(503, {{"status", "unavailable"},
+                                             {"database", "down"},
+                                             {"detail", "The database is unavailable."}});
+        add_retry_after(down, checked.error());
+        return down;
     }
-    return internal_error(checked.error());
+    return error_response(checked.error());
 }
 
 }  // namespace

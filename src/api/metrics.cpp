@@ -36,6 +36,8 @@ std::string kind_name(ErrorKind kind) {
             return "io";
         case ErrorKind::overloaded:
             return "overloaded";
+        case ErrorKind::system:
+            return "system";
     }
     return "unknown";
 }

@@ -29,7 +29,7 @@ Response purge(ApiContext& context, const Request& request) {
                                              : queue::ImageSelection::of_images(*chosen->ids);
     auto connection = context.pool.acquire();
     auto outcome = queue::purge_restorable(*connection, selection, context.clock());
-    if (!outcome) return internal_error(outcome.error());
+    if (!outcome) return error_response(outcome.error());
     nlohmann::json not_restorable = nlohmann::json::array();
     const std::set<std::int64_t> done(outcome->begin(), outcome->end());
     std::set<std::int64_t> reported;

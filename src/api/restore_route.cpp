@@ -30,12 +30,12 @@ Response restore(ApiContext& context, const Request& request) {
     auto connection = context.pool.acquire();
     if (selection->client_id) {
         auto outcome = catalog::restore_client_images(*connection, *selection->client_id);
-        if (!outcome) return internal_error(outcome.error());
+        if (!outcome) return error_response(outcome.error());
         return restored(*outcome, nlohmann::json::array(), window);
     }
     const std::vector<catalog::ImageId>& ids = *selection->ids;
     auto outcome = catalog::restore_images(*connection, ids);
-    if (!outcome) return internal_error(outcome.error());
+    if (!outcome) return error_response(outcome.error());
     const std::set<catalog::ImageId> done(outcome->restored_ids.begin(),
                                           outcome->restored_ids.end());
     nlohmann::json not_restorable = nlohmann::json::array();

@@ -173,20 +173,37 @@ Response no_connection_in_time() {
         std::chrono::seconds{2});
 }
 
-Response internal_error(const Error& error) {
-    if (error.kind == ErrorKind::overloaded) {
+Response error_response(const Error& error) {
+    const int status = http_status_for(error.kind);
+    if (status >= 500 && error.kind != ErrorKind::overloaded &&
+        error.kind != ErrorKind::database_unavailable) {
+        log::error(error.message);
+    } else {
         log::warn(error.message);
-        return overloaded(error.message, error.retry_after.value_or(std::chrono::seconds{5}));
     }
-    if (error.kind == ErrorKind::database_unavailable) {
-        log::warn(error.message);
-        Response unavailable =
-            Response::error(503, "The database is unavailable; try again in a few seconds.");
-        unavailable.headers.emplace_back("Retry-After", "5");
-        return unavailable;
+    std::string sentence;
+    switch (error.kind) {
+        case ErrorKind::invalid_input:
+        case ErrorKind::not_found:
+        case ErrorKind::overloaded:
+            sentence = error.message;
+            break;
+        case ErrorKind::database_unavailable:
+            sentence = "The database is unavailable; try again in a few seconds.";
+            break;
+        case ErrorKind::storage_transient:
+        case ErrorKind::storage_permanent:
+        case ErrorKind::io:
+            sentence = "Storage could not be reached; nothing was changed. Please try again.";
+            break;
+        case ErrorKind::database:
+        case ErrorKind::system:
+            sentence = "Internal server error.";
+            break;
     }
-    log::error(error.message);
-    return Response::error(500, "Internal server error.");
+    Response response = Response::error(status, sentence);
+    add_retry_after(response, error);
+    return response;
 }
 
 // A JSON integer, or a string the original's int() accepts: surrounding ASCII

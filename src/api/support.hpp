@@ -86,10 +86,10 @@ Response overloaded(const std::string& sentence, std::chrono::seconds retry_afte
 // The 503 of a request that found no pooled connection in time (db::PoolTimeout).
 Response no_connection_in_time();
 
-// Logs the error and answers a JSON 500 that does not show it; 503 with Retry-After
-// for database_unavailable and overloaded (the sentence of an overloaded error is
-// shown: it names the busy resource, nothing internal).
-Response internal_error(const Error& error);
+// Logs the error and answers it with http_status_for's status, Retry-After on a 503,
+// and a sentence that shows nothing internal: the error's own message only for
+// invalid_input, not_found and overloaded (it names the busy resource).
+Response error_response(const Error& error);
 
 // Route groups, one file each.
 void add_image_routes(Router& router, ApiContext& context);

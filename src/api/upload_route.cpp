@@ -78,8 +78,9 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
     auto reencoded = imaging::compress_upload(
         {file->content, *format, request.arrived, std::move(place)}, settings, *context.encoding);
     if (!reencoded) {
+        // Anything but a bounded resource being taken is the image's own fault.
         if (reencoded.error().kind == ErrorKind::overloaded)
-            return internal_error(reencoded.error());
+            return error_response(reencoded.error());
         return Response::error(400, reencoded.error().message);
     }
     const std::string& stored_bytes = *reencoded ? (*reencoded)->bytes : file->content;
@@ -88,7 +89,7 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
         auto connection = context.pool.acquire();
         return context.upload_keys->take(*connection, extension);
     }();
-    if (!key) return internal_error(key.error());
+    if (!key) return error_response(key.error());
     catalog::NewImage image;
     image.filename = std::move(key->filename);
     image.storage_key = std::move(key->storage_key);
@@ -111,19 +112,12 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
     auto inserted = catalog::store_upload(context.pool, context.storage, image, stored_bytes,
                                           context.clock, keep_with_row);
     if (!inserted) {
-        const ErrorKind kind = inserted.error().kind;
         // Its message may name the key it left to cleanup: logged, not shown.
-        if (kind == ErrorKind::overloaded) {
+        if (inserted.error().kind == ErrorKind::overloaded) {
             log::warn(inserted.error().message);
             return no_connection_in_time();
         }
-        if (kind == ErrorKind::database || kind == ErrorKind::database_unavailable)
-            return internal_error(inserted.error());
-        log::error(inserted.error().message);
-        Response unavailable =
-            Response::error(503, "The image could not be stored; please try again.");
-        unavailable.headers.emplace_back("Retry-After", "5");
-        return unavailable;
+        return error_response(inserted.error());
     }
     return stored_answer(*inserted, compressed, MediaLinks(context, request));
 }

@@ -107,7 +107,7 @@ bool is_within(const std::filesystem::path& outer, const std::filesystem::path& 
 void refuse_destructive_layout(const config::Config& config) {
     if (config.storage != config::StorageKind::local) return;
     const auto refuse = [&](const std::string& what, const std::filesystem::path& path) {
-        throw StartupError(exit_code::usage,
+        throw StartupError(ErrorKind::invalid_input,
                            what + " " + path.string() + " is under the media root " +
                                config.media_root.string() +
                                ": move one of them (the media root's files are served over HTTP, "
@@ -149,9 +149,6 @@ db::Connection open_database(const config::Config& config) {
     return connection;
 }
 
-bool stdout_is_terminal() {
-    return ::isatty(STDOUT_FILENO) == 1;
-}
 bool stderr_is_terminal() {
     return ::isatty(STDERR_FILENO) == 1;
 }

@@ -58,7 +58,6 @@ std::string database_name(const config::Config& config);
 // Opens the database and checks its schema is current (StartupError otherwise).
 db::Connection open_database(const config::Config& config);
 
-bool stdout_is_terminal();
 bool stderr_is_terminal();
 
 void print_json(const nlohmann::json& value);

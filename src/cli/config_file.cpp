@@ -20,7 +20,8 @@ std::map<std::string, std::string> read_config_file(std::istream& in, const std:
             settings[item.fullname()] = value;
         }
     } catch (const CLI::Error& e) {
-        throw StartupError(exit_code::usage, "cannot read config file " + path + ": " + e.what());
+        throw StartupError(ErrorKind::invalid_input,
+                           "cannot read config file " + path + ": " + e.what());
     }
     return settings;
 }
@@ -28,7 +29,7 @@ std::map<std::string, std::string> read_config_file(std::istream& in, const std:
 std::map<std::string, std::string> read_config_file(const std::string& path) {
     std::ifstream in(path);
     if (!in) {
-        throw StartupError(exit_code::usage,
+        throw StartupError(ErrorKind::invalid_input,
                            "cannot read config file " + path + ": " + std::strerror(errno));
     }
     return read_config_file(in, path);

@@ -40,8 +40,9 @@ struct Setting {
 
 [[noreturn]] void invalid(const std::string& setting, const RawValue& value,
                           const std::string& expected) {
-    throw StartupError(exit_code::usage, "invalid value '" + value.text + "' for " + setting +
-                                             " (from " + value.origin + "): " + expected);
+    throw StartupError(ErrorKind::invalid_input, "invalid value '" + value.text + "' for " +
+                                                     setting + " (from " + value.origin +
+                                                     "): " + expected);
 }
 
 // As the original's settings.py reads it: os.getenv(...).lower() == 'true'; any other
@@ -69,7 +70,7 @@ void refuse_leftover_comment(const std::string& setting, const RawValue& value) 
         comment = text[i] == '#' && std::isspace(static_cast<unsigned char>(text[i - 1]));
     if (!spaced && !comment) return;
     throw StartupError(
-        exit_code::usage,
+        ErrorKind::invalid_input,
         "the value of " + setting + " (from " + value.origin + ") " +
             (comment ? "holds an inline comment (' #...'); an environment file read by systemd "
                        "or docker keeps comments in values: move the comment to its own line"
@@ -493,8 +494,9 @@ const std::vector<Setting>& settings() {
          "",
          [](Config& c, const RawValue& v) {
              if (!v.text.empty() && v.text.size() < 12) {
-                 throw StartupError(exit_code::usage, "admin_password (from " + v.origin +
-                                                          ") is shorter than 12 characters");
+                 throw StartupError(
+                     ErrorKind::invalid_input,
+                     "admin_password (from " + v.origin + ") is shorter than 12 characters");
              }
              c.admin_password = v.text;
          }},
@@ -503,14 +505,14 @@ const std::vector<Setting>& settings() {
          "",
          [](Config& c, const RawValue& v) {
              if (!v.text.empty() && v.text.size() < 16) {
-                 throw StartupError(exit_code::usage,
+                 throw StartupError(ErrorKind::invalid_input,
                                     "api_key (from " + v.origin +
                                         ") is shorter than 16 characters: use a long random key");
              }
              // cpp-httplib percent-decodes header values: a key with '%' could be
              // sent in two spellings that a front proxy would see as different.
              if (v.text.find('%') != std::string::npos) {
-                 throw StartupError(exit_code::usage,
+                 throw StartupError(ErrorKind::invalid_input,
                                     "api_key (from " + v.origin + ") must not contain '%'");
              }
              c.api_key = v.text;
@@ -563,8 +565,9 @@ Config resolve(const Sources& sources) {
         const bool known =
             std::ranges::any_of(settings(), [&](const Setting& s) { return s.name == name; });
         if (!known) {
-            throw StartupError(exit_code::usage, "unknown setting '" + name + "' in config file " +
-                                                     sources.file_path);
+            throw StartupError(
+                ErrorKind::invalid_input,
+                "unknown setting '" + name + "' in config file " + sources.file_path);
         }
     }
     Config config;
@@ -576,10 +579,11 @@ Config resolve(const Sources& sources) {
         setting.apply(config, picked.value_or(RawValue{setting.default_value, "default"}));
     }
     if (config.compression_min_quality > config.compression_quality) {
-        throw StartupError(exit_code::usage, "compression_min_quality (" +
-                                                 std::to_string(config.compression_min_quality) +
-                                                 ") must not exceed compression_quality (" +
-                                                 std::to_string(config.compression_quality) + ")");
+        throw StartupError(ErrorKind::invalid_input,
+                           "compression_min_quality (" +
+                               std::to_string(config.compression_min_quality) +
+                               ") must not exceed compression_quality (" +
+                               std::to_string(config.compression_quality) + ")");
     }
     return config;
 }
@@ -654,8 +658,9 @@ std::optional<std::string> original_postgres_url(const Sources& sources) {
     const auto port = env("POSTGRES_PORT");
     const std::string port_text = port && !port->empty() ? *port : "5432";
     if (!std::ranges::all_of(port_text, [](unsigned char c) { return std::isdigit(c); })) {
-        throw StartupError(exit_code::usage, "invalid value '" + port_text +
-                                                 "' for POSTGRES_PORT: expected a port number");
+        throw StartupError(
+            ErrorKind::invalid_input,
+            "invalid value '" + port_text + "' for POSTGRES_PORT: expected a port number");
     }
     if (!socket) url += ":" + port_text;
     url += "/" + uri_component(*database);

@@ -257,7 +257,7 @@ LoadedEnvFile& loaded() {
 void load_env_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw StartupError(exit_code::usage,
+        throw StartupError(ErrorKind::invalid_input,
                            "cannot read the environment file " + path + " (--env-file)");
     }
     std::stringstream text;

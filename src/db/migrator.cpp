@@ -47,15 +47,14 @@ class MigrationLock {
 };
 
 std::string_view migrations_table_sql(Engine engine) {
-    return engine == Engine::postgresql
-               ? "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 " version INTEGER PRIMARY KEY,"
-                 " name TEXT NOT NULL,"
-                 " applied_at BIGINT NOT NULL)"
-               : "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 " version INTEGER PRIMARY KEY,"
-                 " name TEXT NOT NULL,"
-                 " applied_at INTEGER NOT NULL)";
+    return engine == Engine::postgresql ? "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version INTEGER PRIMARY KEY,"
+                                          " name TEXT NOT NULL,"
+                                          " applied_at BIGINT NOT NULL)"
+                                        : "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version INTEGER PRIMARY KEY,"
+                                          " name TEXT NOT NULL,"
+                                          " applied_at INTEGER NOT NULL)";
 }
 
 int highest_version(const std::vector<Migration>& migrations) {
@@ -138,10 +137,11 @@ Result<int> migrate(Connection& connection, const std::vector<Migration>& migrat
 
 void require_current_schema(Connection& connection) {
     auto status = schema_status(connection, embedded_migrations(connection.engine()));
-    if (!status) throw StartupError(exit_code::failure, status.error().message);
-    if (status->newer_than_binary()) throw StartupError(exit_code::failure, newer_message(*status));
+    if (!status) throw StartupError(ErrorKind::database, status.error().message);
+    if (status->newer_than_binary())
+        throw StartupError(ErrorKind::database, newer_message(*status));
     if (!status->current()) {
-        throw StartupError(exit_code::failure,
+        throw StartupError(ErrorKind::database,
                            "the database " + connection.display_name() + " is at schema version " +
                                std::to_string(status->database_version) + ", this binary needs " +
                                std::to_string(status->binary_version) + ": run `gallery migrate`");

@@ -22,14 +22,16 @@ namespace detail {
 
 Error database_error(std::string_view context, const std::exception& e) {
     if (dynamic_cast<const TimedOut*>(&e) != nullptr) {
-        // Shown to the client (api::internal_error): no internal names in it.
+        // Shown to the client (api::error_response): no internal names in it.
         return Error{ErrorKind::overloaded,
                      "The database could not answer in time; try again shortly.",
                      std::chrono::seconds{5}};
     }
-    const bool unavailable = dynamic_cast<const Unavailable*>(&e) != nullptr;
-    return Error{unavailable ? ErrorKind::database_unavailable : ErrorKind::database,
-                 std::string(context) + ": " + e.what()};
+    ErrorKind kind = ErrorKind::database;
+    if (dynamic_cast<const Unavailable*>(&e) != nullptr) kind = ErrorKind::database_unavailable;
+    // A connection opened inside the transaction's body (PostgreSQL down) keeps its kind.
+    if (const auto* startup = dynamic_cast<const StartupError*>(&e)) kind = startup->kind();
+    return Error{kind, std::string(context) + ": " + e.what()};
 }
 
 void pause_before_retry(int attempt) {

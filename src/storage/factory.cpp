@@ -16,7 +16,8 @@ std::unique_ptr<Storage> open_s3(const config::S3Settings& s3) {
           std::pair{"s3_secret_key (GALLERY_S3_SECRET_KEY)", &s3.secret_key}}) {
         if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(name);
     }
-    if (!missing.empty()) throw StartupError(exit_code::usage, "storage = s3 needs " + missing);
+    if (!missing.empty())
+        throw StartupError(ErrorKind::invalid_input, "storage = s3 needs " + missing);
     S3Options options;
     options.endpoint = s3.endpoint;
     options.bucket = s3.bucket;
@@ -41,7 +42,7 @@ std::unique_ptr<Storage> open_storage(const config::Config& config) {
         case config::StorageKind::s3:
             return open_s3(config.s3);
     }
-    throw StartupError(exit_code::usage, "unknown storage kind");
+    throw StartupError(ErrorKind::invalid_input, "unknown storage kind");
 }
 
 }  // namespace gallery::storage

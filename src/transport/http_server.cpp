@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 
 #include <httplib.h>
@@ -155,6 +156,14 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
       m_handle(std::move(handle)),
       m_admit(std::move(admit)),
       m_server(std::make_unique<httplib::Server>()) {
+    if (m_settings.threads < 1) throw std::invalid_argument("HttpServer: threads must be >= 1");
+    set_up_connections();
+    refuse_before_bodies();
+    route_requests();
+    answer_errors();
+}
+
+void HttpServer::set_up_connections() {
     const int threads = m_settings.threads;
     m_server->new_task_queue = [threads] {
         return new httplib::ThreadPool(static_cast<std::size_t>(threads));
@@ -176,7 +185,10 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
         ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
         if (m_listen_socket < 0) m_listen_socket = socket;
     });
+}
 
+// Refusals on the headers alone: framing, then the API key (Admit).
+void HttpServer::refuse_before_bodies() {
     // Every routed request passes here first, before anything past its headers is
     // read. Ranges are the handlers' to answer (/media/ does, one range at most):
     // httplib would otherwise slice any answer a Range header names, and build a
@@ -210,7 +222,9 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
             response.set_header("Connection", "close");
             return refusal->status;
         });
+}
 
+void HttpServer::route_requests() {
     const auto refusal_of = [this](Request& plain) -> std::optional<Response> {
         return m_admit ? m_admit(plain) : std::nullopt;
     };
@@ -278,6 +292,9 @@ HttpServer::HttpServer(ServerSettings settings, Handle handle, Admit admit)
     m_server->Put(".*", route_with_body);
     m_server->Delete(".*", route_with_body);
     m_server->Patch(".*", route_with_body);
+}
+
+void HttpServer::answer_errors() {
     // Bodies for the answers the transport gives on its own (413, 400, ...).
     m_server->set_error_handler([](const httplib::Request&, httplib::Response& response) {
         response.set_header("X-Content-Type-Options", "nosniff");
@@ -317,7 +334,7 @@ int HttpServer::bind() {
     // dropped and retried a second later. Widen it (listen again updates the backlog).
     if (port >= 0 && m_listen_socket >= 0) ::listen(m_listen_socket, k_listen_backlog);
     if (port < 0) {
-        throw StartupError(exit_code::failure,
+        throw StartupError(ErrorKind::system,
                            "cannot listen on " + m_settings.host + ":" +
                                std::to_string(m_settings.port) +
                                " (address in use, or not an address of this machine)");

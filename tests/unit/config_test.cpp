@@ -21,7 +21,7 @@ std::string startup_message(const config::Sources& sources) {
     try {
         config::resolve(sources);
     } catch (const StartupError& e) {
-        CHECK(e.exit_code() == exit_code::usage);
+        CHECK(e.kind() == ErrorKind::invalid_input);
         return e.what();
     }
     FAIL("expected a StartupError");

@@ -1,5 +1,5 @@
 #pragma once
-// The gallery HTTP API (shared/API.md) as plain handlers over the core.
+// The gallery HTTP API (docs/API.md) as plain handlers over the core.
 
 #include <memory>
 #include <string>

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "gallery/common/error.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "gallery/imaging/admission.hpp"
@@ -79,5 +81,14 @@ struct Response {
 // application/x-www-form-urlencoded text as name/value pairs ('+' is a space,
 // %XX decoded); malformed escapes are kept as they are.
 std::multimap<std::string, std::string> parse_form(std::string_view body);
+
+// The one mapping of error kinds to HTTP statuses: invalid_input 400, not_found 404;
+// 503 where a retry can succeed (overloaded, database_unavailable, and storage
+// failures: an object that could not be written or read now); 500 for the database
+// failing otherwise.
+int http_status_for(ErrorKind kind);
+
+// Adds Retry-After to a 503: the error's own, or 5 s. Every 503 carries it.
+void add_retry_after(Response& response, const Error& error);
 
 }  // namespace gallery::api

@@ -1,6 +1,8 @@
 #pragma once
-// The project's one error type. Library errors (SQLite, errno, later curl/S3) are
-// converted into it where the library is called; callers branch on `kind`.
+// The project's one error type. Library errors (SQLite, libpq, errno, curl, S3) are
+// converted into it where the library is called; callers branch on `kind`. Only
+// src/main.cpp turns a kind into an exit code, and only api::http_status_for into an
+// HTTP status.
 
 #include <chrono>
 #include <expected>
@@ -20,6 +22,8 @@ enum class ErrorKind {
     io,                 // a local file operation failed
     overloaded,         // a bounded shared resource (encode slots, connections) is exhausted
                         // or its wait passed the deadline: try again after `retry_after`
+    system,             // the machine refuses what a command needs (a port in use, a folder that
+                        // cannot be made)
 };
 
 struct Error {
@@ -42,19 +46,20 @@ inline Error with_context(std::string_view context, Error error) {
     return error;
 }
 
-// Thrown at start-up for problems a person must fix before anything can run
-// (bad configuration, unreadable database). main() turns it into `exit_code`.
+// Thrown at start-up for problems a person must fix before anything can run (bad
+// configuration: invalid_input; a database that cannot be opened: database; a port in
+// use: system). main() turns its kind into the exit code, as for any other error.
 class StartupError : public std::runtime_error {
   public:
-    StartupError(int exit_code, const std::string& message)
-        : std::runtime_error(message), m_exit_code(exit_code) {}
-    int exit_code() const { return m_exit_code; }
+    StartupError(ErrorKind kind, const std::string& message)
+        : std::runtime_error(message), m_kind(kind) {}
+    ErrorKind kind() const { return m_kind; }
 
   private:
-    int m_exit_code;
+    ErrorKind m_kind;
 };
 
-// Exit codes shared by every subcommand.
+// Exit codes shared by every subcommand, chosen from an error's kind in src/main.cpp.
 namespace exit_code {
 inline constexpr int ok = 0;
 inline constexpr int failure = 1;  // database or runtime failure

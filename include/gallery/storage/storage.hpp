@@ -1,6 +1,6 @@
 #pragma once
-// Where image objects live. Every backend (local disk now, S3 later) implements this
-// interface and passes the same contract tests (tests/unit/storage_contract.hpp).
+// Where image objects live. Both backends (local disk, S3) implement this interface
+// and pass the same contract tests (tests/support/storage_contract.hpp).
 
 #include <chrono>
 #include <cstdint>
@@ -62,8 +62,9 @@ class Storage {
     virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
     virtual Result<std::optional<ObjectInfo>> head(std::string_view key) = 0;
 
-    // nullopt when there is no such object. Backends that cannot (S3: its objects
-    // are served by the bucket, or by presigned redirects) answer ErrorKind::unsupported.
+    // nullopt when there is no such object. A backend whose objects gallery does not
+    // serve itself (S3: the bucket serves them, or a presigned redirect) answers
+    // ErrorKind::storage_permanent, saying so.
     virtual Result<std::optional<ObjectReader>> open(std::string_view key);
 
     // A URL that lets whoever holds it GET the object for `valid_for` from

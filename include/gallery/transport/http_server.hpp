@@ -3,8 +3,8 @@
 // turning its requests into api::Request and back. Failures the transport itself
 // answers (oversized body, malformed request) also get API.md's JSON shape.
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,7 +24,9 @@ using api::Response;
 struct ServerSettings {
     std::string host = "127.0.0.1";
     int port = 8000;  // 0: any free port
-    int threads = 8;
+    // Worker threads, at least 1: serve passes the `threads` setting (its default lives
+    // in the settings table, config.cpp), so there is no second default here.
+    int threads = 0;
     std::chrono::seconds timeout{30};  // each read and write of a request under way
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     // How long a connection may hold a worker waiting for a request's first bytes
@@ -64,6 +66,13 @@ class HttpServer {
     void stop();
 
   private:
+    // The constructor's parts, in order: workers, timeouts and the listening socket;
+    // refusals before a body is read; routing into Handle; the transport's own answers.
+    void set_up_connections();
+    void refuse_before_bodies();
+    void route_requests();
+    void answer_errors();
+
     ServerSettings m_settings;
     Handle m_handle;
     Admit m_admit;

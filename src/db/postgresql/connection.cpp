@@ -48,16 +48,16 @@ PgConnection::PgConnection(const ConnectionOptions& options)
     : m_options(options), m_connection(connect(options)) {
     if (m_connection && PQstatus(m_connection.get()) == CONNECTION_OK) quiet(m_connection.get());
     if (!m_connection || PQstatus(m_connection.get()) != CONNECTION_OK) {
-        throw StartupError(exit_code::failure, "cannot connect to the database " +
-                                                   redact_url(options.postgresql_url) + ": " +
-                                                   trimmed(PQerrorMessage(m_connection.get())));
+        throw StartupError(ErrorKind::database_unavailable,
+                           "cannot connect to the database " + redact_url(options.postgresql_url) +
+                               ": " + trimmed(PQerrorMessage(m_connection.get())));
     }
     try {
         set_up_session();
     } catch (const Failure& e) {
-        throw StartupError(exit_code::failure, "cannot set up the database session " +
-                                                   redact_url(options.postgresql_url) + ": " +
-                                                   e.what());
+        throw StartupError(ErrorKind::database, "cannot set up the database session " +
+                                                    redact_url(options.postgresql_url) + ": " +
+                                                    e.what());
     }
 }
 

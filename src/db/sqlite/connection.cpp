@@ -25,8 +25,8 @@ void create_private_file(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno == EEXIST) return;  // another process created it first
-        throw StartupError(exit_code::failure, "cannot create the database " + path.string() +
-                                                   ": " + std::strerror(errno));
+        throw StartupError(ErrorKind::database, "cannot create the database " + path.string() +
+                                                    ": " + std::strerror(errno));
     }
     ::fchmod(fd, 0600);  // the umask may have taken bits from 0600 too: set them exactly
     ::close(fd);
@@ -102,7 +102,7 @@ void switch_to_wal(SQLite::Database& database, std::chrono::milliseconds busy_ti
 std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options) {
     const bool exists = std::filesystem::exists(options.path);
     if (!exists && !options.create_if_missing) {
-        throw StartupError(exit_code::failure,
+        throw StartupError(ErrorKind::database,
                            "database " + options.path.string() +
                                " does not exist: run `gallery migrate` to create it");
     }
@@ -110,9 +110,9 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
         std::error_code ec;
         std::filesystem::create_directories(options.path.parent_path(), ec);
         if (ec) {
-            throw StartupError(exit_code::failure, "cannot create the database folder " +
-                                                       options.path.parent_path().string() + ": " +
-                                                       ec.message());
+            throw StartupError(ErrorKind::database, "cannot create the database folder " +
+                                                        options.path.parent_path().string() + ": " +
+                                                        ec.message());
         }
     }
     if (!exists) create_private_file(options.path);
@@ -141,7 +141,7 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
         if (options.checkpoint_in_background) database.exec("PRAGMA wal_autocheckpoint=0");
         return native;
     } catch (const std::exception& e) {
-        throw StartupError(exit_code::failure,
+        throw StartupError(ErrorKind::database,
                            "cannot open database " + options.path.string() + ": " + e.what());
     }
 }

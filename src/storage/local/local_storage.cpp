@@ -419,7 +419,7 @@ std::unique_ptr<Storage> make_local_storage(const std::filesystem::path& root) {
     std::error_code ec;
     std::filesystem::create_directories(root, ec);
     if (ec) {
-        throw StartupError(exit_code::failure,
+        throw StartupError(ErrorKind::system,
                            "cannot create the media folder " + root.string() + ": " + ec.message());
     }
     return std::make_unique<LocalStorage>(root);

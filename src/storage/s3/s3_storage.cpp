@@ -32,7 +32,7 @@ Endpoint parse_endpoint(const std::string& url) {
     static const std::regex k_url(R"(^(https?)://([^/:]+)(?::(\d+))?/?$)");
     std::smatch parts;
     if (!std::regex_match(url, parts, k_url)) {
-        throw StartupError(exit_code::usage,
+        throw StartupError(ErrorKind::invalid_input,
                            "invalid value '" + url +
                                "' for s3_endpoint: expected http(s)://host[:port] with no path");
     }
