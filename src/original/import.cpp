@@ -84,8 +84,23 @@ class Importer {
 
   private:
     Result<void> import_images(const SourceSchema& schema);
+    // One batch of the original's images, against gallery's rows of the same ids.
+    struct Batch {
+        std::unordered_map<catalog::ImageId, catalog::Image> here;  // gallery's rows now
+        std::map<catalog::ImageId, std::int64_t> imported_before;   // id -> fingerprint
+        std::vector<catalog::Image> candidates;  // not here yet and never imported
+        std::vector<provenance::Entry> recorded;
+        std::unordered_set<catalog::ImageId> in_source;
+    };
     Result<void> import_batch(std::span<const OriginalImage> batch, catalog::ImageId after_id,
                               catalog::ImageId through_id);
+    // An image both sides have: unchanged, updated from the original, or a conflict.
+    Result<void> reconcile_existing(Batch& batch, const catalog::Image& current,
+                                    const catalog::Image& there);
+    // The candidates whose key no other image holds, inserted as they are.
+    Result<void> insert_new(Batch& batch);
+    // Imported before, gone from the source now: the original deleted them since.
+    Result<void> remove_deleted_in_source(const Batch& batch);
     Result<void> import_pending(const SourceSchema& schema);
     void conflict(std::string row, std::string reason);
     void touch(const std::string& client_id) { m_touched.emplace(to_lower(client_id), client_id); }
@@ -168,56 +183,27 @@ Result<void> Importer::import_images(const SourceSchema& schema) {
     }
 }
 
-Result<void> Importer::import_batch(std::span<const OriginalImage> batch, catalog::ImageId after_id,
-                                    catalog::ImageId through_id) {
+Result<void> Importer::import_batch(std::span<const OriginalImage> originals,
+                                    catalog::ImageId after_id, catalog::ImageId through_id) {
+    Batch batch;
     auto existing = catalog::images_between(m_target, after_id + 1, through_id);
     if (!existing) return std::unexpected(existing.error());
-    std::unordered_map<catalog::ImageId, catalog::Image> here;
-    for (catalog::Image& image : *existing) here.emplace(image.id, std::move(image));
+    for (catalog::Image& image : *existing) batch.here.emplace(image.id, std::move(image));
     auto imported_before = provenance::between(m_target, after_id, through_id);
     if (!imported_before) return std::unexpected(imported_before.error());
+    batch.imported_before = std::move(*imported_before);
 
-    std::vector<catalog::Image> candidates;  // not here yet and never imported
-    std::vector<provenance::Entry> recorded;
-    std::vector<catalog::ImageId> removed;
-    std::unordered_set<catalog::ImageId> in_source;
-    for (const OriginalImage& original : batch) {
+    for (const OriginalImage& original : originals) {
         const catalog::Image there = as_gallery_image(original);
         const std::string row = "image " + std::to_string(original.id);
-        in_source.insert(original.id);
+        batch.in_source.insert(original.id);
         m_highest_source_id = std::max(m_highest_source_id, original.id);
         m_spellings[to_lower(original.client_id)].insert(original.client_id);
-        const auto found = here.find(original.id);
-        const auto before = imported_before->find(original.id);
-        if (found != here.end()) {
-            const catalog::Image& current = found->second;
-            const std::string changed = differences(current, there);
-            if (changed.empty()) {
-                ++m_report.images_unchanged;
-                if (before == imported_before->end())
-                    recorded.push_back({original.id, provenance::fingerprint(there)});
-            } else if (auto problem = field_problem(there)) {
-                conflict(row, "edited in the original since, and " + *problem);
-            } else if (before != imported_before->end() &&
-                       before->second == provenance::fingerprint(current) &&
-                       current.storage_key == there.storage_key) {
-                if (auto updated = catalog::overwrite_image(m_target, there); !updated)
-                    return updated;
-                ++m_report.images_updated;
-                touch(current.client_id);
-                touch(there.client_id);
-                recorded.push_back({original.id, provenance::fingerprint(there)});
-            } else {
-                conflict(row, before == imported_before->end()
-                                  ? "gallery has an image with this id and other content (" +
-                                        changed + ")"
-                                  : "changed in gallery since it was imported, and in the "
-                                    "original too (" +
-                                        changed + ")");
-            }
+        if (const auto found = batch.here.find(original.id); found != batch.here.end()) {
+            if (auto done = reconcile_existing(batch, found->second, there); !done) return done;
             continue;
         }
-        if (before != imported_before->end()) {
+        if (batch.imported_before.contains(original.id)) {
             ++m_report.images_deleted_here;  // deleted in gallery since: stays deleted
             continue;
         }
@@ -228,39 +214,80 @@ Result<void> Importer::import_batch(std::span<const OriginalImage> batch, catalo
         } else if (auto key = storage::check_portable_key(original.storage_key); !key) {
             conflict(row, "its storage key cannot be stored by gallery: " + key.error().message);
         } else {
-            candidates.push_back(there);
+            batch.candidates.push_back(there);
         }
     }
+    if (auto done = insert_new(batch); !done) return done;
+    if (auto done = remove_deleted_in_source(batch); !done) return done;
+    return provenance::record(m_target, batch.recorded, m_now);
+}
 
+Result<void> Importer::reconcile_existing(Batch& batch, const catalog::Image& current,
+                                          const catalog::Image& there) {
+    const std::string row = "image " + std::to_string(there.id);
+    const auto before = batch.imported_before.find(there.id);
+    const bool imported = before != batch.imported_before.end();
+    const std::string changed = differences(current, there);
+    if (changed.empty()) {
+        ++m_report.images_unchanged;
+        if (!imported) batch.recorded.push_back({there.id, provenance::fingerprint(there)});
+        return {};
+    }
+    if (auto problem = field_problem(there)) {
+        conflict(row, "edited in the original since, and " + *problem);
+        return {};
+    }
+    // Unchanged here since the import: the original's edit comes over.
+    if (imported && before->second == provenance::fingerprint(current) &&
+        current.storage_key == there.storage_key) {
+        if (auto updated = catalog::overwrite_image(m_target, there); !updated) return updated;
+        ++m_report.images_updated;
+        touch(current.client_id);
+        touch(there.client_id);
+        batch.recorded.push_back({there.id, provenance::fingerprint(there)});
+        return {};
+    }
+    conflict(row, imported
+                      ? "changed in gallery since it was imported, and in the original too (" +
+                            changed + ")"
+                      : "gallery has an image with this id and other content (" + changed + ")");
+    return {};
+}
+
+Result<void> Importer::insert_new(Batch& batch) {
     // A key another gallery image (or an earlier row of this source) already uses.
     std::vector<std::string> keys;
-    keys.reserve(candidates.size());
-    for (const catalog::Image& image : candidates) keys.push_back(image.storage_key);
+    keys.reserve(batch.candidates.size());
+    for (const catalog::Image& image : batch.candidates) keys.push_back(image.storage_key);
     auto in_use = queue::keys_in_use(m_target, keys);
     if (!in_use) return std::unexpected(in_use.error());
     std::vector<catalog::Image> inserted;
     std::unordered_set<std::string> batch_keys;
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-        if ((*in_use)[i] || !batch_keys.insert(candidates[i].storage_key).second) {
-            conflict("image " + std::to_string(candidates[i].id),
-                     "its storage key " + candidates[i].storage_key +
-                         " belongs to another image already");
+    for (std::size_t i = 0; i < batch.candidates.size(); ++i) {
+        catalog::Image& candidate = batch.candidates[i];
+        if ((*in_use)[i] || !batch_keys.insert(candidate.storage_key).second) {
+            conflict(
+                "image " + std::to_string(candidate.id),
+                "its storage key " + candidate.storage_key + " belongs to another image already");
             continue;
         }
-        inserted.push_back(std::move(candidates[i]));
+        inserted.push_back(std::move(candidate));
     }
     if (auto done = catalog::insert_images_as_is(m_target, inserted); !done) return done;
     for (const catalog::Image& image : inserted) {
         touch(image.client_id);
-        recorded.push_back({image.id, provenance::fingerprint(image)});
+        batch.recorded.push_back({image.id, provenance::fingerprint(image)});
     }
     m_report.images_imported += static_cast<std::int64_t>(inserted.size());
+    return {};
+}
 
-    // Imported before, gone from the source: the original deleted them since.
-    for (const auto& [id, print] : *imported_before) {
-        if (in_source.contains(id)) continue;
-        const auto found = here.find(id);
-        if (found == here.end()) continue;  // deleted in gallery too
+Result<void> Importer::remove_deleted_in_source(const Batch& batch) {
+    std::vector<catalog::ImageId> removed;
+    for (const auto& [id, print] : batch.imported_before) {
+        if (batch.in_source.contains(id)) continue;
+        const auto found = batch.here.find(id);
+        if (found == batch.here.end()) continue;  // deleted in gallery too
         if (provenance::fingerprint(found->second) != print) {
             conflict("image " + std::to_string(id),
                      "deleted in the original, but changed in gallery since it was imported");
@@ -269,12 +296,11 @@ Result<void> Importer::import_batch(std::span<const OriginalImage> batch, catalo
         removed.push_back(id);
         touch(found->second.client_id);
     }
-    if (!removed.empty()) {
-        auto deleted = catalog::delete_images(m_target, removed, m_now);
-        if (!deleted) return std::unexpected(deleted.error());
-        m_report.images_removed += static_cast<std::int64_t>(deleted->deleted_count);
-    }
-    return provenance::record(m_target, recorded, m_now);
+    if (removed.empty()) return {};
+    auto deleted = catalog::delete_images(m_target, removed, m_now);
+    if (!deleted) return std::unexpected(deleted.error());
+    m_report.images_removed += static_cast<std::int64_t>(deleted->deleted_count);
+    return {};
 }
 
 Result<void> Importer::import_pending(const SourceSchema& schema) {

@@ -55,23 +55,10 @@ TEST_CASE("parallel guesses buy no extra password checks and cannot hold every w
     const auto refilled = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
     const auto checked = std::count(statuses.begin(), statuses.end(), 401);
     CHECK(checked <= 3 + refilled);
+    // Every guess was answered (none left waiting on a worker: 4 serve 40).
     CHECK(std::count(statuses.begin(), statuses.end(), 429) == 40 - checked);
-    CHECK(elapsed < std::chrono::seconds(3));
-    // The right password sent while guesses go on is not even checked: it does not get in.
-    std::vector<std::thread> more;
-    for (int i = 0; i < 5; ++i) {
-        more.emplace_back([&] {
-            httplib::Client guesser("127.0.0.1", server.port());
-            guesser.Post("/admin/login", "password=guess", "application/x-www-form-urlencoded");
-        });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    httplib::Client client("127.0.0.1", server.port());
-    auto flooded = client.Post("/admin/login", "password=" + testing::k_test_api_key,
-                               "application/x-www-form-urlencoded");
-    for (auto& guesser : more) guesser.join();
-    REQUIRE(flooded);
-    CHECK(flooded->status == 429);
+    // That a refused request is never checked, the right password included, is
+    // tests/unit/sign_in_throttle_test.cpp's (on a clock it sets).
     // Once the flood stops, a check is available again.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     CHECK_FALSE(sign_in(server).empty());
