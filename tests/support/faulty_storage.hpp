@@ -25,13 +25,9 @@ class FaultyStorage final : public storage::Storage {
     Result<void> put(std::string_view key, std::string_view bytes, std::string_view type) override {
         return m_real.put(key, bytes, type);
     }
-    Result<std::optional<std::string>> get(std::string_view key) override {
-        return m_real.get(key);
-    }
     Result<std::optional<storage::ObjectInfo>> head(std::string_view key) override {
         return m_real.head(key);
     }
-    Result<bool> remove(std::string_view key) override { return m_real.remove(key); }
     Result<std::vector<storage::RemoveOutcome>> remove_many(
         std::span<const std::string> keys) override {
         ++remove_many_calls;
@@ -50,9 +46,9 @@ class FaultyStorage final : public storage::Storage {
                 outcomes.push_back({key, std::nullopt});
                 continue;
             }
-            auto removed = m_real.remove(key);
-            outcomes.push_back(
-                {key, removed ? std::nullopt : std::optional<Error>(removed.error())});
+            auto removed = m_real.remove_many(std::span<const std::string>(&key, 1));
+            if (!removed) return std::unexpected(removed.error());
+            outcomes.push_back(std::move(removed->front()));
         }
         return outcomes;
     }

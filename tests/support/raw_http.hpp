@@ -51,8 +51,8 @@ int free_loopback_port();
 // attacks took hundreds of MB to 2.4 GB before; bounded, they measured 0.3 MB
 // (through nginx), 2 MB (unread bodies) and 7.4 MB (five 1 MB /media/ answers
 // after 1000-range requests; where those pages go was not measured). The budget
-// leaves room above those figures so the check does not flake; AddressSanitizer's quarantine keeps freed
-// memory resident, so its budget is larger.
+// leaves room above those figures so the check does not flake; AddressSanitizer's quarantine keeps
+// freed memory resident, so its budget is larger.
 #if defined(__SANITIZE_ADDRESS__)
 inline constexpr std::int64_t k_rss_growth_budget_kib = 96 * 1024;
 #else

@@ -1,6 +1,8 @@
 #pragma once
 // Where image objects live. Both backends (local disk, S3) implement this interface
-// and pass the same contract tests (tests/support/storage_contract.hpp).
+// and pass the same contract tests (tests/support/storage_contract.hpp). It holds only
+// what gallery itself uses: objects are written whole, served in pieces (open, or a
+// presigned URL), deleted in batches and listed; never read whole into memory.
 
 #include <chrono>
 #include <cstdint>
@@ -59,7 +61,6 @@ class Storage {
                              std::string_view content_type) = 0;
 
     // nullopt when there is no such object.
-    virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
     virtual Result<std::optional<ObjectInfo>> head(std::string_view key) = 0;
 
     // nullopt when there is no such object. A backend whose objects gallery does not
@@ -73,9 +74,6 @@ class Storage {
     // disk, whose objects gallery serves itself).
     virtual std::optional<std::string> presigned_get(std::string_view key, long long signed_at,
                                                      std::chrono::seconds valid_for) const;
-
-    // Returns false when the key was already absent (which is not a failure).
-    virtual Result<bool> remove(std::string_view key) = 0;
 
     // One outcome per key, in the order given. An error result means the whole
     // request failed and nothing can be said about any key.

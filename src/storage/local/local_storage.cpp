@@ -96,27 +96,6 @@ class LocalStorage final : public Storage {
         return put_named(target, bytes, key);
     }
 
-    Result<std::optional<std::string>> get(std::string_view key) override {
-        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        FileDescriptor fd = open_object(key, O_RDONLY);
-        if (!fd.valid()) {
-            if (is_absent(errno)) return std::optional<std::string>{};
-            return std::unexpected(from_errno(errno, "open", key));
-        }
-        std::string content;
-        char buffer[64 * 1024];
-        for (;;) {
-            const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-            if (got < 0) {
-                if (errno == EINTR) continue;
-                return std::unexpected(from_errno(errno, "read", key));
-            }
-            if (got == 0) break;
-            content.append(buffer, static_cast<std::size_t>(got));
-        }
-        return std::optional<std::string>{std::move(content)};
-    }
-
     Result<std::optional<ObjectInfo>> head(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
         FileDescriptor fd = open_object(key, O_PATH);
@@ -153,15 +132,10 @@ class LocalStorage final : public Storage {
         return std::optional<ObjectReader>{std::move(reader)};
     }
 
-    // The link itself goes, never what it points to: unlinkat in the folder opened
-    // beneath the root. A key whose folder is a symlink names nothing of ours: absent.
-    Result<bool> remove(std::string_view key) override {
-        FolderCache folders;
-        return remove_with(folders, key);
-    }
-
     // One root and one folder opened per batch, not per key: a batch's keys share
-    // their folder (images/), so a delete is a single unlinkat.
+    // their folder (images/), so a delete is a single unlinkat. The link itself goes,
+    // never what it points to: unlinkat in the folder opened beneath the root. A key
+    // whose folder is a symlink names nothing of ours: absent.
     Result<std::vector<RemoveOutcome>> remove_many(std::span<const std::string> keys) override {
         std::vector<RemoveOutcome> outcomes;
         outcomes.reserve(keys.size());

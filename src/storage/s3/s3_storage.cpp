@@ -123,19 +123,6 @@ class S3Storage final : public Storage {
         return {};
     }
 
-    Result<std::optional<std::string>> get(std::string_view key) override {
-        if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
-        const std::string context = "get '" + std::string(key) + "'";
-        auto response = exchange(object_request("GET", key), context, {200, 404});
-        if (!response) return std::unexpected(response.error());
-        if (response->status == 404) {
-            if (error_code(*response) == "NoSuchBucket")
-                return std::unexpected(http_error(*response, context));
-            return std::optional<std::string>{};
-        }
-        return std::optional<std::string>{std::move(response->body)};
-    }
-
     Result<std::optional<ObjectInfo>> head(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
         auto response =
@@ -169,16 +156,6 @@ class S3Storage final : public Storage {
         return m_endpoint.scheme + "://" + host_header() + object_path(key) + "?" +
                s3::canonical_query(unsigned_request.query) +
                "&X-Amz-Signature=" + signed_request.signature;
-    }
-
-    // S3 answers 204 whether or not the key existed, so existence is asked first.
-    Result<bool> remove(std::string_view key) override {
-        auto info = head(key);
-        if (!info) return std::unexpected(info.error());
-        auto response = exchange(object_request("DELETE", key), "delete '" + std::string(key) + "'",
-                                 {200, 204});
-        if (!response) return std::unexpected(response.error());
-        return info->has_value();
     }
 
     Result<std::vector<RemoveOutcome>> remove_many(std::span<const std::string> keys) override {
