@@ -201,8 +201,9 @@ std::string own_base_url(const RawValue& value) {
     return url;
 }
 
-const std::vector<Setting>& settings() {
-    static const std::vector<Setting> all{
+// Settings of the database and its connection pool.
+std::vector<Setting> database_settings() {
+    return {
         {"db", {{"GALLERY_DB"}}, "./data/gallery.db", apply_database},
         {"db_pool_size",
          {{"GALLERY_DB_POOL_SIZE"}},
@@ -217,6 +218,12 @@ const std::vector<Setting>& settings() {
              c.db_pool_wait = std::chrono::milliseconds(
                  static_cast<std::int64_t>(parse_positive("db_pool_wait_seconds", v) * 1000));
          }},
+    };
+}
+
+// Settings of where objects live: local disk or S3.
+std::vector<Setting> storage_settings() {
+    return {
         {"storage",
          {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}},
          "local",
@@ -300,6 +307,12 @@ const std::vector<Setting>& settings() {
            [](const Config& c) { return c.storage == StorageKind::s3; }}},
          "",
          [](Config& c, const RawValue& v) { c.public_url = public_base_url(v.text); }},
+    };
+}
+
+// Settings of uploads and their re-encoding.
+std::vector<Setting> upload_settings() {
+    return {
         {"max_upload_mb",
          {{"GALLERY_MAX_UPLOAD_MB"}, {"IMAGE_MAX_UPLOAD_MB"}},
          "1",
@@ -351,6 +364,12 @@ const std::vector<Setting>& settings() {
              c.encode_memory_bytes =
                  static_cast<std::uint64_t>(parse_positive("encode_memory_mb", v) * 1024 * 1024);
          }},
+    };
+}
+
+// Settings of the cleaner and the restore window.
+std::vector<Setting> cleanup_settings() {
+    return {
         {"batch_size",
          {{"GALLERY_BATCH_SIZE"}},
          "100",
@@ -381,6 +400,12 @@ const std::vector<Setting>& settings() {
              if (c.restore_window > std::chrono::days{365})
                  invalid("restore_window", v, "at most 365d");
          }},
+    };
+}
+
+// Settings of backups and restore-safe deletion.
+std::vector<Setting> backup_settings() {
+    return {
         {"backup_dir",
          {{"GALLERY_BACKUP_DIR"}},
          "./data/backups",
@@ -408,6 +433,12 @@ const std::vector<Setting>& settings() {
              else
                  invalid("backup_guard", v, "expected on or off");
          }},
+    };
+}
+
+// Settings of the HTTP server.
+std::vector<Setting> http_settings() {
+    return {
         {"metrics_public",
          {{"GALLERY_METRICS_PUBLIC"}},
          "false",
@@ -489,6 +520,12 @@ const std::vector<Setting>& settings() {
              c.max_body_bytes =
                  static_cast<std::uint64_t>(parse_positive("max_body_mb", v) * 1024 * 1024);
          }},
+    };
+}
+
+// Settings of who may call: keys, the admin password, origins, client ids.
+std::vector<Setting> access_settings() {
+    return {
         {"admin_password",
          {{"GALLERY_ADMIN_PASSWORD"}},
          "",
@@ -526,6 +563,22 @@ const std::vector<Setting>& settings() {
          "",
          [](Config& c, const RawValue& v) { c.client_ids_url = v.text; }},
     };
+}
+
+const std::vector<Setting>& settings() {
+    // In this order: a setting read only when another has a value (read_when) comes
+    // after it.
+    static const std::vector<Setting> all = [] {
+        std::vector<Setting> joined;
+        for (const auto group :
+             {database_settings, storage_settings, upload_settings, cleanup_settings,
+              backup_settings, http_settings, access_settings}) {
+            std::vector<Setting> part = group();
+            joined.insert(joined.end(), std::make_move_iterator(part.begin()),
+                          std::make_move_iterator(part.end()));
+        }
+        return joined;
+    }();
     return all;
 }
 
