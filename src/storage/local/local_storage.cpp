@@ -10,6 +10,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <queue>
 #include <random>
@@ -132,18 +133,27 @@ class LocalStorage final : public Storage {
         return std::optional<ObjectReader>{std::move(reader)};
     }
 
-    // One root and one folder opened per batch, not per key: a batch's keys share
-    // their folder (images/), so a delete is a single unlinkat. The link itself goes,
-    // never what it points to: unlinkat in the folder opened beneath the root. A key
-    // whose folder is a symlink names nothing of ours: absent.
+    // One root opened per batch, and each folder once: the keys are taken folder by
+    // folder (a stable order of their folders), so a batch whose keys share a folder
+    // (images/) opens it once and a delete is a single unlinkat. The outcomes keep the
+    // keys' order. The link itself goes, never what it points to: unlinkat in the folder
+    // opened beneath the root. A key whose folder is a symlink names nothing of ours:
+    // absent.
     Result<std::vector<RemoveOutcome>> remove_many(std::span<const std::string> keys) override {
-        std::vector<RemoveOutcome> outcomes;
-        outcomes.reserve(keys.size());
+        std::vector<std::size_t> order(keys.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        const auto folder_of = [&](std::size_t i) {
+            const std::string_view key = keys[i];
+            const std::size_t slash = key.rfind('/');
+            return slash == std::string_view::npos ? std::string_view{} : key.substr(0, slash);
+        };
+        std::ranges::stable_sort(order, {}, folder_of);
+        std::vector<RemoveOutcome> outcomes(keys.size());
         FolderCache folders;
-        for (const std::string& key : keys) {
-            auto removed = remove_with(folders, key);
-            outcomes.push_back(
-                RemoveOutcome{key, removed ? std::nullopt : std::optional<Error>(removed.error())});
+        for (const std::size_t i : order) {
+            auto removed = remove_with(folders, keys[i]);
+            outcomes[i] = RemoveOutcome{
+                keys[i], removed ? std::nullopt : std::optional<Error>(removed.error())};
         }
         return outcomes;
     }
