@@ -45,16 +45,21 @@ inline void check_storage_contract(storage::Storage& store) {
     SECTION("remove_many answers every key in order, missing keys count as gone") {
         REQUIRE(store.put("images/1.jpg", "1", "image/jpeg"));
         REQUIRE(store.put("images/2.jpg", "2", "image/jpeg"));
-        const std::vector<std::string> keys{"images/1.jpg", "images/missing.jpg", "images/2.jpg"};
+        REQUIRE(store.put("other/3.jpg", "3", "image/jpeg"));
+        // Folders interleaved and a refused key among them: each answer at its key's place.
+        const std::vector<std::string> keys{"images/1.jpg", "other/3.jpg", "images/missing.jpg",
+                                            "../escape.jpg", "images/2.jpg"};
         auto outcomes = store.remove_many(keys);
         REQUIRE(outcomes);
-        REQUIRE(outcomes->size() == 3);
+        REQUIRE(outcomes->size() == keys.size());
         for (std::size_t i = 0; i < keys.size(); ++i) {
+            INFO(keys[i]);
             CHECK((*outcomes)[i].key == keys[i]);
-            CHECK_FALSE((*outcomes)[i].error.has_value());
+            CHECK((*outcomes)[i].error.has_value() == (keys[i] == "../escape.jpg"));
         }
         CHECK_FALSE(store.head("images/1.jpg")->has_value());
         CHECK_FALSE(store.head("images/2.jpg")->has_value());
+        CHECK_FALSE(store.head("other/3.jpg")->has_value());
     }
     SECTION("list pages through keys in order under a prefix, resuming after a key") {
         for (const char* key : {"images/c.jpg", "images/a.jpg", "images/b.jpg", "other/z.jpg"}) {
