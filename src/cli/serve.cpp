@@ -13,6 +13,7 @@
 #include "gallery/api/api.hpp"
 #include "gallery/api/api_key.hpp"
 #include "gallery/api/cleanup_runner.hpp"
+#include "gallery/backup/schedule.hpp"
 #include "gallery/cleanup/scheduler.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/db/checkpointer.hpp"
@@ -60,6 +61,12 @@ void keep_freed_memory_for_reuse() {
 
 Result<void> run_serve(const Globals& globals) {
     const config::Config config = load_config(globals);
+    if (config.backup_every.count() > 0 && !config.db_url.empty()) {
+        return fail(ErrorKind::invalid_input,
+                    "backup_every snapshots a SQLite database; with PostgreSQL back up with "
+                    "pg_dump or point-in-time recovery and record each with `gallery backup "
+                    "--mark NAME` (README, \"Backups\")");
+    }
     keep_freed_memory_for_reuse();
     // Block the stop signals in every thread; one thread waits for them and stops the server.
     sigset_t stop_signals;
@@ -116,6 +123,7 @@ Result<void> run_serve(const Globals& globals) {
              [&](bool storage_down, std::chrono::seconds next_run_in) {
                  metrics.set_scheduler_state(storage_down, next_run_in);
              }});
+    backup::Schedule backups(config, database);
     // Started last, so that nothing can throw while it is joinable. A signal that
     // came since the banner is pending and is taken here; HttpServer::stop() holds
     // it until serve() listens.
@@ -128,6 +136,7 @@ Result<void> run_serve(const Globals& globals) {
     });
     server.serve();
     scheduler.stop();
+    backups.stop();
     // serve() also returns when the listener fails: wake the waiter so it can be joined.
     ::kill(::getpid(), SIGTERM);
     signal_waiter.join();
@@ -152,6 +161,8 @@ void add_serve_command(CLI::App& app, Globals& globals, Command& selected) {
     add_setting_flag(*command, globals, "--max-body-mb", "max_body_mb", "Largest request body");
     add_setting_flag(*command, globals, "--cleanup-every", "cleanup_every",
                      "Run the cleaner inside the server this often, e.g. 5m (0: off)");
+    add_setting_flag(*command, globals, "--backup-every", "backup_every",
+                     "Take a backup inside the server this often, e.g. 6h (0: off; SQLite)");
     add_setting_flag(*command, globals, "--metrics-public", "metrics_public",
                      "true: /metrics without the API key");
     command->callback(

@@ -433,6 +433,12 @@ std::vector<Setting> backup_settings() {
              else
                  invalid("backup_guard", v, "expected on or off");
          }},
+        {"backup_every",
+         {{"GALLERY_BACKUP_EVERY"}},
+         "0",
+         [](Config& c, const RawValue& v) {
+             c.backup_every = duration_setting("backup_every", v, "0 (off), 6h or 1d");
+         }},
     };
 }
 

@@ -256,3 +256,41 @@ TEST_CASE(
     ::kill(served.pid, SIGTERM);
     testing::wait_process(served.pid);
 }
+
+TEST_CASE("serve --backup-every takes backups on its own and applies retention") {
+    testing::ServedGallery server(std::map<std::string, std::string>{{"GALLERY_BACKUP_EVERY", "1s"},
+                                                                     {"GALLERY_BACKUP_KEEP", "2"}});
+    auto client = server.client();
+    upload(client, "scheduled");
+    // Backup names have a one-second resolution: three distinct ones take three seconds
+    // and more. Bounded: fails after 20 s.
+    std::vector<json> listed;
+    for (int waited = 0; waited < 200; ++waited) {
+        const auto list = gallery_run(server, {"backup", "--list", "--json"});
+        REQUIRE(list.exit_code == 0);
+        listed = json::parse(list.out)["backups"].get<std::vector<json>>();
+        const bool pruned_once = server.output().find("(retention)") != std::string::npos;
+        if (listed.size() == 2 && pruned_once) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    INFO(server.output());
+    REQUIRE(listed.size() == 2);  // backup_keep: older ones removed as new ones come
+    CHECK(server.output().find("(retention)") != std::string::npos);
+    CHECK(listed.back()["image_count"] == 1);
+    // What the schedule took restores like any backup.
+    const fs::path restored = server.dir.path() / "restored.db";
+    REQUIRE(gallery_run(server, {"backup", "--restore", "latest", "--to", restored.string()})
+                .exit_code == 0);
+    CHECK(images_in(restored) == 1);
+}
+
+TEST_CASE("serve --backup-every with PostgreSQL is refused with what to do instead") {
+    testing::TempDir dir;
+    const auto result = testing::run_process(
+        {GALLERY_BINARY, "serve", "--port", "0", "--backup-every", "1h"},
+        {.environment = {{"GALLERY_DB", "postgresql://gallery@127.0.0.1:1/gallery"},
+                         {"GALLERY_MEDIA_ROOT", dir.media_root().string()}}});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("pg_dump") != std::string::npos);
+    CHECK(result.err.find("gallery backup --mark") != std::string::npos);
+}

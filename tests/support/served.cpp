@@ -64,6 +64,15 @@ ServedGallery::~ServedGallery() {
     wait_process(served.pid);
 }
 
+std::string ServedGallery::output() const {
+    std::string text;
+    for (const char* name : {"serve.out", "serve.out.err"}) {
+        std::ifstream file(dir.path() / name);
+        text += std::string(std::istreambuf_iterator<char>(file), {});
+    }
+    return text;
+}
+
 httplib::Client ServedGallery::client(std::chrono::seconds timeout) const {
     httplib::Client c("127.0.0.1", served.port);
     c.set_default_headers({{"X-API-Key", env.at("GALLERY_API_KEY")}});

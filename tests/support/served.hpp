@@ -50,6 +50,8 @@ struct ServedGallery {
     // VmRSS and VmHWM (the most the server has held at once) from /proc, in KiB.
     std::int64_t rss_kib() const;
     std::int64_t peak_kib() const;
+    // What the server has written so far: its standard output, then its standard error.
+    std::string output() const;
 
     TempDir dir;
     std::map<std::string, std::string> env;

@@ -72,6 +72,8 @@ struct Config {
     // Restore-safe deletion: while a retained backup was taken before an object was
     // queued, the cleaner keeps the object (a restore of that backup finds it).
     bool backup_guard = true;
+    // serve takes a backup (then applies retention) this often; 0: never (SQLite only).
+    std::chrono::seconds backup_every{0};
     // POST /api/cleanup/run/ answers within this; a longer run goes on in the background.
     std::chrono::milliseconds cleanup_request_budget{5000};
 
