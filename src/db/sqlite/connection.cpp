@@ -97,28 +97,9 @@ void switch_to_wal(SQLite::Database& database, std::chrono::milliseconds busy_ti
     }
 }
 
-// A statement journal (the undo of one statement inside a transaction) stays in memory
-// up to this size before SQLite spills it to a temporary file. The cleaner's batch
-// statements (a DELETE of 1,000 queue rows with their counters' triggers) journal a few
-// MB; SQLite's 64 KiB default wrote them to /var/tmp page by page, about 15 pwrite calls
-// per deleted file. One writer at a time per database file holds one, so this bounds
-// the memory at 8 MiB a writer. Sorts and temporary tables are unaffected (temp_store
-// stays a file).
-constexpr int k_statement_journal_in_memory = 8 * 1024 * 1024;
-
-// sqlite3_config must come before SQLite initialises, which the first open does.
-void configure_sqlite_once() {
-    static const bool configured = [] {
-        sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, k_statement_journal_in_memory);
-        return true;
-    }();
-    (void)configured;
-}
-
 }  // namespace
 
 std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options) {
-    configure_sqlite_once();
     const bool exists = std::filesystem::exists(options.path);
     if (!exists && !options.create_if_missing) {
         throw StartupError(ErrorKind::database,
