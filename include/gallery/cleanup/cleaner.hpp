@@ -96,7 +96,8 @@ class Cleaner {
 
     // Runs one batch, or batches until none is due (until_empty). `on_batch` sees
     // the running totals after each batch. The lease of the batch in hand is renewed
-    // before each storage request, so it lasts as long as the run works on it.
+    // before each in-run retry of its storage request, covering the retry's wait; the
+    // first request follows the claim, so a lease must outlast one storage request.
     Report run(const std::function<void(const Report&)>& on_batch = {});
 
     Result<std::vector<PlanEntry>> plan();
