@@ -257,7 +257,7 @@ TEST_CASE(
     testing::wait_process(served.pid);
 }
 
-TEST_CASE("serve --backup-every takes backups on its own and applies retention") {
+TEST_CASE("serve --backup-every takes backups on its own and applies retention", "[threads]") {
     testing::ServedGallery server(std::map<std::string, std::string>{{"GALLERY_BACKUP_EVERY", "1s"},
                                                                      {"GALLERY_BACKUP_KEEP", "2"}});
     auto client = server.client();
