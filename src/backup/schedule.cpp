@@ -15,11 +15,7 @@ Schedule::~Schedule() {
 }
 
 void Schedule::stop() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stopping = true;
-    }
-    m_wake.notify_all();
+    m_stop.stop();
     if (m_thread.joinable()) m_thread.join();
 }
 
@@ -44,10 +40,7 @@ Result<Manifest> Schedule::run_once(std::optional<db::Connection>& connection) {
 void Schedule::loop() {
     std::optional<db::Connection> connection;
     for (;;) {
-        {
-            std::unique_lock lock(m_mutex);
-            if (m_wake.wait_for(lock, m_config.backup_every, [this] { return m_stopping; })) return;
-        }
+        if (m_stop.wait_for(m_config.backup_every)) return;
         const Result<Manifest> run = run_once(connection);
         if (run) {
             log::info("backup: " + run->name + " taken",

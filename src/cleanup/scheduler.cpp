@@ -24,17 +24,8 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::stop() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stopping = true;
-    }
-    m_wake.notify_all();
+    m_stop.stop();
     if (m_thread.joinable()) m_thread.join();
-}
-
-bool Scheduler::stopping() {
-    std::lock_guard lock(m_mutex);
-    return m_stopping;
 }
 
 void Scheduler::loop() {
@@ -46,10 +37,7 @@ void Scheduler::loop() {
     std::chrono::seconds delay = m_config.cleanup_every;
     if (m_observer.on_state) m_observer.on_state(false, delay);
     for (;;) {
-        {
-            std::unique_lock lock(m_mutex);
-            if (m_wake.wait_for(lock, delay, [this] { return m_stopping; })) return;
-        }
+        if (m_stop.wait_for(delay)) return;
         if (!connection) {
             try {
                 connection.emplace(m_database);
@@ -62,7 +50,7 @@ void Scheduler::loop() {
         Options options = options_from(m_config);
         options.until_empty = true;
         options.max_time = m_config.cleanup_every;
-        options.stop_requested = [this] { return stopping(); };
+        options.stop_requested = [this] { return m_stop.requested(); };
         Cleaner cleaner(*connection, m_storage, options, system_clock(), owner);
         const TimedRun run =
             run_and_record(cleaner, *connection, "scheduler", system_clock(), RunLogLine::write);

@@ -27,22 +27,12 @@ WalCheckpointer::WalCheckpointer(const ConnectionOptions& options,
 
 WalCheckpointer::~WalCheckpointer() {
     if (!m_thread.joinable()) return;
-    {
-        std::lock_guard lock(m_mutex);
-        m_stopping = true;
-    }
-    m_wake.notify_one();
+    m_stop.stop();
     m_thread.join();
 }
 
 void WalCheckpointer::run(Connection connection, std::chrono::milliseconds every) {
-    std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, every, [this] { return m_stopping; })) {
-        lock.unlock();
-        checkpoint(connection);
-        lock.lock();
-    }
-    lock.unlock();
+    while (!m_stop.wait_for(every)) checkpoint(connection);
     checkpoint(connection);
 }
 

@@ -4,13 +4,12 @@
 // the systemd timer's `gallery backup` would. A failed run is logged and tried again
 // at the next interval; stop() ends the wait at once (a backup under way finishes).
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "gallery/backup/backup.hpp"
+#include "gallery/common/stop_signal.hpp"
 #include "gallery/config/config.hpp"
 #include "gallery/db/connection.hpp"
 
@@ -35,9 +34,7 @@ class Schedule {
     const config::Config& m_config;
     db::ConnectionOptions m_database;
     std::function<void(const Result<Manifest>&)> m_on_run;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    bool m_stopping = false;
+    StopSignal m_stop;
     std::thread m_thread;
 };
 

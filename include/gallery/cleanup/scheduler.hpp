@@ -7,12 +7,11 @@
 // the server has stopped.
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "gallery/cleanup/cleaner.hpp"
+#include "gallery/common/stop_signal.hpp"
 #include "gallery/config/config.hpp"
 #include "gallery/db/connection.hpp"
 #include "gallery/storage/storage.hpp"
@@ -40,16 +39,13 @@ class Scheduler {
     void stop();
 
   private:
-    bool stopping();
     void loop();
 
     const config::Config& m_config;
     db::ConnectionOptions m_database;
     storage::Storage& m_storage;
     SchedulerObserver m_observer;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    bool m_stopping = false;
+    StopSignal m_stop;
     std::thread m_thread;
 };
 

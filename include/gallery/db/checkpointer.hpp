@@ -6,9 +6,9 @@
 // Does nothing on PostgreSQL.
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
+
+#include "gallery/common/stop_signal.hpp"
 
 #include "gallery/db/connection.hpp"
 
@@ -26,9 +26,7 @@ class WalCheckpointer {
   private:
     void run(Connection connection, std::chrono::milliseconds every);
 
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    bool m_stopping = false;
+    StopSignal m_stop;
     std::thread m_thread;
 };
 
