@@ -168,7 +168,7 @@ std::optional<Response> unwritable(const config::Config& config) {
     const auto refuse = [](const char* part, const char* state, const std::string& detail) {
         Response refusal =
             Response::json(503, {{"status", "unavailable"}, {part, state}, {"detail", detail}});
-        refusal.headers.emplace_back("Retry-After", "5");
+        add_retry_after(refusal, Error{ErrorKind::io, detail});
         return refusal;
     };
     if (config.db_url.empty()) {

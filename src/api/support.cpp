@@ -162,7 +162,7 @@ nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t to
 
 Response overloaded(const std::string& sentence, std::chrono::seconds retry_after) {
     Response busy = Response::error(503, sentence);
-    busy.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    add_retry_after(busy, Error{ErrorKind::overloaded, sentence, retry_after});
     return busy;
 }
 
