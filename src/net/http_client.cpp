@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <memory>
 #include <mutex>
 
 namespace gallery::net {
@@ -21,6 +23,51 @@ void initialise_curl_once() {
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
     static_cast<std::string*>(user)->append(data, size * count);
     return size * count;
+}
+
+struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+std::size_t read_body_file(char* data, std::size_t size, std::size_t count, void* user) {
+    return std::fread(data, size, count, static_cast<std::FILE*>(user)) * size;
+}
+
+// Where a response body goes: a 2xx body to `path` (opened at its first byte), any
+// other status's body to `body` (an error message is small and read as text).
+struct ResponseSink {
+    CURL* curl = nullptr;
+    std::filesystem::path path;
+    std::string* body = nullptr;
+    File file;
+    bool write_failed = false;
+
+    bool success() const {
+        long status = 0;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        return status >= 200 && status < 300;
+    }
+    bool open() {
+        if (!file) file.reset(std::fopen(path.c_str(), "wb"));
+        write_failed = !file;
+        return file != nullptr;
+    }
+};
+
+std::size_t write_response(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* sink = static_cast<ResponseSink*>(user);
+    const std::size_t bytes = size * count;
+    if (!sink->success()) {
+        sink->body->append(data, bytes);
+        return bytes;
+    }
+    if (!sink->open()) return 0;  // aborts the transfer
+    if (std::fwrite(data, 1, bytes, sink->file.get()) != bytes) {
+        sink->write_failed = true;
+        return 0;
+    }
+    return bytes;
 }
 
 std::size_t record_header(char* data, std::size_t size, std::size_t count, void* user) {
@@ -84,10 +131,23 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(m_timeouts.connect.count()));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(m_timeouts.total.count()));
+    if (request.body_file.empty() && request.response_file.empty()) {
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(m_timeouts.total.count()));
+    } else {
+        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        curl_easy_setopt(
+            curl, CURLOPT_LOW_SPEED_TIME,
+            static_cast<long>(std::max<long long>(1, m_timeouts.total.count() / 1000)));
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    ResponseSink sink{curl, request.response_file, &response.body, nullptr, false};
+    if (request.response_file.empty()) {
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_response);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+    }
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, record_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_detail);
@@ -96,13 +156,25 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
         curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     }
+    File upload;
     if (request.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.method == "GET") {
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     } else {
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-        if (request.method != "DELETE" || !request.body.empty()) {
+        if (!request.body_file.empty()) {
+            upload.reset(std::fopen(request.body_file.c_str(), "rb"));
+            std::error_code ec;
+            const auto size = std::filesystem::file_size(request.body_file, ec);
+            if (!upload || ec) {
+                return fail(ErrorKind::io, "cannot read " + request.body_file.string());
+            }
+            curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body_file);
+            curl_easy_setopt(curl, CURLOPT_READDATA, upload.get());
+            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+        } else if (request.method != "DELETE" || !request.body.empty()) {
             // Sets Content-Length, also for an empty body.
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
             curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -110,8 +182,15 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
         }
     }
     const CURLcode code = curl_easy_perform(curl);
+    if (sink.write_failed) return fail(ErrorKind::io, "cannot write " + sink.path.string());
     if (code != CURLE_OK) return std::unexpected(from_curl(code, error_detail, request.method));
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    if (!request.response_file.empty() && sink.success()) {
+        // An empty 2xx body wrote nothing: the file still has to exist.
+        if (!sink.open()) return fail(ErrorKind::io, "cannot write " + sink.path.string());
+        if (std::fflush(sink.file.get()) != 0)
+            return fail(ErrorKind::io, "cannot write " + sink.path.string() + " (disk full?)");
+    }
     return response;
 }
 

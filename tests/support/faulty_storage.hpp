@@ -25,6 +25,13 @@ class FaultyStorage final : public storage::Storage {
     Result<void> put(std::string_view key, std::string_view bytes, std::string_view type) override {
         return m_real.put(key, bytes, type);
     }
+    Result<void> put_file(std::string_view key, const std::filesystem::path& file,
+                          std::string_view type) override {
+        return m_real.put_file(key, file, type);
+    }
+    Result<void> get_file(std::string_view key, const std::filesystem::path& file) override {
+        return m_real.get_file(key, file);
+    }
     Result<std::optional<storage::ObjectInfo>> head(std::string_view key) override {
         return m_real.head(key);
     }

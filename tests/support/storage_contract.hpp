@@ -4,8 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include "gallery/storage/storage.hpp"
 #include "support/read_object.hpp"
+#include "support/temp_dir.hpp"
 
 namespace gallery::testing {
 
@@ -22,6 +26,32 @@ inline void check_storage_contract(storage::Storage& store) {
         REQUIRE(info->has_value());
         CHECK((*info)->size == bytes.size());
         CHECK((*info)->key == "images/a.jpg");
+    }
+    SECTION("a file put with put_file comes back whole with get_file") {
+        TempDir files;
+        std::string bytes(700'000, '\0');  // more than one read buffer, every byte value
+        for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7919 % 251);
+        std::ofstream(files.path() / "in.bin", std::ios::binary) << bytes;
+        REQUIRE(store.put_file("backups/a.db.gz", files.path() / "in.bin", "application/gzip"));
+        CHECK(store.head("backups/a.db.gz")->value().size == bytes.size());
+        REQUIRE(store.get_file("backups/a.db.gz", files.path() / "out.bin"));
+        std::ifstream out(files.path() / "out.bin", std::ios::binary);
+        CHECK(std::string(std::istreambuf_iterator<char>(out), {}) == bytes);
+        REQUIRE(store.put_file("backups/empty", files.path() / "in.bin", "text/plain"));
+        std::ofstream(files.path() / "empty.bin", std::ios::binary).flush();
+        REQUIRE(store.put_file("backups/empty", files.path() / "empty.bin", "text/plain"));
+        REQUIRE(store.get_file("backups/empty", files.path() / "empty-out.bin"));
+        CHECK(std::filesystem::file_size(files.path() / "empty-out.bin") == 0);
+    }
+    SECTION("get_file of a missing object is not_found and creates no file") {
+        TempDir files;
+        auto got = store.get_file("backups/none.db.gz", files.path() / "out.bin");
+        REQUIRE_FALSE(got);
+        CHECK(got.error().kind == ErrorKind::not_found);
+        CHECK_FALSE(std::filesystem::exists(files.path() / "out.bin"));
+        auto put = store.put_file("backups/x", files.path() / "missing.bin", "text/plain");
+        REQUIRE_FALSE(put);
+        CHECK(put.error().kind == ErrorKind::io);
     }
     SECTION("put replaces an existing object") {
         REQUIRE(store.put("images/a.jpg", "old", "image/jpeg"));

@@ -5,6 +5,7 @@
 // and headers given, never "Expect: 100-continue".
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +21,14 @@ struct HttpRequest {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // Large transfers stream through files instead of memory. `body_file` (when set)
+    // is sent as the body in place of `body`. `response_file` (when set) receives the
+    // body of a 2xx answer; any other answer's body stays in HttpResponse::body, for
+    // its error message. Either one replaces the total timeout by a stall limit: the
+    // transfer fails when it moves under 1 KiB/s for the whole `total` period, so a
+    // large file over a slow link is not cut off while it moves.
+    std::filesystem::path body_file;
+    std::filesystem::path response_file;
     // Follows 3xx answers (http and https only). Off for S3: a signed request is
     // answered where it was sent.
     bool follow_redirects = false;
@@ -28,7 +37,7 @@ struct HttpRequest {
 struct HttpResponse {
     long status = 0;
     std::map<std::string, std::string> headers;  // names lowercased
-    std::string body;
+    std::string body;  // empty when a 2xx body went to HttpRequest::response_file
 };
 
 struct HttpTimeouts {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <span>
@@ -59,6 +60,15 @@ class Storage {
     // new object, never a partial one.
     virtual Result<void> put(std::string_view key, std::string_view bytes,
                              std::string_view content_type) = 0;
+
+    // put for large objects (backups): the bytes of `file`, read in pieces, never
+    // whole into memory.
+    virtual Result<void> put_file(std::string_view key, const std::filesystem::path& file,
+                                  std::string_view content_type) = 0;
+
+    // Writes the object's bytes into `file` (created or truncated), in pieces.
+    // Errors: not_found when there is no such object (`file` is then not created).
+    virtual Result<void> get_file(std::string_view key, const std::filesystem::path& file) = 0;
 
     // nullopt when there is no such object.
     virtual Result<std::optional<ObjectInfo>> head(std::string_view key) = 0;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -55,6 +56,24 @@ bool write_all(int fd, std::string_view bytes) {
     return true;
 }
 
+// Copies what remains of `from` to the end of `to`; false with errno set on a failure.
+bool copy_all(int from, int to) {
+    std::string buffer(256 * 1024, '\0');
+    for (;;) {
+        const ssize_t got = ::read(from, buffer.data(), buffer.size());
+        if (got == 0) return true;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (!write_all(to, std::string_view(buffer.data(), static_cast<std::size_t>(got))))
+            return false;
+    }
+}
+
+// Fills a new object's file; false with errno set on a failure.
+using FillFile = std::function<bool(int fd)>;
+
 // Where a stored object is named: its folder (open beneath the root) and its name.
 struct Target {
     int folder;
@@ -85,6 +104,36 @@ class LocalStorage final : public Storage {
     }
 
     Result<void> put(std::string_view key, std::string_view bytes, std::string_view) override {
+        return store(key, [bytes](int fd) { return write_all(fd, bytes); });
+    }
+
+    Result<void> put_file(std::string_view key, const fs::path& file, std::string_view) override {
+        FileDescriptor source{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+        if (!source.valid()) return std::unexpected(from_errno(errno, "read", file.string()));
+        // From the start each time: store() may fill a second file after a failed link.
+        return store(key, [&source](int fd) {
+            return ::lseek(source.get(), 0, SEEK_SET) == 0 && copy_all(source.get(), fd);
+        });
+    }
+
+    Result<void> get_file(std::string_view key, const fs::path& file) override {
+        if (auto ok = check_key(key); !ok) return ok;
+        FileDescriptor source = open_object(key, O_RDONLY);
+        struct stat info {};
+        if (!source.valid() || ::fstat(source.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+            if (!source.valid() && !is_absent(errno))
+                return std::unexpected(from_errno(errno, "open", key));
+            return fail(ErrorKind::not_found, "local: no object '" + std::string(key) + "'");
+        }
+        FileDescriptor out{::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+        if (!out.valid()) return std::unexpected(from_errno(errno, "write", file.string()));
+        if (!copy_all(source.get(), out.get()) || out.close() != 0)
+            return std::unexpected(from_errno(errno, "write", file.string()));
+        return {};
+    }
+
+  private:
+    Result<void> store(std::string_view key, const FillFile& fill) {
         if (auto ok = check_key(key); !ok) return ok;
         const auto [folder_key, name] = split_key(key);
         FileDescriptor root = open_root();
@@ -93,10 +142,11 @@ class LocalStorage final : public Storage {
         FileDescriptor folder = open_folder_beneath(root.get(), folder_key, true);
         if (!folder.valid()) return std::unexpected(from_errno(errno, "create folder for", key));
         const Target target{folder.get(), std::string(name)};
-        if (auto unnamed = put_unnamed(target, bytes, key)) return *unnamed;
-        return put_named(target, bytes, key);
+        if (auto unnamed = put_unnamed(target, fill, key)) return *unnamed;
+        return put_named(target, fill, key);
     }
 
+  public:
     Result<std::optional<ObjectInfo>> head(std::string_view key) override {
         if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
         FileDescriptor fd = open_object(key, O_PATH);
@@ -189,14 +239,14 @@ class LocalStorage final : public Storage {
     // process killed mid-write leaves nothing behind. nullopt: the filesystem (or a
     // missing /proc) does not allow it, use put_named. Replacing an existing object
     // still needs a rename through a hidden name (uploads never replace: uuid keys).
-    std::optional<Result<void>> put_unnamed(const Target& target, std::string_view bytes,
+    std::optional<Result<void>> put_unnamed(const Target& target, const FillFile& fill,
                                             std::string_view key) {
         FileDescriptor fd{::openat(target.folder, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644)};
         if (!fd.valid()) {
             if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
             return std::unexpected(from_errno(errno, "create", key));
         }
-        if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0) {
+        if (!fill(fd.get()) || ::fsync(fd.get()) != 0) {
             return std::unexpected(from_errno(errno, "write", key));
         }
         const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
@@ -216,12 +266,12 @@ class LocalStorage final : public Storage {
 
     // The portable way: a hidden named file renamed over the target. A process
     // killed mid-write leaves the hidden file (list() skips it).
-    Result<void> put_named(const Target& target, std::string_view bytes, std::string_view key) {
+    Result<void> put_named(const Target& target, const FillFile& fill, std::string_view key) {
         const std::string temporary = hidden_temporary(target.name);
         FileDescriptor fd{::openat(target.folder, temporary.c_str(),
                                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
         if (!fd.valid()) return std::unexpected(from_errno(errno, "create", key));
-        if (!write_all(fd.get(), bytes) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
+        if (!fill(fd.get()) || ::fsync(fd.get()) != 0 || fd.close() != 0) {
             const int error_number = errno;
             ::unlinkat(target.folder, temporary.c_str(), 0);
             return std::unexpected(from_errno(error_number, "write", key));
