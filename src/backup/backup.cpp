@@ -13,6 +13,7 @@
 
 #include "gallery/common/json_time.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/common/sha256.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
@@ -28,9 +29,6 @@ constexpr std::string_view k_manifest_suffix = ".json";
 constexpr std::string_view k_partial_suffix = ".partial";
 constexpr std::size_t k_chunk = 256 * 1024;
 
-struct DigestDeleter {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
 struct FileCloser {
     void operator()(std::FILE* file) const { std::fclose(file); }
 };
@@ -38,52 +36,31 @@ struct GzCloser {
     void operator()(gzFile_s* file) const { gzclose(file); }
 };
 
-// SHA-256 over bytes fed in pieces.
-class Sha256 {
-  public:
-    Sha256() : m_context(EVP_MD_CTX_new()) {
-        EVP_DigestInit_ex(m_context.get(), EVP_sha256(), nullptr);
-    }
-    void add(const char* data, std::size_t size) { EVP_DigestUpdate(m_context.get(), data, size); }
-    std::string hex() {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int length = 0;
-        EVP_DigestFinal_ex(m_context.get(), digest, &length);
-        return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
-    }
-
-  private:
-    std::unique_ptr<EVP_MD_CTX, DigestDeleter> m_context;
-};
-
 std::string backup_name(UnixMicros now) {
     return std::string(k_prefix) + format_utc(now, "%Y%m%dT%H%M%SZ");
 }
 
-fs::path data_file(const fs::path& folder, const std::string& name) {
-    return folder / (name + std::string(k_data_suffix));
+std::string data_file(const std::string& name) {
+    return name + std::string(k_data_suffix);
 }
-fs::path manifest_file(const fs::path& folder, const std::string& name) {
-    return folder / (name + std::string(k_manifest_suffix));
+std::string manifest_file(const std::string& name) {
+    return name + std::string(k_manifest_suffix);
 }
 
-Result<void> sync_and_rename(const fs::path& from, const fs::path& to) {
-    if (std::FILE* file = std::fopen(from.c_str(), "rb")) {
+void sync_file(const fs::path& path) {
+    if (std::FILE* file = std::fopen(path.c_str(), "rb")) {
         ::fsync(::fileno(file));
         std::fclose(file);
     }
-    std::error_code ec;
-    fs::rename(from, to, ec);
-    if (ec) return fail(ErrorKind::io, "cannot rename " + from.string() + ": " + ec.message());
-    return {};
 }
 
-// Removes what a killed run left (its files end in .partial).
+// Removes what a killed run left: its files, and the journal SQLite keeps beside the
+// snapshot while VACUUM INTO writes it (NAME.db.partial-journal), all contain .partial.
 void remove_leftovers(const fs::path& folder) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(folder, ec)) {
         const std::string file = entry.path().filename().string();
-        if (file.starts_with(k_prefix) && file.ends_with(k_partial_suffix))
+        if (file.starts_with(k_prefix) && file.find(k_partial_suffix) != std::string::npos)
             fs::remove(entry.path(), ec);
     }
 }
@@ -115,15 +92,14 @@ Result<std::uint64_t> compress(const fs::path& from, const fs::path& to, Sha256&
     std::string buffer(k_chunk, '\0');
     std::uint64_t size = 0;
     while (const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), written.get())) {
-        hash.add(buffer.data(), got);
+        hash.add(std::string_view(buffer.data(), got));
         size += got;
     }
     return size;
 }
 
-std::optional<Manifest> read_manifest(const fs::path& path) {
-    std::ifstream in(path);
-    const auto parsed = nlohmann::json::parse(in, nullptr, false);
+std::optional<Manifest> parse_manifest(const std::string& text) {
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
     try {
         return Manifest{parsed.at("name").get<std::string>(),
@@ -166,27 +142,29 @@ nlohmann::json manifest_json(const Manifest& m) {
             {"file", m.name + std::string(k_data_suffix)}};
 }
 
-Result<Manifest> take(db::Connection& connection, const fs::path& folder, UnixMicros now,
+Result<Manifest> take(db::Connection& connection, Destination& destination, UnixMicros now,
                       const Progress& progress) {
     if (connection.engine() != db::Engine::sqlite) {
         return fail(ErrorKind::invalid_input,
                     "gallery backup snapshots SQLite databases; on PostgreSQL use pg_dump or "
                     "point-in-time recovery, and record each backup with `gallery backup --mark`");
     }
+    const fs::path& work = destination.work_folder();
     std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (ec) return fail(ErrorKind::io, "cannot create the backup folder " + folder.string());
-    remove_leftovers(folder);
+    fs::create_directories(work, ec);
+    if (ec) return fail(ErrorKind::io, "cannot create the backup folder " + work.string());
+    remove_leftovers(work);
     Manifest manifest;
     manifest.name = backup_name(now);
     manifest.taken_at = now;
-    if (fs::exists(manifest_file(folder, manifest.name))) {
+    auto existing = destination.file_names();
+    if (!existing) return std::unexpected(existing.error());
+    if (std::ranges::find(*existing, manifest_file(manifest.name)) != existing->end()) {
         return fail(ErrorKind::invalid_input,
                     "a backup named " + manifest.name + " exists already; try again in a second");
     }
-    const fs::path snapshot = folder / (manifest.name + ".db" + std::string(k_partial_suffix));
-    const fs::path compressed =
-        data_file(folder, manifest.name).string() + std::string(k_partial_suffix);
+    const fs::path snapshot = work / (manifest.name + ".db" + std::string(k_partial_suffix));
+    const fs::path compressed = work / (data_file(manifest.name) + std::string(k_partial_suffix));
     // VACUUM INTO reads one consistent snapshot (a read transaction: in WAL mode the
     // writers go on) and writes a compact copy; never a copy of the live file.
     auto vacuumed = db::read("backup: snapshot", [&] {
@@ -213,29 +191,30 @@ Result<Manifest> take(db::Connection& connection, const fs::path& folder, UnixMi
     }
     manifest.size_bytes = *size;
     manifest.sha256 = hash.hex();
-    if (auto moved = sync_and_rename(compressed, data_file(folder, manifest.name)); !moved) {
-        cleanup_partials();
-        return std::unexpected(moved.error());
-    }
-    // The manifest is written last: it is what makes the backup exist.
+    sync_file(compressed);
+    if (auto stored = destination.store(compressed, data_file(manifest.name)); !stored)
+        return std::unexpected(stored.error());
+    // The manifest is stored last: it is what makes the backup exist.
     const fs::path manifest_partial =
-        manifest_file(folder, manifest.name).string() + std::string(k_partial_suffix);
+        work / (manifest_file(manifest.name) + std::string(k_partial_suffix));
     {
         std::ofstream out(manifest_partial);
         out << manifest_json(manifest).dump(2) << "\n";
-        if (!out) return fail(ErrorKind::io, "cannot write " + manifest_partial.string());
+        if (!out) {
+            fs::remove(manifest_partial, ec);
+            return fail(ErrorKind::io, "cannot write " + manifest_partial.string());
+        }
     }
-    if (auto moved = sync_and_rename(manifest_partial, manifest_file(folder, manifest.name));
-        !moved) {
-        return std::unexpected(moved.error());
-    }
+    sync_file(manifest_partial);
+    if (auto stored = destination.store(manifest_partial, manifest_file(manifest.name)); !stored)
+        return std::unexpected(stored.error());
     auto recorded = db::write(connection, "backup: record", [&] {
         db::Statement insert(connection,
                              "INSERT INTO backups (name, taken_at, location, size_bytes, sha256,"
                              " image_count, queue_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         insert.bind(1, manifest.name);
         insert.bind(2, manifest.taken_at);
-        insert.bind(3, data_file(folder, manifest.name).string());
+        insert.bind(3, destination.location_of(data_file(manifest.name)));
         insert.bind(4, static_cast<std::int64_t>(manifest.size_bytes));
         insert.bind(5, manifest.sha256);
         insert.bind(6, manifest.image_count);
@@ -246,26 +225,51 @@ Result<Manifest> take(db::Connection& connection, const fs::path& folder, UnixMi
     return manifest;
 }
 
-Result<std::vector<Manifest>> list(const fs::path& folder) {
+Result<std::vector<Manifest>> list(Destination& destination) {
+    auto names = destination.file_names();
+    if (!names) return std::unexpected(names.error());
     std::vector<Manifest> found;
-    std::error_code ec;
-    if (!fs::exists(folder, ec)) return found;
-    for (const auto& entry : fs::directory_iterator(folder, ec)) {
-        const std::string file = entry.path().filename().string();
-        if (!file.starts_with(k_prefix) || !file.ends_with(k_manifest_suffix)) continue;
-        auto manifest = read_manifest(entry.path());
+    for (const std::string& file : *names) {
+        if (!file.ends_with(k_manifest_suffix)) continue;
+        auto text = destination.read(file);
+        if (!text && text.error().kind == ErrorKind::not_found) continue;  // removed meanwhile
+        if (!text) return std::unexpected(text.error());
+        auto manifest = parse_manifest(*text);
         if (!manifest) {
-            log::warn("backup: the manifest " + entry.path().string() + " cannot be read; skipped");
+            log::warn("backup: the manifest " + destination.location_of(file) +
+                      " cannot be read; skipped");
             continue;
         }
         found.push_back(std::move(*manifest));
     }
-    if (ec) return fail(ErrorKind::io, "cannot list the backup folder " + folder.string());
     std::ranges::sort(found, {}, &Manifest::taken_at);
     return found;
 }
 
-Result<std::vector<std::string>> prune(db::Connection& connection, const fs::path& folder,
+namespace {
+
+// Data files whose manifest was never stored (a run killed between the two) and
+// that are older than the newest complete backup: no run still making them.
+Result<void> remove_unfinished(Destination& destination, const std::vector<Manifest>& complete) {
+    if (complete.empty()) return {};
+    auto names = destination.file_names();
+    if (!names) return std::unexpected(names.error());
+    const std::string& newest = complete.back().name;
+    for (const std::string& file : *names) {
+        if (!file.ends_with(k_data_suffix)) continue;
+        const std::string name = file.substr(0, file.size() - k_data_suffix.size());
+        if (name >= newest || std::ranges::find(complete, name, &Manifest::name) != complete.end())
+            continue;
+        if (auto removed = destination.remove(file); !removed) return removed;
+        log::info("backup: removed " + destination.location_of(file) +
+                  ", left without a manifest by an interrupted backup");
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> prune(db::Connection& connection, Destination& destination,
                                        const Retention& retention, UnixMicros now) {
     // Every backup the guard knows of (taken here or marked), newest first.
     auto recorded = db::read("backup: list recorded", [&] {
@@ -276,8 +280,10 @@ Result<std::vector<std::string>> prune(db::Connection& connection, const fs::pat
         return rows;
     });
     if (!recorded) return std::unexpected(recorded.error());
-    auto files = list(folder);
+    auto files = list(destination);
     if (!files) return std::unexpected(files.error());
+    if (auto tidied = remove_unfinished(destination, *files); !tidied)
+        return std::unexpected(tidied.error());
     std::map<std::string, UnixMicros> all(recorded->begin(), recorded->end());
     for (const Manifest& manifest : *files) all.emplace(manifest.name, manifest.taken_at);
     std::vector<std::pair<UnixMicros, std::string>> newest_first;
@@ -291,10 +297,11 @@ Result<std::vector<std::string>> prune(db::Connection& connection, const fs::pat
         const bool too_old = max_age > 0 && now - taken_at > max_age;
         if (!too_many && !too_old) continue;
         // The files first: a row without its files would hold objects for nothing, but
-        // files without a row would be a backup the guard no longer protects.
-        std::error_code ec;
-        fs::remove(manifest_file(folder, name), ec);
-        fs::remove(data_file(folder, name), ec);
+        // files without a row would be a backup the guard no longer protects. The
+        // manifest before the data: a backup is gone once its manifest is.
+        for (const std::string& file : {manifest_file(name), data_file(name)}) {
+            if (auto gone = destination.remove(file); !gone) return std::unexpected(gone.error());
+        }
         auto forgotten = db::write(connection, "backup: forget", [&] {
             db::Statement remove(connection, "DELETE FROM backups WHERE name = ?1");
             remove.bind(1, name);
@@ -316,15 +323,16 @@ Result<void> mark(db::Connection& connection, const std::string& name, UnixMicro
     });
 }
 
-Result<Manifest> restore(const fs::path& folder, const std::string& name, const fs::path& target,
+Result<Manifest> restore(Destination& destination, const std::string& name, const fs::path& target,
                          bool replace, UnixMicros now) {
-    auto backups = list(folder);
+    auto backups = list(destination);
     if (!backups) return std::unexpected(backups.error());
     const auto chosen = name == "latest"
                             ? (backups->empty() ? backups->end() : std::prev(backups->end()))
                             : std::ranges::find(*backups, name, &Manifest::name);
     if (chosen == backups->end()) {
-        return fail(ErrorKind::not_found, "no backup named " + name + " in " + folder.string() +
+        return fail(ErrorKind::not_found, "no backup named " + name + " in " +
+                                              destination.location() +
                                               " (gallery backup --list shows them)");
     }
     const Manifest manifest = *chosen;
@@ -335,16 +343,26 @@ Result<Manifest> restore(const fs::path& folder, const std::string& name, const 
                         " exists: restore into a new file (--to PATH), or stop "
                         "gallery and add --force to replace it (it is kept beside)");
     }
+    // The data file, fetched when the destination is a bucket; removed on every return.
+    const fs::path& work = destination.work_folder();
+    fs::create_directories(work, ec);
+    const fs::path scratch =
+        work / (data_file(manifest.name) + ".fetched" + std::string(k_partial_suffix));
+    auto local = destination.local_copy(data_file(manifest.name), scratch);
+    if (!local) return std::unexpected(local.error());
+    const fs::path data = *local;
+    struct RemoveScratch {
+        const fs::path& path;
+        ~RemoveScratch() {
+            std::error_code ignored;
+            fs::remove(path, ignored);
+        }
+    } remove_scratch{scratch};
     // The checksum of the file as stored, before anything reads it as a database.
-    const fs::path data = data_file(folder, manifest.name);
     {
-        std::unique_ptr<std::FILE, FileCloser> in(std::fopen(data.c_str(), "rb"));
-        if (!in) return fail(ErrorKind::io, "cannot read " + data.string());
-        Sha256 hash;
-        std::string buffer(k_chunk, '\0');
-        while (const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in.get()))
-            hash.add(buffer.data(), got);
-        if (hash.hex() != manifest.sha256) {
+        auto digest = sha256_file_hex(data);
+        if (!digest) return std::unexpected(digest.error());
+        if (*digest != manifest.sha256) {
             return fail(ErrorKind::invalid_input, "the backup " + manifest.name +
                                                       " is damaged: its checksum does not "
                                                       "match its manifest; restore another one");
@@ -391,8 +409,12 @@ Result<Manifest> restore(const fs::path& folder, const std::string& name, const 
             if (fs::exists(file, ec)) fs::rename(file, target.string() + aside + suffix, ec);
         }
     }
-    if (auto moved = sync_and_rename(partial, target); !moved)
-        return std::unexpected(moved.error());
+    sync_file(partial);
+    fs::rename(partial, target, ec);
+    if (ec) {
+        fs::remove(partial, ec);
+        return fail(ErrorKind::io, "cannot rename the restored copy to " + target.string());
+    }
     return manifest;
 }
 

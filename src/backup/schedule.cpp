@@ -6,7 +6,10 @@ namespace gallery::backup {
 
 Schedule::Schedule(const config::Config& config, db::ConnectionOptions database,
                    std::function<void(const Result<Manifest>&)> on_run)
-    : m_config(config), m_database(std::move(database)), m_on_run(std::move(on_run)) {
+    : m_config(config),
+      m_database(std::move(database)),
+      m_destination(open_destination(m_config)),
+      m_on_run(std::move(on_run)) {
     if (m_config.backup_every.count() > 0) m_thread = std::thread([this] { loop(); });
 }
 
@@ -28,9 +31,9 @@ Result<Manifest> Schedule::run_once(std::optional<db::Connection>& connection) {
             return fail(ErrorKind::database, e.what());
         }
     }
-    auto taken = take(*connection, m_config.backup_dir, now_micros());
+    auto taken = take(*connection, *m_destination, now_micros());
     if (!taken) return taken;
-    auto pruned = prune(*connection, m_config.backup_dir,
+    auto pruned = prune(*connection, *m_destination,
                         {m_config.backup_keep, m_config.backup_max_age}, now_micros());
     if (!pruned) return std::unexpected(pruned.error());
     for (const std::string& name : *pruned) log::info("backup: removed " + name + " (retention)");

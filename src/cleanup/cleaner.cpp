@@ -24,6 +24,8 @@ Options options_from(const config::Config& config) {
     options.lease = config.lease;
     options.receipt_retention = std::chrono::seconds(std::int64_t{config.receipt_days} * 86400);
     options.backup_guard = config.backup_guard;
+    if (config.backup_to == config::BackupTarget::s3)
+        options.protected_prefix = config.backup_prefix;
     return options;
 }
 
@@ -152,6 +154,14 @@ Result<Cleaner::Batch> Cleaner::sort_out(const std::vector<queue::Item>& items) 
     for (std::size_t i = 0; i < items.size(); ++i) {
         if ((*in_use)[i]) {
             batch.live_ids.push_back(items[i].id);
+        } else if (!m_options.protected_prefix.empty() &&
+                   items[i].key.starts_with(m_options.protected_prefix)) {
+            // Charged like a failed delete, without one: after max_attempts the row is
+            // dead (and shown as failed); the backup stays.
+            batch.failures.push_back({items[i].id,
+                                      "under backup_prefix '" + m_options.protected_prefix +
+                                          "', where gallery keeps its backups: never deleted",
+                                      retry_time(items[i].attempts + 1)});
         } else if (items[i].attempts >= m_options.max_attempts) {
             // max_attempts was lowered since this row last failed: give up on it now.
             batch.failures.push_back({items[i].id,

@@ -6,7 +6,8 @@ namespace gallery::cleanup {
 
 Result<EnqueueKeysOutcome> enqueue_keys(db::Connection& connection, const storage::Storage& storage,
                                         std::span<const std::string> keys,
-                                        const std::string& client_id, UnixMicros now) {
+                                        const std::string& client_id, UnixMicros now,
+                                        std::string_view protected_prefix) {
     if (keys.empty()) {
         return fail(ErrorKind::invalid_input,
                     "no keys given (pass keys as arguments, or - to read them from standard "
@@ -16,6 +17,10 @@ Result<EnqueueKeysOutcome> enqueue_keys(db::Connection& connection, const storag
     for (const std::string& key : keys) {
         if (auto checked = storage.check_key(key); !checked)
             problems.push_back(checked.error().message);
+        else if (!protected_prefix.empty() && key.starts_with(protected_prefix))
+            problems.push_back("'" + key + "' is under backup_prefix '" +
+                               std::string(protected_prefix) +
+                               "', where gallery keeps its backups");
     }
     auto in_use = queue::keys_in_use(connection, keys);
     if (!in_use) return std::unexpected(in_use.error());

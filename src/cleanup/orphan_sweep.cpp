@@ -40,7 +40,10 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
         for (std::size_t i = 0; i < keys.size(); ++i) {
             const storage::ObjectInfo& object = page->objects[i];
             ++report.scanned;
-            if ((*live)[i])
+            if (!options.protected_prefix.empty() &&
+                object.key.starts_with(options.protected_prefix))
+                ++report.protected_keys;
+            else if ((*live)[i])
                 ++report.referenced;
             else if ((*flying)[i])
                 ++report.in_flight;

@@ -6,8 +6,10 @@
 #include "cli/commands.hpp"
 #include "gallery/backup/backup.hpp"
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/cleanup/orphan_sweep.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/migrator.hpp"
+#include "gallery/queue/reconcile.hpp"
 #include "gallery/storage/factory.hpp"
 
 namespace gallery::cli {
@@ -22,17 +24,17 @@ struct BackupOptions {
     bool json = false;
 };
 
-Result<void> run_list(const config::Config& config, const BackupOptions& options) {
-    auto backups = backup::list(config.backup_dir);
+Result<void> run_list(backup::Destination& destination, const BackupOptions& options) {
+    auto backups = backup::list(destination);
     if (!backups) return std::unexpected(backups.error());
     if (options.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& m : *backups) out.push_back(backup::manifest_json(m));
-        print_json({{"folder", config.backup_dir.string()}, {"backups", out}});
+        print_json({{"location", destination.location()}, {"backups", out}});
         return {};
     }
     if (backups->empty()) {
-        std::cout << "no backups in " << printable(config.backup_dir.string()) << "\n";
+        std::cout << "no backups in " << printable(destination.location()) << "\n";
         return {};
     }
     for (const auto& m : *backups) {
@@ -61,7 +63,25 @@ Result<std::vector<std::string>> missing_objects(db::Connection& restored,
     }
 }
 
-Result<void> run_restore(const config::Config& config, const BackupOptions& options) {
+// Objects under the images' prefix that no image of the restored catalog names (an
+// upload after the backup, an orphan): listed only, never queued here.
+Result<cleanup::SweepReport> unreferenced_objects(db::Connection& restored,
+                                                  storage::Storage& storage,
+                                                  std::vector<std::string>& sample) {
+    cleanup::SweepOptions sweep;
+    sweep.prefix = std::string(config::media_prefix);
+    sweep.older_than = std::chrono::seconds(0);
+    sweep.dry_run = true;
+    auto report = cleanup::sweep_orphans(restored, storage, sweep, system_clock(),
+                                         [&](const storage::ObjectInfo& orphan) {
+                                             if (sample.size() < 20) sample.push_back(orphan.key);
+                                         });
+    if (report.stopped_by) return std::unexpected(*report.stopped_by);
+    return report;
+}
+
+Result<void> run_restore(const config::Config& config, backup::Destination& destination,
+                         const BackupOptions& options) {
     if (!config.db_url.empty()) {
         return fail(ErrorKind::invalid_input,
                     "gallery backup --restore restores SQLite backups; restore a PostgreSQL "
@@ -70,21 +90,29 @@ Result<void> run_restore(const config::Config& config, const BackupOptions& opti
     const std::filesystem::path target =
         options.to ? std::filesystem::path(*options.to) : config.db_path;
     auto restored =
-        backup::restore(config.backup_dir, *options.restore, target, options.force, now_micros());
+        backup::restore(destination, *options.restore, target, options.force, now_micros());
     if (!restored) return std::unexpected(restored.error());
     // A backup from an older binary is brought to the current schema here.
     db::Connection connection({.path = target});
     if (auto migrated = db::migrate(connection, db::embedded_migrations(), now_micros()); !migrated)
         return std::unexpected(migrated.error());
+    if (auto dropped = queue::drop_all_intents(connection); !dropped)
+        return std::unexpected(dropped.error());
     // The reconcile report: what the restored catalog names that storage lacks.
     auto storage = storage::open_storage(config);
     auto missing = missing_objects(connection, *storage);
     if (!missing) return std::unexpected(missing.error());
+    std::vector<std::string> unreferenced_sample;
+    auto unreferenced = unreferenced_objects(connection, *storage, unreferenced_sample);
+    if (!unreferenced) return std::unexpected(unreferenced.error());
     if (options.json) {
         nlohmann::json out = backup::manifest_json(*restored);
         out["restored_to"] = target.string();
         out["missing_count"] = missing->size();
         out["missing"] = *missing;
+        out["unreferenced_count"] = unreferenced->orphans;
+        out["unreferenced_bytes"] = unreferenced->orphan_bytes;
+        out["unreferenced_sample"] = unreferenced_sample;
         print_json(out);
         return {};
     }
@@ -95,20 +123,29 @@ Result<void> run_restore(const config::Config& config, const BackupOptions& opti
     for (std::size_t i = 0; i < missing->size() && i < 20; ++i)
         std::cout << "  " << printable((*missing)[i]) << "\n";
     if (missing->size() > 20) std::cout << "  ... and " << missing->size() - 20 << " more\n";
-    std::cout << "Objects uploaded after the backup have no image here: `gallery enqueue "
-                 "--orphans` queues them (its --older-than guard applies); nothing was deleted.\n";
+    std::cout << "Objects under " << config::media_prefix
+              << " that no image here names: " << unreferenced->orphans << " ("
+              << format_bytes(unreferenced->orphan_bytes) << ")"
+              << (unreferenced->orphans == 0 ? ".\n" : ", e.g.:\n");
+    for (const std::string& key : unreferenced_sample) std::cout << "  " << printable(key) << "\n";
+    if (unreferenced->orphans > 0) {
+        std::cout << "They were uploaded after the backup, or are orphans: `gallery enqueue "
+                     "--orphans` queues those older than its --older-than guard. Nothing was "
+                     "queued or deleted.\n";
+    }
     return {};
 }
 
 Result<void> run_backup(const Globals& globals, const BackupOptions& options) {
     const config::Config config = load_config(globals);
-    if (options.list) return run_list(config, options);
-    if (options.restore) return run_restore(config, options);
+    const auto destination = backup::open_destination(config);
+    if (options.list) return run_list(*destination, options);
+    if (options.restore) return run_restore(config, *destination, options);
     db::Connection connection = open_database(config);
     if (options.mark) {
         if (auto marked = backup::mark(connection, *options.mark, now_micros()); !marked)
             return std::unexpected(marked.error());
-        auto pruned = backup::prune(connection, config.backup_dir,
+        auto pruned = backup::prune(connection, *destination,
                                     {config.backup_keep, config.backup_max_age}, now_micros());
         if (!pruned) return std::unexpected(pruned.error());
         if (options.json)
@@ -120,19 +157,19 @@ Result<void> run_backup(const Globals& globals, const BackupOptions& options) {
     }
     const bool progress = stderr_is_terminal() && !options.json;
     auto taken = backup::take(
-        connection, config.backup_dir, now_micros(), [&](std::uint64_t done, std::uint64_t total) {
+        connection, *destination, now_micros(), [&](std::uint64_t done, std::uint64_t total) {
             if (progress)
                 std::cerr << "\rcompressing " << done * 100 / std::max<std::uint64_t>(total, 1)
                           << "%" << std::flush;
         });
     if (progress) std::cerr << "\n";
     if (!taken) return std::unexpected(taken.error());
-    auto pruned = backup::prune(connection, config.backup_dir,
+    auto pruned = backup::prune(connection, *destination,
                                 {config.backup_keep, config.backup_max_age}, now_micros());
     if (!pruned) return std::unexpected(pruned.error());
     if (options.json) {
         nlohmann::json out = backup::manifest_json(*taken);
-        out["folder"] = config.backup_dir.string();
+        out["location"] = destination->location();
         out["pruned"] = *pruned;
         print_json(out);
         return {};
@@ -140,7 +177,7 @@ Result<void> run_backup(const Globals& globals, const BackupOptions& options) {
     std::cout << "Backup " << taken->name << ": " << taken->image_count << " images, "
               << taken->queue_count << " queued, " << format_bytes(taken->size_bytes) << " ("
               << format_bytes(taken->database_bytes) << " uncompressed) in "
-              << printable(config.backup_dir.string()) << "\n";
+              << printable(destination->location()) << "\n";
     for (const std::string& name : *pruned) std::cout << "removed " << name << " (retention)\n";
     return {};
 }
@@ -150,7 +187,8 @@ Result<void> run_backup(const Globals& globals, const BackupOptions& options) {
 void add_backup_command(CLI::App& app, Globals& globals, Command& selected) {
     auto options = std::make_shared<BackupOptions>();
     CLI::App* command = app.add_subcommand(
-        "backup", "Snapshot the database into the backup folder, list, restore or record backups");
+        "backup",
+        "Snapshot the database into the backup folder or bucket, list, restore or record backups");
     command->footer(
         "Examples:\n  gallery backup                      # snapshot now, then apply retention\n"
         "  gallery backup --list\n"

@@ -47,9 +47,15 @@ Result<std::vector<std::string>> collect_keys(const std::vector<std::string>& ar
     return keys;
 }
 
+// Backups kept in the bucket are never queued, by hand or by the sweep.
+std::string backups_prefix(const config::Config& config) {
+    return config.backup_to == config::BackupTarget::s3 ? config.backup_prefix : std::string();
+}
+
 Result<void> run_orphan_sweep(db::Connection& connection, storage::Storage& storage,
-                              const EnqueueOptions& options) {
+                              const EnqueueOptions& options, const config::Config& config) {
     cleanup::SweepOptions sweep;
+    sweep.protected_prefix = backups_prefix(config);
     sweep.prefix = options.prefix;
     sweep.older_than = *parse_duration(options.older_than);  // validated while parsing
     sweep.dry_run = options.dry_run;
@@ -80,6 +86,7 @@ Result<void> run_orphan_sweep(db::Connection& connection, storage::Storage& stor
                            {"referenced", report.referenced},
                            {"in_flight", report.in_flight},
                            {"too_young", report.too_young},
+                           {"protected", report.protected_keys},
                            {"last_key", report.last_key}};
         if (report.stopped_by) out["error"] = report.stopped_by->message;
         print_json(out);
@@ -91,7 +98,11 @@ Result<void> run_orphan_sweep(db::Connection& connection, storage::Storage& stor
                                       : ", " + std::to_string(report.queued) + " queued")
                   << "; skipped " << report.referenced << " referenced, " << report.in_flight
                   << " being uploaded, " << report.already_queued << " already queued, "
-                  << report.too_young << " newer than " << options.older_than << "\n";
+                  << report.too_young << " newer than " << options.older_than
+                  << (report.protected_keys > 0
+                          ? ", " + std::to_string(report.protected_keys) + " backup files"
+                          : std::string())
+                  << "\n";
     }
     if (report.stopped_by) {
         Error stopped = *report.stopped_by;
@@ -105,12 +116,12 @@ Result<void> run_enqueue(const Globals& globals, const EnqueueOptions& options) 
     const config::Config config = load_config(globals);
     db::Connection connection = open_database(config);
     const std::unique_ptr<storage::Storage> storage = storage::open_storage(config);
-    if (options.orphans) return run_orphan_sweep(connection, *storage, options);
+    if (options.orphans) return run_orphan_sweep(connection, *storage, options, config);
 
     auto keys = collect_keys(options.keys);
     if (!keys) return std::unexpected(keys.error());
-    auto outcome =
-        cleanup::enqueue_keys(connection, *storage, *keys, options.client_id, now_micros());
+    auto outcome = cleanup::enqueue_keys(connection, *storage, *keys, options.client_id,
+                                         now_micros(), backups_prefix(config));
     if (!outcome) return std::unexpected(outcome.error());
     const std::size_t queued = outcome->queued;
     const std::size_t already = outcome->already_pending;

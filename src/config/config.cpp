@@ -410,6 +410,43 @@ std::vector<Setting> backup_settings() {
          {{"GALLERY_BACKUP_DIR"}},
          "./data/backups",
          [](Config& c, const RawValue& v) { c.backup_dir = nonempty("backup_dir", v); }},
+        {"backup_to",
+         {{"GALLERY_BACKUP_TO"}},
+         "folder",
+         [](Config& c, const RawValue& v) {
+             if (v.text == "folder")
+                 c.backup_to = BackupTarget::folder;
+             else if (v.text == "s3")
+                 c.backup_to = BackupTarget::s3;
+             else
+                 invalid("backup_to", v, "expected folder or s3");
+         }},
+        {"backup_prefix",
+         {{"GALLERY_BACKUP_PREFIX"}},
+         "backups/",
+         [](Config& c, const RawValue& v) {
+             const std::string& prefix = v.text;
+             const bool segments_ok =
+                 !prefix.empty() && prefix.back() == '/' && prefix.size() <= 256 &&
+                 std::ranges::all_of(prefix,
+                                     [](unsigned char ch) {
+                                         return std::isalnum(ch) || ch == '/' || ch == '-' ||
+                                                ch == '_' || ch == '.';
+                                     }) &&
+                 prefix.front() != '/' && prefix.front() != '.' &&
+                 prefix.find("//") == std::string::npos && prefix.find("/.") == std::string::npos;
+             if (!segments_ok) {
+                 invalid("backup_prefix", v,
+                         "expected a key prefix such as backups/ (letters, digits, - _ . /, "
+                         "ending in /)");
+             }
+             if (prefix.starts_with(media_prefix) || media_prefix.starts_with(prefix)) {
+                 invalid("backup_prefix", v,
+                         "it overlaps the images' prefix " + std::string(media_prefix) +
+                             ", which the orphan sweep walks");
+             }
+             c.backup_prefix = prefix;
+         }},
         {"backup_keep",
          {{"GALLERY_BACKUP_KEEP"}},
          "7",
@@ -636,6 +673,11 @@ Config resolve(const Sources& sources) {
             if (auto url = original_postgres_url(sources)) picked = RawValue{*url, "POSTGRES_DB"};
         }
         setting.apply(config, picked.value_or(RawValue{setting.default_value, "default"}));
+    }
+    if (config.backup_to == BackupTarget::s3 && config.storage != StorageKind::s3) {
+        throw StartupError(ErrorKind::invalid_input,
+                           "backup_to = s3 keeps backups in the configured S3 bucket, but storage "
+                           "is local: set storage = s3, or keep backup_to = folder");
     }
     if (config.compression_min_quality > config.compression_quality) {
         throw StartupError(ErrorKind::invalid_input,

@@ -60,6 +60,13 @@ Result<void> drop_intents(db::Connection& connection, std::span<const std::strin
     });
 }
 
+Result<std::size_t> drop_all_intents(db::Connection& connection) {
+    return db::write(connection, "intents: drop all", [&] {
+        db::Statement remove(connection, "DELETE FROM upload_intents");
+        return static_cast<std::size_t>(remove.execute());
+    });
+}
+
 Result<void> clear_intent(db::Connection& connection, const std::string& key) {
     return db::read("intents: clear", [&] {
         db::Statement remove(connection, "DELETE FROM upload_intents WHERE storage_key = ?");

@@ -10,12 +10,15 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "gallery/db/statement.hpp"
+#include "gallery/storage/s3_storage.hpp"
 #include "support/api_server.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
+#include "support/s3rver.hpp"
 #include "support/served.hpp"
 
 using namespace gallery;
@@ -49,6 +52,35 @@ json upload(httplib::Client& client, const std::string& client_id) {
 std::int64_t images_in(const fs::path& database) {
     db::Connection connection({.path = database});
     return db::query_int64(connection, "SELECT COUNT(*) FROM images");
+}
+
+// `count` image rows written straight into the database (no objects): a catalog big
+// enough that a backup takes a while.
+void seed_images(const fs::path& database, int count) {
+    db::Connection connection({.path = database});
+    db::execute_script(
+        connection, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                        std::to_string(count) +
+                        ") INSERT INTO images (filename, storage_key, original_filename, client_id,"
+                        " name, size, content_type, uploaded_at) SELECT 'seed-' || i || '.jpg',"
+                        " 'images/seed-' || i || '.jpg', 'a photo with a long original name ' || i,"
+                        " 'seeded', 'name ' || i, 50000 + i, 'image/jpeg', 1700000000000000 + i"
+                        " FROM n");
+}
+
+std::map<std::string, std::string> s3_settings(const testing::S3rver& s3) {
+    return {{"GALLERY_STORAGE", "s3"},           {"GALLERY_S3_ENDPOINT", s3.endpoint()},
+            {"GALLERY_S3_BUCKET", "gallery"},    {"GALLERY_S3_REGION", "us-east-1"},
+            {"GALLERY_S3_ACCESS_KEY", "S3RVER"}, {"GALLERY_S3_SECRET_KEY", "S3RVER"},
+            {"GALLERY_BACKUP_TO", "s3"}};
+}
+
+std::set<std::string> files_in(const fs::path& folder) {
+    std::set<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(folder, ec))
+        names.insert(entry.path().filename().string());
+    return names;
 }
 
 }  // namespace
@@ -293,4 +325,134 @@ TEST_CASE("serve --backup-every with PostgreSQL is refused with what to do inste
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("pg_dump") != std::string::npos);
     CHECK(result.err.find("gallery backup --mark") != std::string::npos);
+}
+
+TEST_CASE(
+    "backups kept in the S3 bucket restore and leave by retention and are never swept or queued") {
+    testing::S3rver s3;
+    auto settings = s3_settings(s3);
+    settings["GALLERY_BACKUP_KEEP"] = "2";
+    testing::ServedGallery server(settings);
+    const fs::path work = server.env.at("GALLERY_BACKUP_DIR");
+    const auto bucket = storage::make_s3_storage(s3.options());
+    auto client = server.client();
+    for (int i = 0; i < 3; ++i) upload(client, "before");
+
+    const json first = json_of(gallery_run(server, {"backup", "--json"}));
+    const std::string name = first["name"];
+    CHECK(first["location"] == "s3://gallery/backups/");
+    CHECK(first["image_count"] == 3);
+    for (const std::string& file : {name + ".db.gz", name + ".json"}) {
+        auto head = bucket->head("backups/" + file);
+        REQUIRE(head);
+        CHECK(head->has_value());
+    }
+    // The work folder keeps nothing once a backup is stored.
+    for (const std::string& file : files_in(work)) CHECK_FALSE(file.starts_with("gallery-"));
+
+    // Uploaded after the backup: the restore names it as unreferenced, queues nothing.
+    const json later = upload(client, "after");
+    const fs::path restored = server.dir.path() / "restored.db";
+    const json report = json_of(gallery_run(
+        server, {"backup", "--restore", "latest", "--to", restored.string(), "--json"}));
+    CHECK(report["missing_count"] == 0);
+    CHECK(report["unreferenced_count"] == 1);
+    CHECK(report["unreferenced_sample"][0] == "images/" + later["filename"].get<std::string>());
+    CHECK(images_in(restored) == 3);
+    CHECK(json_of(gallery_run(server, {"stats", "--json"}))["queue"]["pending"] == 0);
+
+    // Neither the sweep (over the whole bucket) nor a key given by hand reaches a backup.
+    const json swept = json_of(gallery_run(
+        server, {"enqueue", "--orphans", "--prefix", "", "--older-than", "0", "--json"}));
+    CHECK(swept["queued"] == 0);
+    CHECK(swept["protected"] == 2);
+    const auto by_hand = gallery_run(server, {"enqueue", "backups/" + name + ".db.gz"});
+    CHECK(by_hand.exit_code == 2);
+    CHECK(by_hand.err.find("backup_prefix") != std::string::npos);
+
+    // Retention (keep 2) removes the oldest from the bucket.
+    for (int i = 0; i < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // names are per second
+        json_of(gallery_run(server, {"backup", "--json"}));
+    }
+    const json listed = json_of(gallery_run(server, {"backup", "--list", "--json"}));
+    REQUIRE(listed["backups"].size() == 2);
+    CHECK(listed["backups"][0]["name"] != name);
+    CHECK_FALSE(bucket->head("backups/" + name + ".db.gz")->has_value());
+    CHECK_FALSE(bucket->head("backups/" + name + ".json")->has_value());
+
+    // A damaged object is refused at restore, before anything is written.
+    const std::string newest = listed["backups"][1]["name"];
+    REQUIRE(bucket->put("backups/" + newest + ".db.gz", "not the backup", "application/gzip"));
+    const fs::path other = server.dir.path() / "other.db";
+    const auto damaged =
+        gallery_run(server, {"backup", "--restore", newest, "--to", other.string()});
+    CHECK(damaged.exit_code == 2);
+    CHECK(damaged.err.find("damaged") != std::string::npos);
+    CHECK_FALSE(fs::exists(other));
+    for (const std::string& file : files_in(work)) CHECK_FALSE(file.starts_with("gallery-"));
+}
+
+TEST_CASE("backup settings that cannot work exit 2 with a sentence") {
+    testing::TempDir dir;
+    const std::map<std::string, std::string> base{
+        {"GALLERY_DB", dir.db_path().string()}, {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
+    const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases{
+        {{{"GALLERY_BACKUP_TO", "s3"}}, "storage is local"},
+        {{{"GALLERY_BACKUP_TO", "tape"}}, "expected folder or s3"},
+        {{{"GALLERY_BACKUP_PREFIX", "images/backups/"}}, "overlaps the images' prefix"},
+        {{{"GALLERY_BACKUP_PREFIX", "img"}}, "ending in /"},
+        {{{"GALLERY_BACKUP_PREFIX", "../up/"}}, "ending in /"},
+    };
+    for (const auto& [extra, sentence] : cases) {
+        auto env = base;
+        env.insert(extra.begin(), extra.end());
+        const auto result =
+            testing::run_process({GALLERY_BINARY, "backup", "--list"}, {.environment = env});
+        INFO(result.err);
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find(sentence) != std::string::npos);
+    }
+}
+
+TEST_CASE("a backup killed at any moment leaves no backup listed that does not restore") {
+    testing::ServedGallery server;
+    const fs::path folder = server.env.at("GALLERY_BACKUP_DIR");
+    seed_images(server.dir.db_path(), 50'000);
+    // How long one whole backup takes here: the kills land across it.
+    const auto started = std::chrono::steady_clock::now();
+    json_of(gallery_run(server, {"backup", "--json"}));
+    const auto whole = std::chrono::steady_clock::now() - started;
+    const int rounds = 8;
+    for (int round = 0; round < rounds; ++round) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a new name each round
+        std::vector<std::string> argv{GALLERY_BINARY, "backup"};
+        const pid_t pid = testing::start_process(argv, {.environment = server.env},
+                                                 (server.dir.path() / "backup.out").string());
+        std::this_thread::sleep_for(whole * (round + 1) / (rounds + 1));
+        ::kill(pid, SIGKILL);
+        testing::wait_process(pid);
+    }
+    // Every backup listed is whole: it restores, checksum and integrity checked.
+    const json listed = json_of(gallery_run(server, {"backup", "--list", "--json"}));
+    REQUIRE(listed["backups"].size() >= 1);
+    for (const json& backup : listed["backups"]) {
+        const fs::path target = server.dir.path() / (backup["name"].get<std::string>() + ".db");
+        const auto restored = gallery_run(
+            server, {"backup", "--restore", backup["name"], "--to", target.string(), "--json"});
+        INFO(restored.err);
+        CHECK(restored.exit_code == 0);
+    }
+    // A data file whose manifest was never written, older than the newest backup.
+    std::ofstream(folder / "gallery-20000101T000000Z.db.gz") << "unfinished";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    json_of(gallery_run(server, {"backup", "--json"}));
+    // The next run tidies: no partial file, no data file without its manifest.
+    const std::set<std::string> files = files_in(folder);
+    for (const std::string& file : files) {
+        INFO(file);
+        CHECK(file.find(".partial") == std::string::npos);  // -journal files too
+        if (file.ends_with(".db.gz"))
+            CHECK(files.contains(file.substr(0, file.size() - 6) + ".json"));
+    }
 }

@@ -104,6 +104,28 @@ TEST_CASE("a key a live image still references is dropped from the queue and nev
     CHECK_FALSE(f.exists(1));
 }
 
+TEST_CASE("a key under the protected prefix of backups is charged as a failure and never deleted",
+          "[postgresql]") {
+    Fixture f;
+    f.queue_files(1);
+    {
+        db::WriteTransaction tx(f.connection);
+        testing::write_file(f.dir.media_root(), "backups/gallery-1.db.gz", "backup");
+        REQUIRE(
+            queue::enqueue(f.connection, {"backups/gallery-1.db.gz", "client", 6}, f.now).value());
+        tx.commit();
+    }
+    auto options = f.options(10);
+    options.max_attempts = 1;
+    options.protected_prefix = "backups/";
+    const auto report = cleanup::Cleaner(f.connection, *f.local, options, f.clock(), "w").run();
+    CHECK(report.deleted == 1);
+    CHECK(report.failed == 1);
+    CHECK(report.dead == 1);
+    CHECK_FALSE(f.exists(0));
+    CHECK(std::filesystem::exists(f.dir.media_root() / "backups/gallery-1.db.gz"));
+}
+
 TEST_CASE("a per-key failure retries that key later and moves it to dead after max_attempts",
           "[postgresql]") {
     Fixture f;

@@ -4,10 +4,11 @@
 // holds back the deletion of every object a retained backup may still need
 // (docs/ARCHITECTURE.md, "Backups").
 //
-// A backup is two files in the backup folder: NAME.db.gz (a consistent snapshot taken
-// with VACUUM INTO while serve and cleanup run, gzip-compressed) and NAME.json, its
-// manifest, written last: a backup without a manifest (a run killed half-way) is not a
-// backup, is never listed, and its leftovers go on the next run.
+// A backup is two files at its destination (backup/destination.hpp: the backup folder
+// or the S3 bucket): NAME.db.gz (a consistent snapshot taken with VACUUM INTO while
+// serve and cleanup run, gzip-compressed) and NAME.json, its manifest, stored last: a
+// backup without a manifest (a run killed half-way) is not a backup, is never listed,
+// and its leftovers go on a later run.
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "gallery/backup/destination.hpp"
 #include "gallery/common/error.hpp"
 #include "gallery/common/time.hpp"
 #include "gallery/config/config.hpp"
@@ -42,15 +44,16 @@ nlohmann::json manifest_json(const Manifest& manifest);
 // Called while compressing: bytes done, bytes in all.
 using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
-// Snapshots `database` (a SQLite file another process may be writing) into `folder`
-// and records it in the database's `backups` table. Errors: io for the folder or the
-// files, database for the snapshot.
-Result<Manifest> take(db::Connection& connection, const std::filesystem::path& folder,
-                      UnixMicros now, const Progress& progress = {});
+// Snapshots the database behind `connection` (a SQLite file other processes may be
+// writing) into `destination` and records it in the database's `backups` table.
+// Errors: io for the work folder or the files, storage for a bucket, database for
+// the snapshot.
+Result<Manifest> take(db::Connection& connection, Destination& destination, UnixMicros now,
+                      const Progress& progress = {});
 
-// The complete backups in `folder`, oldest first. A manifest that cannot be read is
-// skipped with a warning.
-Result<std::vector<Manifest>> list(const std::filesystem::path& folder);
+// The complete backups at `destination`, oldest first. A manifest that cannot be
+// read is skipped with a warning.
+Result<std::vector<Manifest>> list(Destination& destination);
 
 struct Retention {
     int keep = 7;                     // the newest this many
@@ -58,21 +61,21 @@ struct Retention {
 };
 
 // Removes the backups (files and `backups` rows, ones recorded by --mark included)
-// past `retention`; the newest is always kept. Returns the names removed.
-Result<std::vector<std::string>> prune(db::Connection& connection,
-                                       const std::filesystem::path& folder,
+// past `retention`; the newest is always kept. Returns the names removed. Also
+// removes data files an interrupted run left without a manifest.
+Result<std::vector<std::string>> prune(db::Connection& connection, Destination& destination,
                                        const Retention& retention, UnixMicros now);
 
 // Records a backup taken outside gallery (pg_dump, a volume snapshot) at `taken_at`,
 // so the guard holds what it may need too.
 Result<void> mark(db::Connection& connection, const std::string& name, UnixMicros taken_at);
 
-// The backup named `name` ("latest": the newest) from `folder`, checked against its
+// The backup named `name` ("latest": the newest) from `destination`, checked against its
 // manifest's checksum, decompressed into `target` (a new file; an existing one is
 // replaced only with `replace`, and is then kept beside as TARGET.replaced-<time>)
 // and checked by SQLite's integrity_check. Errors: not_found, invalid_input (a
 // checksum or integrity failure, an existing target), io.
-Result<Manifest> restore(const std::filesystem::path& folder, const std::string& name,
+Result<Manifest> restore(Destination& destination, const std::string& name,
                          const std::filesystem::path& target, bool replace, UnixMicros now);
 
 // Restore-safe deletion: the time of the oldest retained backup, after which queued

@@ -5,6 +5,7 @@
 // at the next interval; stop() ends the wait at once (a backup under way finishes).
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -33,6 +34,7 @@ class Schedule {
 
     const config::Config& m_config;
     db::ConnectionOptions m_database;
+    std::unique_ptr<Destination> m_destination;
     std::function<void(const Result<Manifest>&)> m_on_run;
     StopSignal m_stop;
     std::thread m_thread;

@@ -41,6 +41,9 @@ struct Options {
     // Restore-safe deletion (backup_guard): objects queued after the oldest retained
     // backup are not deleted while it is retained (backup::hold_since, read per batch).
     bool backup_guard = true;
+    // Keys under this prefix (backups kept in the media bucket: backup_to = s3) are
+    // never deleted: such a row fails at once, whatever queued it. Empty: none.
+    std::string protected_prefix;
 };
 
 inline constexpr std::size_t k_max_batch_size = 1000;

@@ -1,7 +1,8 @@
 #pragma once
 // Queuing storage keys by hand (`gallery enqueue KEY...`): all or nothing. Every key
-// is checked first (a key the backend refuses, a key a live image still references);
-// one refusal and nothing is queued.
+// is checked first (a key the backend refuses, a key a live image still references, a
+// key under `protected_prefix`, where backups are kept); one refusal and nothing is
+// queued.
 
 #include <span>
 #include <string>
@@ -23,6 +24,7 @@ struct EnqueueKeysOutcome {
 // nothing was queued because of them; database when the queue could not be written.
 Result<EnqueueKeysOutcome> enqueue_keys(db::Connection& connection, const storage::Storage& storage,
                                         std::span<const std::string> keys,
-                                        const std::string& client_id, UnixMicros now);
+                                        const std::string& client_id, UnixMicros now,
+                                        std::string_view protected_prefix = {});
 
 }  // namespace gallery::cleanup

@@ -23,6 +23,9 @@ struct SweepOptions {
     std::string start_after;  // resume a sweep after this key
     std::size_t page_size = 1000;
     std::string client_id;  // recorded on the queued rows
+    // Keys under this prefix (backups kept in the same bucket) are never orphans,
+    // whatever `prefix` is. Empty: none.
+    std::string protected_prefix;
 };
 
 struct SweepReport {
@@ -34,7 +37,8 @@ struct SweepReport {
     std::int64_t referenced = 0;  // live image rows
     std::int64_t in_flight = 0;   // unexpired upload intents
     std::int64_t too_young = 0;
-    std::string last_key;  // pass as start_after to resume
+    std::int64_t protected_keys = 0;  // under protected_prefix
+    std::string last_key;             // pass as start_after to resume
     std::optional<Error> stopped_by;
 };
 

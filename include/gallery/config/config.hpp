@@ -14,6 +14,11 @@
 namespace gallery::config {
 
 enum class StorageKind { local, s3 };
+enum class BackupTarget { folder, s3 };
+
+// The prefix of every image key gallery writes (images/<uuid>.<ext>), which the orphan
+// sweep walks by default; backups never go under it.
+inline constexpr std::string_view media_prefix = "images/";
 
 struct S3Settings {
     std::string endpoint;
@@ -67,6 +72,10 @@ struct Config {
     // `gallery backup`: where backups go, how many are kept and for how long (0: no age
     // limit; the newest is always kept).
     std::filesystem::path backup_dir = "./data/backups";
+    // Where finished backups are kept: the backup folder, or the configured S3 bucket
+    // under backup_prefix (backup_dir then holds only backups being made or restored).
+    BackupTarget backup_to = BackupTarget::folder;
+    std::string backup_prefix = "backups/";  // never overlaps media_prefix
     int backup_keep = 7;
     std::chrono::seconds backup_max_age{30 * 86400};
     // Restore-safe deletion: while a retained backup was taken before an object was

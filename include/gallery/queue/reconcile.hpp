@@ -25,6 +25,13 @@ Result<void> record_intents(db::Connection& connection, std::span<const std::str
 // were never handed to an upload: nothing can be stored under them.
 Result<void> drop_intents(db::Connection& connection, std::span<const std::string> keys);
 
+// Drops every intent (own transaction); returns how many. For a catalog restored from
+// a backup: its intents were the uploads in flight when the backup was taken, by a
+// server that is gone. Left in place they would queue, at expiry, the objects those
+// uploads stored after the backup, which the restored catalog cannot tell from
+// images; dropped, such objects are orphans that only the sweep's age guard queues.
+Result<std::size_t> drop_all_intents(db::Connection& connection);
+
 // Clears the intent; call inside the transaction that writes the image row (or
 // that queues the key after a failed upload).
 Result<void> clear_intent(db::Connection& connection, const std::string& key);
