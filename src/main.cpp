@@ -25,6 +25,7 @@ int exit_code_for(gallery::ErrorKind kind) {
         case ErrorKind::database_unavailable:
         case ErrorKind::overloaded:
         case ErrorKind::system:
+        case ErrorKind::disk_full:
             return gallery::exit_code::failure;
     }
     return gallery::exit_code::failure;

@@ -38,8 +38,10 @@ Response delete_all(ApiContext& context, const Request& request) {
     auto client_id = checked_client_id(request.path_params.at(0));
     if (!client_id) return client_id.error();
     auto connection = context.pool.acquire();
-    auto outcome = catalog::delete_client_images(*connection, *client_id, context.clock(),
-                                                 context.config.restore_window);
+    auto outcome = freeing_space(context, [&] {
+        return catalog::delete_client_images(*connection, *client_id, context.clock(),
+                                             context.config.restore_window);
+    });
     if (!outcome) return error_response(outcome.error());
     const std::size_t count = outcome->deleted_count;
     if (count == 0) {

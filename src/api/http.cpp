@@ -99,6 +99,7 @@ int http_status_for(ErrorKind kind) {
         case ErrorKind::storage_transient:
         case ErrorKind::storage_permanent:
         case ErrorKind::io:
+        case ErrorKind::disk_full:
             return 503;
         case ErrorKind::database:
         case ErrorKind::system:

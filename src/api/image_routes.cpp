@@ -107,8 +107,10 @@ Response delete_image(ApiContext& context, const Request& request) {
     if (!id) return Response::error(404, not_found(request.path_params.at(0)));
     auto connection = context.pool.acquire();
     const std::vector<catalog::ImageId> ids{*id};
-    auto outcome =
-        catalog::delete_images(*connection, ids, context.clock(), context.config.restore_window);
+    auto outcome = freeing_space(context, [&] {
+        return catalog::delete_images(*connection, ids, context.clock(),
+                                      context.config.restore_window);
+    });
     if (!outcome) return error_response(outcome.error());
     if (outcome->deleted_ids.empty())
         return Response::error(404, not_found(request.path_params.at(0)));
@@ -123,8 +125,10 @@ Response bulk_delete(ApiContext& context, const Request& request) {
     auto ids = parse_image_ids(*body);
     if (!ids) return ids.error();
     auto connection = context.pool.acquire();
-    auto outcome =
-        catalog::delete_images(*connection, *ids, context.clock(), context.config.restore_window);
+    auto outcome = freeing_space(context, [&] {
+        return catalog::delete_images(*connection, *ids, context.clock(),
+                                      context.config.restore_window);
+    });
     if (!outcome) return error_response(outcome.error());
     const std::set<catalog::ImageId> deleted(outcome->deleted_ids.begin(),
                                              outcome->deleted_ids.end());

@@ -196,6 +196,15 @@ Response health(ApiContext& context, const Request&) {
     });
     if (checked) {
         if (auto refusal = unwritable(context.config)) return std::move(*refusal);
+        if (context.disk_reserve && !context.disk_reserve->held()) {
+            const std::string detail =
+                "The disk that holds the database is full: deletes still work, on the space "
+                "kept in reserve; uploads fail until space is freed.";
+            Response full = Response::json(
+                503, {{"status", "unavailable"}, {"database", "disk full"}, {"detail", detail}});
+            add_retry_after(full, Error{ErrorKind::disk_full, detail, std::chrono::seconds{60}});
+            return full;
+        }
         return Response::json(200, {{"status", "ok"}, {"database", "ok"}});
     }
     if (checked.error().kind == ErrorKind::database_unavailable) {

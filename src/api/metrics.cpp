@@ -38,6 +38,8 @@ std::string kind_name(ErrorKind kind) {
             return "overloaded";
         case ErrorKind::system:
             return "system";
+        case ErrorKind::disk_full:
+            return "disk_full";
     }
     return "unknown";
 }

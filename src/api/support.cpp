@@ -186,6 +186,7 @@ Response error_response(const Error& error) {
         case ErrorKind::invalid_input:
         case ErrorKind::not_found:
         case ErrorKind::overloaded:
+        case ErrorKind::disk_full:
             sentence = error.message;
             break;
         case ErrorKind::database_unavailable:

@@ -91,6 +91,19 @@ Response no_connection_in_time();
 // invalid_input, not_found and overloaded (it names the busy resource).
 Response error_response(const Error& error);
 
+// Runs `write`, a write that frees space (a delete). When the disk under the database
+// is full, releases the context's disk reserve (db/disk_reserve.hpp) and runs it once
+// more: the API can still free space on a full disk.
+template <class Write>
+auto freeing_space(ApiContext& context, Write&& write) -> decltype(write()) {
+    auto result = write();
+    if (!result && result.error().kind == ErrorKind::disk_full && context.disk_reserve &&
+        context.disk_reserve->release()) {
+        return write();
+    }
+    return result;
+}
+
 // Route groups, one file each.
 void add_image_routes(Router& router, ApiContext& context);
 void add_upload_route(Router& router, ApiContext& context);

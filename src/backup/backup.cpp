@@ -419,10 +419,15 @@ Result<Manifest> restore(Destination& destination, const std::string& name, cons
 }
 
 Result<std::optional<UnixMicros>> hold_since(db::Connection& connection) {
+    // A row's queued_at is stamped before its transaction commits, on its host's clock:
+    // a delete that began before a backup's time may commit after the snapshot (the
+    // backup then holds the image), and hosts' clocks differ. The hold starts this much
+    // earlier so such rows are held too.
+    constexpr UnixMicros k_margin = 300 * k_micros_per_second;
     return db::read("backup: oldest retained", [&]() -> std::optional<UnixMicros> {
         db::Statement oldest(connection, "SELECT MIN(taken_at) FROM backups");
         if (!oldest.step() || oldest.is_null(0)) return std::nullopt;
-        return oldest.int64(0);
+        return oldest.int64(0) - k_margin;
     });
 }
 

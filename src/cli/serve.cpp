@@ -105,6 +105,9 @@ Result<void> run_serve(const Globals& globals) {
     api::ApiContext context{
         pool, *storage, config, clients, key.value, system_clock(), queue::make_lease_owner()};
     context.version = GALLERY_VERSION " (" GALLERY_GIT_COMMIT ")";
+    if (config.db_url.empty())
+        context.disk_reserve =
+            std::make_shared<db::DiskReserve>(db::reserve_file_for(config.db_path));
     const api::Router router = admin::make_server_router(context);
     transport::HttpServer server(
         {config.host, config.port, config.threads, config.http_timeout, config.max_body_bytes,

@@ -27,6 +27,14 @@ Error database_error(std::string_view context, const std::exception& e) {
                      "The database could not answer in time; try again shortly.",
                      std::chrono::seconds{5}};
     }
+    if (dynamic_cast<const DiskFull*>(&e) != nullptr) {
+        log::error(std::string(context) + ": " + e.what());
+        // Shown to the client: what happened and what ends it, no file names.
+        return Error{ErrorKind::disk_full,
+                     "The disk that holds the database is full, so nothing was changed. Free "
+                     "space there, then try again.",
+                     std::chrono::seconds{60}};
+    }
     ErrorKind kind = ErrorKind::database;
     if (dynamic_cast<const Unavailable*>(&e) != nullptr) kind = ErrorKind::database_unavailable;
     // A connection opened inside the transaction's body (PostgreSQL down) keeps its kind.

@@ -164,10 +164,18 @@ TEST_CASE("objects deleted after a retained backup are kept until it leaves rete
                               {{"GALLERY_BACKUP_GUARD", "off"}}))["items"]
               .size() == 1);
 
-    // A newer backup pushes the first out of retention (keep 1): the object goes.
+    // A newer backup pushes the first out of retention (keep 1). Right after it the row
+    // is still held: it was queued within the hold's 5-minute margin before it.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     const json second = json_of(gallery_run(server, {"backup", "--json"}));
     CHECK(second["pruned"].size() == 1);
+    CHECK(json_of(gallery_run(server, {"cleanup", "--json"}))["deleted"] == 0);
+    // As if the delete came 6 minutes before the new backup: the object goes.
+    {
+        db::Connection connection({.path = server.dir.db_path()});
+        db::execute_script(connection,
+                           "UPDATE deletion_queue SET queued_at = queued_at - 360000000");
+    }
     CHECK(json_of(gallery_run(server, {"cleanup", "--json"}))["deleted"] == 1);
     CHECK_FALSE(fs::exists(object));
 }

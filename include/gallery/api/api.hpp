@@ -14,6 +14,7 @@
 #include "gallery/catalog/upload_keys.hpp"
 #include "gallery/common/time.hpp"
 #include "gallery/config/config.hpp"
+#include "gallery/db/disk_reserve.hpp"
 #include "gallery/db/pool.hpp"
 #include "gallery/imaging/admission.hpp"
 #include "gallery/storage/storage.hpp"
@@ -40,6 +41,8 @@ struct ApiContext {
     std::shared_ptr<Budget> searches =
         std::make_shared<Budget>(static_cast<std::size_t>(config.db_pool_size) / 4);
     std::string version = "gallery";  // for gallery_build_info
+    // Space held beside a SQLite database for deletes on a full disk; none on PostgreSQL.
+    std::shared_ptr<db::DiskReserve> disk_reserve = nullptr;
     // Declared last, so destroyed first: waits for runs that use the members above.
     std::shared_ptr<BackgroundRuns> background = std::make_shared<BackgroundRuns>();
 };

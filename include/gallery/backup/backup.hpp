@@ -78,7 +78,8 @@ Result<void> mark(db::Connection& connection, const std::string& name, UnixMicro
 Result<Manifest> restore(Destination& destination, const std::string& name,
                          const std::filesystem::path& target, bool replace, UnixMicros now);
 
-// Restore-safe deletion: the time of the oldest retained backup, after which queued
+// Restore-safe deletion: the time of the oldest retained backup less 5 minutes (for
+// transactions that straddle it and for clock skew between hosts), after which queued
 // objects are kept (the cleaner does not claim them); nullopt when none is recorded.
 Result<std::optional<UnixMicros>> hold_since(db::Connection& connection);
 

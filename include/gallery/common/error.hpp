@@ -24,6 +24,7 @@ enum class ErrorKind {
                         // or its wait passed the deadline: try again after `retry_after`
     system,             // the machine refuses what a command needs (a port in use, a folder that
                         // cannot be made)
+    disk_full,          // the disk under the database is full: nothing was written; free space
 };
 
 struct Error {

@@ -51,6 +51,14 @@ class TimedOut : public Failure {
     using Failure::Failure;
 };
 
+// The disk (or quota) under the database is full: the statement wrote nothing.
+// SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100). The request is answered 503
+// with a sentence saying so; a command exits 1 saying so.
+class DiskFull : public Failure {
+  public:
+    using Failure::Failure;
+};
+
 class Statement {
   public:
     // Prepares `sql` on `connection`; the statement must not outlive it.

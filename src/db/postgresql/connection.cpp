@@ -113,6 +113,7 @@ void PgConnection::throw_failure(PGresult* result, std::string_view what) {
         trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(m_connection.get()));
     if (code == "40001" || code == "40P01") throw Conflict(message);
     if (code == "57014") throw TimedOut(message);  // query_canceled: statement_timeout
+    if (code == "53100") throw DiskFull(message);
     // Class 08: connection exceptions; 57P01-03: the server is shutting down or starting.
     if (PQstatus(m_connection.get()) != CONNECTION_OK || code.starts_with("08") ||
         code == "57P01" || code == "57P02" || code == "57P03") {

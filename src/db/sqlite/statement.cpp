@@ -14,6 +14,7 @@ auto translated(Body&& body) -> decltype(body()) {
     try {
         return body();
     } catch (const SQLite::Exception& e) {
+        if ((e.getErrorCode() & 0xff) == SQLITE_FULL) throw DiskFull(e.what());
         throw Failure(e.what());
     }
 }
@@ -88,6 +89,7 @@ class SqliteStatement final : public Statement::Native {
         const int primary = result & 0xff;
         if (primary == SQLITE_READONLY || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)
             m_broken = true;
+        if (primary == SQLITE_FULL) throw DiskFull(sqlite3_errmsg(m_database));
         throw Failure(sqlite3_errmsg(m_database));
     }
     void check_column(int column) const {
