@@ -1,12 +1,10 @@
 #include "api/idempotency.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <memory>
 
 #include "gallery/common/log.hpp"
+#include "gallery/common/sha256.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
@@ -14,17 +12,13 @@
 namespace gallery::api {
 namespace {
 
-using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-
 // SHA-256 over everything that makes two requests the same request: method, path,
 // query, body and form parts, each length-prefixed so no two requests run together.
 std::string fingerprint(const Request& request) {
-    DigestContext context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+    Sha256 hash;
     const auto add = [&](std::string_view field) {
-        const std::string length = std::to_string(field.size()) + ":";
-        EVP_DigestUpdate(context.get(), length.data(), length.size());
-        EVP_DigestUpdate(context.get(), field.data(), field.size());
+        hash.add(std::to_string(field.size()) + ":");
+        hash.add(field);
     };
     add(request.method);
     add(request.path);
@@ -39,10 +33,7 @@ std::string fingerprint(const Request& request) {
         add(part.content_type);
         add(part.content);
     }
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context.get(), digest.data(), &length);
-    return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
+    return hash.hex();
 }
 
 bool valid_key(std::string_view key) {

@@ -45,10 +45,17 @@ Result<void> run_list(backup::Destination& destination, const BackupOptions& opt
     return {};
 }
 
-// Every image of the restored catalog whose object storage does not have.
-Result<std::vector<std::string>> missing_objects(db::Connection& restored,
-                                                 storage::Storage& storage) {
-    std::vector<std::string> missing;
+// The images of the restored catalog whose object storage does not have: how many,
+// and the first k_missing_listed keys (memory stays flat for any catalog).
+constexpr std::size_t k_missing_listed = 1000;
+
+struct Missing {
+    std::size_t count = 0;
+    std::vector<std::string> first_keys;
+};
+
+Result<Missing> missing_objects(db::Connection& restored, storage::Storage& storage) {
+    Missing missing;
     catalog::ImageId after = 0;
     for (;;) {
         auto page = catalog::image_keys_after(restored, after, 500);
@@ -57,7 +64,10 @@ Result<std::vector<std::string>> missing_objects(db::Connection& restored,
         for (const auto& image : *page) {
             auto info = storage.head(image.storage_key);
             if (!info) return std::unexpected(info.error());
-            if (!info->has_value()) missing.push_back(image.storage_key);
+            if (info->has_value()) continue;
+            ++missing.count;
+            if (missing.first_keys.size() < k_missing_listed)
+                missing.first_keys.push_back(image.storage_key);
         }
         after = page->back().id;
     }
@@ -108,8 +118,8 @@ Result<void> run_restore(const config::Config& config, backup::Destination& dest
     if (options.json) {
         nlohmann::json out = backup::manifest_json(*restored);
         out["restored_to"] = target.string();
-        out["missing_count"] = missing->size();
-        out["missing"] = *missing;
+        out["missing_count"] = missing->count;
+        out["missing"] = missing->first_keys;  // the first 1000
         out["unreferenced_count"] = unreferenced->orphans;
         out["unreferenced_bytes"] = unreferenced->orphan_bytes;
         out["unreferenced_sample"] = unreferenced_sample;
@@ -118,11 +128,11 @@ Result<void> run_restore(const config::Config& config, backup::Destination& dest
     }
     std::cout << "Restored " << restored->name << " (" << to_iso8601(restored->taken_at) << ", "
               << restored->image_count << " images) into " << printable(target.string()) << "\n"
-              << "Checked every image's object: " << missing->size() << " missing"
-              << (missing->empty() ? ".\n" : ":\n");
-    for (std::size_t i = 0; i < missing->size() && i < 20; ++i)
-        std::cout << "  " << printable((*missing)[i]) << "\n";
-    if (missing->size() > 20) std::cout << "  ... and " << missing->size() - 20 << " more\n";
+              << "Checked every image's object: " << missing->count << " missing"
+              << (missing->count == 0 ? ".\n" : ":\n");
+    for (std::size_t i = 0; i < missing->first_keys.size() && i < 20; ++i)
+        std::cout << "  " << printable(missing->first_keys[i]) << "\n";
+    if (missing->count > 20) std::cout << "  ... and " << missing->count - 20 << " more\n";
     std::cout << "Objects under " << config::media_prefix
               << " that no image here names: " << unreferenced->orphans << " ("
               << format_bytes(unreferenced->orphan_bytes) << ")"
