@@ -55,6 +55,65 @@ Result<void> insert_images_as_is(db::Connection& connection, std::span<const Ima
     });
 }
 
+Result<SetAsideIndexes> set_aside_read_indexes(db::Connection& connection) {
+    return db::write(connection, "catalog: set read indexes aside", [&] {
+        SetAsideIndexes set_aside;
+        std::vector<std::pair<std::string, std::string>> found;  // name, definition
+        if (connection.engine() == db::Engine::postgresql) {
+            // Only the sort indexes: the trigram GIN indexes built at the end of a
+            // 1,000,000-image import took minutes (maintenance_work_mem's flushes), more
+            // than their row-by-row upkeep through GIN's pending list.
+            db::Statement indexes(connection,
+                                  "SELECT indexname, indexdef FROM pg_indexes WHERE tablename ="
+                                  " 'images' AND schemaname = current_schema() AND indexname IN"
+                                  " ('images_name', 'images_size') ORDER BY indexname");
+            while (indexes.step()) found.emplace_back(indexes.text(0), indexes.text(1));
+            for (const auto& [name, definition] : found) {
+                db::execute_script(connection, "DROP INDEX " + name);
+                set_aside.recreate.push_back(definition);
+            }
+            return set_aside;
+        }
+        // SQLite: the sort indexes, and the search table's triggers (its rows are
+        // rebuilt from `images` at the end; a delete's trigger-less path is unchanged).
+        db::Statement objects(connection,
+                              "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'images'"
+                              " AND ((type = 'index' AND name IN ('images_name', 'images_size'))"
+                              " OR (type = 'trigger' AND name LIKE 'images_search_%'))"
+                              " ORDER BY type, name");
+        std::vector<std::string> kinds;
+        while (objects.step()) {
+            kinds.push_back(objects.text(0));
+            found.emplace_back(objects.text(1), objects.text(2));
+        }
+        for (std::size_t i = 0; i < found.size(); ++i) {
+            const bool trigger = kinds[i] == "trigger";
+            db::execute_script(connection,
+                               (trigger ? "DROP TRIGGER " : "DROP INDEX ") + found[i].first);
+            set_aside.recreate.push_back(found[i].second);
+            set_aside.rebuild_search = set_aside.rebuild_search || trigger;
+        }
+        return set_aside;
+    });
+}
+
+Result<void> restore_indexes(db::Connection& connection, const SetAsideIndexes& set_aside) {
+    return db::write(connection, "catalog: build read indexes", [&] {
+        for (const std::string& statement : set_aside.recreate)
+            db::execute_script(connection, statement);
+        if (set_aside.rebuild_search)
+            db::execute_script(connection,
+                               "INSERT INTO images_search (images_search) VALUES ('rebuild')");
+    });
+}
+
+Result<bool> has_no_images(db::Connection& connection) {
+    return db::read("catalog: any image", [&] {
+        return db::query_int64(connection,
+                               "SELECT COUNT(*) FROM (SELECT 1 FROM images LIMIT 1) AS one") == 0;
+    });
+}
+
 Result<void> overwrite_image(db::Connection& connection, const Image& image) {
     return db::write(connection, "catalog: overwrite image", [&] {
         db::Statement update(connection,

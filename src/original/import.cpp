@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -131,6 +132,8 @@ Result<ImportReport> Importer::run() {
     }
     auto schema = inspect(m_source);
     if (!schema) return std::unexpected(schema.error());
+    if (auto planned = prefer_index_walks(m_source); !planned)
+        return std::unexpected(planned.error());
     m_report.source = m_source.display_name();
     m_report.migration = schema->migration;
     m_report.has_pending_table = schema->has_pending_table;
@@ -139,6 +142,18 @@ Result<ImportReport> Importer::run() {
 
     return db::read("import", [&]() -> Result<ImportReport> {
         db::WriteTransaction transaction(m_target);
+        // Into an empty catalog (the first import), the indexes only reads use are built
+        // once at the end instead of row by row.
+        std::optional<catalog::SetAsideIndexes> set_aside;
+        if (!m_options.dry_run) {
+            auto empty = catalog::has_no_images(m_target);
+            if (!empty) return std::unexpected(empty.error());
+            if (*empty) {
+                auto aside = catalog::set_aside_read_indexes(m_target);
+                if (!aside) return std::unexpected(aside.error());
+                set_aside = std::move(*aside);
+            }
+        }
         if (auto done = import_images(*schema); !done) return std::unexpected(done.error());
         if (auto done = import_pending(*schema); !done) return std::unexpected(done.error());
 
@@ -157,6 +172,10 @@ Result<ImportReport> Importer::run() {
                 m_report.merged_clients.emplace_back(spellings.begin(), spellings.end());
         }
         if (!m_options.dry_run && m_report.conflict_count == 0) {
+            if (set_aside) {
+                if (auto built = catalog::restore_indexes(m_target, *set_aside); !built)
+                    return std::unexpected(built.error());
+            }
             transaction.commit();
             m_report.written = true;
         }

@@ -239,6 +239,23 @@ TEST_CASE("django import: an original's images and pending deletions come over w
     REQUIRE(gap);
     CHECK(!gap->has_value());
 
+    // The first import builds the read indexes once, at its end: they are all there,
+    // and the search index holds the imported rows.
+    const std::string index_count =
+        connection.engine() == db::Engine::sqlite
+            ? "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'images' AND name IN"
+              " ('images_name', 'images_size', 'images_search_insert', 'images_search_update')"
+            : "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'images' AND (indexname IN"
+              " ('images_name', 'images_size') OR indexname LIKE 'images\\_%\\_trigrams')";
+    CHECK(db::query_int64(connection, index_count) ==
+          (connection.engine() == db::Engine::sqlite ? 4 : 6));
+    catalog::ImageQuery search;
+    search.search = "B2.PN";  // its filename, any case: a search through the trigrams
+    auto found = catalog::list_images(connection, search);
+    REQUIRE(found);
+    REQUIRE(found->images.size() == 1);
+    CHECK(found->images[0].id == 2);
+
     // Per-client totals: ASCII case variants are one client, non-ASCII ones are not.
     auto clients = catalog::list_clients(connection, {});
     REQUIRE(clients);

@@ -32,6 +32,28 @@ Result<void> overwrite_image(db::Connection& connection, const Image& image);
 Result<void> recount_client_totals(db::Connection& connection,
                                    std::span<const std::string> client_ids);
 
+// The indexes of `images` that only reads use (the sort indexes of 0009; on SQLite
+// also the search index of 0010, whose FTS5 table is rebuilt), set aside for a bulk
+// load into an empty catalog: maintained row by row they cost the import of 1,000,000
+// images more than building them once at the end (BENCHMARKS, issue 36). PostgreSQL's
+// trigram GIN indexes stay: built at the end they cost more. Their definitions are
+// read from the database itself, so nothing here repeats the migrations.
+struct SetAsideIndexes {
+    std::vector<std::string> recreate;  // statements, in order
+    bool rebuild_search = false;        // SQLite: refill the FTS5 table from `images`
+};
+
+// Drops them, inside the caller's write transaction (on PostgreSQL that locks `images`
+// until it commits: call it only for a catalog no one uses yet). Returns what
+// restore_indexes needs; a rollback brings them back by itself.
+Result<SetAsideIndexes> set_aside_read_indexes(db::Connection& connection);
+
+// Builds them again, in the same transaction, before it commits.
+Result<void> restore_indexes(db::Connection& connection, const SetAsideIndexes& set_aside);
+
+// Whether the catalog has no image row.
+Result<bool> has_no_images(db::Connection& connection);
+
 // New images get ids above `id` (and above every id given so far).
 Result<void> reserve_ids_through(db::Connection& connection, ImageId id);
 
