@@ -109,8 +109,8 @@ class Statement {
 };
 
 // Inserts `rows` rows with `head` VALUES (?, ...), (?, ...) ... `tail` (an ON CONFLICT
-// clause, or ""), 100 rows per statement and the remainder one at a time, so only two
-// statement texts are ever prepared. `bind_row(statement, first, row)` binds row number
+// clause, or ""), 100 rows per statement and the remainder in one more, so a
+// statement trigger runs once per 100 rows. `bind_row(statement, first, row)` binds row number
 // `row` to the parameters first .. first + columns - 1.
 void insert_rows(Connection& connection, std::string_view head, int columns, std::string_view tail,
                  std::size_t rows,
