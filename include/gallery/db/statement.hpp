@@ -111,10 +111,11 @@ class Statement {
 // Inserts `rows` rows with `head` VALUES (?, ...), (?, ...) ... `tail` (an ON CONFLICT
 // clause, or ""), 100 rows per statement and the remainder in one more, so a
 // statement trigger runs once per 100 rows. `bind_row(statement, first, row)` binds row number
-// `row` to the parameters first .. first + columns - 1.
-void insert_rows(Connection& connection, std::string_view head, int columns, std::string_view tail,
-                 std::size_t rows,
-                 const std::function<void(Statement&, int first, std::size_t row)>& bind_row);
+// `row` to the parameters first .. first + columns - 1. Returns the rows inserted (fewer
+// than `rows` when `tail` skips conflicts).
+std::int64_t insert_rows(
+    Connection& connection, std::string_view head, int columns, std::string_view tail,
+    std::size_t rows, const std::function<void(Statement&, int first, std::size_t row)>& bind_row);
 
 // Runs one or more statements without parameters or results (a migration, a pragma).
 void execute_script(Connection& connection, std::string_view sql);
