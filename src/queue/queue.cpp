@@ -5,6 +5,7 @@
 #include "gallery/db/statement.hpp"
 
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <unordered_set>
@@ -281,21 +282,26 @@ Result<FailureOutcome> record_failures(db::Connection& connection, const std::st
                                        std::span<const Failure> failures, int max_attempts) {
     if (failures.empty()) return FailureOutcome{};
     return db::write(connection, "queue: record failures", [&] {
+        // One statement per distinct (error, retry time), not per row: a whole batch that
+        // failed alike is one UPDATE, so PostgreSQL's counter trigger runs once for it.
+        std::map<std::pair<std::string_view, UnixMicros>, std::vector<ItemId>> alike;
+        for (const Failure& failure : failures)
+            alike[{failure.error, failure.retry_at}].push_back(failure.id);
         db::Statement update(connection,
                              "UPDATE deletion_queue SET"
                              " attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,"
                              " state = CASE WHEN attempts + 1 >= ?3 THEN 'dead' ELSE 'pending' END,"
                              " lease_owner = NULL, lease_expires_at = NULL"
-                             " WHERE id = ?4 AND lease_owner = ?5"
-                             " RETURNING state");
+                             " WHERE lease_owner = ?4 AND id IN " +
+                                 db::json_integer_array(connection, 5) + " RETURNING state");
         FailureOutcome outcome;
-        for (const Failure& failure : failures) {
-            update.bind(1, failure.error);
-            update.bind(2, failure.retry_at);
+        for (const auto& [failed_alike, ids] : alike) {
+            update.bind(1, failed_alike.first);
+            update.bind(2, failed_alike.second);
             update.bind(3, max_attempts);
-            update.bind(4, failure.id);
-            update.bind(5, owner);
-            if (update.step()) {
+            update.bind(4, owner);
+            update.bind(5, nlohmann::json(ids).dump());
+            while (update.step()) {
                 if (update.text(0) == "dead")
                     ++outcome.dead;
                 else
@@ -314,15 +320,13 @@ Result<void> release(db::Connection& connection, const std::string& owner,
         db::Statement update(connection,
                              "UPDATE deletion_queue SET last_error = ?1, next_attempt_at = ?2,"
                              " lease_owner = NULL, lease_expires_at = NULL"
-                             " WHERE id = ?3 AND lease_owner = ?4");
-        for (const ItemId id : ids) {
-            update.bind(1, error);
-            update.bind(2, retry_at);
-            update.bind(3, id);
-            update.bind(4, owner);
-            update.execute();
-            update.reset();
-        }
+                             " WHERE lease_owner = ?3 AND id IN " +
+                                 db::json_integer_array(connection, 4));
+        update.bind(1, error);
+        update.bind(2, retry_at);
+        update.bind(3, owner);
+        update.bind(4, nlohmann::json(std::vector<ItemId>(ids.begin(), ids.end())).dump());
+        update.execute();
     });
 }
 
