@@ -96,26 +96,23 @@ std::string insert_rows_sql(std::string_view head, int columns, std::string_view
 std::int64_t insert_rows(
     Connection& connection, std::string_view head, int columns, std::string_view tail,
     std::size_t rows, const std::function<void(Statement&, int first, std::size_t row)>& bind_row) {
-    // 100 rows of up to 10 columns: 1,000 parameters, within both engines' limits.
-    constexpr std::size_t k_rows_per_statement = 100;
+    // Statements of 100 rows, then of 10, then of 1: at most 19 statements besides the
+    // full ones (a statement per row would run a statement trigger, PostgreSQL's queue
+    // counters, per row), and three statement texts, so the connections' prepared
+    // statement caches stay small. 100 rows of up to 10 columns: 1,000 parameters,
+    // within both engines' limits.
     std::size_t next = 0;
     std::int64_t inserted = 0;
-    if (rows >= k_rows_per_statement) {
-        Statement many(connection, insert_rows_sql(head, columns, tail, k_rows_per_statement));
-        for (; next + k_rows_per_statement <= rows; next += k_rows_per_statement) {
-            for (std::size_t row = 0; row < k_rows_per_statement; ++row)
-                bind_row(many, static_cast<int>(row) * columns + 1, next + row);
-            inserted += many.execute();
+    for (const std::size_t rows_per_statement : {100UZ, 10UZ, 1UZ}) {
+        if (rows - next < rows_per_statement) continue;
+        Statement statement(connection, insert_rows_sql(head, columns, tail, rows_per_statement));
+        for (; next + rows_per_statement <= rows; next += rows_per_statement) {
+            for (std::size_t row = 0; row < rows_per_statement; ++row)
+                bind_row(statement, static_cast<int>(row) * columns + 1, next + row);
+            inserted += statement.execute();
         }
     }
-    if (next == rows) return inserted;
-    // The rest in one statement too: a statement per row would run a statement trigger
-    // (PostgreSQL's queue counters) per row.
-    const std::size_t rest = rows - next;
-    Statement last(connection, insert_rows_sql(head, columns, tail, rest));
-    for (std::size_t row = 0; row < rest; ++row)
-        bind_row(last, static_cast<int>(row) * columns + 1, next + row);
-    return inserted + last.execute();
+    return inserted;
 }
 
 bool has_row(Connection& connection, std::string_view sql, std::int64_t parameter) {

@@ -109,8 +109,8 @@ class Statement {
 };
 
 // Inserts `rows` rows with `head` VALUES (?, ...), (?, ...) ... `tail` (an ON CONFLICT
-// clause, or ""), 100 rows per statement and the remainder in one more, so a
-// statement trigger runs once per 100 rows. `bind_row(statement, first, row)` binds row number
+// clause, or ""), 100 rows per statement, the remainder 10 and then 1 per statement,
+// so a statement trigger runs about once per 100 rows. `bind_row(statement, first, row)` binds row number
 // `row` to the parameters first .. first + columns - 1. Returns the rows inserted (fewer
 // than `rows` when `tail` skips conflicts).
 std::int64_t insert_rows(
