@@ -134,12 +134,16 @@ std::string MediaLinks::url_for(const std::string& storage_key) const {
 }
 
 nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links) {
+    return image_json(image, links.url_for(image.storage_key));
+}
+
+nlohmann::json image_json(const catalog::Image& image, const std::string& url) {
     const auto optional = [](const std::optional<std::string>& v) {
         return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     };
     return {{"id", image.id},
             {"filename", image.filename},
-            {"url", links.url_for(image.storage_key)},
+            {"url", url},
             {"original_filename", image.original_filename},
             {"client_id", image.client_id},
             {"name", optional(image.name)},

@@ -78,6 +78,8 @@ std::optional<std::string> presigned_media_url(const ApiContext& context, const 
                                                long long now_seconds);
 
 nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links);
+// The same with its url given (json_text::append_image writes the same bytes).
+nlohmann::json image_json(const catalog::Image& image, const std::string& url);
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count);
 
 // 503 with `sentence` and Retry-After: a bounded resource is taken, try again then.

@@ -1,0 +1,23 @@
+#pragma once
+// JSON written straight into a string for the list answer, the busiest route: no
+// tree of nlohmann::json objects per image (building and freeing them was serve's
+// largest CPU under a list load, issue 40). The bytes are exactly those nlohmann's
+// dump(-1, ' ', false, replace) writes for the same values, keys in its sorted order;
+// tests/unit/json_text_test.cpp compares the two.
+
+#include <string>
+#include <string_view>
+
+#include "gallery/catalog/catalog.hpp"
+
+namespace gallery::api::json_text {
+
+// `text` as a JSON string: quoted, `"` `\` and control characters escaped as nlohmann
+// escapes them, other characters as they are; invalid UTF-8 replaced by U+FFFD as
+// nlohmann's error_handler_t::replace does.
+void append_string(std::string& out, std::string_view text);
+
+// The image as image_json writes it, with `url` as its url.
+void append_image(std::string& out, const catalog::Image& image, std::string_view url);
+
+}  // namespace gallery::api::json_text
