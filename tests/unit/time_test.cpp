@@ -1,4 +1,8 @@
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <vector>
 
 #include "gallery/common/time.hpp"
 
@@ -25,5 +29,38 @@ TEST_CASE("anything else is not a datetime") {
           "2024-05-01 12:34:56 garbage"}) {
         INFO(text);
         CHECK(!parse_utc_datetime(text));
+    }
+}
+
+TEST_CASE("to_iso8601 writes what gmtime_r and printf write, for any time of years 0 to 9999") {
+    std::mt19937_64 random{20261207};
+    // Year 0 to 9999, and the edges around the epoch, leap days and centuries.
+    std::uniform_int_distribution<std::int64_t> any(-62'167'219'200'000'000,
+                                                    253'402'300'799'999'999);
+    std::vector<UnixMicros> times{0,
+                                  -1,
+                                  1,
+                                  951'782'400'000'000,
+                                  951'868'799'999'999,
+                                  4'107'542'400'000'000,
+                                  -62'167'219'200'000'000,
+                                  253'402'300'799'999'999};
+    for (int i = 0; i < 20'000; ++i) times.push_back(any(random));
+    for (const UnixMicros t : times) {
+        std::int64_t seconds = t / k_micros_per_second;
+        std::int64_t micros = t % k_micros_per_second;
+        if (micros < 0) {
+            micros += k_micros_per_second;
+            --seconds;
+        }
+        const auto as_time_t = static_cast<std::time_t>(seconds);
+        std::tm utc{};
+        gmtime_r(&as_time_t, &utc);
+        char expected[64];
+        std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
+                      utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                      utc.tm_sec, static_cast<long long>(micros));
+        CAPTURE(t);
+        REQUIRE(to_iso8601(t) == expected);
     }
 }
