@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "gallery/db/transaction.hpp"
+#include "gallery/queue/reconcile.hpp"
 #include "queue/image_copy.hpp"
 #include "queue/queued_once.hpp"
 
@@ -66,13 +67,15 @@ Result<std::size_t> enqueue_all(db::Connection& connection,
 
 Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
                                              std::span<const CarriedOver> rows, UnixMicros now) {
-    return db::write(connection, "queue: carry over", [&] {
+    return db::write(connection, "queue: carry over", [&]() -> Result<std::vector<CarryOutcome>> {
+        std::vector<std::string> keys;
+        keys.reserve(rows.size());
+        for (const CarriedOver& row : rows) keys.push_back(row.key);
+        auto pending = keys_queued(connection, keys);
+        if (!pending) return std::unexpected(pending.error());
         db::Statement deleted(connection,
                               "SELECT 1 FROM deletion_receipts WHERE file_path = ?1"
                               " AND deleted_at >= ?2");
-        // The partial unique index's condition, so SQLite uses that index.
-        db::Statement pending(
-            connection, "SELECT 1 FROM deletion_queue WHERE file_path = ?1 AND state <> 'dead'");
         std::vector<CarryOutcome> outcomes;
         outcomes.reserve(rows.size());
         std::vector<std::size_t> queued_rows;
@@ -87,10 +90,7 @@ Result<std::vector<CarryOutcome>> carry_over(db::Connection& connection,
                 outcomes.push_back(CarryOutcome::already_deleted);
                 continue;
             }
-            pending.bind(1, row.key);
-            const bool queued_before = queued_keys.contains(row.key) || pending.step();
-            pending.reset();
-            if (queued_before) {
+            if ((*pending)[i] || queued_keys.contains(row.key)) {
                 outcomes.push_back(CarryOutcome::already_pending);
                 continue;
             }
