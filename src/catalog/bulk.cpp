@@ -57,41 +57,34 @@ Result<void> insert_images_as_is(db::Connection& connection, std::span<const Ima
 
 Result<SetAsideIndexes> set_aside_read_indexes(db::Connection& connection) {
     return db::write(connection, "catalog: set read indexes aside", [&] {
+        // The sort indexes on both engines; on SQLite also the search table's triggers
+        // (its rows are rebuilt from `images` at the end). PostgreSQL's trigram GIN
+        // indexes stay: built at the end of a 1,000,000-image import they took longer
+        // than their row-by-row upkeep through GIN's pending list. Each row: whether it
+        // is a trigger, its name, the statement that makes it again.
+        const char* const listing =
+            connection.engine() == db::Engine::postgresql
+                ? "SELECT 0, indexname, indexdef FROM pg_indexes WHERE tablename = 'images'"
+                  " AND schemaname = current_schema() AND indexname IN ('images_name',"
+                  " 'images_size') ORDER BY indexname"
+                : "SELECT type = 'trigger', name, sql FROM sqlite_master WHERE tbl_name ="
+                  " 'images' AND ((type = 'index' AND name IN ('images_name', 'images_size'))"
+                  " OR (type = 'trigger' AND name LIKE 'images_search_%')) ORDER BY type, name";
+        struct Found {
+            bool trigger;
+            std::string name;
+            std::string definition;
+        };
+        std::vector<Found> found;
+        db::Statement objects(connection, listing);
+        while (objects.step())
+            found.push_back({objects.int64(0) != 0, objects.text(1), objects.text(2)});
         SetAsideIndexes set_aside;
-        std::vector<std::pair<std::string, std::string>> found;  // name, definition
-        if (connection.engine() == db::Engine::postgresql) {
-            // Only the sort indexes: the trigram GIN indexes built at the end of a
-            // 1,000,000-image import took minutes (maintenance_work_mem's flushes), more
-            // than their row-by-row upkeep through GIN's pending list.
-            db::Statement indexes(connection,
-                                  "SELECT indexname, indexdef FROM pg_indexes WHERE tablename ="
-                                  " 'images' AND schemaname = current_schema() AND indexname IN"
-                                  " ('images_name', 'images_size') ORDER BY indexname");
-            while (indexes.step()) found.emplace_back(indexes.text(0), indexes.text(1));
-            for (const auto& [name, definition] : found) {
-                db::execute_script(connection, "DROP INDEX " + name);
-                set_aside.recreate.push_back(definition);
-            }
-            return set_aside;
-        }
-        // SQLite: the sort indexes, and the search table's triggers (its rows are
-        // rebuilt from `images` at the end; a delete's trigger-less path is unchanged).
-        db::Statement objects(connection,
-                              "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'images'"
-                              " AND ((type = 'index' AND name IN ('images_name', 'images_size'))"
-                              " OR (type = 'trigger' AND name LIKE 'images_search_%'))"
-                              " ORDER BY type, name");
-        std::vector<std::string> kinds;
-        while (objects.step()) {
-            kinds.push_back(objects.text(0));
-            found.emplace_back(objects.text(1), objects.text(2));
-        }
-        for (std::size_t i = 0; i < found.size(); ++i) {
-            const bool trigger = kinds[i] == "trigger";
+        for (const Found& object : found) {
             db::execute_script(connection,
-                               (trigger ? "DROP TRIGGER " : "DROP INDEX ") + found[i].first);
-            set_aside.recreate.push_back(found[i].second);
-            set_aside.rebuild_search = set_aside.rebuild_search || trigger;
+                               (object.trigger ? "DROP TRIGGER " : "DROP INDEX ") + object.name);
+            set_aside.recreate.push_back(object.definition);
+            set_aside.rebuild_search = set_aside.rebuild_search || object.trigger;
         }
         return set_aside;
     });
