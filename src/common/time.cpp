@@ -39,27 +39,25 @@ std::string to_iso8601(UnixMicros t) {
     // answer writes 100 of these (issue 40).
     const std::chrono::year_month_day date{std::chrono::sys_days{std::chrono::days{days}}};
     const int year = static_cast<int>(date.year());
-    if (year < 0 || year > 9999) {
-        const auto as_time_t = static_cast<std::time_t>(seconds);
-        std::tm utc{};
-        gmtime_r(&as_time_t, &utc);
-        char text[64];
-        std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
-                      utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                      utc.tm_sec, static_cast<long long>(micros));
-        return text;
-    }
     std::string text = "0000-00-00T00:00:00.000000+00:00";
     const auto put = [&text](std::size_t end, std::int64_t value, int digits) {
         for (; digits > 0; --digits, value /= 10) text[--end] = static_cast<char>('0' + value % 10);
     };
-    put(4, year, 4);
-    put(7, static_cast<unsigned>(date.month()), 2);
-    put(10, static_cast<unsigned>(date.day()), 2);
-    put(13, of_day / 3600, 2);
-    put(16, of_day / 60 % 60, 2);
-    put(19, of_day % 60, 2);
-    put(26, micros, 6);
+    if (year >= 0 && year <= 9999) {
+        put(4, year, 4);
+    } else {
+        // As printf's %04d writes it: a sign, or a fifth digit.
+        char digits[16];
+        const int length = std::snprintf(digits, sizeof digits, "%04d", year);
+        text.replace(0, 4, digits, static_cast<std::size_t>(length));
+    }
+    const std::size_t shift = text.size() - 32;  // the date's end moves with the year
+    put(shift + 7, static_cast<unsigned>(date.month()), 2);
+    put(shift + 10, static_cast<unsigned>(date.day()), 2);
+    put(shift + 13, of_day / 3600, 2);
+    put(shift + 16, of_day / 60 % 60, 2);
+    put(shift + 19, of_day % 60, 2);
+    put(shift + 26, micros, 6);
     return text;
 }
 

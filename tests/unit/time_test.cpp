@@ -32,11 +32,14 @@ TEST_CASE("anything else is not a datetime") {
     }
 }
 
-TEST_CASE("to_iso8601 writes what gmtime_r and printf write, for any time of years 0 to 9999") {
+TEST_CASE("to_iso8601 writes what gmtime_r and printf write, from year -9999 to 30000") {
     std::mt19937_64 random{20261207};
-    // Year 0 to 9999, and the edges around the epoch, leap days and centuries.
-    std::uniform_int_distribution<std::int64_t> any(-62'167'219'200'000'000,
-                                                    253'402'300'799'999'999);
+    // Mostly years 0 to 9999, some outside (a sign or a fifth digit), and the edges
+    // around the epoch, leap days, centuries and year 10000.
+    std::uniform_int_distribution<std::int64_t> common(-62'167'219'200'000'000,
+                                                       253'402'300'799'999'999);
+    std::uniform_int_distribution<std::int64_t> wide(-377'000'000'000'000'000,
+                                                     884'000'000'000'000'000);
     std::vector<UnixMicros> times{0,
                                   -1,
                                   1,
@@ -44,8 +47,11 @@ TEST_CASE("to_iso8601 writes what gmtime_r and printf write, for any time of yea
                                   951'868'799'999'999,
                                   4'107'542'400'000'000,
                                   -62'167'219'200'000'000,
-                                  253'402'300'799'999'999};
-    for (int i = 0; i < 20'000; ++i) times.push_back(any(random));
+                                  -62'167'219'200'000'001,
+                                  253'402'300'799'999'999,
+                                  253'402'300'800'000'000};
+    for (int i = 0; i < 2'000; ++i) times.push_back(wide(random));
+    for (int i = 0; i < 20'000; ++i) times.push_back(common(random));
     for (const UnixMicros t : times) {
         std::int64_t seconds = t / k_micros_per_second;
         std::int64_t micros = t % k_micros_per_second;
