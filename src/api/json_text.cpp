@@ -72,39 +72,30 @@ void append_string(std::string& out, std::string_view text) {
 }
 
 void append_image(std::string& out, const catalog::Image& image, std::string_view url) {
-    const auto optional = [&out](const std::optional<std::string>& value) {
-        if (value)
-            append_string(out, *value);
-        else
-            out += "null";
+    // Writes a member's key, after a '{' or a ','; returns `out` for its value. The keys
+    // come in nlohmann's (sorted) order.
+    char before = '{';
+    const auto key = [&](std::string_view name) -> std::string& {
+        out += before;
+        before = ',';
+        append_key(out, name);
+        return out;
     };
-    out += '{';
-    append_key(out, "client_id");
-    append_string(out, image.client_id);
-    out += ',';
-    append_key(out, "description");
-    optional(image.description);
-    out += ',';
-    append_key(out, "filename");
-    append_string(out, image.filename);
-    out += ',';
-    append_key(out, "id");
-    append_integer(out, image.id);
-    out += ',';
-    append_key(out, "name");
-    optional(image.name);
-    out += ',';
-    append_key(out, "original_filename");
-    append_string(out, image.original_filename);
-    out += ',';
-    append_key(out, "size");
-    append_integer(out, image.size);
-    out += ',';
-    append_key(out, "uploaded_at");
-    append_string(out, to_iso8601(image.uploaded_at));
-    out += ',';
-    append_key(out, "url");
-    append_string(out, url);
+    const auto append_optional = [](std::string& to, const std::optional<std::string>& value) {
+        if (value)
+            append_string(to, *value);
+        else
+            to += "null";
+    };
+    append_string(key("client_id"), image.client_id);
+    append_optional(key("description"), image.description);
+    append_string(key("filename"), image.filename);
+    append_integer(key("id"), image.id);
+    append_optional(key("name"), image.name);
+    append_string(key("original_filename"), image.original_filename);
+    append_integer(key("size"), image.size);
+    append_string(key("uploaded_at"), to_iso8601(image.uploaded_at));
+    append_string(key("url"), url);
     out += '}';
 }
 
