@@ -115,16 +115,6 @@ Result<SourceSchema> inspect(db::Connection& source) {
     return inspected;
 }
 
-namespace {
-
-// The page size is written into the statement, not bound: a plan made once for any
-// parameters (PostgreSQL's generic plan, after five runs) then knows a page is small.
-std::string page_limit(std::size_t limit) {
-    return " LIMIT " + std::to_string(limit);
-}
-
-}  // namespace
-
 Result<void> prefer_index_walks(db::Connection& source) {
     if (source.engine() != db::Engine::postgresql) return {};
     return db::read("plan the pages", [&] {
@@ -142,8 +132,9 @@ Result<std::vector<OriginalImage>> images_after(db::Connection& source, std::int
                             "SELECT id, filename, image, original_filename, client_id, name,"
                             " description, size, " +
                                 micros_of(source, "uploaded_at") +
-                                " FROM assets_image WHERE id > ?1 ORDER BY id" + page_limit(limit));
+                                " FROM assets_image WHERE id > ?1 ORDER BY id LIMIT ?2");
         query.bind(1, after_id);
+        query.bind(2, static_cast<std::int64_t>(limit));
         std::vector<OriginalImage> images;
         images.reserve(limit);
         while (query.step()) {
@@ -174,9 +165,9 @@ Result<std::vector<OriginalPending>> pending_after(db::Connection& source, std::
         db::Statement query(source, "SELECT id, file_path, client_id, " +
                                         micros_of(source, "queued_at") +
                                         ", attempts, last_error FROM assets_pendingfiledeletion"
-                                        " WHERE id > ?1 ORDER BY id" +
-                                        page_limit(limit));
+                                        " WHERE id > ?1 ORDER BY id LIMIT ?2");
         query.bind(1, after_id);
+        query.bind(2, static_cast<std::int64_t>(limit));
         std::vector<OriginalPending> rows;
         rows.reserve(limit);
         while (query.step()) {

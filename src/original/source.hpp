@@ -37,10 +37,11 @@ Result<SourceSchema> inspect(db::Connection& source);
 
 // Call inside the read snapshot the import holds on `source`: on PostgreSQL the pages
 // (images_after, pending_after) walk the id index, not the whole table. A freshly
-// restored original has no planner statistics, and the planner then sorts the whole
-// table for each page of 1,000 rows (0.03 s at 200,000 images, 0.3 s at 1,000,000;
-// most of the 1,000,000-image import's 211 s). Only the snapshot's transaction is
-// affected (SET LOCAL). Nothing on SQLite, whose plan is the index walk already.
+// restored original has no planner statistics, and the planner then chose a bitmap
+// scan of every row above the page's first id and a sort, for each page (seen with
+// auto_explain). The 1,000,000-image PostgreSQL import took 211.7 s before and 192.3 s
+// after (BENCHMARKS). Only the snapshot's transaction is affected (SET LOCAL). Nothing
+// on SQLite, whose plan is the index walk already.
 Result<void> prefer_index_walks(db::Connection& source);
 
 struct OriginalImage {
