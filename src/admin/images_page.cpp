@@ -53,11 +53,13 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
         body += "<ul class=\"grid\" role=\"list\" style=\"list-style:none;padding:0\">";
         for (const auto& image : images->images) {
             const std::string url = api::image_url(image, context.config);
+            const std::string thumbnail = api::thumbnail_url(image, context.config);
             // A name sent empty ("") is kept as "", and titles the tile like no name.
             const std::string title =
                 image.name && !image.name->empty() ? *image.name : image.original_filename;
-            body += "<li class=\"tile\"><img src=\"" + escape(url) + "\" alt=\"" + escape(title) +
-                    "\" loading=\"lazy\"><div class=\"meta\"><label><input type=\"checkbox\" "
+            body += "<li class=\"tile\"><a href=\"" + escape(url) + "\"><img src=\"" +
+                    escape(thumbnail) + "\" alt=\"" + escape(title) +
+                    "\" loading=\"lazy\"></a><div class=\"meta\"><label><input type=\"checkbox\" "
                     "name=\"id\" form=\"selection\" value=\"" +
                     std::to_string(image.id) + "\"> " + escape(image.original_filename) +
                     "</label><div class=\"muted\">" + escape(image.client_id) + " · " +

@@ -49,7 +49,8 @@ Response metrics_page(ApiContext& context, const Request&) {
     response.content_type = "text/plain; version=0.0.4";
     response.body = context.metrics->render(
         *stats, now, context.version,
-        {context.encoding->snapshot(), context.pool.wait_stats(), context.searches->refusals()});
+        {context.encoding->snapshot(), context.pool.wait_stats(), context.searches->refusals(),
+         context.variants->made()});
     return response;
 }
 

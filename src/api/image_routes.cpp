@@ -48,7 +48,7 @@ Response list_images(ApiContext& context, const Request& request) {
     // same bytes as a json tree of the answer would dump (json_text.hpp).
     const MediaLinks links(context, request);
     Response response;
-    response.body.reserve(256 + result->images.size() * 384);
+    response.body.reserve(256 + result->images.size() * 512);
     std::string& body = response.body;
     body += "{\"filters\":{\"client_id\":";
     json_text::append_string(body, query.client_id.value_or(""));
@@ -60,7 +60,7 @@ Response list_images(ApiContext& context, const Request& request) {
     for (std::size_t i = 0; i < result->images.size(); ++i) {
         if (i > 0) body += ',';
         const catalog::Image& image = result->images[i];
-        json_text::append_image(body, image, links.url_for(image.storage_key));
+        json_text::append_image(body, image, links.links_for(image));
     }
     body += "],\"pagination\":";
     body += pagination_json(*page, result->total_count).dump();

@@ -1,5 +1,6 @@
 #include "api/json_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,7 @@ void append_string(std::string& out, std::string_view text) {
     out += '"';
 }
 
-void append_image(std::string& out, const catalog::Image& image, std::string_view url) {
+void append_image(std::string& out, const catalog::Image& image, const ImageLinks& links) {
     // Writes a member's key, after a '{' or a ','; returns `out` for its value. The keys
     // come in nlohmann's (sorted) order.
     char before = '{';
@@ -94,8 +95,25 @@ void append_image(std::string& out, const catalog::Image& image, std::string_vie
     append_optional(key("name"), image.name);
     append_string(key("original_filename"), image.original_filename);
     append_integer(key("size"), image.size);
+    if (links.variants.empty())
+        key("thumbnail_url") += "null";
+    else
+        append_string(key("thumbnail_url"), links.variants.front().second);
     append_string(key("uploaded_at"), to_iso8601(image.uploaded_at));
-    append_string(key("url"), url);
+    append_string(key("url"), links.url);
+    // nlohmann writes an object's members sorted by name.
+    std::vector<const std::pair<std::string, std::string>*> variants;
+    for (const auto& variant : links.variants) variants.push_back(&variant);
+    std::ranges::sort(variants, {}, [](const auto* variant) { return variant->first; });
+    std::string& members = key("variants");
+    char separator = '{';
+    for (const auto* variant : variants) {
+        members += separator;
+        separator = ',';
+        append_key(members, variant->first);
+        append_string(members, variant->second);
+    }
+    members += variants.empty() ? "{}" : "}";
     out += '}';
 }
 

@@ -7,8 +7,21 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gallery/catalog/catalog.hpp"
+
+namespace gallery::api {
+
+// An image's URLs in an API answer: its own, and its variants' (issue 41), in the
+// configuration's order (the first is thumbnail_url).
+struct ImageLinks {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> variants;  // name, URL
+};
+
+}  // namespace gallery::api
 
 namespace gallery::api::json_text {
 
@@ -17,7 +30,7 @@ namespace gallery::api::json_text {
 // nlohmann's error_handler_t::replace does.
 void append_string(std::string& out, std::string_view text);
 
-// The image as image_json writes it, with `url` as its url.
-void append_image(std::string& out, const catalog::Image& image, std::string_view url);
+// The image as image_json writes it, with `links` as its URLs.
+void append_image(std::string& out, const catalog::Image& image, const ImageLinks& links);
 
 }  // namespace gallery::api::json_text

@@ -10,12 +10,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
 #include "api/support.hpp"
+#include "gallery/api/variant_maker.hpp"
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/common/variant_key.hpp"
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
@@ -90,10 +93,8 @@ std::expected<std::string, Response> live_media_key(ApiContext& context, const R
     return key;
 }
 
-Response media(ApiContext& context, const Request& request) {
-    auto live_key = live_media_key(context, request);
-    if (!live_key) return std::move(live_key.error());
-    const std::string& key = *live_key;
+// The object at `key`, streamed from disk.
+Response serve_object(ApiContext& context, const Request& request, const std::string& key) {
     auto object = context.storage.open(key);
     if (!object) return error_response(object.error());
     if (!*object) return Response::error(404, "Not found: " + request.path);
@@ -142,6 +143,58 @@ Response media(ApiContext& context, const Request& request) {
     return response;
 }
 
+Response media(ApiContext& context, const Request& request) {
+    auto live_key = live_media_key(context, request);
+    if (!live_key) return std::move(live_key.error());
+    return serve_object(context, request, *live_key);
+}
+
+// A redirect to the bucket's object, never cached (see presigned_redirect).
+Response redirect_to_bucket(ApiContext& context, const Request& request, const std::string& key) {
+    std::optional<std::string> url;
+    if (!context.config.public_url.empty())
+        url = context.config.public_url + "/" + key;
+    else
+        url = presigned_media_url(context, key, context.clock() / k_micros_per_second);
+    if (!url) return Response::error(404, "Not found: " + request.path);
+    Response response;
+    response.status = 302;
+    response.content_type.clear();
+    response.headers = {{"Location", *url}, {"Cache-Control", "no-store"}};
+    return response;
+}
+
+// GET /media/variants/<name>/<image key>.jpg (issue 41): a live image's variant, made
+// on its first request, then served as /media/ serves the image (local disk) or
+// redirected to the bucket (S3, public or presigned).
+Response variant_media(ApiContext& context, const Request& request) {
+    const std::string key = request.path.substr(std::string_view("/media/").size());
+    const auto variant = parse_variant_key(key);
+    const auto& variants = context.config.variants;
+    const auto spec = variant
+                          ? std::ranges::find(variants, variant->name, &config::VariantSpec::name)
+                          : variants.end();
+    if (spec == variants.end() || !context.storage.check_key(key))
+        return Response::error(404, "Not found: " + request.path);
+    const std::string image_key(variant->image_key);
+    auto live = is_live_image_key(context, image_key);
+    if (!live) return error_response(live.error());
+    if (!*live) return Response::error(404, "Not found: " + request.path);
+    auto ensured = context.variants->ensure(
+        context, {.variant_key = key,
+                  .image_key = image_key,
+                  .variant_index = static_cast<std::size_t>(spec - variants.begin()),
+                  .arrived = request.arrived});
+    if (!ensured) {
+        if (ensured.error().kind == ErrorKind::not_found)
+            return Response::error(404, "Not found: " + request.path);
+        return error_response(ensured.error());
+    }
+    if (context.config.storage == config::StorageKind::local)
+        return serve_object(context, request, key);
+    return redirect_to_bucket(context, request, key);
+}
+
 // S3 without public_url (a private bucket, R2's default): a live image's key answers
 // with a redirect to a presigned GET, so the bytes go from the bucket to the client
 // and nothing but the redirect passes through gallery. The URL is signed at the
@@ -152,13 +205,7 @@ Response media(ApiContext& context, const Request& request) {
 Response presigned_redirect(ApiContext& context, const Request& request) {
     auto key = live_media_key(context, request);
     if (!key) return std::move(key.error());
-    const auto url = presigned_media_url(context, *key, context.clock() / k_micros_per_second);
-    if (!url) return Response::error(404, "Not found: " + request.path);
-    Response response;
-    response.status = 302;
-    response.content_type.clear();
-    response.headers = {{"Location", *url}, {"Cache-Control", "no-store"}};
-    return response;
+    return redirect_to_bucket(context, request, *key);
 }
 
 // What keeps a reachable database or storage from taking writes, told by the files
@@ -222,6 +269,9 @@ Response health(ApiContext& context, const Request&) {
 
 void add_media_routes(Router& router, ApiContext& context) {
     router.add("GET", "/healthz", [&context](const Request& r) { return health(context, r); });
+    // Before /media/: variants are made on their first request, whatever the storage.
+    router.add_prefix("GET", "/media/" + std::string(variant_prefix),
+                      [&context](const Request& r) { return variant_media(context, r); });
     if (context.config.storage == config::StorageKind::local) {
         router.add_prefix("GET", "/media/",
                           [&context](const Request& r) { return media(context, r); });

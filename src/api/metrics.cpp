@@ -125,6 +125,9 @@ void render_resources(std::ostringstream& out, const Metrics::Resources& resourc
         << "gallery_db_pool_wait_seconds_count " << pool.acquires << "\n";
     write_metric(out, "gallery_search_refusals_total", "counter",
                  "Searches answered 503 because too many ran at once.", resources.search_refusals);
+    write_metric(out, "gallery_variants_made_total", "counter",
+                 "Image variants (thumbnails) made and stored on their first request.",
+                 resources.variants_made);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "gallery/common/log.hpp"
 #include "gallery/common/text.hpp"
+#include "gallery/common/variant_key.hpp"
 
 namespace gallery::api {
 
@@ -111,6 +112,11 @@ std::string image_url(const catalog::Image& image, const config::Config& config)
                                      : config.public_url + "/" + image.storage_key;
 }
 
+std::string thumbnail_url(const catalog::Image& image, const config::Config& config) {
+    if (config.variants.empty()) return image_url(image, config);
+    return "/media/" + variant_key(config.variants.front().name, image.storage_key);
+}
+
 std::optional<std::string> presigned_media_url(const ApiContext& context, const std::string& key,
                                                long long now_seconds) {
     const std::chrono::seconds valid_for = context.config.media_url_expiry;
@@ -133,23 +139,38 @@ std::string MediaLinks::url_for(const std::string& storage_key) const {
     return m_media_base + "/media/" + storage_key;
 }
 
-nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links) {
-    return image_json(image, links.url_for(image.storage_key));
+ImageLinks MediaLinks::links_for(const catalog::Image& image) const {
+    ImageLinks links{url_for(image.storage_key), {}};
+    for (const config::VariantSpec& variant : m_context.config.variants) {
+        links.variants.emplace_back(
+            variant.name, m_media_base + "/media/" + variant_key(variant.name, image.storage_key));
+    }
+    return links;
 }
 
-nlohmann::json image_json(const catalog::Image& image, const std::string& url) {
+nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links) {
+    return image_json(image, links.links_for(image));
+}
+
+nlohmann::json image_json(const catalog::Image& image, const ImageLinks& links) {
     const auto optional = [](const std::optional<std::string>& v) {
         return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     };
-    return {{"id", image.id},
-            {"filename", image.filename},
-            {"url", url},
-            {"original_filename", image.original_filename},
-            {"client_id", image.client_id},
-            {"name", optional(image.name)},
-            {"description", optional(image.description)},
-            {"size", image.size},
-            {"uploaded_at", to_iso8601(image.uploaded_at)}};
+    nlohmann::json variants = nlohmann::json::object();
+    for (const auto& [name, url] : links.variants) variants[name] = url;
+    return {
+        {"id", image.id},
+        {"filename", image.filename},
+        {"url", links.url},
+        {"original_filename", image.original_filename},
+        {"client_id", image.client_id},
+        {"name", optional(image.name)},
+        {"description", optional(image.description)},
+        {"size", image.size},
+        {"uploaded_at", to_iso8601(image.uploaded_at)},
+        {"thumbnail_url", links.variants.empty() ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(links.variants.front().second)},
+        {"variants", std::move(variants)}};
 }
 
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count) {

@@ -5,6 +5,7 @@
 #include <expected>
 #include <string>
 
+#include "api/json_text.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/catalog/catalog.hpp"
 
@@ -63,6 +64,9 @@ class MediaLinks {
   public:
     MediaLinks(const ApiContext& context, const Request& request);
     std::string url_for(const std::string& storage_key) const;
+    // The image's url and its variants' (always gallery's /media/variants/ route, which
+    // makes a variant on its first request, then serves or redirects to it).
+    ImageLinks links_for(const catalog::Image& image) const;
 
   private:
     const ApiContext& m_context;
@@ -78,8 +82,8 @@ std::optional<std::string> presigned_media_url(const ApiContext& context, const 
                                                long long now_seconds);
 
 nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links);
-// The same with its url given (json_text::append_image writes the same bytes).
-nlohmann::json image_json(const catalog::Image& image, const std::string& url);
+// The same with its URLs given (json_text::append_image writes the same bytes).
+nlohmann::json image_json(const catalog::Image& image, const ImageLinks& links);
 nlohmann::json pagination_json(const catalog::PageRequest& page, std::int64_t total_count);
 
 // 503 with `sentence` and Retry-After: a bounded resource is taken, try again then.

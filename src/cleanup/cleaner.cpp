@@ -6,6 +6,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "gallery/common/variant_key.hpp"
 #include "gallery/queue/reconcile.hpp"
 
 namespace gallery::cleanup {
@@ -26,6 +27,8 @@ Options options_from(const config::Config& config) {
     options.backup_guard = config.backup_guard;
     if (config.backup_to == config::BackupTarget::s3)
         options.protected_prefix = config.backup_prefix;
+    for (const config::VariantSpec& variant : config.variants)
+        options.variant_names.push_back(variant.name);
     return options;
 }
 
@@ -192,14 +195,26 @@ bool Cleaner::keep_lease(Batch& batch, UnixMicros until) {
     return true;
 }
 
+Cleaner::BatchKeys Cleaner::keys_to_delete(const std::vector<queue::Item>& items) const {
+    BatchKeys batch;
+    batch.keys.reserve(items.size() * (1 + m_options.variant_names.size()));
+    batch.first.reserve(items.size() + 1);
+    for (const queue::Item& item : items) {
+        batch.first.push_back(batch.keys.size());
+        batch.keys.push_back(item.key);
+        // A variant's own key has no variants. A key that never had any costs a
+        // delete of an absent object, which counts as gone.
+        if (parse_variant_key(item.key)) continue;
+        for (const std::string& name : m_options.variant_names)
+            batch.keys.push_back(variant_key(name, item.key));
+    }
+    batch.first.push_back(batch.keys.size());
+    return batch;
+}
+
 void Cleaner::delete_objects(Batch& batch) {
-    const auto keys_of = [](const std::vector<queue::Item>& items) {
-        std::vector<std::string> keys;
-        keys.reserve(items.size());
-        for (const queue::Item& item : items) keys.push_back(item.key);
-        return keys;
-    };
-    auto outcomes = m_storage.remove_many(keys_of(batch.to_delete));
+    BatchKeys keys = keys_to_delete(batch.to_delete);
+    auto outcomes = m_storage.remove_many(keys.keys);
     for (int retry = 0; !outcomes && outcomes.error().kind == ErrorKind::storage_transient &&
                         retry < m_options.whole_request_retries;
          ++retry) {
@@ -214,10 +229,11 @@ void Cleaner::delete_objects(Batch& batch) {
         if (!keep_lease(batch, m_clock() + wait.count() * 1000)) return;
         if (batch.to_delete.empty()) return;
         m_options.sleep(wait);
-        outcomes = m_storage.remove_many(keys_of(batch.to_delete));
+        keys = keys_to_delete(batch.to_delete);
+        outcomes = m_storage.remove_many(keys.keys);
     }
     if (outcomes) {
-        judge(batch, *outcomes);
+        judge(batch, keys, *outcomes);
         return;
     }
     // Nothing is known about any key: give the rows back without counting an attempt,
@@ -238,11 +254,15 @@ void Cleaner::delete_objects(Batch& batch) {
     }
 }
 
-void Cleaner::judge(Batch& batch, const std::vector<storage::RemoveOutcome>& outcomes) {
+void Cleaner::judge(Batch& batch, const BatchKeys& keys,
+                    const std::vector<storage::RemoveOutcome>& outcomes) {
     const std::size_t failed_before = batch.failures.size();
     for (std::size_t i = 0; i < batch.to_delete.size(); ++i) {
         const queue::Item& item = batch.to_delete[i];
-        std::optional<Error> error = outcomes[i].error;
+        // The row's object first, then its variants: the first failure is the row's.
+        std::optional<Error> error;
+        for (std::size_t k = keys.first[i]; k < keys.first[i + 1] && !error; ++k)
+            error = outcomes[k].error;
         if (!error && m_options.verify) error = still_present(item.key);
         if (!error) {
             batch.gone_ids.push_back(item.id);

@@ -1,39 +1,52 @@
 #include "gallery/cleanup/orphan_sweep.hpp"
 
+#include "gallery/common/variant_key.hpp"
+#include "gallery/config/config.hpp"
 #include "gallery/db/transaction.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
 
 namespace gallery::cleanup {
 
-SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
-                          const SweepOptions& options, const Clock& clock,
-                          const std::function<void(const storage::ObjectInfo&)>& on_orphan,
-                          const std::function<void(const SweepReport&)>& on_page) {
-    SweepReport report;
-    report.last_key = options.start_after;
+namespace {
+
+// The key whose queue row deletes `key`: a variant's image key, else the key itself.
+std::vector<std::string> deleted_with(const std::vector<std::string>& keys) {
+    std::vector<std::string> owners;
+    owners.reserve(keys.size());
+    for (const std::string& key : keys) {
+        const auto variant = parse_variant_key(key);
+        owners.emplace_back(variant ? variant->image_key : std::string_view(key));
+    }
+    return owners;
+}
+
+void sweep_prefix(db::Connection& connection, storage::Storage& storage,
+                  const SweepOptions& options, std::string_view prefix, const Clock& clock,
+                  const std::function<void(const storage::ObjectInfo&)>& on_orphan,
+                  const std::function<void(const SweepReport&)>& on_page, SweepReport& report) {
     const UnixMicros started = clock();
     const UnixMicros newest_allowed =
         started - static_cast<UnixMicros>(options.older_than.count()) * k_micros_per_second;
     for (;;) {
-        auto page = storage.list(options.prefix, report.last_key, options.page_size);
+        auto page = storage.list(prefix, report.last_key, options.page_size);
         if (!page) {
             report.stopped_by =
                 with_context("orphan sweep: list after '" + report.last_key + "'", page.error());
-            return report;
+            return;
         }
         std::vector<std::string> keys;
         keys.reserve(page->objects.size());
         for (const auto& object : page->objects) keys.push_back(object.key);
         auto live = queue::keys_in_use(connection, keys);
         auto flying = queue::keys_in_flight(connection, keys, clock());
-        auto queued = queue::keys_queued(connection, keys);
+        auto queued = queue::keys_queued(connection, deleted_with(keys));
         for (const auto* failed :
              {live ? nullptr : &live.error(), flying ? nullptr : &flying.error(),
               queued ? nullptr : &queued.error()}) {
             if (failed) {
                 report.stopped_by = *failed;
-                return report;
+                return;
             }
         }
         std::vector<const storage::ObjectInfo*> orphans;
@@ -62,7 +75,7 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
             auto inserted = queue::enqueue_all(connection, requests, clock());
             if (!inserted) {
                 report.stopped_by = inserted.error();
-                return report;
+                return;
             }
             report.queued += *inserted;
         }
@@ -73,8 +86,24 @@ SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
         }
         if (!page->objects.empty()) report.last_key = page->objects.back().key;
         if (on_page) on_page(report);
-        if (!page->truncated || page->objects.empty()) return report;
+        if (!page->truncated || page->objects.empty()) return;
     }
+}
+
+}  // namespace
+
+SweepReport sweep_orphans(db::Connection& connection, storage::Storage& storage,
+                          const SweepOptions& options, const Clock& clock,
+                          const std::function<void(const storage::ObjectInfo&)>& on_orphan,
+                          const std::function<void(const SweepReport&)>& on_page) {
+    SweepReport report;
+    report.last_key = options.start_after;
+    sweep_prefix(connection, storage, options, options.prefix, clock, on_orphan, on_page, report);
+    // Variants' keys sort after the images' (v > i), so one start_after resumes both.
+    if (!report.stopped_by && options.prefix == config::media_prefix)
+        sweep_prefix(connection, storage, options, variant_prefix, clock, on_orphan, on_page,
+                     report);
+    return report;
 }
 
 }  // namespace gallery::cleanup

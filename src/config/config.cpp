@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "gallery/common/error.hpp"
+#include "gallery/common/variant_key.hpp"
 #include "gallery/config/dotenv.hpp"
 
 namespace gallery::config {
@@ -310,6 +311,47 @@ std::vector<Setting> storage_settings() {
     };
 }
 
+// "thumb:320x320,medium:1280x1280" (or "" for none): each name once, each side 16 to
+// 4096 pixels.
+std::vector<VariantSpec> parse_variants(const RawValue& value) {
+    const auto refuse = [&](const std::string& why) {
+        invalid("variants", value,
+                why + " (expected name:WIDTHxHEIGHT, comma-separated, e.g. thumb:320x320)");
+    };
+    std::vector<VariantSpec> variants;
+    if (value.text.empty()) return variants;
+    std::string_view rest = value.text;
+    for (bool more = true; more;) {
+        const std::size_t comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        more = comma != std::string_view::npos;
+        if (more) rest.remove_prefix(comma + 1);
+        const std::size_t colon = item.find(':');
+        const std::size_t by = item.find('x', colon == std::string_view::npos ? 0 : colon);
+        if (colon == std::string_view::npos || by == std::string_view::npos)
+            refuse("'" + std::string(item) + "' is not a variant");
+        VariantSpec spec{std::string(item.substr(0, colon)), 0, 0};
+        if (!valid_variant_name(spec.name))
+            refuse("the name '" + spec.name + "' is not 1 to 32 of a-z, 0-9, - and _");
+        const auto side = [&](std::string_view text) {
+            int number = 0;
+            const auto [end, error] =
+                std::from_chars(text.data(), text.data() + text.size(), number);
+            if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
+                number < 16 || number > 4096)
+                refuse("'" + std::string(text) + "' is not a side of 16 to 4096 pixels");
+            return number;
+        };
+        spec.width = side(item.substr(colon + 1, by - colon - 1));
+        spec.height = side(item.substr(by + 1));
+        if (std::ranges::any_of(variants,
+                                [&](const VariantSpec& v) { return v.name == spec.name; }))
+            refuse("the name '" + spec.name + "' is given twice");
+        variants.push_back(std::move(spec));
+    }
+    return variants;
+}
+
 // Settings of uploads and their re-encoding.
 std::vector<Setting> upload_settings() {
     return {
@@ -351,6 +393,10 @@ std::vector<Setting> upload_settings() {
          [](Config& c, const RawValue& v) {
              c.compression_timeout_seconds = parse_positive("compression_timeout_seconds", v);
          }},
+        {"variants",
+         {{"GALLERY_VARIANTS"}},
+         "thumb:320x320",
+         [](Config& c, const RawValue& v) { c.variants = parse_variants(v); }},
         {"encode_slots",
          {{"GALLERY_ENCODE_SLOTS"}},
          "0",
@@ -440,10 +486,12 @@ std::vector<Setting> backup_settings() {
                          "expected a key prefix such as backups/ (letters, digits, - _ . /, "
                          "ending in /)");
              }
-             if (prefix.starts_with(media_prefix) || media_prefix.starts_with(prefix)) {
-                 invalid("backup_prefix", v,
-                         "it overlaps the images' prefix " + std::string(media_prefix) +
-                             ", which the orphan sweep walks");
+             for (const std::string_view walked : {media_prefix, variant_prefix}) {
+                 if (prefix.starts_with(walked) || walked.starts_with(prefix)) {
+                     invalid("backup_prefix", v,
+                             "it overlaps the prefix " + std::string(walked) +
+                                 ", which the orphan sweep walks");
+                 }
              }
              c.backup_prefix = prefix;
          }},

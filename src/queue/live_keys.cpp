@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <optional>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
+#include "gallery/common/variant_key.hpp"
 #include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
 #include "gallery/db/transaction.hpp"
@@ -11,8 +13,10 @@
 
 namespace gallery::queue {
 
-Result<std::vector<bool>> keys_in_use(db::Connection& connection,
-                                      std::span<const std::string> keys) {
+namespace {
+
+Result<std::vector<bool>> image_keys_in_use(db::Connection& connection,
+                                            std::span<const std::string> keys) {
     return db::read("queue: check live keys", [&] {
         std::unordered_set<std::string> live;
         // One key (a /media/ request): the plain lookup. Many (a cleaner's batch, an
@@ -59,6 +63,24 @@ Result<std::vector<bool>> keys_in_use(db::Connection& connection,
         for (const std::string& key : keys) in_use.push_back(live.contains(key));
         return in_use;
     });
+}
+
+}  // namespace
+
+Result<std::vector<bool>> keys_in_use(db::Connection& connection,
+                                      std::span<const std::string> keys) {
+    // A variant's key is in use while its image is (issue 41): the variant of a live
+    // image is never deleted.
+    if (std::ranges::none_of(
+            keys, [](const std::string& key) { return parse_variant_key(key).has_value(); }))
+        return image_keys_in_use(connection, keys);
+    std::vector<std::string> image_keys;
+    image_keys.reserve(keys.size());
+    for (const std::string& key : keys) {
+        const auto variant = parse_variant_key(key);
+        image_keys.emplace_back(variant ? variant->image_key : std::string_view(key));
+    }
+    return image_keys_in_use(connection, image_keys);
 }
 
 }  // namespace gallery::queue

@@ -408,7 +408,8 @@ TEST_CASE("backup settings that cannot work exit 2 with a sentence") {
     const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases{
         {{{"GALLERY_BACKUP_TO", "s3"}}, "storage is local"},
         {{{"GALLERY_BACKUP_TO", "tape"}}, "expected folder or s3"},
-        {{{"GALLERY_BACKUP_PREFIX", "images/backups/"}}, "overlaps the images' prefix"},
+        {{{"GALLERY_BACKUP_PREFIX", "images/backups/"}}, "overlaps the prefix images/"},
+        {{{"GALLERY_BACKUP_PREFIX", "variants/"}}, "overlaps the prefix variants/"},
         {{{"GALLERY_BACKUP_PREFIX", "img"}}, "ending in /"},
         {{{"GALLERY_BACKUP_PREFIX", "../up/"}}, "ending in /"},
     };

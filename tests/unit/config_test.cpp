@@ -167,3 +167,30 @@ TEST_CASE("a value still holding an inline comment or surrounding spaces is refu
     CHECK(config::resolve(sources_with({{"GALLERY_API_KEY", "abc#def-0123456789"}})).api_key ==
           "abc#def-0123456789");
 }
+
+TEST_CASE("variants are named boxes given once each") {
+    const config::Config parsed =
+        config::resolve(sources_with({{"GALLERY_VARIANTS", "thumb:320x240,wide-1:1280x720"}}));
+    REQUIRE(parsed.variants.size() == 2);
+    CHECK(parsed.variants[0].name == "thumb");
+    CHECK(parsed.variants[0].width == 320);
+    CHECK(parsed.variants[0].height == 240);
+    CHECK(parsed.variants[1].name == "wide-1");
+    CHECK(parsed.variants[1].height == 720);
+    CHECK(config::resolve(sources_with({{"GALLERY_VARIANTS", ""}})).variants.empty());
+    CHECK(config::defaults().variants.size() == 1);
+    for (const auto& [text, sentence] : std::vector<std::pair<std::string, std::string>>{
+             {"thumb", "is not a variant"},
+             {"Thumb:320x320", "the name 'Thumb'"},
+             {"thumb:320x8", "'8' is not a side"},
+             {"thumb:320x5000", "'5000' is not a side"},
+             {"thumb:32ax320", "'32a' is not a side"},
+             {"thumb:320x320,thumb:64x64", "given twice"},
+             {"thumb:320x320,", "is not a variant"},
+             {"a/b:320x320", "the name 'a/b'"}}) {
+        CAPTURE(text);
+        const std::string message = startup_message(sources_with({{"GALLERY_VARIANTS", text}}));
+        CHECK(message.find(sentence) != std::string::npos);
+        CHECK(message.find("variants") != std::string::npos);
+    }
+}

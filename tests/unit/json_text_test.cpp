@@ -74,11 +74,16 @@ TEST_CASE("the list's JSON text is byte for byte what nlohmann writes for the sa
         image.size = std::uniform_int_distribution<std::uint64_t>(0, ~0ULL)(random);
         image.uploaded_at =
             std::uniform_int_distribution<std::int64_t>(0, 4'102'444'800'000'000)(random);
-        const std::string url = "/media/" + some_text(false);
+        // Variants in an order that is not their names' (nlohmann sorts members).
+        api::ImageLinks links{"/media/" + some_text(false), {}};
+        const std::vector<std::string> names{"thumb", "medium", "a-1", "z_2"};
+        for (int v = 0; v < round % 5; ++v)
+            links.variants.emplace_back(names[static_cast<std::size_t>(v)],
+                                        "/media/variants/" + some_text(false));
         std::string written;
-        api::json_text::append_image(written, image, url);
+        api::json_text::append_image(written, image, links);
         CAPTURE(round);
-        REQUIRE(written == dumped(api::image_json(image, url)));
+        REQUIRE(written == dumped(api::image_json(image, links)));
         const std::string text = some_text(false);
         std::string as_string;
         api::json_text::append_string(as_string, text);

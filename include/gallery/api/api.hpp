@@ -10,6 +10,7 @@
 #include "gallery/api/http.hpp"
 #include "gallery/api/metrics.hpp"
 #include "gallery/api/router.hpp"
+#include "gallery/api/variant_maker.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/catalog/upload_keys.hpp"
 #include "gallery/common/time.hpp"
@@ -40,6 +41,8 @@ struct ApiContext {
     // Image searches running at once: a quarter of the pooled connections (issue 36).
     std::shared_ptr<Budget> searches =
         std::make_shared<Budget>(static_cast<std::size_t>(config.db_pool_size) / 4);
+    // Variants being made on their first request (issue 41).
+    std::shared_ptr<VariantMaker> variants = std::make_shared<VariantMaker>();
     std::string version = "gallery";  // for gallery_build_info
     // Space held beside a SQLite database for deletes on a full disk; none on PostgreSQL.
     std::shared_ptr<db::DiskReserve> disk_reserve = nullptr;
@@ -49,6 +52,9 @@ struct ApiContext {
 
 // Where an image is served: /media/<key>, or under the public bucket URL.
 std::string image_url(const catalog::Image& image, const config::Config& config);
+// Its first variant's /media/variants/ path (made on first request), or image_url
+// when no variant is configured: what a grid shows.
+std::string thumbnail_url(const catalog::Image& image, const config::Config& config);
 
 // Every route of docs/API.md, /healthz, /metrics and /media/ (admin::make_server_router
 // adds the admin pages).

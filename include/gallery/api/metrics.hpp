@@ -35,6 +35,7 @@ class Metrics {
         imaging::EncodeAdmission::Snapshot encoding;
         db::ConnectionPool::WaitStats pool;
         std::uint64_t search_refusals = 0;  // searches answered 503 (api::Budget)
+        std::uint64_t variants_made = 0;    // variants made on their first request
     };
 
     // The whole exposition, with the queue gauges of `queue` taken at `now`.

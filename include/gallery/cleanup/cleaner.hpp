@@ -44,6 +44,9 @@ struct Options {
     // Keys under this prefix (backups kept in the media bucket: backup_to = s3) are
     // never deleted: such a row fails at once, whatever queued it. Empty: none.
     std::string protected_prefix;
+    // The configured variants' names (issue 41): a row's key that could be an image's
+    // has its variants' keys deleted with it, and the row is gone only when all are.
+    std::vector<std::string> variant_names;
 };
 
 inline constexpr std::size_t k_max_batch_size = 1000;
@@ -127,7 +130,15 @@ class Cleaner {
     // Renews the lease of the rows still to delete until `until` plus a lease, and keeps
     // only those this run still holds. False when the database failed (batch.stop set).
     bool keep_lease(Batch& batch, UnixMicros until);
-    void judge(Batch& batch, const std::vector<storage::RemoveOutcome>& outcomes);
+    // The storage keys a batch deletes: each row's key, then its variants' keys;
+    // `first[i]` is where row i's keys start (first.back(): the end).
+    struct BatchKeys {
+        std::vector<std::string> keys;
+        std::vector<std::size_t> first;
+    };
+    BatchKeys keys_to_delete(const std::vector<queue::Item>& items) const;
+    void judge(Batch& batch, const BatchKeys& keys,
+               const std::vector<storage::RemoveOutcome>& outcomes);
     bool record(Batch& batch, Report& report);
     UnixMicros retry_time(int failures);
     // With verify: an error when `key` still exists after its delete.

@@ -2,6 +2,8 @@
 // The orphan sweep: walks storage under a prefix, page by page (memory stays flat),
 // and queues every object that no image row references, that no unexpired upload
 // intent covers, that is not queued already, and that is older than a minimum age.
+// A variant (common/variant_key.hpp) counts as referenced while its image is live,
+// and as queued while its image's key is queued (the cleaner deletes it with it).
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +19,7 @@
 namespace gallery::cleanup {
 
 struct SweepOptions {
+    // The images' prefix (the default) also walks variants/ after it.
     std::string prefix = "images/";
     std::chrono::seconds older_than{24 * 3600};
     bool dry_run = false;     // report orphans, queue nothing

@@ -20,6 +20,14 @@ enum class BackupTarget { folder, s3 };
 // sweep walks by default; backups never go under it.
 inline constexpr std::string_view media_prefix = "images/";
 
+// A named rendition made from every image (issue 41): the image fitted inside
+// width x height, never enlarged, upright, without metadata, as JPEG.
+struct VariantSpec {
+    std::string name;  // valid_variant_name (common/variant_key.hpp)
+    int width = 0;
+    int height = 0;
+};
+
 struct S3Settings {
     std::string endpoint;
     std::string bucket;
@@ -58,7 +66,9 @@ struct Config {
     int compression_min_quality = 45;
     std::uint64_t max_image_pixels = 50'000'000;  // bigger images are refused undecoded
     double compression_timeout_seconds = 20;      // counted from the request's arrival
-    int encode_slots = 0;                         // re-encodes running at once; 0: one per core
+    // The variants made of every image; the first is the API's thumbnail_url.
+    std::vector<VariantSpec> variants{{"thumb", 320, 320}};
+    int encode_slots = 0;  // re-encodes running at once; 0: one per core
     // Estimated decode memory that running re-encodes may share (imaging/admission.hpp).
     std::uint64_t encode_memory_bytes = 1024ull * 1024 * 1024;
 

@@ -102,7 +102,8 @@ Result<Completed> complete(db::Connection& connection, const std::string& owner,
 
 // For each key, whether a live image row references it (same order as `keys`): the one
 // live-key rule (invariant 3) that the cleaner, the orphan sweep, enqueue, the import
-// and /media/ ask before treating an object as deletable.
+// and /media/ ask before treating an object as deletable. A variant's key
+// (common/variant_key.hpp) is in use while its image's key is.
 Result<std::vector<bool>> keys_in_use(db::Connection& connection,
                                       std::span<const std::string> keys);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -188,10 +189,43 @@ Result<std::optional<Compressed>> reencode(const PixelJob& job) {
     return std::optional<Compressed>(std::move(*compressed));
 }
 
-Result<std::optional<Compressed>> reencode_caught(const PixelJob& job, LogWarning warn) {
+// libvips' thumbnail: a JPEG is decoded already shrunk (libjpeg's DCT scaling, 1/2
+// to 1/8) and a WebP at the scale asked; other formats are decoded whole, then
+// shrunk. Colour is converted to sRGB and orientation applied as it goes.
+Result<std::string> thumbnail(const ThumbnailJob& job) {
+    initialise_vips();
+    const VImage header = VImage::new_from_buffer(job.source.data(), job.source.size(), "");
+    CompressionSettings limits;
+    limits.max_pixels = job.max_pixels;
+    if (auto ok = check_pixels(static_cast<std::uint64_t>(header.width()),
+                               static_cast<std::uint64_t>(header.height()), limits);
+        !ok)
+        return std::unexpected(ok.error());
+    // A blob over the caller's bytes, without a copy (no free function).
+    const std::unique_ptr<VipsBlob, BlobDeleter> source(
+        vips_blob_new(nullptr, job.source.data(), job.source.size()));
+    VImage image = VImage::thumbnail_buffer(source.get(), job.width,
+                                            VImage::option()
+                                                ->set("height", job.height)
+                                                ->set("size", VIPS_SIZE_DOWN)
+                                                ->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
+    bound_time(image, &job.deadline);
+    if (image.has_alpha())
+        image = image.flatten(VImage::option()->set("background", std::vector<double>{255.0}));
+    if (image.interpretation() != VIPS_INTERPRETATION_sRGB &&
+        image.interpretation() != VIPS_INTERPRETATION_B_W)
+        image = image.colourspace(VIPS_INTERPRETATION_sRGB);
+    image = image.cast(VIPS_FORMAT_UCHAR);
+    return take_blob(image.jpegsave_buffer(
+        VImage::option()->set("Q", job.quality)->set("strip", true)->set("optimize_coding", true)));
+}
+
+// Runs a plugin entry point, turning what libvips throws into a sentence.
+template <typename Value>
+Result<Value> caught(LogWarning warn, const std::function<Result<Value>()>& work) {
     g_warn.store(warn);
     try {
-        return reencode(job);
+        return work();
     } catch (const vips::VError& error) {
         vips_error_clear();
         std::string reason = error.what();
@@ -208,7 +242,15 @@ Result<std::optional<Compressed>> reencode_caught(const PixelJob& job, LogWarnin
     }
 }
 
-constexpr PixelCodec k_codec{&reencode_caught};
+Result<std::optional<Compressed>> reencode_caught(const PixelJob& job, LogWarning warn) {
+    return caught<std::optional<Compressed>>(warn, [&] { return reencode(job); });
+}
+
+Result<std::string> thumbnail_caught(const ThumbnailJob& job, LogWarning warn) {
+    return caught<std::string>(warn, [&] { return thumbnail(job); });
+}
+
+constexpr PixelCodec k_codec{&reencode_caught, &thumbnail_caught};
 
 }  // namespace
 }  // namespace gallery::imaging

@@ -10,6 +10,7 @@
 // gallery::Result) cross the boundary as they are. The plugin refers to no symbol of
 // the binary: what it needs from it (the log) comes as an argument.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,12 +28,25 @@ struct PixelJob {
     SteadyTime deadline;
 };
 
+// A variant (issue 41): the image fitted inside width x height, never enlarged,
+// upright, flattened on white, without metadata, as a baseline JPEG.
+struct ThumbnailJob {
+    std::string_view source;
+    int width = 0;
+    int height = 0;
+    int quality = 80;
+    std::uint64_t max_pixels = 0;  // a larger source is refused before decoding
+    SteadyTime deadline;
+};
+
 using LogWarning = void (*)(const std::string& message);
 
 struct PixelCodec {
     // The re-encoded image, nullopt for an image to store as it is (animated), or
     // invalid_input with a sentence. Thread-safe; never throws.
     Result<std::optional<Compressed>> (*reencode)(const PixelJob& job, LogWarning warn);
+    // The variant's JPEG bytes, or invalid_input with a sentence. Thread-safe; never throws.
+    Result<std::string> (*thumbnail)(const ThumbnailJob& job, LogWarning warn);
 };
 
 }  // namespace gallery::imaging

@@ -1,0 +1,45 @@
+#pragma once
+// Variants made on their first request (issue 41), once: concurrent first requests
+// for one variant wait for the one that makes it.
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "gallery/common/error.hpp"
+
+namespace gallery::api {
+
+struct ApiContext;
+
+class VariantMaker {
+  public:
+    struct Request {
+        std::string variant_key;
+        std::string image_key;
+        std::size_t variant_index = 0;  // in config.variants
+        std::chrono::steady_clock::time_point arrived;
+    };
+
+    // Makes sure the variant is stored: already there, made by a concurrent request,
+    // or made now from the image's object and stored. A variant whose image was
+    // deleted while it was made is queued for deletion (the cleaner then deletes it
+    // unless the image came back). Errors: overloaded (503) from re-encode admission
+    // or a wait past the deadline, invalid_input for an image that cannot be decoded,
+    // storage errors.
+    Result<void> ensure(ApiContext& context, const Request& request);
+
+    std::uint64_t made() const { return m_made.load(); }
+
+  private:
+    Result<void> make(ApiContext& context, const Request& request);
+
+    std::mutex m_mutex;
+    std::map<std::string, std::shared_future<Result<void>>, std::less<>> m_making;
+    std::atomic<std::uint64_t> m_made{0};
+};
+
+}  // namespace gallery::api

@@ -1,0 +1,62 @@
+#include "gallery/imaging/variant.hpp"
+
+#include <algorithm>
+
+#include "gallery/catalog/image_format.hpp"
+#include "gallery/common/log.hpp"
+#include "imaging/image_header.hpp"
+#include "imaging/pixel_codec_loader.hpp"
+
+namespace gallery::imaging {
+namespace {
+
+void log_warning(const std::string& message) {
+    log::warn(message);
+}
+
+}  // namespace
+
+std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, bool jpeg,
+                                   const config::VariantSpec& variant) {
+    // The variant is scaled by the larger of the two ratios (it fits inside the box),
+    // and libjpeg decodes at the largest of 1/2, 1/4, 1/8 that stays above it.
+    const double scale = std::max(static_cast<double>(width) / variant.width,
+                                  static_cast<double>(height) / variant.height);
+    std::uint64_t shrink = 1;
+    while (jpeg && shrink < 8 && static_cast<double>(shrink * 2) <= scale) shrink *= 2;
+    return std::max<std::uint64_t>(1, (width / shrink) * (height / shrink)) * k_bytes_per_pixel;
+}
+
+Result<std::string> make_variant(const VariantJob& job, EncodeAdmission& admission) {
+    const auto format = catalog::sniff_format(job.source);
+    if (!format) return fail(ErrorKind::invalid_input, "The stored file is not an image.");
+    CompressionSettings limits;
+    limits.max_pixels = job.max_pixels;
+    const std::optional<Dimensions> dimensions = header_dimensions(job.source, *format);
+    // An unreadable header is charged as the largest image allowed.
+    std::uint64_t charge = job.max_pixels * k_bytes_per_pixel;
+    if (dimensions) {
+        if (auto ok = check_pixels(dimensions->width, dimensions->height, limits); !ok)
+            return std::unexpected(ok.error());
+        charge = variant_decode_bytes(dimensions->width, dimensions->height,
+                                      *format == catalog::ImageFormat::jpeg, job.variant);
+    }
+    auto place = admission.reserve();
+    if (!place) return std::unexpected(place.error());
+    const auto deadline =
+        job.arrived + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(job.max_seconds));
+    auto permit = admission.start(std::move(*place), charge, deadline);
+    if (!permit) return std::unexpected(permit.error());
+    auto codec = pixel_codec();
+    if (!codec) return std::unexpected(codec.error());
+    auto made = (*codec)->thumbnail(ThumbnailJob{job.source, job.variant.width, job.variant.height,
+                                                 job.quality, job.max_pixels, deadline},
+                                    &log_warning);
+    if (!made && made.error().message.starts_with(k_too_slow) &&
+        (permit->waited() > std::chrono::milliseconds(100) || permit->shared_the_slots()))
+        return std::unexpected(admission.refuse(AdmissionRefusal::deadline));
+    return made;
+}
+
+}  // namespace gallery::imaging

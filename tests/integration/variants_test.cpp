@@ -1,0 +1,243 @@
+// Image variants (issue 41) on a real socket: made once on their first request,
+// fitted, upright and flattened; gone with their image through the cleaner; known to
+// the orphan sweep; on S3 redirected to the bucket and deleted there too.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vips/vips8>
+
+#include "gallery/cleanup/orphan_sweep.hpp"
+#include "gallery/common/variant_key.hpp"
+#include "gallery/db/statement.hpp"
+#include "gallery/storage/s3_storage.hpp"
+#include "support/api_server.hpp"
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+#include "support/read_object.hpp"
+#include "support/s3rver.hpp"
+#include "support/served.hpp"
+
+using namespace gallery;
+using nlohmann::json;
+using vips::VImage;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct VipsStarted {
+    VipsStarted() { REQUIRE(VIPS_INIT("gallery-tests") == 0); }
+};
+
+std::string encode(const VImage& image, const char* suffix, vips::VOption* options = nullptr) {
+    void* data = nullptr;
+    std::size_t length = 0;
+    image.write_to_buffer(suffix, &data, &length, options);
+    std::string bytes(static_cast<const char*>(data), length);
+    g_free(data);
+    return bytes;
+}
+
+// A width x height sRGB image: red on the left half, blue on the right.
+VImage halves(int width, int height, int bands = 3) {
+    static VipsStarted started;
+    const VImage left = VImage::xyz(width, height)[0] < width / 2;
+    VImage image = (left.ifthenelse(std::vector<double>{255, 0, 0}, std::vector<double>{0, 0, 255}))
+                       .cast(VIPS_FORMAT_UCHAR);
+    if (bands == 4) image = image.bandjoin_const({128});
+    return image.copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+}
+
+VImage decoded(const std::string& bytes) {
+    return VImage::new_from_buffer(bytes.data(), bytes.size(), "").copy_memory();
+}
+
+json uploaded(httplib::Client& client, const std::string& filename, const std::string& bytes) {
+    auto answer = testing::upload(client, filename, bytes, "c");
+    REQUIRE(answer);
+    INFO(answer->body);
+    REQUIRE(answer->status == 201);
+    return json::parse(answer->body);
+}
+
+std::int64_t variants_made(httplib::Client& client) {
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    const std::string name = "\ngallery_variants_made_total ";
+    const std::size_t at = metrics->body.find(name);
+    REQUIRE(at != std::string::npos);
+    return std::stoll(metrics->body.substr(at + name.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a thumbnail is made once on its first request and fits its box upright",
+          "[postgresql]") {
+    testing::ApiServer server;
+    auto client = server.client();
+    const json photo = uploaded(client, "photo.jpg", encode(halves(1600, 1200), ".jpg"));
+    const std::string thumbnail_url = photo["thumbnail_url"];
+    CHECK(thumbnail_url ==
+          "/media/variants/thumb/images/" + photo["filename"].get<std::string>() + ".jpg");
+    CHECK(photo["variants"] == json{{"thumb", thumbnail_url}});
+
+    // Eight first requests at once: one variant made, the same bytes for all.
+    std::vector<std::future<httplib::Result>> requests;
+    for (int i = 0; i < 8; ++i)
+        requests.push_back(
+            std::async(std::launch::async, [&] { return server.client().Get(thumbnail_url); }));
+    std::set<std::string> bodies;
+    for (auto& request : requests) {
+        auto answer = request.get();
+        REQUIRE(answer);
+        INFO(answer->body);
+        REQUIRE(answer->status == 200);
+        CHECK(answer->get_header_value("Content-Type") == "image/jpeg");
+        bodies.insert(answer->body);
+    }
+    CHECK(bodies.size() == 1);
+    CHECK(variants_made(client) == 1);
+    const VImage thumbnail = decoded(*bodies.begin());
+    CHECK(thumbnail.width() == 320);
+    CHECK(thumbnail.height() == 240);
+    CHECK(thumbnail(40, 120)[0] > 200);   // red on the left
+    CHECK(thumbnail(280, 120)[2] > 200);  // blue on the right
+    CHECK(fs::exists(server.dir().media_root() / thumbnail_url.substr(7)));
+    CHECK(client.Get(thumbnail_url)->status == 200);
+    CHECK(variants_made(client) == 1);
+
+    // The list and the update carry the same links.
+    auto listed = client.Get("/api/list/");
+    REQUIRE(listed);
+    CHECK(json::parse(listed->body)["images"][0]["thumbnail_url"] == thumbnail_url);
+
+    // EXIF orientation 6 (rotate 90 clockwise): a 400 x 200 image is 200 x 400 upright.
+    VImage sideways = halves(400, 200).copy();
+    sideways.set("orientation", 6);
+    const json turned = uploaded(client, "turned.jpg", encode(sideways, ".jpg"));
+    auto upright = client.Get(turned["thumbnail_url"].get<std::string>());
+    REQUIRE(upright);
+    REQUIRE(upright->status == 200);
+    const VImage upright_image = decoded(upright->body);
+    CHECK(upright_image.width() == 160);
+    CHECK(upright_image.height() == 320);
+    // Metadata is stripped: no orientation left to apply twice.
+    CHECK(vips_image_get_orientation(upright_image.get_image()) == 1);
+
+    // A small PNG with alpha: never enlarged, flattened on white, JPEG.
+    const json small = uploaded(client, "small.png", encode(halves(100, 80, 4), ".png"));
+    auto flat = client.Get(small["thumbnail_url"].get<std::string>());
+    REQUIRE(flat);
+    REQUIRE(flat->status == 200);
+    const VImage flat_image = decoded(flat->body);
+    CHECK(flat_image.width() == 100);
+    CHECK(flat_image.height() == 80);
+    CHECK(flat_image.bands() == 3);
+    CHECK(flat_image(10, 40)[1] > 100);  // half-transparent red on white: pink
+
+    // Unknown variants, images and keys are 404s that make nothing.
+    const std::string filename = photo["filename"];
+    for (const std::string& path :
+         {"/media/variants/large/images/" + filename + ".jpg",
+          std::string("/media/variants/thumb/images/never-uploaded.jpg.jpg"),
+          "/media/variants/thumb/images/" + filename, "/media/variants/thumb/../" + filename})
+        CHECK(client.Get(path)->status == 404);
+    CHECK(variants_made(client) == 3);
+}
+
+TEST_CASE("a deleted image's thumbnail is a 404 and cleanup deletes it with the image",
+          "[postgresql]") {
+    testing::ApiServer server;
+    auto client = server.client();
+    const json kept = uploaded(client, "kept.jpg", encode(halves(640, 480), ".jpg"));
+    const json gone = uploaded(client, "gone.jpg", encode(halves(640, 480), ".jpg"));
+    const fs::path media = server.dir().media_root();
+    const auto file_of = [&](const json& image) {
+        return media / image["thumbnail_url"].get<std::string>().substr(7);
+    };
+    for (const json& image : {kept, gone})
+        REQUIRE(client.Get(image["thumbnail_url"].get<std::string>())->status == 200);
+    REQUIRE(fs::exists(file_of(gone)));
+
+    REQUIRE(client.Delete("/api/delete/" + std::to_string(gone["id"].get<int>()) + "/")->status ==
+            200);
+    CHECK(client.Get(gone["thumbnail_url"].get<std::string>())->status == 404);
+    auto cleaned = client.Post("/api/cleanup/run/", "", "application/json");
+    REQUIRE(cleaned);
+    INFO(cleaned->body);
+    CHECK(json::parse(cleaned->body)["deleted"] == 1);
+    CHECK_FALSE(fs::exists(media / "images" / gone["filename"].get<std::string>()));
+    CHECK_FALSE(fs::exists(file_of(gone)));
+    CHECK(fs::exists(file_of(kept)));
+
+    // The sweep: a variant of an image nobody has is an orphan; a live image's is not.
+    const std::string stray = variant_key("thumb", "images/nobody.jpg");
+    fs::create_directories((media / stray).parent_path());
+    std::ofstream(media / stray) << "stray";
+    fs::last_write_time(media / stray, fs::file_time_type::clock::now() - std::chrono::hours{1});
+    auto connection = server.pool().acquire();
+    cleanup::SweepOptions sweep;
+    sweep.older_than = std::chrono::minutes{10};
+    const cleanup::SweepReport report =
+        cleanup::sweep_orphans(*connection, server.storage(), sweep, system_clock());
+    REQUIRE_FALSE(report.stopped_by);
+    CHECK(report.orphans == 1);
+    CHECK(report.referenced == 2);  // the kept image and its thumbnail
+    CHECK(db::query_int64(*connection, "SELECT COUNT(*) FROM deletion_queue WHERE file_path = '" +
+                                           stray + "'") == 1);
+    // A queued variant of a live image is dropped, never deleted.
+    const std::string kept_variant = file_of(kept).lexically_relative(media).string();
+    REQUIRE(queue::enqueue(*connection, {kept_variant, "c", std::nullopt}, now_micros()));
+    auto again = client.Post("/api/cleanup/run/", "", "application/json");
+    REQUIRE(again);
+    INFO(again->body);
+    CHECK(json::parse(again->body)["deleted"] == 1);
+    CHECK_FALSE(fs::exists(media / stray));
+    CHECK(fs::exists(file_of(kept)));
+}
+
+TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it there") {
+    testing::S3rver s3;
+    testing::TempDir dir;
+    const std::string api_key = "variants-s3-test-key-0123456789";
+    const std::map<std::string, std::string> env{
+        {"GALLERY_DB", dir.db_path().string()}, {"GALLERY_STORAGE", "s3"},
+        {"GALLERY_S3_ENDPOINT", s3.endpoint()}, {"GALLERY_S3_BUCKET", "gallery"},
+        {"GALLERY_S3_REGION", "us-east-1"},     {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
+        {"GALLERY_S3_SECRET_KEY", "S3RVER"},    {"GALLERY_API_KEY", api_key}};
+    REQUIRE(testing::run_process({GALLERY_BINARY, "migrate"}, {.environment = env}).exit_code == 0);
+    const testing::ServedProcess served = testing::start_serve(env, dir.path() / "serve.out");
+    httplib::Client client("127.0.0.1", served.port);
+    client.set_default_headers({{"X-API-Key", api_key}});
+    const json photo = uploaded(client, "photo.jpg", encode(halves(1200, 900), ".jpg"));
+    const std::string thumbnail_url = photo["thumbnail_url"];
+    auto redirect = client.Get(thumbnail_url);
+    REQUIRE(redirect);
+    INFO(redirect->body);
+    REQUIRE(redirect->status == 302);
+    const std::string location = redirect->get_header_value("Location");
+    CHECK(location.starts_with(s3.endpoint() + "/gallery/variants/thumb/images/"));
+    auto store = storage::make_s3_storage(s3.options());
+    const std::string key = thumbnail_url.substr(7);
+    auto head = store->head(key);
+    REQUIRE(head);
+    REQUIRE(head->has_value());
+    CHECK(decoded(*testing::read_object(*store, key).value()).width() == 320);
+
+    REQUIRE(client.Delete("/api/delete/" + std::to_string(photo["id"].get<int>()) + "/")->status ==
+            200);
+    CHECK(client.Get(thumbnail_url)->status == 404);
+    ::kill(served.pid, SIGTERM);
+    testing::wait_process(served.pid);
+    const auto cleaned =
+        testing::run_process({GALLERY_BINARY, "cleanup", "--until-empty"}, {.environment = env});
+    INFO(cleaned.out + cleaned.err);
+    REQUIRE(cleaned.exit_code == 0);
+    auto after = store->head(key);
+    REQUIRE(after);
+    CHECK_FALSE(after->has_value());
+}

@@ -1,0 +1,40 @@
+#include <catch2/catch.hpp>
+
+#include "gallery/common/variant_key.hpp"
+#include "gallery/imaging/variant.hpp"
+
+using namespace gallery;
+
+TEST_CASE("a variant's key names its image and only a variant's key parses as one") {
+    const std::string key = variant_key("thumb", "images/0b7e.png");
+    CHECK(key == "variants/thumb/images/0b7e.png.jpg");
+    const auto parsed = parse_variant_key(key);
+    REQUIRE(parsed);
+    CHECK(parsed->name == "thumb");
+    CHECK(parsed->image_key == "images/0b7e.png");
+    // An original's key kept as it was (no images/ prefix) has variants too.
+    CHECK(parse_variant_key(variant_key("m", "legacy.jpg"))->image_key == "legacy.jpg");
+    for (const std::string not_a_variant :
+         {"images/0b7e.png", "variants/thumb/images/a.png", "variants/thumb.jpg",
+          "variants//images/a.png.jpg", "variants/Thumb/images/a.png.jpg", "variants/thumb/.jpg",
+          "variants/thumb/variants/thumb/a.png.jpg.jpg", "backups/variants/thumb/a.png.jpg"}) {
+        CAPTURE(not_a_variant);
+        CHECK_FALSE(parse_variant_key(not_a_variant));
+    }
+    CHECK(valid_variant_name("thumb_2-x"));
+    CHECK_FALSE(valid_variant_name(""));
+    CHECK_FALSE(valid_variant_name(std::string(33, 'a')));
+}
+
+TEST_CASE("a JPEG variant is charged the memory of the scale libjpeg decodes at") {
+    const config::VariantSpec thumb{"thumb", 320, 320};
+    constexpr std::uint64_t per_pixel = imaging::k_bytes_per_pixel;
+    // 4000 x 3000 is scaled by 1/12.5 (to 320 x 240): decoded at 1/8.
+    CHECK(imaging::variant_decode_bytes(4000, 3000, true, thumb) == 500 * 375 * per_pixel);
+    // 1600 x 1200 is scaled by 1/5: decoded at 1/4 (400 x 300, still over 320 x 240).
+    CHECK(imaging::variant_decode_bytes(1600, 1200, true, thumb) == 400 * 300 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(1280, 960, true, thumb) == 320 * 240 * per_pixel);
+    // Other formats decode whole.
+    CHECK(imaging::variant_decode_bytes(4000, 3000, false, thumb) == 4000 * 3000 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(100, 80, true, thumb) == 100 * 80 * per_pixel);
+}
