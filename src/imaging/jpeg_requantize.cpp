@@ -20,60 +20,10 @@
 #include <jpeglib.h>
 
 #include "imaging/jpeg_exif.hpp"
+#include "imaging/jpeg_io.hpp"
 
 namespace gallery::imaging {
 namespace {
-
-// libjpeg reports fatal errors through error_exit, which must not return: it jumps
-// back to the setjmp of the function that called into libjpeg. Those functions
-// create no C++ objects with destructors between setjmp and the jump.
-struct ErrorManager {
-    jpeg_error_mgr base{};
-    std::jmp_buf jump{};
-    char message[JMSG_LENGTH_MAX] = {};
-};
-
-[[noreturn]] void jump_on_error(j_common_ptr info) {
-    auto* errors = reinterpret_cast<ErrorManager*>(info->err);
-    (*info->err->format_message)(info, errors->message);
-    std::longjmp(errors->jump, 1);
-}
-
-// Abandons the read from inside libjpeg with `why` as the message.
-[[noreturn]] void give_up(j_common_ptr info, const char* why) {
-    auto* errors = reinterpret_cast<ErrorManager*>(info->err);
-    std::snprintf(errors->message, sizeof errors->message, "%s", why);
-    std::longjmp(errors->jump, 1);
-}
-
-// libjpeg calls this at every scan and row while it reads: a progressive JPEG of
-// thousands of (empty) scans is cut off at k_max_jpeg_scans, and any read at the
-// deadline (libjpeg-turbo's own tools bound scans with a progress monitor too).
-struct ReadProgress {
-    jpeg_progress_mgr base{};
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-};
-
-void on_progress(j_common_ptr info) {
-    const auto* progress = reinterpret_cast<const ReadProgress*>(info->progress);
-    const auto* source = reinterpret_cast<const jpeg_decompress_struct*>(info);
-    if (source->input_scan_number > static_cast<int>(k_max_jpeg_scans))
-        give_up(info, "it has too many scans");
-    if (std::chrono::steady_clock::now() > progress->deadline)
-        give_up(info, "it took longer than the re-encoding time limit");
-}
-
-// Warnings are ignored (as libvips does at fail_on=truncated) except the end of the
-// data arriving early: a truncated upload is refused, not stored half grey.
-void on_message(j_common_ptr info, int level) {
-    if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF) jump_on_error(info);
-}
-
-void install(ErrorManager& errors) {
-    jpeg_std_error(&errors.base);
-    errors.base.error_exit = jump_on_error;
-    errors.base.emit_message = on_message;
-}
 
 // Coefficient arrays cover whole MCUs: the blocks past the image's edge (decoded
 // from the upload like the others) are written too, as jpegtran does.
@@ -107,44 +57,6 @@ std::array<double, DCTSIZE2> scaled_steps(int component, int quality) {
         steps[k] = static_cast<double>(std::clamp(step, 1L, 255L));
     }
     return steps;
-}
-
-// libjpeg's output appended to a string. (jpeg_mem_dest's buffer cannot be freed
-// safely after an error part-way: it hands the caller a pointer it may have freed.)
-struct StringDestination {
-    jpeg_destination_mgr base{};
-    std::string* out = nullptr;
-    JOCTET buffer[64 * 1024] = {};
-};
-
-void start_buffer(j_compress_ptr target) {
-    auto* destination = reinterpret_cast<StringDestination*>(target->dest);
-    destination->base.next_output_byte = destination->buffer;
-    destination->base.free_in_buffer = sizeof destination->buffer;
-}
-
-bool append(j_compress_ptr target, std::size_t length) {
-    auto* destination = reinterpret_cast<StringDestination*>(target->dest);
-    bool appended = true;
-    try {
-        destination->out->append(reinterpret_cast<const char*>(destination->buffer), length);
-    } catch (...) {
-        appended = false;
-    }
-    return appended;
-}
-
-boolean flush_full_buffer(j_compress_ptr target) {
-    auto* destination = reinterpret_cast<StringDestination*>(target->dest);
-    if (!append(target, sizeof destination->buffer)) ERREXIT1(target, JERR_OUT_OF_MEMORY, 0);
-    start_buffer(target);
-    return TRUE;
-}
-
-void flush_last_buffer(j_compress_ptr target) {
-    auto* destination = reinterpret_cast<StringDestination*>(target->dest);
-    if (!append(target, sizeof destination->buffer - destination->base.free_in_buffer))
-        ERREXIT1(target, JERR_OUT_OF_MEMORY, 0);
 }
 
 // Zig-zag position -> natural position (libjpeg's arrays are in natural order).
@@ -379,10 +291,7 @@ bool write_coefficients(JpegCoefficients::State& state, jpeg_compress_struct& ta
     target.err = &errors.base;
     if (setjmp(errors.jump)) return false;
     jpeg_create_compress(&target);
-    destination.base.init_destination = start_buffer;
-    destination.base.empty_output_buffer = flush_full_buffer;
-    destination.base.term_destination = flush_last_buffer;
-    target.dest = &destination.base;
+    attach(target, destination);
     jpeg_copy_critical_parameters(&state.source, &target);
     const int scale = jpeg_quality_scaling(quality);
     jpeg_add_quant_table(&target, 0, k_luminance.data(), scale, TRUE);
@@ -393,10 +302,6 @@ bool write_coefficients(JpegCoefficients::State& state, jpeg_compress_struct& ta
     jpeg_write_coefficients(&target, state.coefficients);
     jpeg_finish_compress(&target);
     return true;
-}
-
-std::string libjpeg_message(const ErrorManager& errors) {
-    return errors.message;
 }
 
 }  // namespace

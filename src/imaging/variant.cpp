@@ -5,6 +5,7 @@
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/common/log.hpp"
 #include "imaging/image_header.hpp"
+#include "imaging/jpeg_thumbnail.hpp"
 #include "imaging/pixel_codec_loader.hpp"
 
 namespace gallery::imaging {
@@ -12,6 +13,23 @@ namespace {
 
 void log_warning(const std::string& message) {
     log::warn(message);
+}
+
+// A JPEG in the binary (jpeg_thumbnail.hpp), anything else (and CMYK JPEGs) through
+// the libvips plugin.
+Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
+                         std::chrono::steady_clock::time_point deadline) {
+    if (format == catalog::ImageFormat::jpeg) {
+        auto made = jpeg_thumbnail({job.source, job.variant.width, job.variant.height, job.quality,
+                                    job.max_pixels, deadline});
+        if (!made) return std::unexpected(made.error());
+        if (*made) return std::move(**made);
+    }
+    auto codec = pixel_codec();
+    if (!codec) return std::unexpected(codec.error());
+    return (*codec)->thumbnail(ThumbnailJob{job.source, job.variant.width, job.variant.height,
+                                            job.quality, job.max_pixels, deadline},
+                               &log_warning);
 }
 
 }  // namespace
@@ -48,11 +66,7 @@ Result<std::string> make_variant(const VariantJob& job, EncodeAdmission& admissi
                           std::chrono::duration<double>(job.max_seconds));
     auto permit = admission.start(std::move(*place), charge, deadline);
     if (!permit) return std::unexpected(permit.error());
-    auto codec = pixel_codec();
-    if (!codec) return std::unexpected(codec.error());
-    auto made = (*codec)->thumbnail(ThumbnailJob{job.source, job.variant.width, job.variant.height,
-                                                 job.quality, job.max_pixels, deadline},
-                                    &log_warning);
+    auto made = make(job, *format, deadline);
     if (!made && made.error().message.starts_with(k_too_slow) &&
         (permit->waited() > std::chrono::milliseconds(100) || permit->shared_the_slots()))
         return std::unexpected(admission.refuse(AdmissionRefusal::deadline));

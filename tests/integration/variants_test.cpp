@@ -125,6 +125,8 @@ TEST_CASE("a thumbnail is made once on its first request and fits its box uprigh
     const VImage upright_image = decoded(upright->body);
     CHECK(upright_image.width() == 160);
     CHECK(upright_image.height() == 320);
+    CHECK(upright_image(80, 60)[0] > 200);   // turned clockwise: the red left half on top
+    CHECK(upright_image(80, 260)[2] > 200);  // and the blue right half below
     // Metadata is stripped: no orientation left to apply twice.
     CHECK(vips_image_get_orientation(upright_image.get_image()) == 1);
 
