@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     cli::add_enqueue_command(app, globals, selected);
     cli::add_serve_command(app, globals, selected);
     cli::add_backup_command(app, globals, selected);
+    cli::add_variants_command(app, globals, selected);
 
     try {
         cli::load_environment_file(argc, argv);

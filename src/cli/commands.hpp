@@ -12,5 +12,6 @@ void add_stats_command(CLI::App& app, Globals& globals, Command& selected);
 void add_enqueue_command(CLI::App& app, Globals& globals, Command& selected);
 void add_serve_command(CLI::App& app, Globals& globals, Command& selected);
 void add_backup_command(CLI::App& app, Globals& globals, Command& selected);
+void add_variants_command(CLI::App& app, Globals& globals, Command& selected);
 
 }  // namespace gallery::cli

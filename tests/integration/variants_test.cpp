@@ -243,3 +243,47 @@ TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it ther
     REQUIRE(after);
     CHECK_FALSE(after->has_value());
 }
+
+TEST_CASE("gallery variants --missing makes what existing images lack and resumes",
+          "[postgresql]") {
+    testing::TempDir dir;
+    const fs::path media = dir.media_root();
+    fs::create_directories(media / "images");
+    {
+        db::Connection connection = testing::open_migrated(dir);
+        for (int i = 1; i <= 3; ++i) {
+            const std::string key = "images/photo" + std::to_string(i) + ".jpg";
+            std::ofstream(media / key, std::ios::binary) << encode(halves(800, 600), ".jpg");
+            testing::add_image(connection, key);
+        }
+        std::ofstream(media / "images/broken.jpg", std::ios::binary) << "\xff\xd8 not a jpeg";
+        testing::add_image(connection, "images/broken.jpg");
+    }
+    const std::map<std::string, std::string> env{{"GALLERY_DB", dir.database()},
+                                                 {"GALLERY_MEDIA_ROOT", media.string()}};
+    const auto run = [&](std::vector<std::string> arguments) {
+        arguments.insert(arguments.begin(), {GALLERY_BINARY, "variants", "--missing", "--json"});
+        const auto result = testing::run_process(arguments, {.environment = env});
+        INFO(result.out + result.err);
+        REQUIRE(result.exit_code == 0);
+        return json::parse(result.out);
+    };
+    const json first = run({"--limit", "1"});
+    CHECK(first["made"] == 1);
+    CHECK(first["last_id"] == 1);
+    const json rest = run({"--after-id", "1"});
+    CHECK(rest["made"] == 2);
+    CHECK(rest["failed"] == 1);
+    CHECK(rest["first_failure"].get<std::string>().starts_with("images/broken.jpg: "));
+    for (int i = 1; i <= 3; ++i) {
+        const fs::path made =
+            media / variant_key("thumb", "images/photo" + std::to_string(i) + ".jpg");
+        REQUIRE(fs::exists(made));
+        std::ifstream in(made, std::ios::binary);
+        CHECK(decoded({std::istreambuf_iterator<char>(in), {}}).width() == 320);
+    }
+    const json again = run({});
+    CHECK(again["made"] == 0);
+    CHECK(again["already_there"] == 3);
+    CHECK(again["images"] == 4);
+}

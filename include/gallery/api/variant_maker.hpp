@@ -4,16 +4,41 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
 #include <string>
 
 #include "gallery/common/error.hpp"
+#include "gallery/common/time.hpp"
+#include "gallery/config/config.hpp"
+#include "gallery/db/connection.hpp"
+#include "gallery/imaging/admission.hpp"
+#include "gallery/storage/storage.hpp"
 
 namespace gallery::api {
 
 struct ApiContext;
+
+struct VariantToStore {
+    std::string variant_key;
+    std::string image_key;
+    const config::VariantSpec& variant;
+    std::chrono::steady_clock::time_point arrived;  // the deadline counts from here
+};
+
+// Reads the image's object, makes the variant under `admission` and stores it. The
+// image may have been deleted, and its variants' keys cleaned, while this one was
+// made: then the new object is queued like any other key of a deleted image (the
+// cleaner leaves it if the image is restored first) and the answer is not_found.
+// `connection` is called once, after the variant is stored (serve lends a pooled
+// connection only then). Returns the variant's size.
+Result<std::size_t> store_variant(storage::Storage& storage, const config::Config& config,
+                                  imaging::EncodeAdmission& admission,
+                                  const VariantToStore& request,
+                                  const std::function<db::Connection&()>& connection,
+                                  const Clock& clock);
 
 class VariantMaker {
   public:

@@ -95,6 +95,10 @@ class Storage {
                                   std::size_t max_keys) = 0;
 };
 
+// The whole object in memory (an image to make a variant of): streamed where the
+// backend can open objects, else through a temporary file. not_found when absent.
+Result<std::string> read_all(Storage& storage, std::string_view key);
+
 // The rules every backend applies to keys: 1 to 1024 bytes, no control characters,
 // relative '/'-separated segments that are non-empty and do not start with '.'
 // (no '.', '..' or hidden names), no backslash. Our keys (images/<uuid>.<ext>) pass.
