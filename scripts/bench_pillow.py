@@ -3,6 +3,9 @@
 
   bench_pillow.py generate DIR   writes DIR/photo-12mp.jpg, DIR/photo-12mp-rotated.jpg
                                  (EXIF orientation 6) and DIR/photo-4mp.png
+  bench_pillow.py thumbnail FILE SIDE OUT   Image.thumbnail((SIDE, SIDE)) with draft
+      mode (JPEG decoded at 1/2-1/8), EXIF orientation applied, saved as JPEG at
+      quality 80; prints "<seconds> <peak RSS MB> <bytes>"
   bench_pillow.py compress FILE  re-encodes FILE with the original's algorithm and
       prints "<seconds> <peak RSS MB> <stored bytes> <compressed> <quality or colours>"
 
@@ -79,8 +82,22 @@ def compress(path):
           f"{int(compressed)} {quality}")
 
 
+def thumbnail(path, side, out):
+    start = time.perf_counter()
+    image = Image.open(path)
+    image.draft("RGB", (side, side))
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((side, side))
+    image.save(out, "JPEG", quality=80)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"{seconds:.3f} {peak:.1f} {len(open(out, 'rb').read())}")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "generate":
         generate(sys.argv[2])
+    elif sys.argv[1] == "thumbnail":
+        thumbnail(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         compress(sys.argv[2])

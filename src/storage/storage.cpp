@@ -23,15 +23,20 @@ Result<std::string> read_all(Storage& storage, std::string_view key) {
     if (opened && !*opened)
         return fail(ErrorKind::not_found, "no object '" + std::string(key) + "'");
     if (opened) {
-        std::string bytes((*opened)->info.size, '\0');
-        std::uint64_t done = 0;
-        while (done < bytes.size()) {
-            auto read = (*opened)->read_at(done, bytes.data() + done, bytes.size() - done);
-            if (!read) return fail(ErrorKind::io, "reading '" + std::string(key) + "' failed");
-            if (*read == 0) break;
-            done += *read;
-        }
-        bytes.resize(done);
+        // Read straight into the string (no zero-fill of a many-megabyte buffer first).
+        std::string bytes;
+        bool failed = false;
+        bytes.resize_and_overwrite((*opened)->info.size, [&](char* data, std::size_t size) {
+            std::size_t done = 0;
+            while (done < size) {
+                auto read = (*opened)->read_at(done, data + done, size - done);
+                if (!read) failed = true;
+                if (!read || *read == 0) break;
+                done += *read;
+            }
+            return done;
+        });
+        if (failed) return fail(ErrorKind::io, "reading '" + std::string(key) + "' failed");
         return bytes;
     }
     if (opened.error().kind != ErrorKind::storage_permanent) return std::unexpected(opened.error());
