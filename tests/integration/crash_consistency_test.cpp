@@ -3,9 +3,11 @@
 // are killed with SIGKILL at random moments, round after round, on both storage
 // backends. On PostgreSQL each round runs two serve hosts and two cleanup loops on the
 // one database and storage, and kills one host half-way while the other goes on.
-// Afterwards every object is accounted for, nothing referenced was deleted, no id was
-// given twice, no object was deleted twice (receipts), and a final
-// `cleanup --until-empty` leaves storage holding exactly the live images.
+// Thumbnails are asked for too (issue 41), so variants are made while their images
+// are deleted and the makers killed. Afterwards every object is accounted for,
+// nothing referenced was deleted, no id was given twice, no object was deleted twice
+// (receipts), and a final `cleanup --until-empty`, the orphan sweep and one more
+// cleanup leave storage holding exactly the live images and variants of live images.
 //
 // Seeded: the seed is printed, and GALLERY_CRASH_SEED=<seed> replays a run (the
 // kill moments depend on timing too, so a replay repeats the schedule, not every
@@ -28,6 +30,9 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <vips/vips8>
+
+#include "gallery/common/variant_key.hpp"
 
 #include "gallery/storage/local_storage.hpp"
 #include "gallery/storage/s3_storage.hpp"
@@ -61,6 +66,28 @@ int rounds_per_backend() {
 // What the clients were told, to check that nothing acknowledged was lost.
 class Ledger {
   public:
+    void thumbnail_offered(const std::string& url) {
+        std::lock_guard lock(m_mutex);
+        m_thumbnails.push_back(url);
+    }
+    std::optional<std::string> some_thumbnail(std::mt19937_64& rng) {
+        std::lock_guard lock(m_mutex);
+        // Among the latest uploads: older images are mostly deleted by now.
+        if (m_thumbnails.empty()) return std::nullopt;
+        const std::size_t recent = std::min<std::size_t>(m_thumbnails.size(), 16);
+        return m_thumbnails[m_thumbnails.size() - 1 - rng() % recent];
+    }
+    void thumbnail_answered(int status) {
+        std::lock_guard lock(m_mutex);
+        ++m_thumbnail_statuses[status];
+    }
+    std::string thumbnail_statuses() {
+        std::lock_guard lock(m_mutex);
+        std::string text;
+        for (const auto& [status, count] : m_thumbnail_statuses)
+            text += " " + std::to_string(status) + ": " + std::to_string(count);
+        return text;
+    }
     void uploaded(std::int64_t id, const std::string& client, int round) {
         std::lock_guard lock(m_mutex);
         if (!m_uploads.try_emplace(id, Upload{client, round}).second) ++m_ids_given_twice;
@@ -115,10 +142,30 @@ class Ledger {
     std::map<std::int64_t, Upload> m_uploads;
     std::set<std::int64_t> m_delete_sent;
     std::map<std::string, int> m_last_delete_all;
+    std::vector<std::string> m_thumbnails;
+    std::map<int, int> m_thumbnail_statuses;
     int m_ids_given_twice = 0;
 };
 
+// A real 96 x 64 JPEG, so that its thumbnail can be made.
+const std::string& decodable_jpeg() {
+    static const std::string bytes = [] {
+        REQUIRE(VIPS_INIT("gallery-tests") == 0);
+        void* data = nullptr;
+        std::size_t length = 0;
+        vips::VImage::black(96, 64, vips::VImage::option()->set("bands", 3))
+            .write_to_buffer(".jpg", &data, &length);
+        std::string jpeg(static_cast<const char*>(data), length);
+        g_free(data);
+        return jpeg;
+    }();
+    return bytes;
+}
+
+// A third of the uploads decode (their thumbnails can be made); the rest are bytes
+// with a JPEG's first marker.
 std::string random_jpeg(std::mt19937_64& rng) {
+    if (rng() % 3 == 0) return decodable_jpeg();
     std::string bytes = "\xFF\xD8\xFF\xE0";
     const std::size_t length = 64 + rng() % 4000;
     for (std::size_t i = 0; i < length; ++i) bytes.push_back(static_cast<char>(rng() & 0xFF));
@@ -147,8 +194,9 @@ void api_worker(int port, std::uint64_t seed, int round, Ledger& ledger,
                 {"client_id", client_id, "", ""}};
             if (auto response = client.Post("/api/upload/", form);
                 response && response->status == 201) {
-                ledger.uploaded(json::parse(response->body)["id"].get<std::int64_t>(), client_id,
-                                round);
+                const json image = json::parse(response->body);
+                ledger.uploaded(image["id"].get<std::int64_t>(), client_id, round);
+                ledger.thumbnail_offered(image["thumbnail_url"].get<std::string>());
             }
         } else if (dice < 65) {
             const auto ids = ledger.some_ids(rng, 1);
@@ -163,8 +211,13 @@ void api_worker(int port, std::uint64_t seed, int round, Ledger& ledger,
         } else if (dice < 84) {
             ledger.delete_all_sent(client_id, round);
             client.Delete("/api/clients/" + client_id + "/delete-all/");
-        } else if (dice < 94) {
+        } else if (dice < 91) {
             client.Post("/api/cleanup/run/?batch_size=3", "", "application/json");
+        } else if (dice < 97) {
+            if (const auto url = ledger.some_thumbnail(rng)) {
+                auto answer = client.Get(*url);
+                if (answer) ledger.thumbnail_answered(answer->status);
+            }
         } else {
             client.Get("/api/list/?page_size=5");
         }
@@ -261,6 +314,7 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
     std::mt19937_64 rng(seed);
     Ledger ledger;
     std::atomic<int> cron_killed = 0;
+    std::set<std::string> variants_left_to_sweep;
     const int rounds = rounds_per_backend();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     int round = 0;
@@ -278,8 +332,8 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
                                  rng(), round, std::ref(ledger), std::cref(stop));
         }
         for (int host = 0; host < hosts; ++host) {
-            workers.emplace_back(cron_worker, backend.env, dir.path() / std::to_string(host),
-                                 rng(), std::cref(stop), std::ref(cron_killed));
+            workers.emplace_back(cron_worker, backend.env, dir.path() / std::to_string(host), rng(),
+                                 std::cref(stop), std::ref(cron_killed));
         }
         // One host dies half-way; the others serve on, then die too.
         for (const auto& process : served) {
@@ -292,11 +346,22 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
 
         // Between crashes: whatever the kill interrupted, every stored object is
         // accounted for by a row, a queue entry or an upload in flight.
+        // A variant is accounted for by its image's key too; one stored by a maker
+        // killed before it could queue it (its image deleted meanwhile) is left to
+        // the orphan sweep, which the final check runs.
         const DatabaseView view = read_database(backend.env.at("GALLERY_DB"));
+        const auto accounted = [&](const std::string& key) {
+            return view.image_keys.contains(key) || view.queued_keys.contains(key) ||
+                   view.intent_keys.contains(key);
+        };
         for (const auto& key : stored_keys(*backend.storage)) {
             INFO("round " << round << ": object " << key);
-            CHECK((view.image_keys.contains(key) || view.queued_keys.contains(key) ||
-                   view.intent_keys.contains(key)));
+            if (const auto variant = parse_variant_key(key)) {
+                if (!accounted(key) && !accounted(std::string(variant->image_key)))
+                    variants_left_to_sweep.insert(key);
+                continue;
+            }
+            CHECK(accounted(key));
         }
         const auto objects = stored_keys(*backend.storage);
         for (const auto& key : view.image_keys) {
@@ -307,9 +372,15 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
         CHECK(view.keys_deleted_twice == 0);
     }
     std::cout << backend.name << ": " << round << " rounds, " << ledger.acknowledged()
-              << " acknowledged uploads, " << cron_killed << " cleanup runs killed" << std::endl;
+              << " acknowledged uploads, " << cron_killed << " cleanup runs killed, "
+              << variants_left_to_sweep.size() << " variants left to the sweep; thumbnails answered"
+              << ledger.thumbnail_statuses() << std::endl;
     CHECK(ledger.acknowledged() > 0);
     CHECK(ledger.ids_given_twice() == 0);
+    // Only a maker killed between storing a variant and queueing it (its image deleted
+    // meanwhile) leaves one to the sweep: at most one per worker of each killed host.
+    // A cleaner that left deleted images' variants behind would leave one per image.
+    CHECK(variants_left_to_sweep.size() <= static_cast<std::size_t>(round * hosts * k_api_workers));
 
     // An hour later: crashed uploads' intents have expired; a final cleanup queues
     // their objects and empties the queue.
@@ -325,27 +396,57 @@ void run_crash_rounds(Backend& backend, const testing::TempDir& dir, std::uint64
     INFO(final_run.out << final_run.err);
     REQUIRE(final_run.exit_code == 0);
 
+    // The orphan sweep (no age guard: nothing runs now) and one more cleanup take
+    // what a killed maker stored for a deleted image.
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{GALLERY_BINARY, "enqueue", "--orphans", "--older-than", "0s"},
+          std::vector<std::string>{GALLERY_BINARY, "cleanup", "--until-empty"}}) {
+        const auto run = testing::run_process(command, {.environment = backend.env});
+        INFO(run.out << run.err);
+        REQUIRE(run.exit_code == 0);
+    }
+
     const DatabaseView view = read_database(backend.env.at("GALLERY_DB"));
     CHECK(view.queue_rows == 0);
     CHECK(view.intent_keys.empty());
-    CHECK(stored_keys(*backend.storage) == view.image_keys);
+    // Exactly the live images, and variants of live images only.
+    std::set<std::string> originals;
+    std::int64_t variants = 0;
+    for (const auto& key : stored_keys(*backend.storage)) {
+        if (const auto variant = parse_variant_key(key)) {
+            INFO("variant " << key);
+            CHECK(view.image_keys.contains(std::string(variant->image_key)));
+            ++variants;
+        } else {
+            originals.insert(key);
+        }
+    }
+    std::cout << backend.name << ": " << variants << " variants of live images stored at the end"
+              << std::endl;
+    CHECK(originals == view.image_keys);
     CHECK(view.keys_deleted_twice == 0);
     for (const auto id : ledger.must_survive()) {
         INFO("acknowledged upload " << id << " that no request deleted");
         CHECK(view.image_ids.contains(id));
     }
-    if (backend.media_root) CHECK(files_on_disk(*backend.media_root) == view.image_keys);
+    if (backend.media_root) {
+        std::set<std::string> files = files_on_disk(*backend.media_root);
+        std::erase_if(files,
+                      [](const std::string& file) { return parse_variant_key(file).has_value(); });
+        CHECK(files == view.image_keys);
+    }
 }
 
 Env common_env(const testing::TempDir& dir) {
-    return {{"GALLERY_DB", dir.database()}, {"GALLERY_API_KEY", std::string(k_api_key)},
-            {"GALLERY_CLEANUP_EVERY", "1s"},        {"GALLERY_BATCH_SIZE", "3"},
-            {"GALLERY_LEASE_SECONDS", "1"},         {"GALLERY_LOG_LEVEL", "warn"}};
+    return {{"GALLERY_DB", dir.database()},  {"GALLERY_API_KEY", std::string(k_api_key)},
+            {"GALLERY_CLEANUP_EVERY", "1s"}, {"GALLERY_BATCH_SIZE", "3"},
+            {"GALLERY_LEASE_SECONDS", "1"},  {"GALLERY_LOG_LEVEL", "warn"}};
 }
 
 }  // namespace
 
-TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on local disk", "[postgresql]") {
+TEST_CASE("crash consistency: SIGKILL at random moments loses nothing on local disk",
+          "[postgresql]") {
     testing::TempDir dir;
     Backend backend{"local disk", common_env(dir), storage::make_local_storage(dir.media_root()),
                     dir.media_root()};
