@@ -93,6 +93,11 @@ try {
     assert.equal(await page.locator('.tile').count(), 4);
     const names = await page.locator('.tile img').evaluateAll((images) => images.map((i) => i.alt));
     assert.deepEqual(names, ['fourth', 'third', 'second', 'first']);
+    // The grid shows thumbnails, made on the browser's first request for each.
+    const sources = await page.locator('.tile img').evaluateAll((images) => images.map((i) => i.getAttribute('src')));
+    assert.deepEqual(sources, [...uploaded].reverse().map((image) => `/media/variants/thumb/images/${image.filename}.jpg`));
+    await page.waitForFunction(() => [...document.querySelectorAll('.tile img')].every((i) => i.complete && i.naturalWidth > 0));
+    assert.equal(uploaded.every((image) => fs.existsSync(path.join(mediaRoot, 'variants', 'thumb', 'images', `${image.filename}.jpg`))), true);
     await shot('images');
     await page.locator('.tile input[name=id]').nth(0).check();
     await page.locator('.tile input[name=id]').nth(1).check();
