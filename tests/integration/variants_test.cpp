@@ -287,3 +287,50 @@ TEST_CASE("gallery variants --missing makes what existing images lack and resume
     CHECK(again["already_there"] == 3);
     CHECK(again["images"] == 4);
 }
+
+TEST_CASE("a restored image keeps its thumbnail and a purged one loses it", "[postgresql]") {
+    testing::ApiServer server(
+        [](config::Config& config) { config.restore_window = std::chrono::hours{24}; });
+    auto client = server.client();
+    const fs::path media = server.dir().media_root();
+    const json kept = uploaded(client, "kept.jpg", encode(halves(640, 480), ".jpg"));
+    const json purged = uploaded(client, "purged.jpg", encode(halves(640, 480), ".jpg"));
+    const auto file_of = [&](const json& image) {
+        return media / image["thumbnail_url"].get<std::string>().substr(7);
+    };
+    for (const json& image : {kept, purged})
+        REQUIRE(client.Get(image["thumbnail_url"].get<std::string>())->status == 200);
+    const json both = {{"image_ids", {kept["id"], purged["id"]}}};
+    REQUIRE(client.Post("/api/bulk-delete/", both.dump(), "application/json")->status == 200);
+    // Restorable: the cleaner leaves both images and their thumbnails, and the sweep
+    // counts a restorable image's thumbnail as queued, not as an orphan.
+    REQUIRE(client.Post("/api/cleanup/run/", "", "application/json")->status == 200);
+    CHECK(fs::exists(file_of(kept)));
+    CHECK(fs::exists(file_of(purged)));
+    {
+        auto connection = server.pool().acquire();
+        cleanup::SweepOptions sweep;
+        sweep.older_than = std::chrono::seconds{0};
+        sweep.dry_run = true;
+        const auto report = cleanup::sweep_orphans(*connection, server.storage(), sweep, [] {
+            return now_micros() + k_micros_per_second;
+        });
+        CHECK(report.orphans == 0);
+        CHECK(report.already_queued == 4);
+    }
+
+    const json restore = {{"image_ids", {kept["id"]}}};
+    REQUIRE(client.Post("/api/restore/", restore.dump(), "application/json")->status == 200);
+    const json purge = {{"image_ids", {purged["id"]}}};
+    REQUIRE(client.Post("/api/purge/", purge.dump(), "application/json")->status == 200);
+    auto cleaned = client.Post("/api/cleanup/run/", "", "application/json");
+    REQUIRE(cleaned);
+    INFO(cleaned->body);
+    CHECK(json::parse(cleaned->body)["deleted"] == 1);
+    CHECK_FALSE(fs::exists(file_of(purged)));
+    CHECK_FALSE(fs::exists(media / "images" / purged["filename"].get<std::string>()));
+    // The restored image's thumbnail was never deleted, so it is served, not made again.
+    CHECK(fs::exists(file_of(kept)));
+    CHECK(client.Get(kept["thumbnail_url"].get<std::string>())->status == 200);
+    CHECK(variants_made(client) == 2);
+}
