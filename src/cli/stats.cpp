@@ -7,6 +7,7 @@
 #include "gallery/backup/backup.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/common/text.hpp"
+#include "gallery/common/variant_key.hpp"
 #include "gallery/queue/queue.hpp"
 #include "gallery/queue/reconcile.hpp"
 #include "gallery/queue/stats_json.hpp"
@@ -25,10 +26,13 @@ struct StatsOptions {
 
 constexpr UnixMicros k_week = 7LL * 86400 * k_micros_per_second;
 
-// Every image row whose object is missing from storage (HEAD each), changing nothing.
+// Every image row whose object is missing from storage (HEAD each), and how many of
+// the configured variants are not made yet (not an error: made on first request, or
+// by `gallery variants --missing`), changing nothing.
 Result<void> run_check(db::Connection& connection, storage::Storage& storage,
-                       const StatsOptions& options) {
+                       const config::Config& config, const StatsOptions& options) {
     std::int64_t checked = 0;
+    std::int64_t variants_missing = 0;
     std::vector<std::string> missing;
     catalog::ImageId after = 0;
     for (;;) {
@@ -49,14 +53,24 @@ Result<void> run_check(db::Connection& connection, storage::Storage& storage,
                     std::cout << "missing " << printable(image.storage_key) << " (image id "
                               << image.id << ")\n";
             }
+            for (const config::VariantSpec& variant : config.variants) {
+                auto made = storage.head(variant_key(variant.name, image.storage_key));
+                if (!made) return std::unexpected(made.error());
+                if (!made->has_value()) ++variants_missing;
+            }
         }
         after = page->back().id;
     }
     if (options.json) {
-        print_json({{"checked", checked}, {"missing_count", missing.size()}, {"missing", missing}});
+        print_json({{"checked", checked},
+                    {"missing_count", missing.size()},
+                    {"missing", missing},
+                    {"variants_not_made", variants_missing}});
     } else {
         std::cout << "checked " << checked << " image" << (checked == 1 ? "" : "s") << ": "
-                  << missing.size() << " missing from storage\n";
+                  << missing.size() << " missing from storage; " << variants_missing << " variant"
+                  << (variants_missing == 1 ? "" : "s")
+                  << " not made yet (gallery variants --missing makes them)\n";
     }
     return {};
 }
@@ -154,7 +168,8 @@ void print_table(const queue::Stats& q, const catalog::Stats& images,
 Result<void> run_stats(const Globals& globals, const StatsOptions& options) {
     const config::Config config = load_config(globals);
     db::Connection connection = open_database(config);
-    if (options.check) return run_check(connection, *storage::open_storage(config), options);
+    if (options.check)
+        return run_check(connection, *storage::open_storage(config), config, options);
     if (!options.file.empty()) return run_file_history(connection, options);
     const UnixMicros now = now_micros();
     auto held = backup::guard_since(connection, config);
@@ -202,7 +217,8 @@ void add_stats_command(CLI::App& app, Globals& globals, Command& selected) {
     command->add_option("--top", options->top, "How many clients to list (default 10)")
         ->check(CLI::Range(0, 1000));
     command->add_flag("--check", options->check,
-                      "List image rows whose object is missing from storage (HEAD each)");
+                      "List image rows whose object is missing from storage, and count the "
+                      "variants not made yet (HEAD each)");
     command->add_option("--file", options->file,
                         "When was this storage key removed? (deletion receipts)");
     command->callback([&globals, &selected, options] {

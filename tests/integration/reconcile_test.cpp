@@ -238,6 +238,7 @@ TEST_CASE("stats --check lists image rows whose object is missing and changes no
         db::Connection connection(dir.database_options());
         auto store = storage::make_local_storage(dir.media_root());
         REQUIRE(store->put("images/present.jpg", "x", "image/jpeg"));
+        REQUIRE(store->put("variants/thumb/images/present.jpg.jpg", "x", "image/jpeg"));
         add_image(connection, "images/present.jpg");
         add_image(connection, "images/gone.jpg");
     }
@@ -247,4 +248,5 @@ TEST_CASE("stats --check lists image rows whose object is missing and changes no
     const json report = json::parse(result.out);
     CHECK(report["checked"] == 2);
     CHECK(report["missing"] == json::array({"images/gone.jpg"}));
+    CHECK(report["variants_not_made"] == 1);  // the default thumbnail of images/gone.jpg
 }
