@@ -80,6 +80,17 @@ Result<void> run_file_history(db::Connection& connection, const StatsOptions& op
     if (!receipts) {
         return std::unexpected(receipts.error());
     }
+    // A variant is deleted with its image, in the same request: its image's receipts
+    // say when (a variant queued on its own has receipts of its own).
+    const auto variant = parse_variant_key(options.file);
+    const bool through_image = receipts->empty() && variant;
+    if (through_image) {
+        receipts = queue::receipts_for(connection, std::string(variant->image_key));
+        if (!receipts) return std::unexpected(receipts.error());
+        if (!options.json && !receipts->empty())
+            std::cout << printable(options.file) << " is a variant of "
+                      << printable(variant->image_key) << ", deleted with it:\n";
+    }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *receipts) {
         out.push_back(
@@ -99,7 +110,10 @@ Result<void> run_file_history(db::Connection& connection, const StatsOptions& op
         }
     }
     if (options.json)
-        print_json({{"file", options.file}, {"receipts", out}});
+        print_json({{"file", options.file},
+                    {"receipts", out},
+                    {"variant_of", through_image ? nlohmann::json(std::string(variant->image_key))
+                                                 : nlohmann::json(nullptr)}});
     else if (receipts->empty())
         std::cout << "no deletion receipt for " << printable(options.file)
                   << " (kept for receipt_days)\n";

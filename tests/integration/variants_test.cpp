@@ -175,6 +175,18 @@ TEST_CASE("a deleted image's thumbnail is a 404 and cleanup deletes it with the 
     CHECK_FALSE(fs::exists(media / "images" / gone["filename"].get<std::string>()));
     CHECK_FALSE(fs::exists(file_of(gone)));
     CHECK(fs::exists(file_of(kept)));
+    // The receipt: the variant was deleted with its image.
+    const std::string gone_variant = file_of(gone).lexically_relative(media).string();
+    const auto history =
+        testing::run_process({GALLERY_BINARY, "stats", "--file", gone_variant, "--json"},
+                             {.environment = {{"GALLERY_DB", server.dir().database()},
+                                              {"GALLERY_MEDIA_ROOT", media.string()}}});
+    INFO(history.out + history.err);
+    REQUIRE(history.exit_code == 0);
+    const json receipts = json::parse(history.out);
+    CHECK(receipts["variant_of"] == "images/" + gone["filename"].get<std::string>());
+    REQUIRE(receipts["receipts"].size() == 1);
+    CHECK(receipts["receipts"][0]["file_path"] == receipts["variant_of"]);
 
     // The sweep: a variant of an image nobody has is an orphan; a live image's is not.
     const std::string stray = variant_key("thumb", "images/nobody.jpg");
