@@ -1,10 +1,11 @@
-// The DCT-domain JPEG re-encoder (src/imaging/jpeg_requantize.cpp) on fuzzed files:
-// libjpeg under our error manager (setjmp/longjmp), the EXIF reader, the
-// requantiser and the size bound.
+// The DCT-domain JPEG re-encoder (src/imaging/jpeg_requantize.cpp) and the JPEG
+// thumbnailer (src/imaging/jpeg_thumbnail.cpp) on fuzzed files: libjpeg under our
+// error manager (setjmp/longjmp), the EXIF reader, the requantiser, the size bound,
+// scaled decoding, the area average and the orientation.
 //
 // Properties: no crash, leak or undefined behaviour; a file that opens and reads
 // encodes at any quality or fails with a message; the bound never exceeds the size
-// of the encode it bounds.
+// of the encode it bounds; a thumbnail fits its box, or fails with a message.
 
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "fuzz_check.hpp"
 #include "imaging/jpeg_requantize.hpp"
+#include "imaging/jpeg_thumbnail.hpp"
 
 using namespace gallery;
 
@@ -25,6 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Small images only (about 40,000 pixels): a header may claim 60000 x 60000, and
     // inputs per second matter more here than size.
     if (coefficients.working_bytes() > 256 * 1024) return 0;
+    auto thumbnail = imaging::jpeg_thumbnail({jpeg, 32, 32, 80, 40'000});
+    if (!thumbnail) {
+        fuzz::check(!thumbnail.error().message.empty(), "a thumbnail failed without a message");
+    } else if (*thumbnail) {
+        auto made = imaging::JpegCoefficients::open(**thumbnail);
+        fuzz::check(made.has_value(), "a thumbnail is not a JPEG");
+        if (made)
+            fuzz::check((*made)->width() >= 1 && (*made)->width() <= 32 && (*made)->height() >= 1 &&
+                            (*made)->height() <= 32,
+                        "a thumbnail does not fit its 32 x 32 box");
+    }
     if (!coefficients.read_coefficients()) return 0;
     for (const int quality : {90, 45}) {
         auto encoded = coefficients.encode(quality);
