@@ -10,14 +10,11 @@ namespace gallery::cleanup {
 
 namespace {
 
-// The key whose queue row deletes `key`: a variant's image key, else the key itself.
+// The keys whose queue rows delete `keys` (a variant is deleted with its image).
 std::vector<std::string> deleted_with(const std::vector<std::string>& keys) {
     std::vector<std::string> owners;
     owners.reserve(keys.size());
-    for (const std::string& key : keys) {
-        const auto variant = parse_variant_key(key);
-        owners.emplace_back(variant ? variant->image_key : std::string_view(key));
-    }
+    for (const std::string& key : keys) owners.emplace_back(image_key_of(key));
     return owners;
 }
 

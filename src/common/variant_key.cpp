@@ -35,4 +35,9 @@ std::optional<VariantOfImage> parse_variant_key(std::string_view key) {
     return variant;
 }
 
+std::string_view image_key_of(std::string_view key) {
+    const auto variant = parse_variant_key(key);
+    return variant ? variant->image_key : key;
+}
+
 }  // namespace gallery

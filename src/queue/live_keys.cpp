@@ -76,10 +76,7 @@ Result<std::vector<bool>> keys_in_use(db::Connection& connection,
         return image_keys_in_use(connection, keys);
     std::vector<std::string> image_keys;
     image_keys.reserve(keys.size());
-    for (const std::string& key : keys) {
-        const auto variant = parse_variant_key(key);
-        image_keys.emplace_back(variant ? variant->image_key : std::string_view(key));
-    }
+    for (const std::string& key : keys) image_keys.emplace_back(image_key_of(key));
     return image_keys_in_use(connection, image_keys);
 }
 

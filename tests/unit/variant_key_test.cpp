@@ -21,6 +21,8 @@ TEST_CASE("a variant's key names its image and only a variant's key parses as on
         CAPTURE(not_a_variant);
         CHECK_FALSE(parse_variant_key(not_a_variant));
     }
+    CHECK(image_key_of(key) == "images/0b7e.png");
+    CHECK(image_key_of("images/0b7e.png") == "images/0b7e.png");
     CHECK(valid_variant_name("thumb_2-x"));
     CHECK_FALSE(valid_variant_name(""));
     CHECK_FALSE(valid_variant_name(std::string(33, 'a')));

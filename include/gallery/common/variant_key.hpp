@@ -27,4 +27,8 @@ struct VariantOfImage {
 // (views into `key`). A variant of a variant is not a variant.
 std::optional<VariantOfImage> parse_variant_key(std::string_view key);
 
+// The key whose fate a key shares: a variant's image key, any other key itself (a view
+// into `key`).
+std::string_view image_key_of(std::string_view key);
+
 }  // namespace gallery
