@@ -3,9 +3,12 @@
 // ones, permanently: "Delete permanently now") and POST /admin/deleted/restore-client
 // (every restorable image of one client), through the API's transactional restore.
 
+#include <charconv>
+
 #include "admin/guard.hpp"
 #include "gallery/api/api.hpp"
 #include "gallery/catalog/catalog.hpp"
+#include "gallery/common/variant_key.hpp"
 #include "gallery/queue/deleted_images.hpp"
 
 namespace gallery::admin {
@@ -80,16 +83,23 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
             const queue::ImageCopy& image = row.image;
             const std::string title =
                 image.name && !image.name->empty() ? *image.name : image.original_filename;
-            body +=
-                "<tr><td><label style=\"flex-direction:row;gap:.4rem\"><input type=\"checkbox\" "
-                "name=\"id\" form=\"selection\" "
-                "value=\"" +
-                std::to_string(image.id) + "\"> " + escape(title) + " <span class=\"muted\">#" +
-                std::to_string(image.id) + " " + escape(image.original_filename) +
-                "</span></label></td><td>" + escape(image.client_id) + "</td><td>" +
-                escape(format_bytes(image.size)) + "</td><td class=\"optional\">" +
-                escape(format_time(row.deleted_at)) + "</td><td>" +
-                escape(restorable_for(row.window_end, now)) + "</td></tr>";
+            // The thumbnail made while the image was live, if one was (nothing is made
+            // for a deleted image).
+            const std::string thumbnail =
+                context.config.variants.empty()
+                    ? std::string()
+                    : "<img src=\"/admin/deleted/" + std::to_string(image.id) +
+                          "/thumbnail\" alt=\"\" loading=\"lazy\" width=\"64\">";
+            body += "<tr><td>" + thumbnail +
+                    "<label style=\"flex-direction:row;gap:.4rem\"><input type=\"checkbox\" "
+                    "name=\"id\" form=\"selection\" "
+                    "value=\"" +
+                    std::to_string(image.id) + "\"> " + escape(title) + " <span class=\"muted\">#" +
+                    std::to_string(image.id) + " " + escape(image.original_filename) +
+                    "</span></label></td><td>" + escape(image.client_id) + "</td><td>" +
+                    escape(format_bytes(image.size)) + "</td><td class=\"optional\">" +
+                    escape(format_time(row.deleted_at)) + "</td><td>" +
+                    escape(restorable_for(row.window_end, now)) + "</td></tr>";
         }
         body += "</tbody></table></div>";
     }
@@ -154,9 +164,36 @@ api::Response restore_client(api::ApiContext& context, AdminRequest& request) {
 
 }  // namespace
 
+// GET /admin/deleted/<id>/thumbnail: a restorable image's first variant, if it was made
+// while the image was live; 404 otherwise. Only for a signed-in admin: /media/ answers
+// 404 for a deleted image.
+api::Response deleted_thumbnail(api::ApiContext& context, AdminRequest& request) {
+    const std::string& text = request.request.path_params.at(0);
+    std::int64_t id = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (error != std::errc{} || end != text.data() + text.size() || context.config.variants.empty())
+        return api::Response::error(404, "Not found.");
+    auto connection = context.pool.acquire();
+    auto key = queue::restorable_key(*connection, id);
+    if (!key) return database_failure(request, key.error());
+    if (!*key) return api::Response::error(404, "Not found.");
+    const std::string thumbnail = variant_key(context.config.variants.front().name, **key);
+    auto stored = context.storage.head(thumbnail);
+    if (!stored) {
+        api::Response failed = api::Response::error(api::http_status_for(stored.error().kind),
+                                                    "Storage could not be reached.");
+        api::add_retry_after(failed, stored.error());
+        return failed;
+    }
+    if (!*stored) return api::Response::error(404, "Not found.");
+    return api::serve_media_object(context, request.request, thumbnail);
+}
+
 void add_deleted_pages(AdminRoutes& routes) {
     api::ApiContext& context = routes.context();
     routes.get("/admin/deleted", [&context](AdminRequest& r) { return deleted_page(context, r); });
+    routes.get("/admin/deleted/{}/thumbnail",
+               [&context](AdminRequest& r) { return deleted_thumbnail(context, r); });
     routes.post("/admin/deleted/restore",
                 [&context](AdminRequest& r) { return restore_selected(context, r); });
     routes.post("/admin/deleted/purge",

@@ -190,9 +190,7 @@ Response variant_media(ApiContext& context, const Request& request) {
             return Response::error(404, "Not found: " + request.path);
         return error_response(ensured.error());
     }
-    if (context.config.storage == config::StorageKind::local)
-        return serve_object(context, request, key);
-    return redirect_to_bucket(context, request, key);
+    return serve_media_object(context, request, key);
 }
 
 // S3 without public_url (a private bucket, R2's default): a live image's key answers
@@ -266,6 +264,12 @@ Response health(ApiContext& context, const Request&) {
 }
 
 }  // namespace
+
+Response serve_media_object(ApiContext& context, const Request& request, const std::string& key) {
+    if (context.config.storage == config::StorageKind::local)
+        return serve_object(context, request, key);
+    return redirect_to_bucket(context, request, key);
+}
 
 void add_media_routes(Router& router, ApiContext& context) {
     router.add("GET", "/healthz", [&context](const Request& r) { return health(context, r); });

@@ -139,4 +139,16 @@ Result<RestorablePage> list_restorable(db::Connection& connection, const Restora
     });
 }
 
+Result<std::optional<std::string>> restorable_key(db::Connection& connection,
+                                                  std::int64_t image_id) {
+    return db::read("queue: restorable key", [&]() -> std::optional<std::string> {
+        db::Statement find(connection,
+                           "SELECT file_path FROM deletion_queue WHERE state = 'restorable'"
+                           " AND image_id = ?");
+        find.bind(1, image_id);
+        if (!find.step()) return std::nullopt;
+        return find.text(0);
+    });
+}
+
 }  // namespace gallery::queue

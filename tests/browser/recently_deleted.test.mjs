@@ -63,6 +63,11 @@ try {
         images[name] = await upload(base, client, name);
     }
     const fileOf = (image) => path.join(mediaRoot, 'images', image.filename);
+    // Two thumbnails made while their images are live; the page shows those two.
+    for (const name of ['anvil', 'globe']) {
+        const made = await fetch(`${base}${images[name].thumbnail_url}`);
+        assert.equal(made.status, 200);
+    }
     await api(base, 'DELETE', '/api/clients/acme/delete-all/');
     await api(
         base, 'POST', '/api/bulk-delete/',
@@ -93,6 +98,12 @@ try {
     assert.deepEqual(await listedNames(), ['anvil', 'globe', 'hammock', 'rocket', 'stapler']);
     const left = await page.locator('tbody tr td:last-child').allInnerTexts();
     assert.ok(left.every((text) => /^(59 min|1 h 0 min)$/.test(text)), left.join(' | '));
+    await page.waitForFunction(() => [...document.querySelectorAll('tbody img')].every((i) => i.complete));
+    const shown = (await page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => {
+        const image = row.querySelector('img');
+        return image.naturalWidth > 0 ? row.querySelector('label').innerText.split(/\s#/)[0].trim() : null;
+    }))).filter(Boolean).sort();
+    assert.deepEqual(shown, ['anvil', 'globe']);
     await shot('recently-deleted');
 
     step('search narrows the list');

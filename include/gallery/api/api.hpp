@@ -52,6 +52,10 @@ struct ApiContext {
 
 // Where an image is served: /media/<key>, or under the public bucket URL.
 std::string image_url(const catalog::Image& image, const config::Config& config);
+// The stored object at `key` as /media/ answers for it: streamed from local disk, or a
+// redirect to the bucket (public URL or presigned GET). The caller decides who may see it.
+Response serve_media_object(ApiContext& context, const Request& request, const std::string& key);
+
 // Its first variant's /media/variants/ path (made on first request), or image_url
 // when no variant is configured: what a grid shows.
 std::string thumbnail_url(const catalog::Image& image, const config::Config& config);

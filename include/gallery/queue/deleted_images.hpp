@@ -91,4 +91,8 @@ struct RestorablePage {
 // The deleted images a restore can still bring back (the admin's "Recently deleted").
 Result<RestorablePage> list_restorable(db::Connection& connection, const RestorableQuery& query);
 
+// The storage key of image `image_id` while it is restorable; nullopt otherwise.
+Result<std::optional<std::string>> restorable_key(db::Connection& connection,
+                                                  std::int64_t image_id);
+
 }  // namespace gallery::queue
