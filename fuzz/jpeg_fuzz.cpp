@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Small images only (about 40,000 pixels): a header may claim 60000 x 60000, and
     // inputs per second matter more here than size.
     if (coefficients.working_bytes() > 256 * 1024) return 0;
-    auto thumbnail = imaging::jpeg_thumbnail({jpeg, 32, 32, 80, 40'000});
+    auto thumbnail = imaging::jpeg_thumbnail(
+        {.source = jpeg, .width = 32, .height = 32, .quality = 80, .max_pixels = 40'000});
     if (!thumbnail) {
         fuzz::check(!thumbnail.error().message.empty(), "a thumbnail failed without a message");
     } else if (*thumbnail) {

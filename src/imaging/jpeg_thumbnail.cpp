@@ -223,10 +223,10 @@ Error undecodable(const ErrorManager& errors) {
 
 }  // namespace
 
-Result<std::optional<std::string>> jpeg_thumbnail(const JpegThumbnailJob& job) {
+Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job) {
     auto decoder = std::make_unique<Decoder>();
     decoder->progress.deadline = job.deadline;
-    if (!read_header(*decoder, job.jpeg)) return std::unexpected(undecodable(decoder->errors));
+    if (!read_header(*decoder, job.source)) return std::unexpected(undecodable(decoder->errors));
     jpeg_decompress_struct& source = decoder->source;
     if (source.jpeg_color_space == JCS_CMYK || source.jpeg_color_space == JCS_YCCK)
         return std::nullopt;
@@ -244,8 +244,8 @@ Result<std::optional<std::string>> jpeg_thumbnail(const JpegThumbnailJob& job) {
     }
     // The box applies to the upright image; the work happens on the stored one.
     const bool swapped = swaps_sides(orientation);
-    const double stored_box_width = swapped ? job.box_height : job.box_width;
-    const double stored_box_height = swapped ? job.box_width : job.box_height;
+    const double stored_box_width = swapped ? job.height : job.width;
+    const double stored_box_height = swapped ? job.width : job.height;
     const double scale = std::max(
         {source.image_width / stored_box_width, source.image_height / stored_box_height, 1.0});
     const int width = std::max(1, static_cast<int>(std::lround(source.image_width / scale)));

@@ -5,29 +5,19 @@
 // image, and the result is written as a baseline JPEG without metadata. A 12 MP
 // photo for a 320 x 320 box is decoded as 500 x 375: entropy decoding is the cost.
 
-#include <chrono>
-#include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "gallery/common/error.hpp"
+#include "imaging/plugin/pixel_codec.hpp"
 
 namespace gallery::imaging {
-
-struct JpegThumbnailJob {
-    std::string_view jpeg;
-    int box_width = 0;
-    int box_height = 0;
-    int quality = 80;
-    std::uint64_t max_pixels = 0;  // a larger image is refused before decoding
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-};
 
 // The variant's bytes; nullopt for a JPEG this path does not convert (CMYK, YCCK:
 // the pixel path handles them). invalid_input with a sentence for a JPEG that does
 // not decode, is truncated, has too many scans, is over max_pixels, or is still
 // decoding at the deadline.
-Result<std::optional<std::string>> jpeg_thumbnail(const JpegThumbnailJob& job);
+// The job is the plugin's (plugin/pixel_codec.hpp): the same one goes to libvips.
+Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job);
 
 }  // namespace gallery::imaging

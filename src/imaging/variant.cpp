@@ -19,17 +19,16 @@ void log_warning(const std::string& message) {
 // the libvips plugin.
 Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
                          std::chrono::steady_clock::time_point deadline) {
+    const ThumbnailJob thumbnail{job.source,  job.variant.width, job.variant.height,
+                                 job.quality, job.max_pixels,    deadline};
     if (format == catalog::ImageFormat::jpeg) {
-        auto made = jpeg_thumbnail({job.source, job.variant.width, job.variant.height, job.quality,
-                                    job.max_pixels, deadline});
+        auto made = jpeg_thumbnail(thumbnail);
         if (!made) return std::unexpected(made.error());
         if (*made) return std::move(**made);
     }
     auto codec = pixel_codec();
     if (!codec) return std::unexpected(codec.error());
-    return (*codec)->thumbnail(ThumbnailJob{job.source, job.variant.width, job.variant.height,
-                                            job.quality, job.max_pixels, deadline},
-                               &log_warning);
+    return (*codec)->thumbnail(thumbnail, &log_warning);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "support/process.hpp"
 #include "support/served.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vips_images.hpp"
 
 using namespace gallery;
 using nlohmann::json;
@@ -24,22 +25,9 @@ using vips::VImage;
 
 namespace {
 
-struct VipsStarted {
-    VipsStarted() { REQUIRE(VIPS_INIT("gallery-tests") == 0); }
-};
-
-std::string encode(const VImage& image, const char* suffix, vips::VOption* options = nullptr) {
-    void* data = nullptr;
-    std::size_t length = 0;
-    image.write_to_buffer(suffix, &data, &length, options);
-    std::string bytes(static_cast<const char*>(data), length);
-    g_free(data);
-    return bytes;
-}
-
 // A photo-like RGB image: gradients plus noise (noise keeps the lossless size up).
 VImage photo(int width, int height, double noise_sigma) {
-    static VipsStarted started;
+    testing::start_vips();
     VImage xy = VImage::xyz(width, height);
     VImage red = xy[0] * (255.0 / width);
     VImage green = xy[1] * (255.0 / height);
@@ -129,7 +117,7 @@ bool media_is_empty(testing::ApiServer& server) {
 TEST_CASE("a large JPEG is re-encoded under the limit in its format and dimensions") {
     testing::ApiServer server;
     const std::string original =
-        encode(photo(3000, 2000, 6), ".jpg", VImage::option()->set("Q", 98));
+        testing::encode_image(photo(3000, 2000, 6), ".jpg", VImage::option()->set("Q", 98));
     REQUIRE(original.size() > 2 * 1024 * 1024);
     const json body = upload_ok(server, "big.jpg", original);
     CHECK(body["compressed"] == true);
@@ -161,7 +149,7 @@ TEST_CASE("requantised JPEGs keep their look in every layout") {
     testing::ApiServer server([](config::Config& config) { config.max_upload_bytes = 400 * 1024; });
     for (const auto& layout : layouts) {
         INFO(layout.name);
-        const std::string original = encode(layout.image, ".jpg", layout.options);
+        const std::string original = testing::encode_image(layout.image, ".jpg", layout.options);
         REQUIRE(original.size() > 400 * 1024);
         const json body = upload_ok(server, "layout.jpg", original);
         CHECK(body["compressed"] == true);
@@ -182,7 +170,8 @@ TEST_CASE("requantised JPEGs keep their look in every layout") {
 
 TEST_CASE("an upload at or under the limit is stored byte for byte") {
     testing::ApiServer server;
-    const std::string original = encode(photo(300, 200, 6), ".jpg", VImage::option()->set("Q", 98));
+    const std::string original =
+        testing::encode_image(photo(300, 200, 6), ".jpg", VImage::option()->set("Q", 98));
     REQUIRE(original.size() < 1024 * 1024);
     const json body = upload_ok(server, "small.jpg", original);
     CHECK(body["compressed"] == false);
@@ -201,7 +190,8 @@ TEST_CASE("the EXIF orientation is applied before re-encoding") {
               .cast(VIPS_FORMAT_UCHAR)
               .copy();
     raw.set("orientation", 6);
-    const std::string original = encode(raw, ".jpg", VImage::option()->set("Q", 100));
+    const std::string original =
+        testing::encode_image(raw, ".jpg", VImage::option()->set("Q", 100));
     const json body = upload_ok(server, "rotated.jpg", original);
     CHECK(body["compressed"] == true);
     const VImage upright = decode(check_stored(server, body));
@@ -220,7 +210,7 @@ TEST_CASE("the EXIF orientation is applied before re-encoding") {
 
 TEST_CASE("a PNG without alpha is reduced to a palette until it fits") {
     testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 300 * 1024; });
-    const std::string original = encode(photo(1000, 800, 20), ".png");
+    const std::string original = testing::encode_image(photo(1000, 800, 20), ".png");
     REQUIRE(original.size() > 1024 * 1024);
     const json body = upload_ok(server, "noisy.png", original);
     CHECK(body["compressed"] == true);
@@ -234,7 +224,7 @@ TEST_CASE("a PNG without alpha is reduced to a palette until it fits") {
 
 TEST_CASE("a PNG stops at 32 colours when nothing fits and keeps the smallest") {
     testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 1024; });
-    const std::string original = encode(photo(600, 400, 30), ".png");
+    const std::string original = testing::encode_image(photo(600, 400, 30), ".png");
     const json body = upload_ok(server, "noisy.png", original);
     CHECK(body["compressed"] == true);
     const VImage image = decode(check_stored(server, body));
@@ -248,7 +238,8 @@ TEST_CASE("a PNG with alpha is only recompressed losslessly") {
     VImage alpha = VImage::xyz(400, 300)[0].cast(VIPS_FORMAT_UCHAR);
     VImage rgba =
         rgb.bandjoin(alpha).copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
-    const std::string original = encode(rgba, ".png", VImage::option()->set("compression", 0));
+    const std::string original =
+        testing::encode_image(rgba, ".png", VImage::option()->set("compression", 0));
     const json body = upload_ok(server, "alpha.png", original);
     CHECK(body["compressed"] == true);
     const VImage image = decode(check_stored(server, body));
@@ -260,8 +251,8 @@ TEST_CASE("a PNG with alpha is only recompressed losslessly") {
 
 TEST_CASE("a large WebP is re-encoded as WebP") {
     testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 100 * 1024; });
-    const std::string original =
-        encode(photo(1200, 900, 6), ".webp", VImage::option()->set("lossless", true));
+    const std::string original = testing::encode_image(photo(1200, 900, 6), ".webp",
+                                                       VImage::option()->set("lossless", true));
     REQUIRE(original.size() > 100 * 1024);
     const json body = upload_ok(server, "big.webp", original);
     CHECK(body["compressed"] == true);
@@ -275,7 +266,7 @@ TEST_CASE("animated GIFs and BMPs over the limit are stored as uploaded") {
     testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 1024; });
     VImage frames = photo(64, 64 * 4, 40);
     frames.set("page-height", 64);
-    const std::string gif = encode(frames, ".gif");
+    const std::string gif = testing::encode_image(frames, ".gif");
     REQUIRE(decode(gif).get_int("n-pages") == 4);
     REQUIRE(gif.size() > 1024);
     const json gif_body = upload_ok(server, "moving.gif", gif);
@@ -291,9 +282,9 @@ TEST_CASE("animated GIFs and BMPs over the limit are stored as uploaded") {
 TEST_CASE("a re-encode that is not smaller leaves the upload unchanged") {
     testing::ApiServer server([](config::Config& c) { c.max_upload_bytes = 1024; });
     // Already at quality 20: re-encoding at 80 down to 45 only grows it.
-    const std::string original =
-        encode(photo(400, 300, 10), ".jpg",
-               VImage::option()->set("Q", 20)->set("optimize_coding", true)->set("strip", true));
+    const std::string original = testing::encode_image(
+        photo(400, 300, 10), ".jpg",
+        VImage::option()->set("Q", 20)->set("optimize_coding", true)->set("strip", true));
     const json body = upload_ok(server, "low.jpg", original);
     CHECK(body["compressed"] == false);
     CHECK(check_stored(server, body) == original);
@@ -305,7 +296,8 @@ TEST_CASE("undecodable and oversized images are refused and leave nothing behind
         c.max_image_pixels = 10'000'000;
     });
     SECTION("a truncated JPEG") {
-        std::string original = encode(photo(800, 600, 10), ".jpg", VImage::option()->set("Q", 95));
+        std::string original =
+            testing::encode_image(photo(800, 600, 10), ".jpg", VImage::option()->set("Q", 95));
         original.resize(original.size() / 2);
         auto result = upload(server, "cut.jpg", original);
         REQUIRE(result);
@@ -320,8 +312,8 @@ TEST_CASE("undecodable and oversized images are refused and leave nothing behind
         CHECK(result->status == 400);
     }
     SECTION("a decompression bomb: 20000 x 20000 pixels in a small file") {
-        const std::string bomb =
-            encode(VImage::black(20000, 20000), ".png", VImage::option()->set("compression", 9));
+        const std::string bomb = testing::encode_image(VImage::black(20000, 20000), ".png",
+                                                       VImage::option()->set("compression", 9));
         REQUIRE(bomb.size() < 2 * 1024 * 1024);
         auto result = upload(server, "bomb.png", bomb);
         REQUIRE(result);
@@ -330,8 +322,8 @@ TEST_CASE("undecodable and oversized images are refused and leave nothing behind
               "The image is 20000 x 20000 pixels, over the limit of 10000000 pixels.");
     }
     SECTION("a JPEG bomb: 20000 x 20000 pixels of black") {
-        const std::string bomb =
-            encode(VImage::black(20000, 20000), ".jpg", VImage::option()->set("Q", 50));
+        const std::string bomb = testing::encode_image(VImage::black(20000, 20000), ".jpg",
+                                                       VImage::option()->set("Q", 50));
         REQUIRE(bomb.size() > 1024);
         auto result = upload(server, "bomb.jpg", bomb);
         REQUIRE(result);
@@ -340,7 +332,8 @@ TEST_CASE("undecodable and oversized images are refused and leave nothing behind
               "The image is 20000 x 20000 pixels, over the limit of 10000000 pixels.");
     }
     SECTION("a JPEG whose EXIF says rotate but whose data stops half-way") {
-        std::string original = encode(photo(800, 600, 10), ".jpg", VImage::option()->set("Q", 95));
+        std::string original =
+            testing::encode_image(photo(800, 600, 10), ".jpg", VImage::option()->set("Q", 95));
         original.resize(original.size() / 2);
         // An EXIF APP1 segment (orientation 6) right after SOI: the pixel path's turn.
         const std::string exif(
@@ -365,7 +358,7 @@ TEST_CASE("a re-encode over its time limit is abandoned with a 400") {
         c.compression_timeout_seconds = 0.000001;
     });
     const std::string original =
-        encode(photo(2000, 1500, 6), ".jpg", VImage::option()->set("Q", 98));
+        testing::encode_image(photo(2000, 1500, 6), ".jpg", VImage::option()->set("Q", 98));
     auto result = upload(server, "slow.jpg", original);
     REQUIRE(result);
     INFO(result->body);
@@ -383,7 +376,7 @@ TEST_CASE("a progressive JPEG of thousands of scans is refused quickly on both p
         VImage image = photo(64, 48, 6);
         image.set("orientation", orientation);
         const std::string progressive =
-            encode(image, ".jpg", VImage::option()->set("interlace", true));
+            testing::encode_image(image, ".jpg", VImage::option()->set("interlace", true));
         // The last scan repeated: libjpeg only warns, and reads the image again each time.
         const std::size_t last_scan = progressive.rfind("\xFF\xDA");
         const std::size_t end = progressive.rfind("\xFF\xD9");
@@ -416,7 +409,7 @@ TEST_CASE("a PNG or WebP bomb over the re-encode threshold is answered within th
         c.max_upload_bytes = 1024;
         c.compression_timeout_seconds = 0.5;
     });
-    static VipsStarted started;
+    testing::start_vips();
     // 25 megapixels of one colour: a few hundred KB on the wire, 75 MB decoded.
     const VImage flat =
         (VImage::black(5000, 5000, VImage::option()->set("bands", 3)) + 40)
@@ -424,7 +417,7 @@ TEST_CASE("a PNG or WebP bomb over the re-encode threshold is answered within th
             .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
     for (const char* suffix : {".png", ".webp"}) {
         INFO(suffix);
-        const std::string bomb = encode(flat, suffix);
+        const std::string bomb = testing::encode_image(flat, suffix);
         REQUIRE(bomb.size() > 1024);
         const auto asked = std::chrono::steady_clock::now();
         auto result = upload(server, std::string("bomb") + suffix, bomb);
@@ -460,11 +453,12 @@ TEST_CASE("serve maps libvips only once an upload needs re-encoding through pixe
     client.set_read_timeout(60, 0);
     CHECK_FALSE(maps_libvips(served.pid));
     // A small upload and a list: still no libvips.
-    auto small = testing::upload(client, "small.png", encode(photo(64, 64, 10), ".png"), "c");
+    auto small =
+        testing::upload(client, "small.png", testing::encode_image(photo(64, 64, 10), ".png"), "c");
     REQUIRE(small);
     CHECK(small->status == 201);
     CHECK_FALSE(maps_libvips(served.pid));
-    const std::string large = encode(photo(1200, 1000, 40), ".png");
+    const std::string large = testing::encode_image(photo(1200, 1000, 40), ".png");
     REQUIRE(large.size() > 1024 * 1024);
     auto reencoded = testing::upload(client, "large.png", large, "c");
     REQUIRE(reencoded);

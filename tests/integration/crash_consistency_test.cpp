@@ -30,7 +30,6 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <vips/vips8>
 
 #include "gallery/common/variant_key.hpp"
 
@@ -41,6 +40,7 @@
 #include "support/s3rver.hpp"
 #include "support/served.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vips_images.hpp"
 
 using namespace gallery;
 using testing::stored_keys;
@@ -150,14 +150,9 @@ class Ledger {
 // A real 96 x 64 JPEG, so that its thumbnail can be made.
 const std::string& decodable_jpeg() {
     static const std::string bytes = [] {
-        REQUIRE(VIPS_INIT("gallery-tests") == 0);
-        void* data = nullptr;
-        std::size_t length = 0;
-        vips::VImage::black(96, 64, vips::VImage::option()->set("bands", 3))
-            .write_to_buffer(".jpg", &data, &length);
-        std::string jpeg(static_cast<const char*>(data), length);
-        g_free(data);
-        return jpeg;
+        testing::start_vips();
+        return testing::encode_image(
+            vips::VImage::black(96, 64, vips::VImage::option()->set("bands", 3)), ".jpg");
     }();
     return bytes;
 }

@@ -21,6 +21,7 @@
 #include "support/read_object.hpp"
 #include "support/s3rver.hpp"
 #include "support/served.hpp"
+#include "support/vips_images.hpp"
 
 using namespace gallery;
 using nlohmann::json;
@@ -29,22 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct VipsStarted {
-    VipsStarted() { REQUIRE(VIPS_INIT("gallery-tests") == 0); }
-};
-
-std::string encode(const VImage& image, const char* suffix, vips::VOption* options = nullptr) {
-    void* data = nullptr;
-    std::size_t length = 0;
-    image.write_to_buffer(suffix, &data, &length, options);
-    std::string bytes(static_cast<const char*>(data), length);
-    g_free(data);
-    return bytes;
-}
-
 // A width x height sRGB image: red on the left half, blue on the right.
 VImage halves(int width, int height, int bands = 3) {
-    static VipsStarted started;
+    testing::start_vips();
     const VImage left = VImage::xyz(width, height)[0] < width / 2;
     VImage image = (left.ifthenelse(std::vector<double>{255, 0, 0}, std::vector<double>{0, 0, 255}))
                        .cast(VIPS_FORMAT_UCHAR);
@@ -79,7 +67,8 @@ TEST_CASE("a thumbnail is made once on its first request and fits its box uprigh
           "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
-    const json photo = uploaded(client, "photo.jpg", encode(halves(1600, 1200), ".jpg"));
+    const json photo =
+        uploaded(client, "photo.jpg", testing::encode_image(halves(1600, 1200), ".jpg"));
     const std::string thumbnail_url = photo["thumbnail_url"];
     CHECK(thumbnail_url ==
           "/media/variants/thumb/images/" + photo["filename"].get<std::string>() + ".jpg");
@@ -118,7 +107,7 @@ TEST_CASE("a thumbnail is made once on its first request and fits its box uprigh
     // EXIF orientation 6 (rotate 90 clockwise): a 400 x 200 image is 200 x 400 upright.
     VImage sideways = halves(400, 200).copy();
     sideways.set("orientation", 6);
-    const json turned = uploaded(client, "turned.jpg", encode(sideways, ".jpg"));
+    const json turned = uploaded(client, "turned.jpg", testing::encode_image(sideways, ".jpg"));
     auto upright = client.Get(turned["thumbnail_url"].get<std::string>());
     REQUIRE(upright);
     REQUIRE(upright->status == 200);
@@ -131,7 +120,8 @@ TEST_CASE("a thumbnail is made once on its first request and fits its box uprigh
     CHECK(vips_image_get_orientation(upright_image.get_image()) == 1);
 
     // A small PNG with alpha: never enlarged, flattened on white, JPEG.
-    const json small = uploaded(client, "small.png", encode(halves(100, 80, 4), ".png"));
+    const json small =
+        uploaded(client, "small.png", testing::encode_image(halves(100, 80, 4), ".png"));
     auto flat = client.Get(small["thumbnail_url"].get<std::string>());
     REQUIRE(flat);
     REQUIRE(flat->status == 200);
@@ -155,8 +145,8 @@ TEST_CASE("a deleted image's thumbnail is a 404 and cleanup deletes it with the 
           "[postgresql]") {
     testing::ApiServer server;
     auto client = server.client();
-    const json kept = uploaded(client, "kept.jpg", encode(halves(640, 480), ".jpg"));
-    const json gone = uploaded(client, "gone.jpg", encode(halves(640, 480), ".jpg"));
+    const json kept = uploaded(client, "kept.jpg", testing::encode_image(halves(640, 480), ".jpg"));
+    const json gone = uploaded(client, "gone.jpg", testing::encode_image(halves(640, 480), ".jpg"));
     const fs::path media = server.dir().media_root();
     const auto file_of = [&](const json& image) {
         return media / image["thumbnail_url"].get<std::string>().substr(7);
@@ -227,7 +217,8 @@ TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it ther
     const testing::ServedProcess served = testing::start_serve(env, dir.path() / "serve.out");
     httplib::Client client("127.0.0.1", served.port);
     client.set_default_headers({{"X-API-Key", api_key}});
-    const json photo = uploaded(client, "photo.jpg", encode(halves(1200, 900), ".jpg"));
+    const json photo =
+        uploaded(client, "photo.jpg", testing::encode_image(halves(1200, 900), ".jpg"));
     const std::string thumbnail_url = photo["thumbnail_url"];
     auto redirect = client.Get(thumbnail_url);
     REQUIRE(redirect);
@@ -265,7 +256,8 @@ TEST_CASE("gallery variants --missing makes what existing images lack and resume
         db::Connection connection = testing::open_migrated(dir);
         for (int i = 1; i <= 3; ++i) {
             const std::string key = "images/photo" + std::to_string(i) + ".jpg";
-            std::ofstream(media / key, std::ios::binary) << encode(halves(800, 600), ".jpg");
+            std::ofstream(media / key, std::ios::binary)
+                << testing::encode_image(halves(800, 600), ".jpg");
             testing::add_image(connection, key);
         }
         std::ofstream(media / "images/broken.jpg", std::ios::binary) << "\xff\xd8 not a jpeg";
@@ -305,8 +297,9 @@ TEST_CASE("a restored image keeps its thumbnail and a purged one loses it", "[po
         [](config::Config& config) { config.restore_window = std::chrono::hours{24}; });
     auto client = server.client();
     const fs::path media = server.dir().media_root();
-    const json kept = uploaded(client, "kept.jpg", encode(halves(640, 480), ".jpg"));
-    const json purged = uploaded(client, "purged.jpg", encode(halves(640, 480), ".jpg"));
+    const json kept = uploaded(client, "kept.jpg", testing::encode_image(halves(640, 480), ".jpg"));
+    const json purged =
+        uploaded(client, "purged.jpg", testing::encode_image(halves(640, 480), ".jpg"));
     const auto file_of = [&](const json& image) {
         return media / image["thumbnail_url"].get<std::string>().substr(7);
     };

@@ -6,24 +6,13 @@
 #include <catch2/catch.hpp>
 #include <vips/vips8>
 
+#include "support/vips_images.hpp"
+
 using namespace gallery;
 using vips::VImage;
 
-namespace {
-
-std::string written(const VImage& image, const char* suffix, vips::VOption* options = nullptr) {
-    void* data = nullptr;
-    std::size_t length = 0;
-    image.write_to_buffer(suffix, &data, &length, options);
-    std::string bytes(static_cast<const char*>(data), length);
-    g_free(data);
-    return bytes;
-}
-
-}  // namespace
-
 TEST_CASE("image dimensions are read from JPEG and PNG and WebP headers without decoding") {
-    REQUIRE(VIPS_INIT("gallery-tests") == 0);
+    testing::start_vips();
     const VImage rgb = VImage::black(123, 45, VImage::option()->set("bands", 3));
     const VImage rgba = VImage::black(321, 54, VImage::option()->set("bands", 4));
     struct Case {
@@ -32,14 +21,14 @@ TEST_CASE("image dimensions are read from JPEG and PNG and WebP headers without 
         std::uint64_t width, height;
     };
     const std::vector<Case> cases{
-        {written(rgb, ".jpg"), catalog::ImageFormat::jpeg, 123, 45},
-        {written(rgb, ".jpg", VImage::option()->set("interlace", true)), catalog::ImageFormat::jpeg,
-         123, 45},
-        {written(rgb, ".png"), catalog::ImageFormat::png, 123, 45},
-        {written(rgb, ".webp"), catalog::ImageFormat::webp, 123, 45},  // VP8
-        {written(rgb, ".webp", VImage::option()->set("lossless", true)), catalog::ImageFormat::webp,
-         123, 45},                                                      // VP8L
-        {written(rgba, ".webp"), catalog::ImageFormat::webp, 321, 54},  // VP8X
+        {testing::encode_image(rgb, ".jpg"), catalog::ImageFormat::jpeg, 123, 45},
+        {testing::encode_image(rgb, ".jpg", VImage::option()->set("interlace", true)),
+         catalog::ImageFormat::jpeg, 123, 45},
+        {testing::encode_image(rgb, ".png"), catalog::ImageFormat::png, 123, 45},
+        {testing::encode_image(rgb, ".webp"), catalog::ImageFormat::webp, 123, 45},  // VP8
+        {testing::encode_image(rgb, ".webp", VImage::option()->set("lossless", true)),
+         catalog::ImageFormat::webp, 123, 45},                                        // VP8L
+        {testing::encode_image(rgba, ".webp"), catalog::ImageFormat::webp, 321, 54},  // VP8X
     };
     for (const Case& image : cases) {
         const auto dimensions = imaging::header_dimensions(image.bytes, image.format);

@@ -5,6 +5,7 @@
 #include <vips/vips8>
 
 #include "imaging/jpeg_thumbnail.hpp"
+#include "support/vips_images.hpp"
 
 using namespace gallery;
 using vips::VImage;
@@ -14,18 +15,12 @@ namespace {
 std::string jpeg_of(const VImage& image, int orientation = 1) {
     VImage tagged = image.copy();
     if (orientation != 1) tagged.set("orientation", orientation);
-    void* data = nullptr;
-    std::size_t length = 0;
-    tagged.write_to_buffer(".jpg", &data, &length, VImage::option()->set("Q", 95));
-    std::string bytes(static_cast<const char*>(data), length);
-    g_free(data);
-    return bytes;
+    return testing::encode_image(tagged, ".jpg", VImage::option()->set("Q", 95));
 }
 
 // Four quadrants of different colours, so that every turn and mirror looks different.
 VImage quadrants(int width, int height) {
-    static const bool started = VIPS_INIT("gallery-unit-tests") == 0;
-    REQUIRE(started);
+    testing::start_vips();
     const VImage xy = VImage::xyz(width, height);
     const VImage right = xy[0] >= width / 2;
     const VImage bottom = xy[1] >= height / 2;
@@ -42,7 +37,7 @@ VImage decoded(const std::string& bytes) {
     return VImage::new_from_buffer(bytes.data(), bytes.size(), "").copy_memory();
 }
 
-imaging::JpegThumbnailJob job(const std::string& jpeg, int box) {
+imaging::ThumbnailJob job(const std::string& jpeg, int box) {
     return {jpeg, box, box, 90, 50'000'000, std::chrono::steady_clock::time_point::max()};
 }
 

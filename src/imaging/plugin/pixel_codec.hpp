@@ -36,7 +36,7 @@ struct ThumbnailJob {
     int height = 0;
     int quality = 80;
     std::uint64_t max_pixels = 0;  // a larger source is refused before decoding
-    SteadyTime deadline;
+    SteadyTime deadline = SteadyTime::max();
 };
 
 using LogWarning = void (*)(const std::string& message);
