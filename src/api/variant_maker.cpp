@@ -7,6 +7,7 @@
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
+
 Result<std::size_t> store_variant(storage::Storage& storage, const config::Config& config,
                                   imaging::EncodeAdmission& admission,
                                   const VariantToStore& request,

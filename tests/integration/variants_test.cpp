@@ -339,3 +339,30 @@ TEST_CASE("a restored image keeps its thumbnail and a purged one loses it", "[po
     CHECK(client.Get(kept["thumbnail_url"].get<std::string>())->status == 200);
     CHECK(variants_made(client) == 2);
 }
+
+// The same first-request race without libvips in the process (a JPEG from the fuzz
+// corpus: its thumbnail is made in the binary), so that ThreadSanitizer runs it.
+TEST_CASE("concurrent first requests for one thumbnail make it once", "[threads]") {
+    std::ifstream in(GALLERY_SOURCE_DIR "/fuzz/corpus/jpeg/420.jpg", std::ios::binary);
+    const std::string jpeg{std::istreambuf_iterator<char>(in), {}};
+    REQUIRE(jpeg.size() > 100);
+    testing::ApiServer server;
+    auto client = server.client();
+    std::vector<std::string> urls;
+    for (int i = 0; i < 3; ++i)
+        urls.push_back(uploaded(client, "photo.jpg", jpeg)["thumbnail_url"].get<std::string>());
+    // Twelve requests, four for each thumbnail, all at once.
+    std::vector<std::future<httplib::Result>> requests;
+    for (int i = 0; i < 12; ++i) {
+        requests.push_back(std::async(
+            std::launch::async, [&server, url = urls[i % 3]] { return server.client().Get(url); }));
+    }
+    for (auto& request : requests) {
+        auto answer = request.get();
+        REQUIRE(answer);
+        INFO(answer->body);
+        CHECK(answer->status == 200);
+        CHECK(answer->get_header_value("Content-Type") == "image/jpeg");
+    }
+    CHECK(variants_made(client) == 3);
+}
