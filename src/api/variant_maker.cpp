@@ -42,10 +42,24 @@ Result<std::size_t> store_variant(storage::Storage& storage, const config::Confi
     return made->size();
 }
 
+bool VariantMaker::known_stored(const std::string& variant_key) {
+    const std::scoped_lock lock(m_mutex);
+    return m_stored.contains(variant_key);
+}
+
 Result<void> VariantMaker::ensure(ApiContext& context, const Request& request) {
+    if (known_stored(request.variant_key)) return {};
     auto stored = context.storage.head(request.variant_key);
     if (!stored) return std::unexpected(stored.error());
-    if (*stored) return {};
+    const auto remember = [&] {
+        const std::scoped_lock lock(m_mutex);
+        if (m_stored.size() >= k_stored_remembered) m_stored.clear();
+        m_stored.insert(request.variant_key);
+    };
+    if (*stored) {
+        remember();
+        return {};
+    }
     std::promise<Result<void>> mine;
     std::shared_future<Result<void>> pending;
     bool making = false;
@@ -86,6 +100,7 @@ Result<void> VariantMaker::ensure(ApiContext& context, const Request& request) {
     }
     mine.set_value(result);
     finished();
+    if (result) remember();
     return result;
 }
 

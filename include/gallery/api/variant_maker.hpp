@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 
 #include "gallery/common/error.hpp"
 #include "gallery/common/time.hpp"
@@ -61,9 +62,16 @@ class VariantMaker {
 
   private:
     Result<void> make(ApiContext& context, const Request& request);
+    bool known_stored(const std::string& variant_key);
 
     std::mutex m_mutex;
     std::map<std::string, std::shared_future<Result<void>>, std::less<>> m_making;
+    // Variants this process saw stored, so that a grid's requests do not each cost a
+    // HEAD (a request to the bucket on S3). Safe to trust: a variant is deleted only
+    // with its image, and the route checks that the image is live first. Bounded:
+    // emptied when full.
+    std::unordered_set<std::string> m_stored;
+    static constexpr std::size_t k_stored_remembered = 100'000;
     std::atomic<std::uint64_t> m_made{0};
 };
 
