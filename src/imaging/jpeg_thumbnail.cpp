@@ -223,6 +223,16 @@ Error undecodable(const ErrorManager& errors) {
 
 }  // namespace
 
+double fit_scale(double width, double height, double box_width, double box_height) {
+    return std::max({width / box_width, height / box_height, 1.0});
+}
+
+unsigned jpeg_decode_denominator(double scale) {
+    unsigned denominator = 1;
+    while (denominator < 8 && denominator * 2 <= scale) denominator *= 2;
+    return denominator;
+}
+
 Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job) {
     auto decoder = std::make_unique<Decoder>();
     decoder->progress.deadline = job.deadline;
@@ -246,14 +256,12 @@ Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job) {
     const bool swapped = swaps_sides(orientation);
     const double stored_box_width = swapped ? job.height : job.width;
     const double stored_box_height = swapped ? job.width : job.height;
-    const double scale = std::max(
-        {source.image_width / stored_box_width, source.image_height / stored_box_height, 1.0});
+    const double scale =
+        fit_scale(source.image_width, source.image_height, stored_box_width, stored_box_height);
     const int width = std::max(1, static_cast<int>(std::lround(source.image_width / scale)));
     const int height = std::max(1, static_cast<int>(std::lround(source.image_height / scale)));
-    unsigned denominator = 1;
-    while (denominator < 8 && denominator * 2 <= scale) denominator *= 2;
     source.scale_num = 1;
-    source.scale_denom = denominator;
+    source.scale_denom = jpeg_decode_denominator(scale);
     source.out_color_space = source.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
     source.dct_method = JDCT_ISLOW;
     jpeg_calc_output_dimensions(&source);

@@ -35,12 +35,11 @@ Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
 
 std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, bool jpeg,
                                    const config::VariantSpec& variant) {
-    // The variant is scaled by the larger of the two ratios (it fits inside the box),
-    // and libjpeg decodes at the largest of 1/2, 1/4, 1/8 that stays above it.
-    const double scale = std::max(static_cast<double>(width) / variant.width,
-                                  static_cast<double>(height) / variant.height);
-    std::uint64_t shrink = 1;
-    while (jpeg && shrink < 8 && static_cast<double>(shrink * 2) <= scale) shrink *= 2;
+    // The stored orientation is not known from the header: the box is taken as given.
+    const std::uint64_t shrink = jpeg ? jpeg_decode_denominator(fit_scale(
+                                            static_cast<double>(width), static_cast<double>(height),
+                                            variant.width, variant.height))
+                                      : 1;
     return std::max<std::uint64_t>(1, (width / shrink) * (height / shrink)) * k_bytes_per_pixel;
 }
 
