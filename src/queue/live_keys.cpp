@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <optional>
 #include <unordered_set>
 
@@ -71,9 +70,6 @@ Result<std::vector<bool>> keys_in_use(db::Connection& connection,
                                       std::span<const std::string> keys) {
     // A variant's key is in use while its image is (issue 41): the variant of a live
     // image is never deleted.
-    if (std::ranges::none_of(
-            keys, [](const std::string& key) { return parse_variant_key(key).has_value(); }))
-        return image_keys_in_use(connection, keys);
     std::vector<std::string> image_keys;
     image_keys.reserve(keys.size());
     for (const std::string& key : keys) image_keys.emplace_back(image_key_of(key));
