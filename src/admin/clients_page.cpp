@@ -6,7 +6,7 @@
 namespace gallery::admin {
 namespace {
 
-constexpr std::int64_t k_page_size = 50;
+constexpr std::int64_t k_clients_per_page = 50;
 
 api::Response clients_page(api::ApiContext& context, AdminRequest& request) {
     auto search_term = search_field(request);
@@ -15,7 +15,7 @@ api::Response clients_page(api::ApiContext& context, AdminRequest& request) {
     const std::int64_t current_page = page_number(request);
     catalog::ClientQuery query;
     if (!search.empty()) query.search = search;
-    query.page = {current_page, k_page_size};
+    query.page = {current_page, k_clients_per_page};
     auto connection = context.pool.acquire();
     auto clients = catalog::list_clients(*connection, query);
     if (!clients) return database_failure(request, clients.error());
@@ -49,7 +49,7 @@ api::Response clients_page(api::ApiContext& context, AdminRequest& request) {
         }
         body += "</tbody></table></div>";
     }
-    const std::int64_t pages = (clients->total_count + k_page_size - 1) / k_page_size;
+    const std::int64_t pages = (clients->total_count + k_clients_per_page - 1) / k_clients_per_page;
     body += "<nav class=\"pager\" aria-label=\"Pages\">";
     if (current_page > 1) {
         body += "<a href=\"/admin/clients" +

@@ -14,7 +14,7 @@
 namespace gallery::admin {
 namespace {
 
-constexpr std::int64_t k_page_size = 50;
+constexpr std::int64_t k_deleted_per_page = 50;
 
 std::string restorable_for(UnixMicros window_end, UnixMicros now) {
     if (window_end <= now) return "until the next cleanup";
@@ -31,7 +31,7 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
     if (!client.empty()) query.client_id = client;
     if (!search.empty()) query.search = search;
     query.page = current_page;
-    query.page_size = k_page_size;
+    query.page_size = k_deleted_per_page;
     auto connection = context.pool.acquire();
     auto deleted = queue::list_restorable(*connection, query);
     if (!deleted) return database_failure(request, deleted.error());
@@ -104,7 +104,7 @@ api::Response deleted_page(api::ApiContext& context, AdminRequest& request) {
         body += "</tbody></table></div>";
     }
     body += pager("/admin/deleted", {{"client_id", client}, {"q", search}}, current_page,
-                  (deleted->total_count + k_page_size - 1) / k_page_size);
+                  (deleted->total_count + k_deleted_per_page - 1) / k_deleted_per_page);
     return page(200, request.frame("Recently deleted", "deleted"), body);
 }
 

@@ -8,7 +8,7 @@
 namespace gallery::admin {
 namespace {
 
-constexpr std::int64_t k_page_size = 48;
+constexpr std::int64_t k_images_per_page = 48;
 
 api::Response images_page(api::ApiContext& context, AdminRequest& request) {
     const std::string client = request.field("client_id");
@@ -22,7 +22,7 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
     if (!client.empty()) query.client_id = client;
     if (!search.empty()) query.search = search;
     query.sort_by = sort;
-    query.page = {current_page, k_page_size};
+    query.page = {current_page, k_images_per_page};
     auto connection = context.pool.acquire();
     auto images = catalog::list_images(*connection, query);
     if (!images) return database_failure(request, images.error());
@@ -69,7 +69,7 @@ api::Response images_page(api::ApiContext& context, AdminRequest& request) {
         body += "</ul>";
     }
     body += pager("/admin/images", {{"client_id", client}, {"q", search}, {"sort", sort}},
-                  current_page, (images->total_count + k_page_size - 1) / k_page_size);
+                  current_page, (images->total_count + k_images_per_page - 1) / k_images_per_page);
     return page(200, request.frame("Images", "images"), body);
 }
 

@@ -10,7 +10,7 @@
 namespace gallery::admin {
 namespace {
 
-constexpr std::size_t k_page_size = 50;
+constexpr std::size_t k_queue_rows_per_page = 50;
 constexpr std::size_t k_error_preview = 80;
 
 queue::StateFilter state_filter(const std::string& text) {
@@ -58,7 +58,7 @@ api::Response queue_page(api::ApiContext& context, AdminRequest& request) {
     queue::BrowseQuery query;
     query.state = state_filter(state);
     query.sort = queue_sort(sort);
-    query.page_size = k_page_size;
+    query.page_size = k_queue_rows_per_page;
     if (!search.empty()) query.search = search;
     int min_attempts = 0;
     if (!min_attempts_text.empty()) {

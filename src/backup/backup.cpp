@@ -23,7 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view k_prefix = "gallery-";
 constexpr std::string_view k_data_suffix = ".db.gz";
 constexpr std::string_view k_manifest_suffix = ".json";
 constexpr std::string_view k_partial_suffix = ".partial";
@@ -37,7 +36,7 @@ struct GzCloser {
 };
 
 std::string backup_name(UnixMicros now) {
-    return std::string(k_prefix) + format_utc(now, "%Y%m%dT%H%M%SZ");
+    return std::string(k_backup_file_prefix) + format_utc(now, "%Y%m%dT%H%M%SZ");
 }
 
 std::string data_file(const std::string& name) {
@@ -60,7 +59,8 @@ void remove_leftovers(const fs::path& folder) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(folder, ec)) {
         const std::string file = entry.path().filename().string();
-        if (file.starts_with(k_prefix) && file.find(k_partial_suffix) != std::string::npos)
+        if (file.starts_with(k_backup_file_prefix) &&
+            file.find(k_partial_suffix) != std::string::npos)
             fs::remove(entry.path(), ec);
     }
 }

@@ -14,8 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view k_prefix = "gallery-";
-
 Result<std::string> read_whole(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -56,7 +54,7 @@ class FolderDestination final : public Destination {
         if (!fs::exists(m_folder, ec)) return names;
         for (const auto& entry : fs::directory_iterator(m_folder, ec)) {
             std::string name = entry.path().filename().string();
-            if (name.starts_with(k_prefix)) names.push_back(std::move(name));
+            if (name.starts_with(k_backup_file_prefix)) names.push_back(std::move(name));
         }
         if (ec) return fail(ErrorKind::io, "cannot list the backup folder " + m_folder.string());
         return names;
@@ -112,7 +110,7 @@ class BucketDestination final : public Destination {
         std::vector<std::string> names;
         std::string after;
         for (;;) {
-            auto page = m_bucket->list(m_prefix + std::string(k_prefix), after, 1000);
+            auto page = m_bucket->list(m_prefix + std::string(k_backup_file_prefix), after, 1000);
             if (!page) return std::unexpected(page.error());
             for (const auto& object : page->objects) {
                 const std::string name = object.key.substr(m_prefix.size());

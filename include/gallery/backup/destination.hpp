@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gallery/common/error.hpp"
@@ -18,6 +19,9 @@ class Storage;
 }
 
 namespace gallery::backup {
+
+// Every backup's files are named "gallery-<UTC time>..." (backup.hpp).
+inline constexpr std::string_view k_backup_file_prefix = "gallery-";
 
 class Destination {
   public:
@@ -33,7 +37,7 @@ class Destination {
     // Makes the finished local file `from` (in the work folder) the destination's
     // `file_name`, whole or not at all; `from` is gone afterwards either way.
     virtual Result<void> store(const std::filesystem::path& from, const std::string& file_name) = 0;
-    // The names of its files that start with "gallery-", in no order.
+    // The names of its files that start with k_backup_file_prefix, in no order.
     virtual Result<std::vector<std::string>> file_names() = 0;
     // A small file's bytes (a manifest). Errors: not_found.
     virtual Result<std::string> read(const std::string& file_name) = 0;
