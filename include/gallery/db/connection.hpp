@@ -16,7 +16,7 @@ namespace gallery::db {
 enum class Engine { sqlite, postgresql };
 
 struct ConnectionOptions {
-    std::filesystem::path path;  // SQLite: the database file
+    std::filesystem::path path{};  // SQLite: the database file
     // Non-empty: PostgreSQL, in libpq's syntax (postgresql://user:pw@host:port/db?sslmode=...,
     // or key=value pairs). `path` is then unused.
     std::string postgresql_url{};
