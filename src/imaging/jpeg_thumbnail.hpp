@@ -13,16 +13,16 @@
 
 namespace gallery::imaging {
 
-// The variant's bytes; nullopt for a JPEG this path does not convert (CMYK, YCCK:
-// the pixel path handles them). invalid_input with a sentence for a JPEG that does
-// not decode, is truncated, has too many scans, is over max_pixels, or is still
-// decoding at the deadline.
 // How much an image of width x height shrinks to fit inside box_width x box_height
 // (at least 1: never enlarged), and the libjpeg scale denominator (1, 2, 4 or 8: the
 // largest that stays at or above the box) it is decoded at. Admission charges by it.
 double fit_scale(double width, double height, double box_width, double box_height);
 unsigned jpeg_decode_denominator(double scale);
 
+// The variant's bytes; nullopt for a JPEG this path does not convert (CMYK, YCCK:
+// the pixel path handles them). invalid_input with a sentence for a JPEG that does
+// not decode, is truncated, has too many scans, is over max_pixels, or is still
+// decoding at the deadline.
 // The job is the plugin's (plugin/pixel_codec.hpp): the same one goes to libvips.
 Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job);
 

@@ -35,11 +35,14 @@ Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
 
 std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, bool jpeg,
                                    const config::VariantSpec& variant) {
-    // The stored orientation is not known from the header: the box is taken as given.
-    const std::uint64_t shrink = jpeg ? jpeg_decode_denominator(fit_scale(
-                                            static_cast<double>(width), static_cast<double>(height),
-                                            variant.width, variant.height))
-                                      : 1;
+    if (!jpeg) return std::max<std::uint64_t>(1, width * height) * k_bytes_per_pixel;
+    // The EXIF orientation is not read here, and a rotated image is fitted to the box
+    // turned a quarter (jpeg_thumbnail): charge the larger of the two decodes.
+    const auto w = static_cast<double>(width);
+    const auto h = static_cast<double>(height);
+    const std::uint64_t shrink =
+        std::min(jpeg_decode_denominator(fit_scale(w, h, variant.width, variant.height)),
+                 jpeg_decode_denominator(fit_scale(w, h, variant.height, variant.width)));
     return std::max<std::uint64_t>(1, (width / shrink) * (height / shrink)) * k_bytes_per_pixel;
 }
 

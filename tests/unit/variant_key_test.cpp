@@ -39,4 +39,8 @@ TEST_CASE("a JPEG variant is charged the memory of the scale libjpeg decodes at"
     // Other formats decode whole.
     CHECK(imaging::variant_decode_bytes(4000, 3000, false, thumb) == 4000 * 3000 * per_pixel);
     CHECK(imaging::variant_decode_bytes(100, 80, true, thumb) == 100 * 80 * per_pixel);
+    // A box that is not square: 1000 x 2000 fits 640 x 320 at 1/6.25 (decoded at 1/4),
+    // but stored rotated it fits 320 x 640 at 1/3.125 (decoded at 1/2): the larger.
+    const config::VariantSpec wide{"wide", 640, 320};
+    CHECK(imaging::variant_decode_bytes(1000, 2000, true, wide) == 500 * 1000 * per_pixel);
 }
