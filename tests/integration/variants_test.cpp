@@ -61,6 +61,18 @@ std::int64_t variants_made(httplib::Client& client) {
     return std::stoll(metrics->body.substr(at + name.size()));
 }
 
+// One request per URL, all sent at once; the answers in the same order.
+std::vector<httplib::Result> get_at_once(testing::ApiServer& server,
+                                         const std::vector<std::string>& urls) {
+    std::vector<std::future<httplib::Result>> requests;
+    for (const std::string& url : urls)
+        requests.push_back(
+            std::async(std::launch::async, [&server, &url] { return server.client().Get(url); }));
+    std::vector<httplib::Result> answers;
+    for (auto& request : requests) answers.push_back(request.get());
+    return answers;
+}
+
 }  // namespace
 
 TEST_CASE("a thumbnail is made once on its first request and fits its box upright",
@@ -75,13 +87,8 @@ TEST_CASE("a thumbnail is made once on its first request and fits its box uprigh
     CHECK(photo["variants"] == json{{"thumb", thumbnail_url}});
 
     // Eight first requests at once: one variant made, the same bytes for all.
-    std::vector<std::future<httplib::Result>> requests;
-    for (int i = 0; i < 8; ++i)
-        requests.push_back(
-            std::async(std::launch::async, [&] { return server.client().Get(thumbnail_url); }));
     std::set<std::string> bodies;
-    for (auto& request : requests) {
-        auto answer = request.get();
+    for (auto& answer : get_at_once(server, std::vector<std::string>(8, thumbnail_url))) {
         REQUIRE(answer);
         INFO(answer->body);
         REQUIRE(answer->status == 200);
@@ -352,13 +359,9 @@ TEST_CASE("concurrent first requests for one thumbnail make it once", "[threads]
     for (int i = 0; i < 3; ++i)
         urls.push_back(uploaded(client, "photo.jpg", jpeg)["thumbnail_url"].get<std::string>());
     // Twelve requests, four for each thumbnail, all at once.
-    std::vector<std::future<httplib::Result>> requests;
-    for (int i = 0; i < 12; ++i) {
-        requests.push_back(std::async(
-            std::launch::async, [&server, url = urls[i % 3]] { return server.client().Get(url); }));
-    }
-    for (auto& request : requests) {
-        auto answer = request.get();
+    std::vector<std::string> twelve;
+    for (int i = 0; i < 12; ++i) twelve.push_back(urls[i % 3]);
+    for (auto& answer : get_at_once(server, twelve)) {
         REQUIRE(answer);
         INFO(answer->body);
         CHECK(answer->status == 200);
