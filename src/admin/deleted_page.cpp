@@ -177,7 +177,8 @@ api::Response deleted_thumbnail(api::ApiContext& context, AdminRequest& request)
     auto key = queue::restorable_key(*connection, id);
     if (!key) return database_failure(request, key.error());
     if (!*key) return api::Response::error(404, "Not found.");
-    const std::string thumbnail = variant_key(context.config.variants.front().name, **key);
+    const std::string thumbnail =
+        variant_key(context.config.variants.front().name, **key, context.config.variant_format);
     auto stored = context.storage.head(thumbnail);
     if (!stored) {
         api::Response failed = api::Response::error(api::http_status_for(stored.error().kind),

@@ -164,9 +164,10 @@ Response redirect_to_bucket(ApiContext& context, const Request& request, const s
     return response;
 }
 
-// GET /media/variants/<name>/<image key>.jpg (issue 41): a live image's variant, made
-// on its first request, then served as /media/ serves the image (local disk) or
-// redirected to the bucket (S3, public or presigned).
+// GET /media/variants/<name>/<image key>.jpg (.webp with variant_format = webp; issue
+// 41): a live image's variant in the configured format, made on its first request,
+// then served as /media/ serves the image (local disk) or redirected to the bucket
+// (S3, public or presigned).
 Response variant_media(ApiContext& context, const Request& request) {
     const std::string key = request.path.substr(std::string_view("/media/").size());
     const auto variant = parse_variant_key(key);
@@ -174,7 +175,8 @@ Response variant_media(ApiContext& context, const Request& request) {
     const auto spec = variant
                           ? std::ranges::find(variants, variant->name, &config::VariantSpec::name)
                           : variants.end();
-    if (spec == variants.end() || !context.storage.check_key(key))
+    if (spec == variants.end() || variant->format != context.config.variant_format ||
+        !context.storage.check_key(key))
         return Response::error(404, "Not found: " + request.path);
     const std::string image_key(variant->image_key);
     auto live = is_live_image_key(context, image_key);

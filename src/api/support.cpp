@@ -114,7 +114,8 @@ std::string image_url(const catalog::Image& image, const config::Config& config)
 
 std::string thumbnail_url(const catalog::Image& image, const config::Config& config) {
     if (config.variants.empty()) return image_url(image, config);
-    return "/media/" + variant_key(config.variants.front().name, image.storage_key);
+    return "/media/" +
+           variant_key(config.variants.front().name, image.storage_key, config.variant_format);
 }
 
 std::optional<std::string> presigned_media_url(const ApiContext& context, const std::string& key,
@@ -142,8 +143,9 @@ std::string MediaLinks::url_for(const std::string& storage_key) const {
 ImageLinks MediaLinks::links_for(const catalog::Image& image) const {
     ImageLinks links{url_for(image.storage_key), {}};
     for (const config::VariantSpec& variant : m_context.config.variants) {
-        links.variants.emplace_back(
-            variant.name, m_media_base + "/media/" + variant_key(variant.name, image.storage_key));
+        links.variants.emplace_back(variant.name, m_media_base + "/media/" +
+                                                      variant_key(variant.name, image.storage_key,
+                                                                  m_context.config.variant_format));
     }
     return links;
 }

@@ -24,10 +24,13 @@ Result<std::size_t> store_variant(storage::Storage& storage, const config::Confi
                                        .quality = config.compression_quality,
                                        .max_pixels = config.max_image_pixels,
                                        .arrived = request.arrived,
-                                       .max_seconds = config.compression_timeout_seconds},
+                                       .max_seconds = config.compression_timeout_seconds,
+                                       .format = config.variant_format},
                                       admission);
     if (!made) return std::unexpected(made.error());
-    if (auto put = storage.put(request.variant_key, *made, "image/jpeg"); !put)
+    if (auto put =
+            storage.put(request.variant_key, *made, variant_content_type(config.variant_format));
+        !put)
         return std::unexpected(put.error());
     db::Connection& database = connection();
     const std::string image_key = request.image_key;

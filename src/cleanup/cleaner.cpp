@@ -29,6 +29,7 @@ Options options_from(const config::Config& config) {
         options.protected_prefix = config.backup_prefix;
     for (const config::VariantSpec& variant : config.variants)
         options.variant_names.push_back(variant.name);
+    options.variant_format = config.variant_format;
     return options;
 }
 
@@ -206,7 +207,7 @@ Cleaner::BatchKeys Cleaner::keys_to_delete(const std::vector<queue::Item>& items
         // delete of an absent object, which counts as gone.
         if (parse_variant_key(item.key)) continue;
         for (const std::string& name : m_options.variant_names)
-            batch.keys.push_back(variant_key(name, item.key));
+            batch.keys.push_back(variant_key(name, item.key, m_options.variant_format));
     }
     batch.first.push_back(batch.keys.size());
     return batch;

@@ -54,7 +54,8 @@ Result<void> run_check(db::Connection& connection, storage::Storage& storage,
                               << image.id << ")\n";
             }
             for (const config::VariantSpec& variant : config.variants) {
-                auto made = storage.head(variant_key(variant.name, image.storage_key));
+                auto made = storage.head(
+                    variant_key(variant.name, image.storage_key, config.variant_format));
                 if (!made) return std::unexpected(made.error());
                 if (!made->has_value()) ++variants_missing;
             }

@@ -46,7 +46,7 @@ Outcome make_one(db::Connection& connection, storage::Storage& storage,
                  const config::Config& config, imaging::EncodeAdmission& admission,
                  const catalog::KeyedImage& image, const config::VariantSpec& variant, Tally& tally,
                  std::optional<Error>& stopped) {
-    const std::string key = variant_key(variant.name, image.storage_key);
+    const std::string key = variant_key(variant.name, image.storage_key, config.variant_format);
     auto there = storage.head(key);
     if (!there) {
         stopped = there.error();

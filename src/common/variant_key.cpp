@@ -1,13 +1,22 @@
 #include "gallery/common/variant_key.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace gallery {
 namespace {
 
-constexpr std::string_view k_suffix = ".jpg";
+constexpr std::array k_formats{VariantFormat::jpeg, VariantFormat::webp};
 
 }  // namespace
+
+std::string_view variant_extension(VariantFormat format) {
+    return format == VariantFormat::webp ? ".webp" : ".jpg";
+}
+
+std::string_view variant_content_type(VariantFormat format) {
+    return format == VariantFormat::webp ? "image/webp" : "image/jpeg";
+}
 
 bool valid_variant_name(std::string_view name) {
     return !name.empty() && name.size() <= 32 && std::ranges::all_of(name, [](char c) {
@@ -15,20 +24,25 @@ bool valid_variant_name(std::string_view name) {
     });
 }
 
-std::string variant_key(std::string_view name, std::string_view image_key) {
+std::string variant_key(std::string_view name, std::string_view image_key, VariantFormat format) {
+    const std::string_view suffix = variant_extension(format);
     std::string key;
-    key.reserve(variant_prefix.size() + name.size() + 1 + image_key.size() + k_suffix.size());
-    key.append(variant_prefix).append(name).append(1, '/').append(image_key).append(k_suffix);
+    key.reserve(variant_prefix.size() + name.size() + 1 + image_key.size() + suffix.size());
+    key.append(variant_prefix).append(name).append(1, '/').append(image_key).append(suffix);
     return key;
 }
 
 std::optional<VariantOfImage> parse_variant_key(std::string_view key) {
-    if (!key.starts_with(variant_prefix) || !key.ends_with(k_suffix)) return std::nullopt;
+    if (!key.starts_with(variant_prefix)) return std::nullopt;
+    const auto format = std::ranges::find_if(
+        k_formats, [&](VariantFormat f) { return key.ends_with(variant_extension(f)); });
+    if (format == k_formats.end()) return std::nullopt;
+    const std::size_t suffix = variant_extension(*format).size();
     const std::string_view rest =
-        key.substr(variant_prefix.size(), key.size() - variant_prefix.size() - k_suffix.size());
+        key.substr(variant_prefix.size(), key.size() - variant_prefix.size() - suffix);
     const std::size_t slash = rest.find('/');
     if (slash == std::string_view::npos) return std::nullopt;
-    const VariantOfImage variant{rest.substr(0, slash), rest.substr(slash + 1)};
+    const VariantOfImage variant{rest.substr(0, slash), rest.substr(slash + 1), *format};
     if (!valid_variant_name(variant.name) || variant.image_key.empty() ||
         variant.image_key.starts_with(variant_prefix))
         return std::nullopt;

@@ -397,6 +397,17 @@ std::vector<Setting> upload_settings() {
          {{"GALLERY_VARIANTS"}},
          "thumb:320x320",
          [](Config& c, const RawValue& v) { c.variants = parse_variants(v); }},
+        {"variant_format",
+         {{"GALLERY_VARIANT_FORMAT"}},
+         "jpeg",
+         [](Config& c, const RawValue& v) {
+             if (v.text == "jpeg")
+                 c.variant_format = VariantFormat::jpeg;
+             else if (v.text == "webp")
+                 c.variant_format = VariantFormat::webp;
+             else
+                 invalid("variant_format", v, "expected jpeg or webp");
+         }},
         {"encode_slots",
          {{"GALLERY_ENCODE_SLOTS"}},
          "0",

@@ -7,6 +7,7 @@
 
 #include "imaging/jpeg_exif.hpp"
 #include "imaging/jpeg_io.hpp"
+#include "imaging/webp_encode.hpp"
 
 namespace gallery::imaging {
 namespace {
@@ -277,6 +278,12 @@ Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job) {
     const Pixels small =
         upright(shrink(decoded, std::min(width, decoded.width), std::min(height, decoded.height)),
                 orientation);
+    if (job.format == VariantFormat::webp) {
+        auto webp =
+            encode_webp(small.bytes, small.width, small.height, small.components, job.quality);
+        if (!webp) return std::unexpected(webp.error());
+        return std::optional<std::string>(std::move(*webp));
+    }
     std::string bytes;
     auto destination = std::make_unique<StringDestination>();
     destination->out = &bytes;

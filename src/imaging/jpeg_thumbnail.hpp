@@ -2,8 +2,9 @@
 // A JPEG's variant (issue 41) without libvips: libjpeg-turbo decodes it already
 // shrunk (DCT scaling: 1/2, 1/4 or 1/8, whichever stays at or above the box), the
 // rest of the way is an area average, EXIF orientation is applied to the small
-// image, and the result is written as a baseline JPEG without metadata. A 12 MP
-// photo for a 320 x 320 box is decoded as 500 x 375: entropy decoding is the cost.
+// image, and the result is written without metadata as a baseline JPEG (or a WebP,
+// webp_encode.hpp). A 12 MP photo for a 320 x 320 box is decoded as 500 x 375:
+// entropy decoding is the cost.
 
 #include <optional>
 #include <string>

@@ -19,8 +19,8 @@ void log_warning(const std::string& message) {
 // the libvips plugin.
 Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
                          std::chrono::steady_clock::time_point deadline) {
-    const ThumbnailJob thumbnail{job.source,  job.variant.width, job.variant.height,
-                                 job.quality, job.max_pixels,    deadline};
+    const ThumbnailJob thumbnail{job.source,     job.variant.width, job.variant.height, job.quality,
+                                 job.max_pixels, deadline,          job.format};
     if (format == catalog::ImageFormat::jpeg) {
         auto made = jpeg_thumbnail(thumbnail);
         if (!made) return std::unexpected(made.error());

@@ -186,7 +186,7 @@ TEST_CASE("a deleted image's thumbnail is a 404 and cleanup deletes it with the 
     CHECK(receipts["receipts"][0]["file_path"] == receipts["variant_of"]);
 
     // The sweep: a variant of an image nobody has is an orphan; a live image's is not.
-    const std::string stray = variant_key("thumb", "images/nobody.jpg");
+    const std::string stray = variant_key("thumb", "images/nobody.jpg", VariantFormat::jpeg);
     fs::create_directories((media / stray).parent_path());
     std::ofstream(media / stray) << "stray";
     fs::last_write_time(media / stray, fs::file_time_type::clock::now() - std::chrono::hours{1});
@@ -288,7 +288,8 @@ TEST_CASE("gallery variants --missing makes what existing images lack and resume
     CHECK(rest["first_failure"].get<std::string>().starts_with("images/broken.jpg: "));
     for (int i = 1; i <= 3; ++i) {
         const fs::path made =
-            media / variant_key("thumb", "images/photo" + std::to_string(i) + ".jpg");
+            media /
+            variant_key("thumb", "images/photo" + std::to_string(i) + ".jpg", VariantFormat::jpeg);
         REQUIRE(fs::exists(made));
         std::ifstream in(made, std::ios::binary);
         CHECK(decoded({std::istreambuf_iterator<char>(in), {}}).width() == 320);
@@ -368,4 +369,62 @@ TEST_CASE("concurrent first requests for one thumbnail make it once", "[threads]
         CHECK(answer->get_header_value("Content-Type") == "image/jpeg");
     }
     CHECK(variants_made(client) == 3);
+}
+
+TEST_CASE("with variant_format webp thumbnails are WebP and a format change leaks nothing") {
+    testing::ApiServer server(
+        [](config::Config& config) { config.variant_format = VariantFormat::webp; });
+    auto client = server.client();
+    const fs::path media = server.dir().media_root();
+    const json photo =
+        uploaded(client, "photo.jpg", testing::encode_image(halves(640, 480), ".jpg"));
+    const json small =
+        uploaded(client, "small.png", testing::encode_image(halves(100, 80, 4), ".png"));
+    const std::string filename = photo["filename"];
+    const std::string thumbnail_url = photo["thumbnail_url"];
+    CHECK(thumbnail_url == "/media/variants/thumb/images/" + filename + ".webp");
+    // The JPEG path (libwebp in the binary) and the pixel path (libvips) both write WebP.
+    for (const auto& [image, width, height] :
+         {std::tuple{photo, 320, 240}, std::tuple{small, 100, 80}}) {
+        auto answer = client.Get(image["thumbnail_url"].get<std::string>());
+        REQUIRE(answer);
+        INFO(answer->body);
+        REQUIRE(answer->status == 200);
+        CHECK(answer->get_header_value("Content-Type") == "image/webp");
+        CHECK(answer->body.substr(0, 4) == "RIFF");
+        CHECK(answer->body.substr(8, 4) == "WEBP");
+        const VImage thumbnail = decoded(answer->body);
+        CHECK(thumbnail.width() == width);
+        CHECK(thumbnail.height() == height);
+        CHECK(thumbnail(10, 40)[0] > 200);  // red (or pink) on the left
+    }
+    // The other format's key is not this server's variant.
+    CHECK(client.Get("/media/variants/thumb/images/" + filename + ".jpg")->status == 404);
+
+    // A JPEG thumbnail made before the switch stays while its image is live, and goes
+    // with the sweep once the image is deleted (the cleaner deletes the WebP one).
+    const std::string old_format = variant_key("thumb", "images/" + filename, VariantFormat::jpeg);
+    std::ofstream(media / old_format) << "made before the switch";
+    fs::last_write_time(media / old_format,
+                        fs::file_time_type::clock::now() - std::chrono::hours{1});
+    auto connection = server.pool().acquire();
+    cleanup::SweepOptions sweep;
+    sweep.older_than = std::chrono::minutes{10};
+    const auto before =
+        cleanup::sweep_orphans(*connection, server.storage(), sweep, system_clock());
+    CHECK(before.orphans == 0);
+    REQUIRE(client.Delete("/api/delete/" + std::to_string(photo["id"].get<int>()) + "/")->status ==
+            200);
+    REQUIRE(client.Post("/api/cleanup/run/", "", "application/json")->status == 200);
+    CHECK_FALSE(fs::exists(media / thumbnail_url.substr(7)));
+    CHECK(fs::exists(media / old_format));
+    const auto after = cleanup::sweep_orphans(*connection, server.storage(), sweep, system_clock());
+    CHECK(after.orphans == 1);
+    REQUIRE(client.Post("/api/cleanup/run/", "", "application/json")->status == 200);
+    std::set<std::string> left;
+    for (const auto& entry : fs::recursive_directory_iterator(media))
+        if (entry.is_regular_file()) left.insert(entry.path().lexically_relative(media).string());
+    const std::string small_key = "images/" + small["filename"].get<std::string>();
+    CHECK(left ==
+          std::set<std::string>{small_key, variant_key("thumb", small_key, VariantFormat::webp)});
 }

@@ -6,18 +6,22 @@
 using namespace gallery;
 
 TEST_CASE("a variant's key names its image and only a variant's key parses as one") {
-    const std::string key = variant_key("thumb", "images/0b7e.png");
+    const std::string key = variant_key("thumb", "images/0b7e.png", VariantFormat::jpeg);
     CHECK(key == "variants/thumb/images/0b7e.png.jpg");
     const auto parsed = parse_variant_key(key);
     REQUIRE(parsed);
     CHECK(parsed->name == "thumb");
     CHECK(parsed->image_key == "images/0b7e.png");
+    CHECK(parsed->format == VariantFormat::jpeg);
     // An original's key kept as it was (no images/ prefix) has variants too.
-    CHECK(parse_variant_key(variant_key("m", "legacy.jpg"))->image_key == "legacy.jpg");
+    CHECK(parse_variant_key(variant_key("m", "legacy.jpg", VariantFormat::jpeg))->image_key ==
+          "legacy.jpg");
     for (const std::string not_a_variant :
          {"images/0b7e.png", "variants/thumb/images/a.png", "variants/thumb.jpg",
           "variants//images/a.png.jpg", "variants/Thumb/images/a.png.jpg", "variants/thumb/.jpg",
-          "variants/thumb/variants/thumb/a.png.jpg.jpg", "backups/variants/thumb/a.png.jpg"}) {
+          "variants/thumb/variants/thumb/a.png.jpg.jpg", "backups/variants/thumb/a.png.jpg",
+          "variants/thumb/images/a.png.png", "variants/thumb/.webp",
+          "variants/thumb/variants/thumb/a.png.webp.jpg"}) {
         CAPTURE(not_a_variant);
         CHECK_FALSE(parse_variant_key(not_a_variant));
     }
@@ -26,6 +30,19 @@ TEST_CASE("a variant's key names its image and only a variant's key parses as on
     CHECK(valid_variant_name("thumb_2-x"));
     CHECK_FALSE(valid_variant_name(""));
     CHECK_FALSE(valid_variant_name(std::string(33, 'a')));
+}
+
+TEST_CASE("a WebP variant's key ends in .webp and parses in either format") {
+    const std::string webp = variant_key("thumb", "images/0b7e.png", VariantFormat::webp);
+    CHECK(webp == "variants/thumb/images/0b7e.png.webp");
+    const auto parsed = parse_variant_key(webp);
+    REQUIRE(parsed);
+    CHECK(parsed->format == VariantFormat::webp);
+    CHECK(parsed->image_key == "images/0b7e.png");
+    // A variant made before variant_format changed still names its image.
+    CHECK(image_key_of(webp) == image_key_of("variants/thumb/images/0b7e.png.jpg"));
+    CHECK(variant_content_type(VariantFormat::webp) == "image/webp");
+    CHECK(variant_content_type(VariantFormat::jpeg) == "image/jpeg");
 }
 
 TEST_CASE("a JPEG variant is charged the memory of the scale libjpeg decodes at") {

@@ -47,6 +47,9 @@ struct Options {
     // The configured variants' names (issue 41): a row's key that could be an image's
     // has its variants' keys deleted with it, and the row is gone only when all are.
     std::vector<std::string> variant_names;
+    // Their format: a variant made in another (before variant_format changed) is left
+    // to the orphan sweep once its image is gone.
+    VariantFormat variant_format = VariantFormat::jpeg;
 };
 
 inline constexpr std::size_t k_max_batch_size = 1000;

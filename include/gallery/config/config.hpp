@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "gallery/common/variant_key.hpp"
+
 namespace gallery::config {
 
 enum class StorageKind { local, s3 };
@@ -21,7 +23,7 @@ enum class BackupTarget { folder, s3 };
 inline constexpr std::string_view media_prefix = "images/";
 
 // A named rendition made from every image (issue 41): the image fitted inside
-// width x height, never enlarged, upright, without metadata, as JPEG.
+// width x height, never enlarged, upright, without metadata, in variant_format.
 struct VariantSpec {
     std::string name;  // valid_variant_name (common/variant_key.hpp)
     int width = 0;
@@ -68,6 +70,8 @@ struct Config {
     double compression_timeout_seconds = 20;      // counted from the request's arrival
     // The variants made of every image; the first is the API's thumbnail_url.
     std::vector<VariantSpec> variants{{"thumb", 320, 320}};
+    // How variants are encoded; their keys end in its extension (common/variant_key.hpp).
+    VariantFormat variant_format = VariantFormat::jpeg;
     int encode_slots = 0;  // re-encodes running at once; 0: one per core
     // Estimated decode memory that running re-encodes may share (imaging/admission.hpp).
     std::uint64_t encode_memory_bytes = 1024ull * 1024 * 1024;

@@ -1,6 +1,6 @@
 #pragma once
 // Making an image's variant (issue 41): the stored image fitted inside the variant's
-// box, as JPEG (plugin/pixel_codec.hpp's thumbnail). It shares re-encoding's
+// box, as JPEG or WebP (plugin/pixel_codec.hpp's thumbnail). It shares re-encoding's
 // admission control: a place, a slot and its decode memory, within the deadline.
 
 #include <chrono>
@@ -21,9 +21,10 @@ struct VariantJob {
     // The request's arrival and the time allowed from it (compression_timeout_seconds).
     std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
     double max_seconds = 20;
+    VariantFormat format = VariantFormat::jpeg;
 };
 
-// The variant's JPEG bytes. Errors: invalid_input for a source that is not an image
+// The variant's bytes in job.format. Errors: invalid_input for a source that is not an image
 // libvips decodes (or is over max_pixels); overloaded (503, Retry-After) when
 // `admission` has no place, slot or memory before the deadline. Thread-safe.
 Result<std::string> make_variant(const VariantJob& job, EncodeAdmission& admission);

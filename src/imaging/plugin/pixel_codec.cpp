@@ -216,6 +216,9 @@ Result<std::string> thumbnail(const ThumbnailJob& job) {
         image.interpretation() != VIPS_INTERPRETATION_B_W)
         image = image.colourspace(VIPS_INTERPRETATION_sRGB);
     image = image.cast(VIPS_FORMAT_UCHAR);
+    if (job.format == VariantFormat::webp)
+        return take_blob(
+            image.webpsave_buffer(VImage::option()->set("Q", job.quality)->set("strip", true)));
     return take_blob(image.jpegsave_buffer(
         VImage::option()->set("Q", job.quality)->set("strip", true)->set("optimize_coding", true)));
 }

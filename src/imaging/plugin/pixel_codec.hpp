@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "gallery/catalog/image_format.hpp"
+#include "gallery/common/variant_key.hpp"
 #include "gallery/imaging/compression.hpp"
 #include "imaging/ladder.hpp"
 
@@ -29,7 +30,7 @@ struct PixelJob {
 };
 
 // A variant (issue 41): the image fitted inside width x height, never enlarged,
-// upright, flattened on white, without metadata, as a baseline JPEG.
+// upright, flattened on white, without metadata, as a baseline JPEG or a lossy WebP.
 struct ThumbnailJob {
     std::string_view source;
     int width = 0;
@@ -37,6 +38,7 @@ struct ThumbnailJob {
     int quality = 80;
     std::uint64_t max_pixels = 0;  // a larger source is refused before decoding
     SteadyTime deadline = SteadyTime::max();
+    VariantFormat format = VariantFormat::jpeg;
 };
 
 using LogWarning = void (*)(const std::string& message);
@@ -45,7 +47,7 @@ struct PixelCodec {
     // The re-encoded image, nullopt for an image to store as it is (animated), or
     // invalid_input with a sentence. Thread-safe; never throws.
     Result<std::optional<Compressed>> (*reencode)(const PixelJob& job, LogWarning warn);
-    // The variant's JPEG bytes, or invalid_input with a sentence. Thread-safe; never throws.
+    // The variant's bytes, or invalid_input with a sentence. Thread-safe; never throws.
     Result<std::string> (*thumbnail)(const ThumbnailJob& job, LogWarning warn);
 };
 
