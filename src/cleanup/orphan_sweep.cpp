@@ -36,8 +36,11 @@ void sweep_prefix(db::Connection& connection, storage::Storage& storage,
         keys.reserve(page->objects.size());
         for (const auto& object : page->objects) keys.push_back(object.key);
         auto live = queue::keys_in_use(connection, keys);
-        auto flying = queue::keys_in_flight(connection, keys, clock());
-        auto queued = queue::keys_queued(connection, deleted_with(keys));
+        // A variant is written with its image (public_url: at upload, under the image's
+        // intent) and deleted with it: both checks go by the image's key.
+        const std::vector<std::string> owners = deleted_with(keys);
+        auto flying = queue::keys_in_flight(connection, owners, clock());
+        auto queued = queue::keys_queued(connection, owners);
         for (const auto* failed :
              {live ? nullptr : &live.error(), flying ? nullptr : &flying.error(),
               queued ? nullptr : &queued.error()}) {
