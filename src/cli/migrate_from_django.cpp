@@ -191,6 +191,11 @@ Result<void> run_import_from_django(const config::Config& config, const ImportFl
         print_json(json);
     } else {
         print_summary(*report, flags.dry_run);
+        if (report->written && report->images_imported > 0 && !config.public_url.empty() &&
+            !config.variants.empty()) {
+            std::cout << "With public_url set, the API gives the variants' public URLs: run "
+                         "`gallery variants --missing` to make the imported images' variants.\n";
+        }
         if (check) {
             std::cout << "Storage: checked " << plural(check->checked, "key", "keys") << " ("
                       << check->listed_objects << " objects listed), " << check->missing_count

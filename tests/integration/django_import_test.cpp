@@ -140,11 +140,13 @@ void fill(Original& original) {
 struct Gallery {
     testing::TempDir& dir;
     std::string database = dir.database();  // GALLERY_DB
+    std::string public_url{};               // GALLERY_PUBLIC_URL, when not empty
     testing::ProcessResult run(std::vector<std::string> args) const {
         args.insert(args.begin(), GALLERY_BINARY);
-        return testing::run_process(
-            args, {.environment = {{"GALLERY_DB", database},
-                                   {"GALLERY_MEDIA_ROOT", dir.media_root().string()}}});
+        std::map<std::string, std::string> environment{
+            {"GALLERY_DB", database}, {"GALLERY_MEDIA_ROOT", dir.media_root().string()}};
+        if (!public_url.empty()) environment.emplace("GALLERY_PUBLIC_URL", public_url);
+        return testing::run_process(args, {.environment = environment});
     }
     json import(const std::string& source, std::vector<std::string> extra = {},
                 int expected_exit = 0) const {
@@ -456,6 +458,17 @@ TEST_CASE("django import: a dry run counts everything and writes nothing", "[pos
     CHECK(text.exit_code == 0);
     CHECK(text.out.starts_with("Dry run (nothing written)"));
     CHECK(text.out.find("'ALPHA', 'Alpha', 'alpha'") != std::string::npos);
+
+    // Under public_url the API names variants only `gallery variants --missing` makes
+    // for imported images: a written import says so.
+    const Gallery public_gallery{dir, dir.database(), "https://cdn.example.com"};
+    const auto dry_public =
+        public_gallery.run({"migrate", "--from-django", original.source(), "--dry-run"});
+    CHECK(dry_public.out.find("variants --missing") == std::string::npos);
+    const auto written = public_gallery.run({"migrate", "--from-django", original.source()});
+    INFO(written.out << written.err);
+    CHECK(written.exit_code == 0);
+    CHECK(written.out.find("run `gallery variants --missing`") != std::string::npos);
 }
 
 TEST_CASE(
