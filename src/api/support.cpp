@@ -141,11 +141,16 @@ std::string MediaLinks::url_for(const std::string& storage_key) const {
 }
 
 ImageLinks MediaLinks::links_for(const catalog::Image& image) const {
+    const config::Config& config = m_context.config;
     ImageLinks links{url_for(image.storage_key), {}};
-    for (const config::VariantSpec& variant : m_context.config.variants) {
-        links.variants.emplace_back(variant.name, m_media_base + "/media/" +
-                                                      variant_key(variant.name, image.storage_key,
-                                                                  m_context.config.variant_format));
+    // Under public_url a variant is in the bucket from the upload on (make_at_upload);
+    // otherwise gallery's route makes it on its first request.
+    const std::string variant_base =
+        config.public_url.empty() ? m_media_base + "/media" : config.public_url;
+    for (const config::VariantSpec& variant : config.variants) {
+        links.variants.emplace_back(
+            variant.name, variant_base + "/" +
+                              variant_key(variant.name, image.storage_key, config.variant_format));
     }
     return links;
 }

@@ -1,11 +1,13 @@
-// POST /api/upload/ (multipart/form-data): checks the form, re-encodes, and hands
-// the bytes to catalog::store_upload (object first, then its row; nothing leaks).
+// POST /api/upload/ (multipart/form-data): checks the form, re-encodes, makes the
+// variants when public_url is set, and hands the bytes to catalog::store_upload
+// (objects first, then the row; nothing leaks).
 
 #include "api/idempotency.hpp"
 #include "api/support.hpp"
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/catalog/upload.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/common/variant_key.hpp"
 #include "gallery/imaging/compression.hpp"
 
 namespace gallery::api {
@@ -84,6 +86,8 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
         return Response::error(400, reencoded.error().message);
     }
     const std::string& stored_bytes = *reencoded ? (*reencoded)->bytes : file->content;
+    auto variants = context.variants->make_at_upload(context, stored_bytes, request.arrived);
+    if (!variants) return error_response(variants.error());
 
     auto key = [&] {
         auto connection = context.pool.acquire();
@@ -109,8 +113,14 @@ Response upload(ApiContext& context, const Request& request, const KeepAnswer& k
             return keep(connection, stored_answer(row, compressed, MediaLinks(context, request)));
         };
     }
+    std::vector<catalog::ObjectWithImage> with_image;
+    for (const MadeVariant& variant : *variants) {
+        with_image.push_back(
+            {variant_key(variant.spec->name, image.storage_key, context.config.variant_format),
+             variant.bytes, variant_content_type(context.config.variant_format)});
+    }
     auto inserted = catalog::store_upload(context.pool, context.storage, image, stored_bytes,
-                                          context.clock, keep_with_row);
+                                          context.clock, keep_with_row, with_image);
     if (!inserted) {
         // Its message may name the key it left to cleanup: logged, not shown.
         if (inserted.error().kind == ErrorKind::overloaded) {

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "gallery/api/api.hpp"
+#include "gallery/common/log.hpp"
 #include "gallery/imaging/variant.hpp"
 #include "gallery/queue/queue.hpp"
 
@@ -43,6 +44,32 @@ Result<std::size_t> store_variant(storage::Storage& storage, const config::Confi
         return fail(ErrorKind::not_found, "The image was deleted.");
     }
     return made->size();
+}
+
+Result<std::vector<MadeVariant>> VariantMaker::make_at_upload(
+    const ApiContext& context, std::string_view image_bytes,
+    std::chrono::steady_clock::time_point arrived) {
+    const config::Config& config = context.config;
+    std::vector<MadeVariant> made;
+    if (config.public_url.empty()) return made;
+    for (const config::VariantSpec& variant : config.variants) {
+        auto bytes = imaging::make_variant({.source = image_bytes,
+                                            .variant = variant,
+                                            .quality = config.compression_quality,
+                                            .max_pixels = config.max_image_pixels,
+                                            .arrived = arrived,
+                                            .max_seconds = config.compression_timeout_seconds,
+                                            .format = config.variant_format},
+                                           *context.encoding);
+        if (!bytes && bytes.error().kind == ErrorKind::invalid_input) {
+            log::warn("upload: no variants made: " + bytes.error().message);
+            return std::vector<MadeVariant>{};
+        }
+        if (!bytes) return std::unexpected(bytes.error());
+        made.push_back({&variant, std::move(*bytes)});
+    }
+    m_made += made.size();
+    return made;
 }
 
 bool VariantMaker::known_stored(const std::string& variant_key) {

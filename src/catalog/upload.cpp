@@ -39,7 +39,7 @@ Error queue_orphan(db::ConnectionPool& pool, const NewImage& image,
 
 Result<Image> store_upload(db::ConnectionPool& pool, storage::Storage& storage,
                            const NewImage& image, std::string_view bytes, const Clock& clock,
-                           AlsoOnInsert also) {
+                           AlsoOnInsert also, std::span<const ObjectWithImage> with) {
     // No connection is held while storage works: a stalled bucket must not take the
     // pool's connections from requests that only need the database.
     if (auto stored = storage.put(image.storage_key, bytes, image.content_type); !stored) {
@@ -47,6 +47,13 @@ Result<Image> store_upload(db::ConnectionPool& pool, storage::Storage& storage,
         return std::unexpected(
             queue_orphan(pool, image, std::nullopt, clock,
                          with_context("upload: store " + image.storage_key, stored.error())));
+    }
+    for (const ObjectWithImage& object : with) {
+        if (auto stored = storage.put(object.key, object.bytes, object.content_type); !stored) {
+            return std::unexpected(
+                queue_orphan(pool, image, image.size, clock,
+                             with_context("upload: store " + object.key, stored.error())));
+        }
     }
     auto inserted = [&]() -> Result<Image> {
         try {

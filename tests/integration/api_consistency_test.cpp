@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -55,6 +56,34 @@ TEST_CASE("when the image row cannot be written the stored object is queued for 
     // The queued key's intent is cleared; what is left are keys reserved for later uploads.
     CHECK_FALSE(column_values(server.dir(), "SELECT storage_key FROM upload_intents")
                     .contains(*stored.begin()));
+}
+
+TEST_CASE("a variant made at upload goes with its image's queued key when the row fails",
+          "[postgresql]") {
+    testing::ApiServer server(
+        [](config::Config& config) { config.public_url = "https://cdn.example.com"; });
+    {
+        db::Connection database(server.dir().database_options());
+        testing::refuse_inserts(database, "images");
+    }
+    std::ifstream in(GALLERY_SOURCE_DIR "/fuzz/corpus/jpeg/420.jpg", std::ios::binary);
+    const std::string jpeg{std::istreambuf_iterator<char>(in), {}};
+    auto client = server.client();
+    auto result = testing::upload(client, "p.jpg", jpeg, "c");
+    REQUIRE(result);
+    CHECK(result->status == 500);
+    const auto stored = stored_keys(server);
+    REQUIRE(stored.size() == 2);  // the image and its thumbnail
+    const std::string image_key = *std::ranges::find_if(
+        stored, [](const std::string& key) { return key.starts_with("images/"); });
+    CHECK(stored.contains("variants/thumb/" + image_key + ".jpg"));
+    CHECK(column_values(server.dir(), "SELECT file_path FROM deletion_queue") ==
+          std::set<std::string>{image_key});
+    auto cleaned = client.Post("/api/cleanup/run/", "", "application/json");
+    REQUIRE(cleaned);
+    INFO(cleaned->body);
+    CHECK(json::parse(cleaned->body)["deleted"] == 1);
+    CHECK(stored_keys(server).empty());
 }
 
 TEST_CASE("a successful upload clears its own intent, and reserved keys hold nothing",

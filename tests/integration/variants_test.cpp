@@ -428,3 +428,38 @@ TEST_CASE("with variant_format webp thumbnails are WebP and a format change leak
     CHECK(left ==
           std::set<std::string>{small_key, variant_key("thumb", small_key, VariantFormat::webp)});
 }
+
+TEST_CASE("with public_url a variant is made at upload and its public URL is in the answer",
+          "[postgresql]") {
+    const std::string cdn = "https://cdn.example.com";
+    testing::ApiServer server([&](config::Config& config) { config.public_url = cdn; });
+    auto client = server.client();
+    const fs::path media = server.dir().media_root();
+    const json photo =
+        uploaded(client, "photo.jpg", testing::encode_image(halves(1600, 1200), ".jpg"));
+    const std::string key =
+        variant_key("thumb", "images/" + photo["filename"].get<std::string>(), VariantFormat::jpeg);
+    CHECK(photo["thumbnail_url"] == cdn + "/" + key);
+    CHECK(photo["variants"] == json{{"thumb", cdn + "/" + key}});
+    // In storage before any request for it: the bucket's public URL works at once.
+    REQUIRE(fs::exists(media / key));
+    std::ifstream in(media / key, std::ios::binary);
+    CHECK(decoded({std::istreambuf_iterator<char>(in), {}}).width() == 320);
+    CHECK(variants_made(client) == 1);
+    auto listed = client.Get("/api/list/");
+    REQUIRE(listed);
+    CHECK(json::parse(listed->body)["images"][0]["thumbnail_url"] == cdn + "/" + key);
+
+    // An image no decoder reads is stored as before, without variants.
+    const json broken = uploaded(client, "broken.jpg", "\xff\xd8\xff not a jpeg");
+    CHECK_FALSE(
+        fs::exists(media / variant_key("thumb", "images/" + broken["filename"].get<std::string>(),
+                                       VariantFormat::jpeg)));
+    CHECK(fs::exists(media / "images" / broken["filename"].get<std::string>()));
+
+    REQUIRE(client.Delete("/api/delete/" + std::to_string(photo["id"].get<int>()) + "/")->status ==
+            200);
+    REQUIRE(client.Post("/api/cleanup/run/", "", "application/json")->status == 200);
+    CHECK_FALSE(fs::exists(media / key));
+    CHECK(variants_made(client) == 1);
+}

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "gallery/common/error.hpp"
 #include "gallery/common/time.hpp"
@@ -41,6 +42,12 @@ Result<std::size_t> store_variant(storage::Storage& storage, const config::Confi
                                   const std::function<db::Connection&()>& connection,
                                   const Clock& clock);
 
+// A variant made at upload, before its image has a key.
+struct MadeVariant {
+    const config::VariantSpec* spec = nullptr;
+    std::string bytes;
+};
+
 class VariantMaker {
   public:
     struct Request {
@@ -57,6 +64,16 @@ class VariantMaker {
     // or a wait past the deadline, invalid_input for an image that cannot be decoded,
     // storage errors.
     Result<void> ensure(ApiContext& context, const Request& request);
+
+    // With public_url the API's variant URLs point into the bucket, where nothing but
+    // the upload would make them: every configured variant of `image_bytes`, made now
+    // under re-encode admission (the deadline counts from `arrived`), to be stored
+    // with the image. Empty without public_url, and for an image that cannot be
+    // decoded (logged: it is stored without variants, which no route could make
+    // either). Errors: overloaded (503 with Retry-After; the upload stores nothing).
+    Result<std::vector<MadeVariant>> make_at_upload(const ApiContext& context,
+                                                    std::string_view image_bytes,
+                                                    std::chrono::steady_clock::time_point arrived);
 
     std::uint64_t made() const { return m_made.load(); }
 
