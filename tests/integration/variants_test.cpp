@@ -211,12 +211,13 @@ TEST_CASE("a deleted image's thumbnail is a 404 and cleanup deletes it with the 
     CHECK(fs::exists(file_of(kept)));
 }
 
-TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it there") {
+TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it there",
+          "[postgresql]") {
     testing::S3rver s3;
     testing::TempDir dir;
     const std::string api_key = "variants-s3-test-key-0123456789";
     const std::map<std::string, std::string> env{
-        {"GALLERY_DB", dir.db_path().string()}, {"GALLERY_STORAGE", "s3"},
+        {"GALLERY_DB", dir.database()},         {"GALLERY_STORAGE", "s3"},
         {"GALLERY_S3_ENDPOINT", s3.endpoint()}, {"GALLERY_S3_BUCKET", "gallery"},
         {"GALLERY_S3_REGION", "us-east-1"},     {"GALLERY_S3_ACCESS_KEY", "S3RVER"},
         {"GALLERY_S3_SECRET_KEY", "S3RVER"},    {"GALLERY_API_KEY", api_key}};
