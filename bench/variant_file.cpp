@@ -1,6 +1,7 @@
 // Benchmark helper for scripts/bench: makes one variant (thumbnail) of an image file
 // with gallery's variant maker (JPEG in the binary, others through the libvips
-// plugin), writes it to OUT, and prints "<seconds> <peak RSS MB> <bytes>".
+// plugin), writes it to OUT, and prints "<seconds> <peak RSS MB> <bytes>". FORMAT is
+// jpeg (the default) or webp.
 // Not installed; vipsthumbnail and scripts/bench_pillow.py are the other columns.
 
 #include <sys/resource.h>
@@ -9,14 +10,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
 
 #include "gallery/imaging/variant.hpp"
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: variant_bench IMAGE WIDTH OUT.jpg\n");
+    if (argc != 4 && argc != 5) {
+        std::fprintf(stderr, "usage: variant_bench IMAGE WIDTH OUT [jpeg|webp]\n");
         return 2;
     }
+    const bool webp = argc == 5 && std::string_view(argv[4]) == "webp";
     const auto start = std::chrono::steady_clock::now();
     std::ifstream in(argv[1], std::ios::binary | std::ios::ate);
     std::string bytes;
@@ -30,7 +33,11 @@ int main(int argc, char** argv) {
     const int side = std::atoi(argv[2]);
     const gallery::config::VariantSpec variant{"bench", side, side};
     gallery::imaging::EncodeAdmission admission({});
-    auto made = gallery::imaging::make_variant({.source = bytes, .variant = variant}, admission);
+    auto made = gallery::imaging::make_variant(
+        {.source = bytes,
+         .variant = variant,
+         .format = webp ? gallery::VariantFormat::webp : gallery::VariantFormat::jpeg},
+        admission);
     if (!made) {
         std::fprintf(stderr, "variant_bench: %s\n", made.error().message.c_str());
         return 1;
