@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "imaging/area_taps.hpp"
 #include "imaging/jpeg_exif.hpp"
 #include "imaging/jpeg_io.hpp"
 #include "imaging/webp_encode.hpp"
@@ -79,52 +80,31 @@ struct Pixels {
     }
 };
 
-bool encode(Encoder& encoder, StringDestination& destination, const Pixels& image, int quality) {
+// `pixels`: height rows of width pixels of `components` (1 or 3) bytes.
+bool encode(Encoder& encoder, StringDestination& destination, std::span<const std::uint8_t> pixels,
+            int width, int height, int components, int quality) {
     install(encoder.errors);
     encoder.target.err = &encoder.errors.base;
     if (setjmp(encoder.errors.jump)) return false;
     jpeg_create_compress(&encoder.target);
     encoder.created = true;
     attach(encoder.target, destination);
-    encoder.target.image_width = static_cast<JDIMENSION>(image.width);
-    encoder.target.image_height = static_cast<JDIMENSION>(image.height);
-    encoder.target.input_components = image.components;
-    encoder.target.in_color_space = image.components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    encoder.target.image_width = static_cast<JDIMENSION>(width);
+    encoder.target.image_height = static_cast<JDIMENSION>(height);
+    encoder.target.input_components = components;
+    encoder.target.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(&encoder.target);
     jpeg_set_quality(&encoder.target, quality, TRUE);
     encoder.target.optimize_coding = TRUE;
     jpeg_start_compress(&encoder.target, TRUE);
-    const std::size_t stride = static_cast<std::size_t>(image.width) * image.components;
+    const std::size_t stride = static_cast<std::size_t>(width) * components;
     while (encoder.target.next_scanline < encoder.target.image_height) {
-        auto* row = const_cast<JSAMPLE*>(image.bytes.data()) +
+        auto* row = const_cast<JSAMPLE*>(pixels.data()) +
                     std::size_t{encoder.target.next_scanline} * stride;
         jpeg_write_scanlines(&encoder.target, &row, 1);
     }
     jpeg_finish_compress(&encoder.target);
     return true;
-}
-
-// For each of `out` pixels along one axis, the `in` pixels it covers and their share
-// of it (an area average: every input pixel counts by how much of it falls inside).
-struct Tap {
-    int first = 0;
-    std::vector<float> weights;
-};
-
-std::vector<Tap> area_taps(int in, int out) {
-    const double ratio = static_cast<double>(in) / out;
-    std::vector<Tap> taps(static_cast<std::size_t>(out));
-    for (int o = 0; o < out; ++o) {
-        const double start = o * ratio;
-        const double end = std::min<double>(in, (o + 1) * ratio);
-        Tap& tap = taps[static_cast<std::size_t>(o)];
-        tap.first = static_cast<int>(start);
-        for (int i = tap.first; i < in && i < end; ++i) {
-            const double covered = std::min<double>(end, i + 1) - std::max<double>(start, i);
-            tap.weights.push_back(static_cast<float>(covered / ratio));
-        }
-    }
-    return taps;
 }
 
 Pixels shrink(const Pixels& in, int width, int height) {
@@ -224,6 +204,21 @@ Error undecodable(const ErrorManager& errors) {
 
 }  // namespace
 
+Result<std::string> encode_thumbnail(std::span<const std::uint8_t> pixels, int width, int height,
+                                     int components, int quality, VariantFormat format) {
+    if (format == VariantFormat::webp)
+        return encode_webp(pixels, width, height, components, quality);
+    std::string bytes;
+    auto destination = std::make_unique<StringDestination>();
+    destination->out = &bytes;
+    Encoder encoder;
+    if (!encode(encoder, *destination, pixels, width, height, components, quality)) {
+        return fail(ErrorKind::invalid_input,
+                    "The thumbnail could not be encoded: " + libjpeg_message(encoder.errors));
+    }
+    return bytes;
+}
+
 double fit_scale(double width, double height, double box_width, double box_height) {
     return std::max({width / box_width, height / box_height, 1.0});
 }
@@ -278,21 +273,10 @@ Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job) {
     const Pixels small =
         upright(shrink(decoded, std::min(width, decoded.width), std::min(height, decoded.height)),
                 orientation);
-    if (job.format == VariantFormat::webp) {
-        auto webp =
-            encode_webp(small.bytes, small.width, small.height, small.components, job.quality);
-        if (!webp) return std::unexpected(webp.error());
-        return std::optional<std::string>(std::move(*webp));
-    }
-    std::string bytes;
-    auto destination = std::make_unique<StringDestination>();
-    destination->out = &bytes;
-    Encoder encoder;
-    if (!encode(encoder, *destination, small, job.quality)) {
-        return fail(ErrorKind::invalid_input,
-                    "The thumbnail could not be encoded: " + libjpeg_message(encoder.errors));
-    }
-    return std::optional<std::string>(std::move(bytes));
+    auto encoded = encode_thumbnail(small.bytes, small.width, small.height, small.components,
+                                    job.quality, job.format);
+    if (!encoded) return std::unexpected(encoded.error());
+    return std::optional<std::string>(std::move(*encoded));
 }
 
 }  // namespace gallery::imaging

@@ -6,7 +6,9 @@
 // webp_encode.hpp). A 12 MP photo for a 320 x 320 box is decoded as 500 x 375:
 // entropy decoding is the cost.
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "gallery/common/error.hpp"
@@ -19,6 +21,12 @@ namespace gallery::imaging {
 // largest that stays at or above the box) it is decoded at. Admission charges by it.
 double fit_scale(double width, double height, double box_width, double box_height);
 unsigned jpeg_decode_denominator(double scale);
+
+// A thumbnail's pixels (height rows of width pixels of `components` bytes: 1 grey or
+// 3 RGB) as a baseline JPEG at `quality`, or a WebP (webp_encode.hpp); shared with
+// png_thumbnail.cpp. invalid_input with a sentence when the encoder gives up.
+Result<std::string> encode_thumbnail(std::span<const std::uint8_t> pixels, int width, int height,
+                                     int components, int quality, VariantFormat format);
 
 // The variant's bytes; nullopt for a JPEG this path does not convert (CMYK, YCCK:
 // the pixel path handles them). invalid_input with a sentence for a JPEG that does

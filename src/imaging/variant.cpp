@@ -7,6 +7,7 @@
 #include "imaging/image_header.hpp"
 #include "imaging/jpeg_thumbnail.hpp"
 #include "imaging/pixel_codec_loader.hpp"
+#include "imaging/png_thumbnail.hpp"
 
 namespace gallery::imaging {
 namespace {
@@ -15,14 +16,15 @@ void log_warning(const std::string& message) {
     log::warn(message);
 }
 
-// A JPEG in the binary (jpeg_thumbnail.hpp), anything else (and CMYK JPEGs) through
-// the libvips plugin.
+// A JPEG or PNG in the binary (jpeg_thumbnail.hpp, png_thumbnail.hpp), anything else
+// (and the JPEGs and PNGs those leave) through the libvips plugin.
 Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
                          std::chrono::steady_clock::time_point deadline) {
     const ThumbnailJob thumbnail{job.source,     job.variant.width, job.variant.height, job.quality,
                                  job.max_pixels, deadline,          job.format};
-    if (format == catalog::ImageFormat::jpeg) {
-        auto made = jpeg_thumbnail(thumbnail);
+    if (format == catalog::ImageFormat::jpeg || format == catalog::ImageFormat::png) {
+        auto made = format == catalog::ImageFormat::jpeg ? jpeg_thumbnail(thumbnail)
+                                                         : png_thumbnail(thumbnail);
         if (!made) return std::unexpected(made.error());
         if (*made) return std::move(**made);
     }
