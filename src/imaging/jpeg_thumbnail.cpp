@@ -236,12 +236,9 @@ Result<std::optional<std::string>> jpeg_thumbnail(const ThumbnailJob& job) {
     jpeg_decompress_struct& source = decoder->source;
     if (source.jpeg_color_space == JCS_CMYK || source.jpeg_color_space == JCS_YCCK)
         return std::nullopt;
-    const std::uint64_t pixels = std::uint64_t{source.image_width} * source.image_height;
-    if (job.max_pixels != 0 && pixels > job.max_pixels) {
-        return fail(ErrorKind::invalid_input, "The image is " + std::to_string(source.image_width) +
-                                                  " x " + std::to_string(source.image_height) +
-                                                  " pixels, over the limit of " +
-                                                  std::to_string(job.max_pixels) + " pixels.");
+    if (job.max_pixels != 0) {
+        if (auto ok = check_pixels(source.image_width, source.image_height, job.max_pixels); !ok)
+            return std::unexpected(ok.error());
     }
     int orientation = 1;
     for (jpeg_saved_marker_ptr marker = source.marker_list; marker; marker = marker->next) {

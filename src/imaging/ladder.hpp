@@ -22,12 +22,16 @@ inline constexpr const char* k_too_slow =
 
 // Checked on the header, before anything is decoded.
 inline Result<void> check_pixels(std::uint64_t width, std::uint64_t height,
+                                 std::uint64_t max_pixels) {
+    if (width * height <= max_pixels) return {};
+    return fail(ErrorKind::invalid_input,
+                "The image is " + std::to_string(width) + " x " + std::to_string(height) +
+                    " pixels, over the limit of " + std::to_string(max_pixels) + " pixels.");
+}
+
+inline Result<void> check_pixels(std::uint64_t width, std::uint64_t height,
                                  const CompressionSettings& settings) {
-    if (width * height <= settings.max_pixels) return {};
-    return fail(ErrorKind::invalid_input, "The image is " + std::to_string(width) + " x " +
-                                              std::to_string(height) +
-                                              " pixels, over the limit of " +
-                                              std::to_string(settings.max_pixels) + " pixels.");
+    return check_pixels(width, height, settings.max_pixels);
 }
 
 using EncodeAt = std::function<Result<std::string>(int quality)>;

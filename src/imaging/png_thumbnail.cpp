@@ -58,12 +58,9 @@ Result<std::optional<std::string>> png_thumbnail(const ThumbnailJob& job) {
         return std::unexpected(undecodable(code));
     spng_ihdr header{};
     if (int code = spng_get_ihdr(png, &header)) return std::unexpected(undecodable(code));
-    const std::uint64_t pixels = std::uint64_t{header.width} * header.height;
-    if (job.max_pixels != 0 && pixels > job.max_pixels) {
-        return fail(ErrorKind::invalid_input, "The image is " + std::to_string(header.width) +
-                                                  " x " + std::to_string(header.height) +
-                                                  " pixels, over the limit of " +
-                                                  std::to_string(job.max_pixels) + " pixels.");
+    if (job.max_pixels != 0) {
+        if (auto ok = check_pixels(header.width, header.height, job.max_pixels); !ok)
+            return std::unexpected(ok.error());
     }
     spng_iccp profile{};
     spng_exif exif{};

@@ -8,6 +8,7 @@
 #include "support/vips_images.hpp"
 
 using namespace gallery;
+using testing::quadrants;
 using vips::VImage;
 
 namespace {
@@ -16,21 +17,6 @@ std::string jpeg_of(const VImage& image, int orientation = 1) {
     VImage tagged = image.copy();
     if (orientation != 1) tagged.set("orientation", orientation);
     return testing::encode_image(tagged, ".jpg", VImage::option()->set("Q", 95));
-}
-
-// Four quadrants of different colours, so that every turn and mirror looks different.
-VImage quadrants(int width, int height) {
-    testing::start_vips();
-    const VImage xy = VImage::xyz(width, height);
-    const VImage right = xy[0] >= width / 2;
-    const VImage bottom = xy[1] >= height / 2;
-    const VImage top_colour =
-        right.ifthenelse(std::vector<double>{255, 0, 0}, std::vector<double>{0, 255, 0});
-    const VImage bottom_colour =
-        right.ifthenelse(std::vector<double>{0, 0, 255}, std::vector<double>{255, 255, 0});
-    return bottom.ifthenelse(bottom_colour, top_colour)
-        .cast(VIPS_FORMAT_UCHAR)
-        .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
 }
 
 VImage decoded(const std::string& bytes) {

@@ -9,24 +9,10 @@
 #include "support/vips_images.hpp"
 
 using namespace gallery;
+using testing::quadrants;
 using vips::VImage;
 
 namespace {
-
-// Four quadrants of different colours, so that a wrong row or column order shows.
-VImage quadrants(int width, int height) {
-    testing::start_vips();
-    const VImage xy = VImage::xyz(width, height);
-    const VImage right = xy[0] >= width / 2;
-    const VImage bottom = xy[1] >= height / 2;
-    const VImage top_colour =
-        right.ifthenelse(std::vector<double>{255, 0, 0}, std::vector<double>{0, 255, 0});
-    const VImage bottom_colour =
-        right.ifthenelse(std::vector<double>{0, 0, 255}, std::vector<double>{255, 255, 0});
-    return bottom.ifthenelse(bottom_colour, top_colour)
-        .cast(VIPS_FORMAT_UCHAR)
-        .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
-}
 
 std::string png_of(const VImage& image, vips::VOption* options = nullptr) {
     return testing::encode_image(image, ".png", options);
