@@ -70,6 +70,29 @@ std::optional<Dimensions> webp_pixels(std::string_view bytes) {
 
 }  // namespace
 
+bool png_rows_streamable(std::string_view bytes) {
+    constexpr std::size_t k_signature = 8;
+    constexpr std::size_t k_interlace_in_ihdr = 12;
+    bool header_seen = false;
+    std::size_t at = k_signature;
+    while (at + 8 <= bytes.size()) {
+        const std::uint64_t length = big_endian(bytes, at, 4);
+        const std::string_view type = bytes.substr(at + 4, 4);
+        if (type == "IHDR") {
+            if (at + 8 + k_interlace_in_ihdr >= bytes.size() ||
+                byte_at(bytes, at + 8 + k_interlace_in_ihdr) != 0)
+                return false;
+            header_seen = true;
+        } else if (type == "IDAT") {
+            return header_seen;
+        } else if (type == "iCCP" || type == "eXIf") {
+            return false;
+        }
+        at += 12 + length;  // length, type, data, CRC; a length past the end ends the walk
+    }
+    return false;
+}
+
 std::optional<Dimensions> header_dimensions(std::string_view bytes, catalog::ImageFormat format) {
     switch (format) {
         case catalog::ImageFormat::jpeg:

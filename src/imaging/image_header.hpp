@@ -19,4 +19,10 @@ struct Dimensions {
 // truncated or malformed image, which the decoder will refuse).
 std::optional<Dimensions> header_dimensions(std::string_view bytes, catalog::ImageFormat format);
 
+// Whether a PNG's variant can be made a row at a time (png_thumbnail.hpp): its chunks
+// up to the first IDAT hold an IHDR that is not interlaced, and no colour profile
+// (iCCP) or EXIF (eXIf), which libvips applies. False for anything that is not such a
+// PNG, or whose chunks end before an IDAT.
+bool png_rows_streamable(std::string_view bytes);
+
 }  // namespace gallery::imaging

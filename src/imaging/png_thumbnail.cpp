@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "imaging/area_taps.hpp"
+#include "imaging/image_header.hpp"
 #include "imaging/jpeg_thumbnail.hpp"
 
 namespace gallery::imaging {
@@ -62,11 +63,7 @@ Result<std::optional<std::string>> png_thumbnail(const ThumbnailJob& job) {
         if (auto ok = check_pixels(header.width, header.height, job.max_pixels); !ok)
             return std::unexpected(ok.error());
     }
-    spng_iccp profile{};
-    spng_exif exif{};
-    if (header.interlace_method != SPNG_INTERLACE_NONE || spng_get_iccp(png, &profile) == 0 ||
-        spng_get_exif(png, &exif) == 0)
-        return std::nullopt;
+    if (!png_rows_streamable(job.source)) return std::nullopt;
 
     const auto in_width = static_cast<int>(header.width);
     const auto in_height = static_cast<int>(header.height);

@@ -13,10 +13,10 @@
 namespace gallery::imaging {
 
 // The variant's bytes (JPEG or WebP, as job.format says); nullopt for a PNG this path
-// leaves to libvips: interlaced (rows come a pass at a time), or with a colour profile
-// (iCCP: libvips converts it to sRGB) or EXIF (eXIf: its orientation). invalid_input
-// with a sentence for a PNG that does not decode, is truncated, is over max_pixels, or
-// is still decoding at the deadline.
+// leaves to libvips (png_rows_streamable, image_header.hpp, decides): interlaced (rows come a pass
+// at a time), or with a colour profile (iCCP: libvips converts it to sRGB) or EXIF (eXIf: its
+// orientation). invalid_input with a sentence for a PNG that does not decode, is truncated, is over
+// max_pixels, or is still decoding at the deadline.
 Result<std::optional<std::string>> png_thumbnail(const ThumbnailJob& job);
 
 }  // namespace gallery::imaging

@@ -1,6 +1,7 @@
 #include "gallery/imaging/variant.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "gallery/catalog/image_format.hpp"
 #include "gallery/common/log.hpp"
@@ -35,13 +36,22 @@ Result<std::string> make(const VariantJob& job, catalog::ImageFormat format,
 
 }  // namespace
 
-std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, bool jpeg,
+std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, VariantDecode decode,
                                    const config::VariantSpec& variant) {
-    if (!jpeg) return std::max<std::uint64_t>(1, width * height) * k_bytes_per_pixel;
-    // The EXIF orientation is not read here, and a rotated image is fitted to the box
-    // turned a quarter (jpeg_thumbnail): charge the larger of the two decodes.
     const auto w = static_cast<double>(width);
     const auto h = static_cast<double>(height);
+    if (decode == VariantDecode::whole)
+        return std::max<std::uint64_t>(1, width * height) * k_bytes_per_pixel;
+    if (decode == VariantDecode::png_rows) {
+        // The small image (as png_thumbnail sizes it) and one row: RGBA8 as decoded and
+        // flattened in floats, 16 bytes a pixel.
+        const double scale = fit_scale(w, h, variant.width, variant.height);
+        const auto fitted_width = std::max<std::uint64_t>(1, std::llround(w / scale));
+        const auto fitted_height = std::max<std::uint64_t>(1, std::llround(h / scale));
+        return fitted_width * fitted_height * k_bytes_per_pixel + width * 2 * k_bytes_per_pixel;
+    }
+    // The EXIF orientation is not read here, and a rotated image is fitted to the box
+    // turned a quarter (jpeg_thumbnail): charge the larger of the two decodes.
     const std::uint64_t shrink =
         std::min(jpeg_decode_denominator(fit_scale(w, h, variant.width, variant.height)),
                  jpeg_decode_denominator(fit_scale(w, h, variant.height, variant.width)));
@@ -59,8 +69,12 @@ Result<std::string> make_variant(const VariantJob& job, EncodeAdmission& admissi
     if (dimensions) {
         if (auto ok = check_pixels(dimensions->width, dimensions->height, limits); !ok)
             return std::unexpected(ok.error());
-        charge = variant_decode_bytes(dimensions->width, dimensions->height,
-                                      *format == catalog::ImageFormat::jpeg, job.variant);
+        const VariantDecode decode =
+            *format == catalog::ImageFormat::jpeg ? VariantDecode::jpeg_scaled
+            : *format == catalog::ImageFormat::png && png_rows_streamable(job.source)
+                ? VariantDecode::png_rows
+                : VariantDecode::whole;
+        charge = variant_decode_bytes(dimensions->width, dimensions->height, decode, job.variant);
     }
     auto place = admission.reserve();
     if (!place) return std::unexpected(place.error());

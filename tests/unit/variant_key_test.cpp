@@ -2,6 +2,7 @@
 
 #include "gallery/common/variant_key.hpp"
 #include "gallery/imaging/variant.hpp"
+#include "imaging/image_header.hpp"
 
 using namespace gallery;
 
@@ -48,16 +49,51 @@ TEST_CASE("a WebP variant's key ends in .webp and parses in either format") {
 TEST_CASE("a JPEG variant is charged the memory of the scale libjpeg decodes at") {
     const config::VariantSpec thumb{"thumb", 320, 320};
     constexpr std::uint64_t per_pixel = imaging::k_bytes_per_pixel;
+    constexpr auto jpeg = imaging::VariantDecode::jpeg_scaled;
+    constexpr auto whole = imaging::VariantDecode::whole;
     // 4000 x 3000 is scaled by 1/12.5 (to 320 x 240): decoded at 1/8.
-    CHECK(imaging::variant_decode_bytes(4000, 3000, true, thumb) == 500 * 375 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(4000, 3000, jpeg, thumb) == 500 * 375 * per_pixel);
     // 1600 x 1200 is scaled by 1/5: decoded at 1/4 (400 x 300, still over 320 x 240).
-    CHECK(imaging::variant_decode_bytes(1600, 1200, true, thumb) == 400 * 300 * per_pixel);
-    CHECK(imaging::variant_decode_bytes(1280, 960, true, thumb) == 320 * 240 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(1600, 1200, jpeg, thumb) == 400 * 300 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(1280, 960, jpeg, thumb) == 320 * 240 * per_pixel);
     // Other formats decode whole.
-    CHECK(imaging::variant_decode_bytes(4000, 3000, false, thumb) == 4000 * 3000 * per_pixel);
-    CHECK(imaging::variant_decode_bytes(100, 80, true, thumb) == 100 * 80 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(4000, 3000, whole, thumb) == 4000 * 3000 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(100, 80, jpeg, thumb) == 100 * 80 * per_pixel);
     // A box that is not square: 1000 x 2000 fits 640 x 320 at 1/6.25 (decoded at 1/4),
     // but stored rotated it fits 320 x 640 at 1/3.125 (decoded at 1/2): the larger.
     const config::VariantSpec wide{"wide", 640, 320};
-    CHECK(imaging::variant_decode_bytes(1000, 2000, true, wide) == 500 * 1000 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(1000, 2000, jpeg, wide) == 500 * 1000 * per_pixel);
+}
+
+TEST_CASE("a PNG variant made a row at a time is charged its small image and one row") {
+    const config::VariantSpec thumb{"thumb", 320, 320};
+    constexpr std::uint64_t per_pixel = imaging::k_bytes_per_pixel;
+    constexpr auto rows = imaging::VariantDecode::png_rows;
+    // 4000 x 3000 fits 320 x 240; a row is 4000 pixels at 16 bytes.
+    CHECK(imaging::variant_decode_bytes(4000, 3000, rows, thumb) ==
+          320 * 240 * per_pixel + 4000 * 2 * per_pixel);
+    CHECK(imaging::variant_decode_bytes(100, 80, rows, thumb) ==
+          100 * 80 * per_pixel + 100 * 2 * per_pixel);
+}
+
+TEST_CASE("a PNG is made a row at a time unless interlaced or carrying a profile or EXIF") {
+    // The signature, an IHDR chunk (interlace flag last), then the chunks given.
+    const auto png = [](char interlace, const std::string& before_idat) {
+        std::string bytes = "\x89PNG\r\n\x1a\n";
+        bytes += std::string("\0\0\0\x0dIHDR", 8) + std::string(12, '\1') + interlace + "crc!";
+        return bytes + before_idat + std::string("\0\0\0\0IDAT", 8) + "crc!";
+    };
+    const auto chunk = [](const std::string& type) {
+        return std::string("\0\0\0\x02", 4) + type + "ab" + "crc!";
+    };
+    CHECK(imaging::png_rows_streamable(png('\0', "")));
+    CHECK(imaging::png_rows_streamable(png('\0', chunk("tEXt") + chunk("gAMA"))));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\1', "")));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\0', chunk("tEXt") + chunk("iCCP"))));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\0', chunk("eXIf"))));
+    // No IDAT before the bytes end; a length that runs past the end.
+    const std::string whole = png('\0', chunk("tEXt"));
+    CHECK_FALSE(imaging::png_rows_streamable(whole.substr(0, 40)));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\0', std::string("\xff\xff\xff\xfftEXt", 8))));
+    CHECK_FALSE(imaging::png_rows_streamable("not a png"));
 }

@@ -29,9 +29,15 @@ struct VariantJob {
 // `admission` has no place, slot or memory before the deadline. Thread-safe.
 Result<std::string> make_variant(const VariantJob& job, EncodeAdmission& admission);
 
-// Decode memory a variant of a width x height image of `format` is charged: a JPEG
-// is decoded already shrunk by up to 8 in each direction, others whole.
-std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, bool jpeg,
+// How a variant's source is decoded, which decides what admission charges for it.
+enum class VariantDecode {
+    whole,        // libvips, the whole image (WebP, GIF, BMP, the PNGs below)
+    jpeg_scaled,  // libjpeg, already shrunk by up to 8 in each direction
+    png_rows,     // libspng a row at a time: not interlaced, no iCCP or eXIf
+};
+
+// Decode memory a variant of a width x height image is charged.
+std::uint64_t variant_decode_bytes(std::uint64_t width, std::uint64_t height, VariantDecode decode,
                                    const config::VariantSpec& variant);
 
 }  // namespace gallery::imaging
