@@ -211,8 +211,10 @@ TEST_CASE("a deleted image's thumbnail is a 404 and cleanup deletes it with the 
     CHECK(fs::exists(file_of(kept)));
 }
 
-TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it there",
-          "[postgresql]") {
+TEST_CASE(
+    "on S3 a thumbnail redirects to the bucket and cleanup deletes it there and public_url puts it "
+    "there at upload",
+    "[postgresql]") {
     testing::S3rver s3;
     testing::TempDir dir;
     const std::string api_key = "variants-s3-test-key-0123456789";
@@ -253,6 +255,26 @@ TEST_CASE("on S3 a thumbnail redirects to the bucket and cleanup deletes it ther
     auto after = store->head(key);
     REQUIRE(after);
     CHECK_FALSE(after->has_value());
+
+    // With public_url the upload puts the thumbnail in the bucket, and the answer names
+    // its public URL.
+    std::map<std::string, std::string> public_env = env;
+    public_env["GALLERY_PUBLIC_URL"] = "https://cdn.example.com";
+    const testing::ServedProcess public_served =
+        testing::start_serve(public_env, dir.path() / "public-serve.out");
+    httplib::Client public_client("127.0.0.1", public_served.port);
+    public_client.set_default_headers({{"X-API-Key", api_key}});
+    const json shown =
+        uploaded(public_client, "shown.jpg", testing::encode_image(halves(1200, 900), ".jpg"));
+    const std::string shown_key =
+        variant_key("thumb", "images/" + shown["filename"].get<std::string>(), VariantFormat::jpeg);
+    CHECK(shown["thumbnail_url"] == "https://cdn.example.com/" + shown_key);
+    auto made = testing::read_object(*store, shown_key);
+    REQUIRE(made);
+    REQUIRE(made->has_value());
+    CHECK(decoded(**made).width() == 320);
+    ::kill(public_served.pid, SIGTERM);
+    testing::wait_process(public_served.pid);
 }
 
 TEST_CASE("gallery variants --missing makes what existing images lack and resumes",
