@@ -46,6 +46,16 @@ struct Setting {
                                                      "): " + expected);
 }
 
+// A setting with two named values: the value named, or a refusal that names both.
+template <typename Value>
+Value one_of(const std::string& setting, const RawValue& value,
+             std::pair<std::string_view, Value> first, std::pair<std::string_view, Value> second) {
+    if (value.text == first.first) return first.second;
+    if (value.text == second.first) return second.second;
+    invalid(setting, value,
+            "expected " + std::string(first.first) + " or " + std::string(second.first));
+}
+
 // As the original's settings.py reads it: os.getenv(...).lower() == 'true'; any other
 // value ("1", "yes", "False", a typo) leaves R2 off.
 std::string r2_enabled_to_storage(const std::string& text) {
@@ -229,12 +239,8 @@ std::vector<Setting> storage_settings() {
          {{"GALLERY_STORAGE"}, {"CLOUDFLARE_R2_ENABLED", r2_enabled_to_storage}},
          "local",
          [](Config& c, const RawValue& v) {
-             if (v.text == "local")
-                 c.storage = StorageKind::local;
-             else if (v.text == "s3")
-                 c.storage = StorageKind::s3;
-             else
-                 invalid("storage", v, "expected local or s3");
+             c.storage = one_of<StorageKind>("storage", v, {"local", StorageKind::local},
+                                             {"s3", StorageKind::s3});
          }},
         {"media_root",
          {{"GALLERY_MEDIA_ROOT"}},
@@ -268,12 +274,7 @@ std::vector<Setting> storage_settings() {
          {{"GALLERY_S3_ADDRESSING"}},
          "path",
          [](Config& c, const RawValue& v) {
-             if (v.text == "path")
-                 c.s3.path_style = true;
-             else if (v.text == "virtual")
-                 c.s3.path_style = false;
-             else
-                 invalid("s3_addressing", v, "expected path or virtual");
+             c.s3.path_style = one_of<bool>("s3_addressing", v, {"path", true}, {"virtual", false});
          }},
         {"s3_concurrency",
          {{"GALLERY_S3_CONCURRENCY"}},
@@ -401,12 +402,8 @@ std::vector<Setting> upload_settings() {
          {{"GALLERY_VARIANT_FORMAT"}},
          "jpeg",
          [](Config& c, const RawValue& v) {
-             if (v.text == "jpeg")
-                 c.variant_format = VariantFormat::jpeg;
-             else if (v.text == "webp")
-                 c.variant_format = VariantFormat::webp;
-             else
-                 invalid("variant_format", v, "expected jpeg or webp");
+             c.variant_format = one_of<VariantFormat>(
+                 "variant_format", v, {"jpeg", VariantFormat::jpeg}, {"webp", VariantFormat::webp});
          }},
         {"encode_slots",
          {{"GALLERY_ENCODE_SLOTS"}},
@@ -471,12 +468,8 @@ std::vector<Setting> backup_settings() {
          {{"GALLERY_BACKUP_TO"}},
          "folder",
          [](Config& c, const RawValue& v) {
-             if (v.text == "folder")
-                 c.backup_to = BackupTarget::folder;
-             else if (v.text == "s3")
-                 c.backup_to = BackupTarget::s3;
-             else
-                 invalid("backup_to", v, "expected folder or s3");
+             c.backup_to = one_of<BackupTarget>("backup_to", v, {"folder", BackupTarget::folder},
+                                                {"s3", BackupTarget::s3});
          }},
         {"backup_prefix",
          {{"GALLERY_BACKUP_PREFIX"}},
@@ -522,12 +515,7 @@ std::vector<Setting> backup_settings() {
          {{"GALLERY_BACKUP_GUARD"}},
          "on",
          [](Config& c, const RawValue& v) {
-             if (v.text == "on")
-                 c.backup_guard = true;
-             else if (v.text == "off")
-                 c.backup_guard = false;
-             else
-                 invalid("backup_guard", v, "expected on or off");
+             c.backup_guard = one_of<bool>("backup_guard", v, {"on", true}, {"off", false});
          }},
         {"backup_every",
          {{"GALLERY_BACKUP_EVERY"}},

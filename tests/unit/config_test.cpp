@@ -82,6 +82,13 @@ TEST_CASE("the original deployment's environment names still work") {
 TEST_CASE("a bad value stops start-up with a sentence naming the setting and its source") {
     CHECK(startup_message(sources_with({{"GALLERY_STORAGE", "ftp"}})) ==
           "invalid value 'ftp' for storage (from GALLERY_STORAGE): expected local or s3");
+    CHECK(startup_message(sources_with({{"GALLERY_VARIANT_FORMAT", "gif"}})) ==
+          "invalid value 'gif' for variant_format (from GALLERY_VARIANT_FORMAT): expected jpeg or "
+          "webp");
+    CHECK(startup_message(sources_with({{"GALLERY_BACKUP_GUARD", "yes"}})) ==
+          "invalid value 'yes' for backup_guard (from GALLERY_BACKUP_GUARD): expected on or off");
+    CHECK(config::resolve(sources_with({{"GALLERY_VARIANT_FORMAT", "webp"}})).variant_format ==
+          VariantFormat::webp);
     auto negative = sources_with({});
     negative.flags = {{"batch_size", "-5"}};
     CHECK(startup_message(negative).find("batch_size (from --batch-size)") != std::string::npos);
