@@ -8,6 +8,25 @@
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::api {
+namespace {
+
+// `variant` of the image `source` under the configured quality, limits, deadline and
+// format: the one place a variant is made from, on request or at upload.
+Result<std::string> make_configured(const config::Config& config, std::string_view source,
+                                    const config::VariantSpec& variant,
+                                    std::chrono::steady_clock::time_point arrived,
+                                    imaging::EncodeAdmission& admission) {
+    return imaging::make_variant({.source = source,
+                                  .variant = variant,
+                                  .quality = config.compression_quality,
+                                  .max_pixels = config.max_image_pixels,
+                                  .arrived = arrived,
+                                  .max_seconds = config.compression_timeout_seconds,
+                                  .format = config.variant_format},
+                                 admission);
+}
+
+}  // namespace
 
 Result<std::size_t> store_variant(storage::Storage& storage, const config::Config& config,
                                   imaging::EncodeAdmission& admission,
@@ -20,14 +39,7 @@ Result<std::size_t> store_variant(storage::Storage& storage, const config::Confi
             return fail(ErrorKind::not_found, "The image's file is missing.");
         return std::unexpected(source.error());
     }
-    auto made = imaging::make_variant({.source = *source,
-                                       .variant = request.variant,
-                                       .quality = config.compression_quality,
-                                       .max_pixels = config.max_image_pixels,
-                                       .arrived = request.arrived,
-                                       .max_seconds = config.compression_timeout_seconds,
-                                       .format = config.variant_format},
-                                      admission);
+    auto made = make_configured(config, *source, request.variant, request.arrived, admission);
     if (!made) return std::unexpected(made.error());
     if (auto put =
             storage.put(request.variant_key, *made, variant_content_type(config.variant_format));
@@ -53,14 +65,7 @@ Result<std::vector<MadeVariant>> VariantMaker::make_at_upload(
     std::vector<MadeVariant> made;
     if (config.public_url.empty()) return made;
     for (const config::VariantSpec& variant : config.variants) {
-        auto bytes = imaging::make_variant({.source = image_bytes,
-                                            .variant = variant,
-                                            .quality = config.compression_quality,
-                                            .max_pixels = config.max_image_pixels,
-                                            .arrived = arrived,
-                                            .max_seconds = config.compression_timeout_seconds,
-                                            .format = config.variant_format},
-                                           *context.encoding);
+        auto bytes = make_configured(config, image_bytes, variant, arrived, *context.encoding);
         if (!bytes && bytes.error().kind == ErrorKind::invalid_input) {
             log::warn("upload: no variants made: " + bytes.error().message);
             return std::vector<MadeVariant>{};
