@@ -14,6 +14,7 @@
 #include "fuzz_check.hpp"
 #include "imaging/jpeg_requantize.hpp"
 #include "imaging/jpeg_thumbnail.hpp"
+#include "thumbnail_check.hpp"
 
 using namespace gallery;
 
@@ -32,12 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!thumbnail) {
         fuzz::check(!thumbnail.error().message.empty(), "a thumbnail failed without a message");
     } else if (*thumbnail) {
-        auto made = imaging::JpegCoefficients::open(**thumbnail);
-        fuzz::check(made.has_value(), "a thumbnail is not a JPEG");
-        if (made)
-            fuzz::check((*made)->width() >= 1 && (*made)->width() <= 32 && (*made)->height() >= 1 &&
-                            (*made)->height() <= 32,
-                        "a thumbnail does not fit its 32 x 32 box");
+        fuzz::check_thumbnail_fits(**thumbnail, 32);
     }
     if (!coefficients.read_coefficients()) return 0;
     for (const int quality : {90, 45}) {
