@@ -83,6 +83,7 @@ Result<std::optional<std::string>> png_thumbnail(const ThumbnailJob& job) {
                                   : 3;
     std::vector<std::uint8_t> row(static_cast<std::size_t>(in_width) * 4);
     std::vector<float> flat(static_cast<std::size_t>(in_width) * bands);
+    std::vector<float> across(static_cast<std::size_t>(width) * bands);
     std::vector<float> small(static_cast<std::size_t>(width) * height * bands);
     for (int y = 0; y < in_height; ++y) {
         if (y % k_rows_between_deadline_checks == 0 &&
@@ -99,18 +100,21 @@ Result<std::optional<std::string>> png_thumbnail(const ThumbnailJob& job) {
                 flat[x * bands + k] =
                     static_cast<float>(row[x * 4 + k]) * alpha + 255.0f * (1 - alpha);
         }
+        // Across once, then into each output row the input row falls in (two where it
+        // straddles their boundary).
+        for (std::size_t x = 0; x < static_cast<std::size_t>(width); ++x) {
+            const Tap& tap = columns[x];
+            for (std::size_t k = 0; k < bands; ++k) {
+                float sum = 0;
+                for (std::size_t i = 0; i < tap.weights.size(); ++i)
+                    sum += tap.weights[i] *
+                           flat[(static_cast<std::size_t>(tap.first) + i) * bands + k];
+                across[x * bands + k] = sum;
+            }
+        }
         for (const RowShare& share : rows[static_cast<std::size_t>(y)]) {
             float* out = &small[static_cast<std::size_t>(share.out_row) * width * bands];
-            for (std::size_t x = 0; x < static_cast<std::size_t>(width); ++x) {
-                const Tap& tap = columns[x];
-                for (std::size_t k = 0; k < bands; ++k) {
-                    float sum = 0;
-                    for (std::size_t i = 0; i < tap.weights.size(); ++i)
-                        sum += tap.weights[i] *
-                               flat[(static_cast<std::size_t>(tap.first) + i) * bands + k];
-                    out[x * bands + k] += share.weight * sum;
-                }
-            }
+            for (std::size_t i = 0; i < across.size(); ++i) out[i] += share.weight * across[i];
         }
     }
     std::vector<std::uint8_t> bytes(small.size());
