@@ -40,3 +40,25 @@ TEST_CASE("image dimensions are read from JPEG and PNG and WebP headers without 
     }
     CHECK_FALSE(imaging::header_dimensions("\xFF\xD8\xFF\xDA garbage", catalog::ImageFormat::jpeg));
 }
+
+TEST_CASE("a PNG is made a row at a time unless interlaced or carrying a profile or EXIF") {
+    // The signature, an IHDR chunk (interlace flag last), then the chunks given.
+    const auto png = [](char interlace, const std::string& before_idat) {
+        std::string bytes = "\x89PNG\r\n\x1a\n";
+        bytes += std::string("\0\0\0\x0dIHDR", 8) + std::string(12, '\1') + interlace + "crc!";
+        return bytes + before_idat + std::string("\0\0\0\0IDAT", 8) + "crc!";
+    };
+    const auto chunk = [](const std::string& type) {
+        return std::string("\0\0\0\x02", 4) + type + "ab" + "crc!";
+    };
+    CHECK(imaging::png_rows_streamable(png('\0', "")));
+    CHECK(imaging::png_rows_streamable(png('\0', chunk("tEXt") + chunk("gAMA"))));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\1', "")));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\0', chunk("tEXt") + chunk("iCCP"))));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\0', chunk("eXIf"))));
+    // No IDAT before the bytes end; a length that runs past the end.
+    const std::string whole = png('\0', chunk("tEXt"));
+    CHECK_FALSE(imaging::png_rows_streamable(whole.substr(0, 40)));
+    CHECK_FALSE(imaging::png_rows_streamable(png('\0', std::string("\xff\xff\xff\xfftEXt", 8))));
+    CHECK_FALSE(imaging::png_rows_streamable("not a png"));
+}
