@@ -76,9 +76,12 @@ inline void check_storage_contract(storage::Storage& store) {
         REQUIRE(store.put("images/1.jpg", "1", "image/jpeg"));
         REQUIRE(store.put("images/2.jpg", "2", "image/jpeg"));
         REQUIRE(store.put("other/3.jpg", "3", "image/jpeg"));
-        // Folders interleaved and a refused key among them: each answer at its key's place.
-        const std::vector<std::string> keys{"images/1.jpg", "other/3.jpg", "images/missing.jpg",
-                                            "../escape.jpg", "images/2.jpg"};
+        // Folders interleaved, keys under a folder that does not exist (on local disk it
+        // is looked for once per batch) and a refused key among them: each answer at its
+        // key's place.
+        const std::vector<std::string> keys{
+            "images/1.jpg",    "nowhere/a.jpg", "other/3.jpg",  "images/missing.jpg",
+            "../escape.jpg",   "nowhere/b.jpg", "images/2.jpg", "nowhere/deeper/c.jpg"};
         auto outcomes = store.remove_many(keys);
         REQUIRE(outcomes);
         REQUIRE(outcomes->size() == keys.size());

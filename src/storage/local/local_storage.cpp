@@ -308,11 +308,15 @@ class LocalStorage final : public Storage {
         return error_number == ENOENT || error_number == ENOTDIR || error_number == ELOOP;
     }
 
-    // The media root and the last folder opened beneath it, for a run of deletes.
+    // The media root and the last folder opened beneath it, for a run of deletes. A
+    // folder found absent stays known as absent for the run: every key under it is gone
+    // without a syscall (a queue of objects already gone, or of variants never made,
+    // would otherwise try to open the same missing folder once per key).
     struct FolderCache {
         FileDescriptor root;
         std::string folder_key;
         FileDescriptor folder;
+        bool folder_absent = false;
     };
 
     Result<bool> remove_with(FolderCache& cache, std::string_view key) const {
@@ -323,14 +327,16 @@ class LocalStorage final : public Storage {
             if (!cache.root.valid())
                 return std::unexpected(from_errno(errno, "open the media root for", key));
         }
-        if (!cache.folder.valid() || cache.folder_key != folder_key) {
+        if (cache.folder_key != folder_key || (!cache.folder.valid() && !cache.folder_absent)) {
             cache.folder_key = folder_key;
             cache.folder = open_folder_beneath(cache.root.get(), folder_key, false);
+            cache.folder_absent = !cache.folder.valid() && is_absent(errno);
             if (!cache.folder.valid()) {
-                if (is_absent(errno)) return false;
+                if (cache.folder_absent) return false;
                 return std::unexpected(from_errno(errno, "delete", key));
             }
         }
+        if (cache.folder_absent) return false;
         if (::unlinkat(cache.folder.get(), std::string(name).c_str(), 0) == 0) return true;
         if (is_absent(errno)) return false;
         return std::unexpected(from_errno(errno, "delete", key));
