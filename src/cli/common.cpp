@@ -144,7 +144,11 @@ std::string database_name(const config::Config& config) {
 }
 
 db::Connection open_database(const config::Config& config) {
-    db::Connection connection(database_options(config));
+    return open_database(database_options(config));
+}
+
+db::Connection open_database(const db::ConnectionOptions& options) {
+    db::Connection connection(options);
     db::require_current_schema(connection);
     return connection;
 }

@@ -57,6 +57,7 @@ std::string database_name(const config::Config& config);
 
 // Opens the database and checks its schema is current (StartupError otherwise).
 db::Connection open_database(const config::Config& config);
+db::Connection open_database(const db::ConnectionOptions& options);
 
 bool stderr_is_terminal();
 

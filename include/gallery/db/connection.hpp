@@ -32,6 +32,17 @@ struct ConnectionOptions {
     // inside the COMMIT of whichever writer crossed 1,000 pages, while the writers
     // queued behind it wait (see sqlite/writer_turn.hpp).
     bool checkpoint_in_background = false;
+    // SQLite, for a connection that writes in large batches (the cleanup command): > 0
+    // lets the WAL grow to this many pages before a commit copies it into the database
+    // (SQLite's default is 1,000), so a page that every batch changes is copied once
+    // per checkpoint instead of once per batch.
+    int wal_autocheckpoint_pages = 0;
+    // SQLite: statement journals (the pages a statement or savepoint may roll back) are
+    // kept in memory instead of spilling to a temporary file past 64 KiB
+    // (temp_store=MEMORY, which also keeps this connection's sorts and temporary
+    // tables in memory). Only for a connection whose transactions are bounded: each
+    // page a statement changes is held once more until it ends.
+    bool temp_in_memory = false;
     // PostgreSQL: how long connecting may take, and how long one statement may run
     // before the server cancels it (a URL's own connect_timeout wins).
     std::chrono::seconds connect_timeout{5};

@@ -153,7 +153,13 @@ std::unique_ptr<Connection::Native> open_sqlite(const ConnectionOptions& options
         if (options.cache_kib > 0) {
             database.exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib));
         }
-        if (options.checkpoint_in_background) database.exec("PRAGMA wal_autocheckpoint=0");
+        if (options.checkpoint_in_background) {
+            database.exec("PRAGMA wal_autocheckpoint=0");
+        } else if (options.wal_autocheckpoint_pages > 0) {
+            database.exec("PRAGMA wal_autocheckpoint=" +
+                          std::to_string(options.wal_autocheckpoint_pages));
+        }
+        if (options.temp_in_memory) database.exec("PRAGMA temp_store=MEMORY");
         return native;
     } catch (const std::exception& e) {
         throw StartupError(ErrorKind::database,
