@@ -57,10 +57,12 @@ Response list_images(ApiContext& context, const Request& request) {
     body += ",\"sort_by\":";
     json_text::append_string(body, sort_by);
     body += "},\"images\":[";
+    ImageLinks image_links;
     for (std::size_t i = 0; i < result->images.size(); ++i) {
         if (i > 0) body += ',';
         const catalog::Image& image = result->images[i];
-        json_text::append_image(body, image, links.links_for(image));
+        links.fill_links(image, image_links);
+        json_text::append_image(body, image, image_links);
     }
     body += "],\"pagination\":";
     body += pagination_json(*page, result->total_count).dump();

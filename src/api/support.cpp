@@ -130,29 +130,46 @@ MediaLinks::MediaLinks(const ApiContext& context, const Request& request)
       m_media_base(!context.config.base_url.empty()
                        ? context.config.base_url
                        : forwarded_origin(request, context.config).value_or("")),
+      // Under public_url a variant is in the bucket from the upload on (make_at_upload);
+      // otherwise gallery's route makes it on its first request.
+      m_variant_base(context.config.public_url.empty() ? m_media_base + "/media"
+                                                       : context.config.public_url),
       m_now_seconds(context.clock() / k_micros_per_second) {}
 
 std::string MediaLinks::url_for(const std::string& storage_key) const {
+    std::string url;
+    fill_url(storage_key, url);
+    return url;
+}
+
+void MediaLinks::fill_url(const std::string& storage_key, std::string& url) const {
     const config::Config& config = m_context.config;
-    if (!config.public_url.empty()) return config.public_url + "/" + storage_key;
-    if (auto presigned = presigned_media_url(m_context, storage_key, m_now_seconds))
-        return *presigned;
-    return m_media_base + "/media/" + storage_key;
+    if (!config.public_url.empty()) {
+        url.assign(config.public_url).append(1, '/').append(storage_key);
+    } else if (auto presigned = presigned_media_url(m_context, storage_key, m_now_seconds)) {
+        url = std::move(*presigned);
+    } else {
+        url.assign(m_media_base).append("/media/").append(storage_key);
+    }
 }
 
 ImageLinks MediaLinks::links_for(const catalog::Image& image) const {
-    const config::Config& config = m_context.config;
-    ImageLinks links{url_for(image.storage_key), {}};
-    // Under public_url a variant is in the bucket from the upload on (make_at_upload);
-    // otherwise gallery's route makes it on its first request.
-    const std::string variant_base =
-        config.public_url.empty() ? m_media_base + "/media" : config.public_url;
-    for (const config::VariantSpec& variant : config.variants) {
-        links.variants.emplace_back(
-            variant.name, variant_base + "/" +
-                              variant_key(variant.name, image.storage_key, config.variant_format));
-    }
+    ImageLinks links;
+    fill_links(image, links);
     return links;
+}
+
+void MediaLinks::fill_links(const catalog::Image& image, ImageLinks& links) const {
+    const config::Config& config = m_context.config;
+    fill_url(image.storage_key, links.url);
+    links.variants.resize(config.variants.size());
+    for (std::size_t i = 0; i < config.variants.size(); ++i) {
+        const config::VariantSpec& variant = config.variants[i];
+        auto& [name, url] = links.variants[i];
+        name.assign(variant.name);
+        url.assign(m_variant_base).append(1, '/');
+        append_variant_key(url, variant.name, image.storage_key, config.variant_format);
+    }
 }
 
 nlohmann::json image_json(const catalog::Image& image, const MediaLinks& links) {

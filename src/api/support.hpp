@@ -64,13 +64,20 @@ class MediaLinks {
   public:
     MediaLinks(const ApiContext& context, const Request& request);
     std::string url_for(const std::string& storage_key) const;
-    // The image's url and its variants' (always gallery's /media/variants/ route, which
-    // makes a variant on its first request, then serves or redirects to it).
+    // The image's url and its variants': under public_url in the bucket, otherwise
+    // gallery's /media/variants/ route, which makes a variant on its first request.
     ImageLinks links_for(const catalog::Image& image) const;
+    // The same into `links`, whose strings keep their capacity from the image before: a
+    // list answer fills one ImageLinks for all its images (issue 40: no allocations per
+    // image that a kept buffer avoids).
+    void fill_links(const catalog::Image& image, ImageLinks& links) const;
 
   private:
+    void fill_url(const std::string& storage_key, std::string& url) const;
+
     const ApiContext& m_context;
-    std::string m_media_base;  // "" or "https://host"; /media/<key> follows
+    std::string m_media_base;    // "" or "https://host"; /media/<key> follows
+    std::string m_variant_base;  // what "/" and a variant's key follow
     long long m_now_seconds = 0;
 };
 

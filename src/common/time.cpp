@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 
 namespace gallery {
 
@@ -21,6 +22,12 @@ std::string format_utc(UnixMicros t, const char* format) {
 }
 
 std::string to_iso8601(UnixMicros t) {
+    std::string text;
+    append_iso8601(text, t);
+    return text;
+}
+
+void append_iso8601(std::string& out, UnixMicros t) {
     // Floor division so times before 1970 still render correctly.
     std::int64_t seconds = t / k_micros_per_second;
     std::int64_t micros = t % k_micros_per_second;
@@ -39,26 +46,29 @@ std::string to_iso8601(UnixMicros t) {
     // answer writes 100 of these (issue 40).
     const std::chrono::year_month_day date{std::chrono::sys_days{std::chrono::days{days}}};
     const int year = static_cast<int>(date.year());
-    std::string text = "0000-00-00T00:00:00.000000+00:00";
+    constexpr std::string_view k_pattern = "0000-00-00T00:00:00.000000+00:00";
+    char text[48];
+    std::size_t shift = 0;  // the date's end moves with the year's width
+    const bool four_digits = year >= 0 && year <= 9999;
+    if (four_digits) {
+        k_pattern.copy(text, k_pattern.size());
+    } else {
+        // As printf's %04d writes it: a sign, or a fifth digit.
+        const int length = std::snprintf(text, 16, "%04d", year);
+        shift = static_cast<std::size_t>(length) - 4;
+        k_pattern.substr(4).copy(text + length, k_pattern.size() - 4);
+    }
     const auto put = [&text](std::size_t end, std::int64_t value, int digits) {
         for (; digits > 0; --digits, value /= 10) text[--end] = static_cast<char>('0' + value % 10);
     };
-    if (year >= 0 && year <= 9999) {
-        put(4, year, 4);
-    } else {
-        // As printf's %04d writes it: a sign, or a fifth digit.
-        char digits[16];
-        const int length = std::snprintf(digits, sizeof digits, "%04d", year);
-        text.replace(0, 4, digits, static_cast<std::size_t>(length));
-    }
-    const std::size_t shift = text.size() - 32;  // the date's end moves with the year
+    if (four_digits) put(4, year, 4);
     put(shift + 7, static_cast<unsigned>(date.month()), 2);
     put(shift + 10, static_cast<unsigned>(date.day()), 2);
     put(shift + 13, of_day / 3600, 2);
     put(shift + 16, of_day / 60 % 60, 2);
     put(shift + 19, of_day % 60, 2);
     put(shift + 26, micros, 6);
-    return text;
+    out.append(text, k_pattern.size() + shift);
 }
 
 namespace {

@@ -25,11 +25,17 @@ bool valid_variant_name(std::string_view name) {
 }
 
 std::string variant_key(std::string_view name, std::string_view image_key, VariantFormat format) {
-    const std::string_view suffix = variant_extension(format);
     std::string key;
-    key.reserve(variant_prefix.size() + name.size() + 1 + image_key.size() + suffix.size());
-    key.append(variant_prefix).append(name).append(1, '/').append(image_key).append(suffix);
+    append_variant_key(key, name, image_key, format);
     return key;
+}
+
+void append_variant_key(std::string& out, std::string_view name, std::string_view image_key,
+                        VariantFormat format) {
+    const std::string_view suffix = variant_extension(format);
+    out.reserve(out.size() + variant_prefix.size() + name.size() + 1 + image_key.size() +
+                suffix.size());
+    out.append(variant_prefix).append(name).append(1, '/').append(image_key).append(suffix);
 }
 
 std::optional<VariantOfImage> parse_variant_key(std::string_view key) {

@@ -18,8 +18,12 @@ std::string dumped(const nlohmann::json& value) {
 
 TEST_CASE("the list's JSON text is byte for byte what nlohmann writes for the same image") {
     std::mt19937 random{20261207};
-    // Every byte value, valid multi-byte UTF-8, and broken sequences.
-    const std::vector<std::string> pieces{"a",
+    // Every byte value, valid multi-byte UTF-8, and broken sequences; and plain runs
+    // longer than a word, so an escape falls at every offset of the 8 bytes the writer
+    // tests at once.
+    const std::vector<std::string> pieces{"photo_2026",
+                                          "images/0123456789abcdef.jpg",
+                                          "a",
                                           "Z",
                                           " ",
                                           "\"",

@@ -18,6 +18,8 @@ UnixMicros now_micros();
 
 // "2026-01-05T16:55:00.123456+00:00", the form API.md uses.
 std::string to_iso8601(UnixMicros t);
+// The same text appended to `out`, with no string of its own (a list answer writes 100).
+void append_iso8601(std::string& out, UnixMicros t);
 
 // The whole second of `t` in UTC through strftime's `format` ("%Y%m%dT%H%M%SZ" for
 // SigV4 and backup names, the HTTP date of Last-Modified).

@@ -26,6 +26,9 @@ bool valid_variant_name(std::string_view name);
 
 // variants/<name>/<image_key><variant_extension(format)>; `name` must be valid.
 std::string variant_key(std::string_view name, std::string_view image_key, VariantFormat format);
+// The same key appended to `out` (a list answer writes one per image into kept buffers).
+void append_variant_key(std::string& out, std::string_view name, std::string_view image_key,
+                        VariantFormat format);
 
 struct VariantOfImage {
     std::string_view name;
