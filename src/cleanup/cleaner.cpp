@@ -33,6 +33,13 @@ Options options_from(const config::Config& config) {
     return options;
 }
 
+db::ConnectionOptions cleaner_connection(db::ConnectionOptions base) {
+    base.cache_kib = 20 * 1024;
+    base.wal_autocheckpoint_pages = 10'000;
+    base.temp_in_memory = true;
+    return base;
+}
+
 Cleaner::Cleaner(db::Connection& connection, storage::Storage& storage, Options options,
                  Clock clock, std::string worker)
     : m_connection(connection),

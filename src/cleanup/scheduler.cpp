@@ -3,8 +3,10 @@
 #include <optional>
 #include <string>
 
+#include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/run_log.hpp"
 #include "gallery/common/log.hpp"
+#include "gallery/db/statement.hpp"
 #include "gallery/queue/queue.hpp"
 
 namespace gallery::cleanup {
@@ -54,6 +56,16 @@ void Scheduler::loop() {
         Cleaner cleaner(*connection, m_storage, options, system_clock(), owner);
         const TimedRun run =
             run_and_record(cleaner, *connection, "scheduler", system_clock(), RunLogLine::write);
+        // The page cache a run filled (up to cleaner_connection's 20 MiB) is not kept
+        // between runs: serve's memory stays what its requests need.
+        if (connection->engine() == db::Engine::sqlite) {
+            try {
+                db::execute_script(*connection, "PRAGMA shrink_memory");
+            } catch (const std::exception& e) {
+                // Only memory is at stake; the next run uses the connection as it is.
+                log::warn(std::string("cleanup (scheduler): ") + e.what());
+            }
+        }
         if (m_observer.on_run) m_observer.on_run(run.report);
         // A run with nothing due says nothing about storage: the state stays.
         if (stopped_by_storage(run.report)) {

@@ -91,25 +91,12 @@ Result<void> run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
     return {};
 }
 
-// The cleaner's connection on SQLite (issue 40). A batch deletes rows spread over the
-// queue's and the receipts' file_path indexes (keys are random), so it changes about a
-// page per row: a page cache that holds those indexes, and a checkpoint every 10,000
-// WAL pages rather than 1,000, copy a page once for many batches instead of reading
-// and copying it again for each. Statement journals stay in memory: a batch is at most
-// k_max_batch_size rows, so they are bounded. Memory: the cache's 20 MiB at most.
-// `scripts/bench --only cleaner` (100,000 files in 500 folders): 5.1-5.2 s before,
-// 3.2-3.7 s after.
-db::ConnectionOptions cleanup_database_options(const config::Config& config) {
-    db::ConnectionOptions options = database_options(config);
-    options.cache_kib = 20 * 1024;
-    options.wal_autocheckpoint_pages = 10'000;
-    options.temp_in_memory = true;
-    return options;
-}
-
 Result<void> run_cleanup(const Globals& globals, const CleanupOptions& options) {
     const config::Config config = load_config(globals);
-    db::Connection connection = open_database(cleanup_database_options(config));
+    // `scripts/bench --only cleaner` (100,000 files in 500 folders): 5.1-5.2 s with
+    // SQLite's defaults, 3.2-3.7 s with the cleaner's settings.
+    db::Connection connection =
+        open_database(cleanup::cleaner_connection(database_options(config)));
 
     if (options.retry_dead) {
         auto requeued = queue::retry_dead(connection, now_micros());

@@ -14,6 +14,7 @@
 #include "gallery/api/api_key.hpp"
 #include "gallery/api/cleanup_runner.hpp"
 #include "gallery/backup/schedule.hpp"
+#include "gallery/cleanup/cleaner.hpp"
 #include "gallery/cleanup/scheduler.hpp"
 #include "gallery/common/log.hpp"
 #include "gallery/db/checkpointer.hpp"
@@ -118,8 +119,10 @@ Result<void> run_serve(const Globals& globals) {
     print_banner(config, port, key);
 
     api::Metrics& metrics = *context.metrics;
+    // The built-in cleaner's connection: the cleaner's cache and in-memory journals;
+    // the scheduler gives the cache back after each run (serve's idle RSS).
     cleanup::Scheduler scheduler(
-        config, database, *storage,
+        config, cleanup::cleaner_connection(database), *storage,
         {.on_run =
              [&](const cleanup::Report& report) { metrics.record_cleanup(report, "scheduler"); },
          .on_state =

@@ -3,6 +3,7 @@
 // only in a benchmark.
 #include <catch2/catch.hpp>
 
+#include "gallery/cleanup/cleaner.hpp"
 #include "gallery/db/statement.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,13 +18,16 @@ TEST_CASE("a connection for batch writes applies its cache checkpoint and journa
         CHECK(db::query_int64(connection, "PRAGMA wal_autocheckpoint") == 1000);
         CHECK(db::query_int64(connection, "PRAGMA temp_store") == 0);
     }
-    SECTION("the cleanup command's settings") {
-        db::Connection connection(db::ConnectionOptions{.path = path,
-                                                        .cache_kib = 20 * 1024,
-                                                        .wal_autocheckpoint_pages = 10'000,
-                                                        .temp_in_memory = true});
+    SECTION("a cleaner's settings (the cleanup command)") {
+        db::Connection connection(cleanup::cleaner_connection({.path = path}));
         CHECK(db::query_int64(connection, "PRAGMA cache_size") == -20 * 1024);
         CHECK(db::query_int64(connection, "PRAGMA wal_autocheckpoint") == 10'000);
         CHECK(db::query_int64(connection, "PRAGMA temp_store") == 2);  // MEMORY
+    }
+    SECTION("a cleaner's settings in serve, whose checkpointer thread copies the WAL") {
+        db::Connection connection(
+            cleanup::cleaner_connection({.path = path, .checkpoint_in_background = true}));
+        CHECK(db::query_int64(connection, "PRAGMA wal_autocheckpoint") == 0);
+        CHECK(db::query_int64(connection, "PRAGMA temp_store") == 2);
     }
 }

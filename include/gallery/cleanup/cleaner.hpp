@@ -62,6 +62,15 @@ std::chrono::seconds outage_delay(std::chrono::seconds every, int consecutive_ou
 // The configured batch size, max attempts, lease and receipt retention; the rest default.
 Options options_from(const config::Config& config);
 
+// A cleaner's own database connection: `base` with the settings its batches need on
+// SQLite (issue 40). Keys are random, so a batch changes about a page per row of the
+// queue's and the receipts' file_path indexes: a 20 MiB page cache holds them from one
+// batch to the next, and a checkpoint every 10,000 WAL pages (where commits checkpoint
+// at all: not in serve, whose checkpointer thread does) copies such a page once for
+// many batches. Statement journals stay in memory: a batch is at most
+// k_max_batch_size rows, so they are bounded. PostgreSQL ignores these settings.
+db::ConnectionOptions cleaner_connection(db::ConnectionOptions base);
+
 struct Report {
     std::int64_t processed = 0;     // rows claimed and handled this run
     std::int64_t deleted = 0;       // objects confirmed gone; their rows removed
