@@ -1,5 +1,7 @@
 #include "gallery/cleanup/scheduler.hpp"
 
+#include <malloc.h>
+
 #include <optional>
 #include <string>
 
@@ -61,6 +63,9 @@ void Scheduler::loop() {
         if (connection->engine() == db::Engine::sqlite) {
             try {
                 db::execute_script(*connection, "PRAGMA shrink_memory");
+                // SQLite frees the pages to malloc, which keeps them in this thread's
+                // arena: 9 MB more RSS after a 100,000-row run until trimmed here.
+                ::malloc_trim(0);
             } catch (const std::exception& e) {
                 // Only memory is at stake; the next run uses the connection as it is.
                 log::warn(std::string("cleanup (scheduler): ") + e.what());
