@@ -328,13 +328,13 @@ class LocalStorage final : public Storage {
                 return std::unexpected(from_errno(errno, "open the media root for", key));
         }
         if (cache.folder_key != folder_key || (!cache.folder.valid() && !cache.folder_absent)) {
+            FileDescriptor opened = open_folder_beneath(cache.root.get(), folder_key, false);
+            const int open_error = errno;  // before the old descriptor is closed below
             cache.folder_key = folder_key;
-            cache.folder = open_folder_beneath(cache.root.get(), folder_key, false);
-            cache.folder_absent = !cache.folder.valid() && is_absent(errno);
-            if (!cache.folder.valid()) {
-                if (cache.folder_absent) return false;
-                return std::unexpected(from_errno(errno, "delete", key));
-            }
+            cache.folder = std::move(opened);
+            cache.folder_absent = !cache.folder.valid() && is_absent(open_error);
+            if (!cache.folder.valid() && !cache.folder_absent)
+                return std::unexpected(from_errno(open_error, "delete", key));
         }
         if (cache.folder_absent) return false;
         if (::unlinkat(cache.folder.get(), std::string(name).c_str(), 0) == 0) return true;
