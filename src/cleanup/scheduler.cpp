@@ -59,17 +59,15 @@ void Scheduler::loop() {
         const TimedRun run =
             run_and_record(cleaner, *connection, "scheduler", system_clock(), RunLogLine::write);
         // The page cache a run filled (up to cleaner_connection's 20 MiB) is not kept
-        // between runs: serve's memory stays what its requests need.
-        if (connection->engine() == db::Engine::sqlite) {
-            try {
-                db::execute_script(*connection, "PRAGMA shrink_memory");
-                // SQLite frees the pages to malloc, which keeps them in this thread's
-                // arena: 9 MB more RSS after a 100,000-row run until trimmed here.
-                ::malloc_trim(0);
-            } catch (const std::exception& e) {
-                // Only memory is at stake; the next run uses the connection as it is.
-                log::warn(std::string("cleanup (scheduler): ") + e.what());
-            }
+        // between runs: serve's memory stays what its requests need. The freed pages go
+        // to malloc, which keeps them in this thread's arena until trimmed here
+        // (`scripts/bench --only cleaner`, serve's built-in cleaner: its RSS after the run).
+        try {
+            db::release_cache_memory(*connection);
+            ::malloc_trim(0);
+        } catch (const std::exception& e) {
+            // Only memory is at stake; the next run uses the connection as it is.
+            log::warn(std::string("cleanup (scheduler): ") + e.what());
         }
         if (m_observer.on_run) m_observer.on_run(run.report);
         // A run with nothing due says nothing about storage: the state stays.

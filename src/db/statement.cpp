@@ -65,6 +65,10 @@ void execute_script(Connection& connection, std::string_view sql) {
     connection.native().execute_script(sql);
 }
 
+void release_cache_memory(Connection& connection) {
+    if (connection.engine() == Engine::sqlite) execute_script(connection, "PRAGMA shrink_memory");
+}
+
 std::int64_t query_int64(Connection& connection, std::string_view sql) {
     Statement query(connection, sql);
     if (!query.step()) throw Failure("no row from: " + std::string(sql));

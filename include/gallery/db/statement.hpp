@@ -120,6 +120,10 @@ std::int64_t insert_rows(
 // Runs one or more statements without parameters or results (a migration, a pragma).
 void execute_script(Connection& connection, std::string_view sql);
 
+// Gives back the memory of the connection's page cache that no statement uses now
+// (SQLite's shrink_memory; nothing on PostgreSQL, whose cache is the server's).
+void release_cache_memory(Connection& connection);
+
 // The first column of the first row of `sql` (a COUNT, a MAX); Failure when there is no row.
 std::int64_t query_int64(Connection& connection, std::string_view sql);
 // Same for a text column ("" for NULL).
