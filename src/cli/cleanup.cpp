@@ -93,8 +93,8 @@ Result<void> run_dry(cleanup::Cleaner& cleaner, const CleanupOptions& options) {
 
 Result<void> run_cleanup(const Globals& globals, const CleanupOptions& options) {
     const config::Config config = load_config(globals);
-    // `scripts/bench --only cleaner` (100,000 files in 500 folders): 5.1-5.2 s with
-    // SQLite's defaults, 3.2-3.7 s with the cleaner's settings.
+    // The cleaner's cache, checkpoints and journals: see cleaner_connection (BENCHMARKS,
+    // "The cleaner's cost per row", third pass).
     db::Connection connection =
         open_database(cleanup::cleaner_connection(database_options(config)));
 
