@@ -102,6 +102,11 @@ std::string for_update(const Connection& connection) {
     return connection.engine() == Engine::postgresql ? " FOR UPDATE" : "";
 }
 
+std::string usually_true(const Connection& connection, std::string_view condition) {
+    if (connection.engine() == Engine::postgresql) return std::string(condition);
+    return "likely(" + std::string(condition) + ")";
+}
+
 void lock_name(Connection& connection, std::string_view name) {
     if (connection.engine() != Engine::postgresql) return;
     Statement lock(connection, "SELECT pg_advisory_xact_lock(hashtext(?1))");

@@ -2,28 +2,12 @@
 
 #include "gallery/db/statement.hpp"
 
+#include "gallery/db/dialect.hpp"
 #include "gallery/db/like.hpp"
 #include "gallery/db/transaction.hpp"
 
 namespace gallery::queue {
 namespace {
-
-struct SortSpec {
-    const char* column;
-    bool descending;
-};
-
-SortSpec sort_spec(QueueSort sort) {
-    switch (sort) {
-        case QueueSort::oldest:
-            return {"id", false};
-        case QueueSort::most_attempts:
-            return {"attempts", true};
-        case QueueSort::newest:
-            break;
-    }
-    return {"id", true};
-}
 
 std::string id_list(std::span<const ItemId> ids) {
     std::string list;
@@ -31,78 +15,116 @@ std::string id_list(std::span<const ItemId> ids) {
     return list;
 }
 
+// One statement of a page: the rows of `query` within `part` (a condition that picks
+// the index serving `order`), after `after` when given, at most `limit` of them.
+// Parameters: ?1 min_attempts, ?2 now, ?3 the search, ?4 and ?5 the cursor, ?6 limit.
+void read_rows(db::Connection& connection, const BrowseQuery& query, UnixMicros now,
+               const std::string& sort_column, std::string_view part, std::string_view order,
+               const std::optional<std::pair<std::int64_t, ItemId>>& after, std::size_t limit,
+               std::vector<QueueRow>& rows) {
+    std::string sql =
+        "SELECT id, file_path, client_id, queued_at, attempts, state, next_attempt_at,"
+        " last_error, size_bytes, lease_expires_at, " +
+        sort_column + " FROM deletion_queue WHERE attempts >= ?1" + std::string(part);
+    switch (query.state) {
+        case StateFilter::pending:
+            // Nearly every queued row is pending and not leased: the order's index,
+            // tested row by row, finds a page at once (likely() must wrap the state
+            // test alone for SQLite's planner to leave the state indexes aside).
+            sql += " AND " + db::usually_true(connection, "state = 'pending'") +
+                   " AND (lease_expires_at IS NULL OR lease_expires_at <= ?2)";
+            break;
+        case StateFilter::leased:
+            // A lease moves next_attempt_at to its expiry (claim, renew_lease), so the
+            // leased rows are within the (state, next_attempt_at) index's few rows
+            // not due yet: that range, sorted, instead of every pending row.
+            sql += " AND state = 'pending' AND next_attempt_at > ?2 AND lease_expires_at > ?2";
+            break;
+        case StateFilter::restorable:
+            sql += " AND state = 'restorable'";
+            break;
+        case StateFilter::dead:
+            sql += " AND state = 'dead'";
+            break;
+        case StateFilter::all:
+            break;
+    }
+    if (query.search) {
+        sql += " AND (file_path LIKE ?3 ESCAPE '\\' OR client_id LIKE ?3 ESCAPE '\\')";
+    }
+    const bool descending = query.sort != QueueSort::oldest;
+    const char* beyond = descending ? "<" : ">";
+    if (after) {
+        sql += " AND (" + sort_column + " " + beyond + " ?4 OR (" + sort_column + " = ?4 AND id " +
+               beyond + " ?5))";
+    }
+    sql += " ORDER BY " + std::string(order) + " LIMIT ?6";
+
+    db::Statement statement(connection, sql);
+    statement.bind(1, query.min_attempts);
+    if (query.state == StateFilter::pending || query.state == StateFilter::leased)
+        statement.bind(2, now);
+    if (query.search) statement.bind(3, db::like_pattern(*query.search));
+    if (after) {
+        statement.bind(4, after->first);
+        statement.bind(5, after->second);
+    }
+    statement.bind(6, static_cast<std::int64_t>(limit));
+    while (statement.step()) {
+        QueueRow row;
+        row.id = statement.int64(0);
+        row.key = statement.text(1);
+        row.client_id = statement.text(2);
+        row.queued_at = statement.int64(3);
+        row.attempts = static_cast<int>(statement.int64(4));
+        row.state = statement.text(5);
+        row.next_attempt_at = statement.int64(6);
+        if (!statement.is_null(7)) row.last_error = statement.text(7);
+        if (!statement.is_null(8)) row.size_bytes = static_cast<std::uint64_t>(statement.int64(8));
+        if (row.state == "pending" && !statement.is_null(9) && statement.int64(9) > now) {
+            row.state = "leased";
+        }
+        row.sort_value = statement.int64(10);
+        rows.push_back(std::move(row));
+    }
+}
+
 }  // namespace
 
 Result<QueuePage> browse(db::Connection& connection, const BrowseQuery& query, UnixMicros now) {
     return db::read("queue: browse", [&] {
-        const SortSpec sort = sort_spec(query.sort);
-        const std::string column = sort.column;
-        std::string sql =
-            "SELECT id, file_path, client_id, queued_at, attempts, state, next_attempt_at,"
-            " last_error, size_bytes, lease_expires_at, " +
-            column + " FROM deletion_queue WHERE attempts >= ?1";
-        switch (query.state) {
-            case StateFilter::pending:
-                sql +=
-                    " AND state = 'pending' AND (lease_expires_at IS NULL OR"
-                    " lease_expires_at <= ?2)";
+        // One row more than the page tells whether another page follows.
+        const std::size_t wanted = query.page_size + 1;
+        std::vector<QueueRow> rows;
+        switch (query.sort) {
+            case QueueSort::newest:
+                read_rows(connection, query, now, "id", "", "id DESC", query.after, wanted, rows);
                 break;
-            case StateFilter::leased:
-                sql += " AND state = 'pending' AND lease_expires_at > ?2";
+            case QueueSort::oldest:
+                read_rows(connection, query, now, "id", "", "id ASC", query.after, wanted, rows);
                 break;
-            case StateFilter::restorable:
-                sql += " AND state = 'restorable'";
+            case QueueSort::most_attempts: {
+                // Rows that have failed come first, from migration 0014's index of them;
+                // then the rows never tried (nearly all of a large queue), newest first,
+                // from the table's own id order. A cursor with 0 attempts is past the
+                // first part.
+                const bool after_failed = query.after && query.after->first <= 0;
+                if (!after_failed) {
+                    read_rows(connection, query, now, "attempts", " AND attempts > 0",
+                              "attempts DESC, id DESC", query.after, wanted, rows);
+                }
+                if (rows.size() < wanted && query.min_attempts <= 0) {
+                    read_rows(connection, query, now, "attempts", " AND attempts = 0", "id DESC",
+                              after_failed ? query.after : std::nullopt, wanted - rows.size(),
+                              rows);
+                }
                 break;
-            case StateFilter::dead:
-                sql += " AND state = 'dead'";
-                break;
-            case StateFilter::all:
-                break;
+            }
         }
-        if (query.search) {
-            sql += " AND (file_path LIKE ?3 ESCAPE '\\' OR client_id LIKE ?3 ESCAPE '\\')";
-        }
-        const char* beyond = sort.descending ? "<" : ">";
-        if (query.after) {
-            sql += " AND (" + column + " " + beyond + " ?4 OR (" + column + " = ?4 AND id " +
-                   beyond + " ?5))";
-        }
-        const char* direction = sort.descending ? " DESC" : " ASC";
-        sql += " ORDER BY " + column + direction + ", id" + direction + " LIMIT ?6";
-
-        db::Statement statement(connection, sql);
-        statement.bind(1, query.min_attempts);
-        if (query.state == StateFilter::pending || query.state == StateFilter::leased)
-            statement.bind(2, now);
-        if (query.search) statement.bind(3, db::like_pattern(*query.search));
-        if (query.after) {
-            statement.bind(4, query.after->first);
-            statement.bind(5, query.after->second);
-        }
-        statement.bind(6, static_cast<std::int64_t>(query.page_size + 1));
         QueuePage page;
-        while (statement.step()) {
-            if (page.rows.size() == query.page_size) {
-                page.has_more = true;
-                break;
-            }
-            QueueRow row;
-            row.id = statement.int64(0);
-            row.key = statement.text(1);
-            row.client_id = statement.text(2);
-            row.queued_at = statement.int64(3);
-            row.attempts = static_cast<int>(statement.int64(4));
-            row.state = statement.text(5);
-            row.next_attempt_at = statement.int64(6);
-            if (!statement.is_null(7)) row.last_error = statement.text(7);
-            if (!statement.is_null(8))
-                row.size_bytes = static_cast<std::uint64_t>(statement.int64(8));
-            if (row.state == "pending" && !statement.is_null(9) && statement.int64(9) > now) {
-                row.state = "leased";
-            }
-            row.sort_value = statement.int64(10);
-            page.rows.push_back(std::move(row));
-        }
+        page.has_more = rows.size() > query.page_size;
+        if (page.has_more) rows.resize(query.page_size);
+        page.rows = std::move(rows);
         return page;
     });
 }

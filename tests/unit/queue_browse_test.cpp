@@ -34,6 +34,7 @@ std::vector<queue::QueueRow> all_pages(db::Connection& connection, queue::Browse
         auto page = queue::browse(connection, query, 1000).value();
         REQUIRE(page.rows.size() <= query.page_size);
         rows.insert(rows.end(), page.rows.begin(), page.rows.end());
+        REQUIRE(rows.size() <= 1000);  // a cursor that never ends fails instead of hanging
         if (!page.has_more) return rows;
         query.after = std::pair{page.rows.back().sort_value, page.rows.back().id};
     }
@@ -45,36 +46,51 @@ TEST_CASE("queue pages follow the sort and visit every row exactly once", "[post
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 23);
+    // 18 rows have failed (attempts 1 to 3), 5 have not: "most attempts" reads the two
+    // groups with two statements, so page sizes put its page breaks on every side of
+    // the change, 6 exactly on it.
     for (queue::ItemId id = 1; id <= 23; ++id)
         set_row(connection, id, "attempts = " + std::to_string(id % 4));
 
-    queue::BrowseQuery query;
-    query.page_size = 5;
-    for (auto sort :
-         {queue::QueueSort::newest, queue::QueueSort::oldest, queue::QueueSort::most_attempts}) {
-        query.sort = sort;
-        const auto rows = all_pages(connection, query);
-        REQUIRE(rows.size() == 23);
-        std::set<queue::ItemId> seen;
-        for (const auto& row : rows) seen.insert(row.id);
-        CHECK(seen.size() == 23);
-        for (std::size_t i = 1; i < rows.size(); ++i) {
-            if (sort == queue::QueueSort::newest) CHECK(rows[i - 1].id > rows[i].id);
-            if (sort == queue::QueueSort::oldest) CHECK(rows[i - 1].id < rows[i].id);
-            if (sort == queue::QueueSort::most_attempts) {
-                CHECK(rows[i - 1].attempts >= rows[i].attempts);
-                if (rows[i - 1].attempts == rows[i].attempts) CHECK(rows[i - 1].id > rows[i].id);
+    for (const std::size_t page_size : {1, 5, 6, 7, 50}) {
+        for (const int min_attempts : {0, 1, 3}) {
+            queue::BrowseQuery query;
+            query.page_size = page_size;
+            query.min_attempts = min_attempts;
+            std::size_t expected = 0;
+            for (queue::ItemId id = 1; id <= 23; ++id) expected += id % 4 >= min_attempts;
+            for (auto sort : {queue::QueueSort::newest, queue::QueueSort::oldest,
+                              queue::QueueSort::most_attempts}) {
+                INFO("page size " << page_size << ", min_attempts " << min_attempts << ", sort "
+                                  << static_cast<int>(sort));
+                query.sort = sort;
+                const auto rows = all_pages(connection, query);
+                REQUIRE(rows.size() == expected);
+                std::set<queue::ItemId> seen;
+                for (const auto& row : rows) seen.insert(row.id);
+                CHECK(seen.size() == expected);
+                for (std::size_t i = 1; i < rows.size(); ++i) {
+                    if (sort == queue::QueueSort::newest) CHECK(rows[i - 1].id > rows[i].id);
+                    if (sort == queue::QueueSort::oldest) CHECK(rows[i - 1].id < rows[i].id);
+                    if (sort == queue::QueueSort::most_attempts) {
+                        CHECK(rows[i - 1].attempts >= rows[i].attempts);
+                        if (rows[i - 1].attempts == rows[i].attempts)
+                            CHECK(rows[i - 1].id > rows[i].id);
+                    }
+                }
             }
         }
     }
 }
 
-TEST_CASE("queue filters by state and attempts and searches path or client literally", "[postgresql]") {
+TEST_CASE("queue filters by state and attempts and searches path or client literally",
+          "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
     enqueue_keys(connection, 10);
     set_row(connection, 1, "state = 'dead', attempts = 3, last_error = 'boom'");
-    set_row(connection, 2, "lease_owner = 'w', lease_expires_at = 5000");
+    // Leased as queue::claim leases: next_attempt_at moves to the lease's expiry.
+    set_row(connection, 2, "lease_owner = 'w', lease_expires_at = 5000, next_attempt_at = 5000");
     set_row(connection, 3, "attempts = 2");
 
     queue::BrowseQuery query;
@@ -113,7 +129,7 @@ TEST_CASE("retry and remove act only on the selected rows they may touch", "[pos
     enqueue_keys(connection, 4);
     set_row(connection, 1, "state = 'dead', attempts = 3");
     set_row(connection, 2, "state = 'dead', attempts = 3");
-    set_row(connection, 3, "lease_owner = 'w', lease_expires_at = 5000");
+    set_row(connection, 3, "lease_owner = 'w', lease_expires_at = 5000, next_attempt_at = 5000");
 
     const std::vector<queue::ItemId> first_only{1, 4};  // 4 is pending: not retried
     CHECK(queue::retry_selected(connection, first_only, 2000).value() == 1);

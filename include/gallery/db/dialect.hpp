@@ -43,6 +43,14 @@ std::string skip_locked(const Connection& connection);
 // whole database already ("").
 std::string for_update(const Connection& connection);
 
+// `condition`, marked as true for most rows. SQLite's planner, which keeps no statistics
+// here, then walks the order's own index and tests it row by row instead of reading
+// every row it holds through an index on the condition's column and sorting them
+// ("likely(...)"); PostgreSQL's planner knows from its statistics (the condition as is).
+// One comparison, not an AND of several: SQLite looks through likely() at an AND and
+// plans its terms as if unmarked.
+std::string usually_true(const Connection& connection, std::string_view condition);
+
 // Inside a write transaction: waits for, then holds until the transaction ends, the
 // lock called `name` (PostgreSQL: a transaction advisory lock on its hash). Writers
 // that must not interleave for one thing (one client's rows and totals) take the
