@@ -107,6 +107,16 @@ std::string usually_true(const Connection& connection, std::string_view conditio
     return "likely(" + std::string(condition) + ")";
 }
 
+void refresh_statistics(Connection& connection, std::initializer_list<std::string_view> tables) {
+    if (connection.engine() != Engine::postgresql || tables.size() == 0) return;
+    std::string list;
+    for (const std::string_view table : tables) {
+        if (!list.empty()) list += ", ";
+        list += table;
+    }
+    execute_script(connection, "ANALYZE " + list);
+}
+
 void lock_name(Connection& connection, std::string_view name) {
     if (connection.engine() != Engine::postgresql) return;
     Statement lock(connection, "SELECT pg_advisory_xact_lock(hashtext(?1))");

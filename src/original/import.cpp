@@ -11,6 +11,7 @@
 #include "gallery/catalog/bulk.hpp"
 #include "gallery/catalog/catalog.hpp"
 #include "gallery/catalog/image_format.hpp"
+#include "gallery/common/log.hpp"
 #include "gallery/common/text.hpp"
 #include "gallery/db/dialect.hpp"
 #include "gallery/db/statement.hpp"
@@ -178,6 +179,16 @@ Result<ImportReport> Importer::run() {
             }
             transaction.commit();
             m_report.written = true;
+            // The import is committed whatever this says: a failure is only logged.
+            if (auto analyzed = db::read("import: planner statistics",
+                                         [&] {
+                                             db::refresh_statistics(
+                                                 m_target,
+                                                 {"images", "deletion_queue", "client_totals"});
+                                         });
+                !analyzed) {
+                log::warn(analyzed.error().message);
+            }
         }
         return m_report;
     });

@@ -471,6 +471,34 @@ TEST_CASE("django import: a dry run counts everything and writes nothing", "[pos
     CHECK(written.out.find("run `gallery variants --missing`") != std::string::npos);
 }
 
+TEST_CASE("django import: the planner's statistics count what the import wrote", "[postgresql]") {
+    testing::TempDir dir;
+    Original original(dir);
+    fill(original);
+    const Gallery gallery{dir};
+    REQUIRE(gallery.run({"migrate"}).exit_code == 0);
+    auto connection = gallery.open();
+    if (connection.engine() == db::Engine::postgresql) {
+        // Analyzed while empty, as autovacuum leaves a new deployment's tables.
+        db::execute_script(connection, "ANALYZE images, client_totals");
+        const std::string rows =
+            "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = CAST('gallery.images' AS "
+            "regclass)";
+        REQUIRE(count(connection, rows) == 0);
+        CHECK(gallery.import(original.source())["written"] == true);
+        CHECK(count(connection, rows) == 6);
+        CHECK(count(connection,
+                    "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid ="
+                    " CAST('gallery.client_totals' AS regclass)") ==
+              count(connection, "SELECT COUNT(*) FROM client_totals"));
+    } else {
+        // SQLite's plans are written for no statistics: the import gathers none.
+        CHECK(gallery.import(original.source())["written"] == true);
+        CHECK(count(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'") ==
+              0);
+    }
+}
+
 TEST_CASE(
     "django import: an original before 0004 is refused naming its migration, before 0009 has no "
     "queue",
