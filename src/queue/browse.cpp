@@ -15,23 +15,61 @@ std::string id_list(std::span<const ItemId> ids) {
     return list;
 }
 
-// One statement of a page: the rows of `query` within `part` (a condition that picks
-// the index serving `order`), after `after` when given, at most `limit` of them.
+using Cursor = std::pair<std::int64_t, ItemId>;
+
+// What every statement of one page shares.
+struct PageQuery {
+    const BrowseQuery& query;
+    UnixMicros now;
+    std::string sort_column;
+    // The filtered state holds enough of the queue that walking the order's index and
+    // testing each row finds a page sooner than reading all of the state's rows
+    // through a state index and sorting them (state_is_common).
+    bool state_is_common;
+};
+
+// One statement of a page: `condition` picks the index that serves `order`.
+struct PagePart {
+    std::string_view condition;
+    std::string_view order;
+    std::optional<Cursor> after;
+    std::size_t limit;
+};
+
+// A page of `state`'s rows costs about page_rows / share rows read along the order's
+// index, or share x queue rows read through a state index and sorted: the first while
+// share^2 x queue >= page_rows. The counts come from queue_counters (invariant 8).
+bool state_is_common(db::Connection& connection, std::string_view state, std::size_t page_rows) {
+    db::Statement counts(connection,
+                         "SELECT COALESCE(SUM(CASE WHEN state = ?1 THEN rows ELSE 0 END), 0),"
+                         " COALESCE(SUM(rows), 0) FROM queue_counters");
+    counts.bind(1, state);
+    counts.step();
+    const double of_state = static_cast<double>(counts.int64(0));
+    const double all = static_cast<double>(counts.int64(1));
+    return of_state * of_state >= static_cast<double>(page_rows) * all;
+}
+
+std::string state_test(db::Connection& connection, const PageQuery& page, const char* state) {
+    const std::string test = std::string("state = '") + state + "'";
+    // likely() must wrap the state test alone for SQLite's planner to leave the state
+    // indexes aside.
+    return page.state_is_common ? db::usually_true(connection, test) : test;
+}
+
 // Parameters: ?1 min_attempts, ?2 now, ?3 the search, ?4 and ?5 the cursor, ?6 limit.
-void read_rows(db::Connection& connection, const BrowseQuery& query, UnixMicros now,
-               const std::string& sort_column, std::string_view part, std::string_view order,
-               const std::optional<std::pair<std::int64_t, ItemId>>& after, std::size_t limit,
+void read_rows(db::Connection& connection, const PageQuery& page, const PagePart& part,
                std::vector<QueueRow>& rows) {
+    const BrowseQuery& query = page.query;
+    const UnixMicros now = page.now;
+    const std::string& sort_column = page.sort_column;
     std::string sql =
         "SELECT id, file_path, client_id, queued_at, attempts, state, next_attempt_at,"
         " last_error, size_bytes, lease_expires_at, " +
-        sort_column + " FROM deletion_queue WHERE attempts >= ?1" + std::string(part);
+        sort_column + " FROM deletion_queue WHERE attempts >= ?1" + std::string(part.condition);
     switch (query.state) {
         case StateFilter::pending:
-            // Nearly every queued row is pending and not leased: the order's index,
-            // tested row by row, finds a page at once (likely() must wrap the state
-            // test alone for SQLite's planner to leave the state indexes aside).
-            sql += " AND " + db::usually_true(connection, "state = 'pending'") +
+            sql += " AND " + state_test(connection, page, "pending") +
                    " AND (lease_expires_at IS NULL OR lease_expires_at <= ?2)";
             break;
         case StateFilter::leased:
@@ -41,10 +79,10 @@ void read_rows(db::Connection& connection, const BrowseQuery& query, UnixMicros 
             sql += " AND state = 'pending' AND next_attempt_at > ?2 AND lease_expires_at > ?2";
             break;
         case StateFilter::restorable:
-            sql += " AND state = 'restorable'";
+            sql += " AND " + state_test(connection, page, "restorable");
             break;
         case StateFilter::dead:
-            sql += " AND state = 'dead'";
+            sql += " AND " + state_test(connection, page, "dead");
             break;
         case StateFilter::all:
             break;
@@ -54,22 +92,22 @@ void read_rows(db::Connection& connection, const BrowseQuery& query, UnixMicros 
     }
     const bool descending = query.sort != QueueSort::oldest;
     const char* beyond = descending ? "<" : ">";
-    if (after) {
+    if (part.after) {
         sql += " AND (" + sort_column + " " + beyond + " ?4 OR (" + sort_column + " = ?4 AND id " +
                beyond + " ?5))";
     }
-    sql += " ORDER BY " + std::string(order) + " LIMIT ?6";
+    sql += " ORDER BY " + std::string(part.order) + " LIMIT ?6";
 
     db::Statement statement(connection, sql);
     statement.bind(1, query.min_attempts);
     if (query.state == StateFilter::pending || query.state == StateFilter::leased)
         statement.bind(2, now);
     if (query.search) statement.bind(3, db::like_pattern(*query.search));
-    if (after) {
-        statement.bind(4, after->first);
-        statement.bind(5, after->second);
+    if (part.after) {
+        statement.bind(4, part.after->first);
+        statement.bind(5, part.after->second);
     }
-    statement.bind(6, static_cast<std::int64_t>(limit));
+    statement.bind(6, static_cast<std::int64_t>(part.limit));
     while (statement.step()) {
         QueueRow row;
         row.id = statement.int64(0);
@@ -95,13 +133,20 @@ Result<QueuePage> browse(db::Connection& connection, const BrowseQuery& query, U
     return db::read("queue: browse", [&] {
         // One row more than the page tells whether another page follows.
         const std::size_t wanted = query.page_size + 1;
+        const char* state = nullptr;
+        if (query.state == StateFilter::pending) state = "pending";
+        if (query.state == StateFilter::restorable) state = "restorable";
+        if (query.state == StateFilter::dead) state = "dead";
+        const PageQuery page_query{query, now,
+                                   query.sort == QueueSort::most_attempts ? "attempts" : "id",
+                                   state && state_is_common(connection, state, wanted)};
         std::vector<QueueRow> rows;
         switch (query.sort) {
             case QueueSort::newest:
-                read_rows(connection, query, now, "id", "", "id DESC", query.after, wanted, rows);
+                read_rows(connection, page_query, {"", "id DESC", query.after, wanted}, rows);
                 break;
             case QueueSort::oldest:
-                read_rows(connection, query, now, "id", "", "id ASC", query.after, wanted, rows);
+                read_rows(connection, page_query, {"", "id ASC", query.after, wanted}, rows);
                 break;
             case QueueSort::most_attempts: {
                 // Rows that have failed come first, from migration 0014's index of them;
@@ -110,12 +155,14 @@ Result<QueuePage> browse(db::Connection& connection, const BrowseQuery& query, U
                 // first part.
                 const bool after_failed = query.after && query.after->first <= 0;
                 if (!after_failed) {
-                    read_rows(connection, query, now, "attempts", " AND attempts > 0",
-                              "attempts DESC, id DESC", query.after, wanted, rows);
+                    read_rows(connection, page_query,
+                              {" AND attempts > 0", "attempts DESC, id DESC", query.after, wanted},
+                              rows);
                 }
                 if (rows.size() < wanted && query.min_attempts <= 0) {
-                    read_rows(connection, query, now, "attempts", " AND attempts = 0", "id DESC",
-                              after_failed ? query.after : std::nullopt, wanted - rows.size(),
+                    read_rows(connection, page_query,
+                              {" AND attempts = 0", "id DESC",
+                               after_failed ? query.after : std::nullopt, wanted - rows.size()},
                               rows);
                 }
                 break;
