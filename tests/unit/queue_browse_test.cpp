@@ -70,7 +70,8 @@ TEST_CASE("queue pages follow the sort and visit every row exactly once", "[post
             }
             for (auto sort : {queue::QueueSort::newest, queue::QueueSort::oldest,
                               queue::QueueSort::most_attempts}) {
-                INFO("page size " << page_size << ", min_attempts " << min_attempts << ", sort "
+                INFO("page size " << page_size << ", state " << static_cast<int>(state)
+                                  << ", min_attempts " << min_attempts << ", sort "
                                   << static_cast<int>(sort));
                 query.sort = sort;
                 const auto rows = all_pages(connection, query);
