@@ -5,6 +5,7 @@
 #include "gallery/db/dialect.hpp"
 #include "gallery/db/like.hpp"
 #include "gallery/db/transaction.hpp"
+#include "queue/queued_once.hpp"
 
 namespace gallery::queue {
 namespace {
@@ -181,12 +182,12 @@ Result<std::size_t> retry_selected(db::Connection& connection, std::span<const I
     if (ids.empty()) return std::size_t{0};
     return db::write(connection, "queue: retry selected", [&] {
         const std::string selected = "(" + id_list(ids) + ")";
-        // The partial unique index allows one pending row per key: a dead row whose
-        // key is pending already, or a second dead row of one key, is dropped.
-        db::execute_script(
-            connection,
-            "DELETE FROM deletion_queue WHERE state = 'dead' AND id IN " + selected +
-                " AND file_path IN (SELECT file_path FROM deletion_queue WHERE state = 'pending')");
+        // The partial unique index allows one queued (pending or restorable) row per
+        // key: a dead row whose key is queued already, or a second dead row of one key,
+        // is dropped.
+        db::execute_script(connection,
+                           "DELETE FROM deletion_queue WHERE state = 'dead' AND id IN " + selected +
+                               " AND " + k_key_queued_elsewhere);
         db::execute_script(connection,
                            "DELETE FROM deletion_queue WHERE state = 'dead' AND id IN " + selected +
                                " AND id NOT IN (SELECT MAX(id) FROM deletion_queue WHERE state = "

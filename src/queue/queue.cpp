@@ -333,9 +333,8 @@ Result<void> release(db::Connection& connection, const std::string& owner,
 Result<std::size_t> retry_dead(db::Connection& connection, UnixMicros now) {
     return db::write(connection, "queue: retry dead", [&] {
         db::Statement drop_duplicates(
-            connection,
-            "DELETE FROM deletion_queue WHERE state = 'dead' AND file_path IN"
-            " (SELECT file_path FROM deletion_queue WHERE state <> 'dead')");
+            connection, std::string("DELETE FROM deletion_queue WHERE state = 'dead' AND ") +
+                            k_key_queued_elsewhere);
         drop_duplicates.execute();
         // Several dead rows may share a key; requeue the newest of each, drop the rest.
         db::Statement drop_older(

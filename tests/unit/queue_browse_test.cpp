@@ -133,6 +133,31 @@ TEST_CASE("queue filters by state and attempts and searches path or client liter
     CHECK(queue::browse(connection, query, 1000).value().rows.empty());
 }
 
+TEST_CASE("retrying a dead row whose key is queued restorable drops it", "[postgresql]") {
+    testing::TempDir dir;
+    db::Connection connection = testing::open_migrated(dir);
+    enqueue_keys(connection, 2);
+    // Row 2 waits out a restore window for images/k1; row 1, dead, had the same key.
+    set_row(connection, 2,
+            "state = 'restorable', image_id = 7, filename = 'k1.jpg', original_filename = "
+            "'k1.jpg', content_type = 'image/jpeg', uploaded_at = 1, size_bytes = 10");
+    set_row(connection, 1, "state = 'dead', attempts = 3, file_path = 'images/k1'");
+
+    const std::vector<queue::ItemId> dead{1};
+    CHECK(queue::retry_selected(connection, dead, 2000).value() == 0);
+    CHECK(db::query_int64(connection, "SELECT COUNT(*) FROM deletion_queue") == 1);
+    CHECK(db::query_int64(connection,
+                          "SELECT COUNT(*) FROM deletion_queue WHERE state ="
+                          " 'restorable'") == 1);
+    // The same rule for every dead row at once.
+    db::execute_script(connection,
+                       "INSERT INTO deletion_queue (file_path, client_id, queued_at,"
+                       " next_attempt_at, state, attempts) VALUES ('images/k1', '', 1, 1,"
+                       " 'dead', 3)");
+    CHECK(queue::retry_dead(connection, 2000).value() == 0);
+    CHECK(db::query_int64(connection, "SELECT COUNT(*) FROM deletion_queue") == 1);
+}
+
 TEST_CASE("retry and remove act only on the selected rows they may touch", "[postgresql]") {
     testing::TempDir dir;
     db::Connection connection = testing::open_migrated(dir);
