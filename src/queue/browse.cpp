@@ -23,10 +23,9 @@ struct PageQuery {
     const BrowseQuery& query;
     UnixMicros now;
     std::string sort_column;
-    // The filtered state holds enough of the queue that walking the order's index and
-    // testing each row finds a page sooner than reading all of the state's rows
-    // through a state index and sorting them (state_is_common).
-    bool state_is_common;
+    // The filter's state test ("" for no state, and for leased, which tests more):
+    // marked likely() when the state is common (state_is_common).
+    std::string state_test;
 };
 
 // One statement of a page: `condition` picks the index that serves `order`.
@@ -51,13 +50,6 @@ bool state_is_common(db::Connection& connection, std::string_view state, std::si
     return of_state * of_state >= static_cast<double>(page_rows) * all;
 }
 
-std::string state_test(db::Connection& connection, const PageQuery& page, const char* state) {
-    const std::string test = std::string("state = '") + state + "'";
-    // likely() must wrap the state test alone for SQLite's planner to leave the state
-    // indexes aside.
-    return page.state_is_common ? db::usually_true(connection, test) : test;
-}
-
 // Parameters: ?1 min_attempts, ?2 now, ?3 the search, ?4 and ?5 the cursor, ?6 limit.
 void read_rows(db::Connection& connection, const PageQuery& page, const PagePart& part,
                std::vector<QueueRow>& rows) {
@@ -70,7 +62,7 @@ void read_rows(db::Connection& connection, const PageQuery& page, const PagePart
         sort_column + " FROM deletion_queue WHERE attempts >= ?1" + std::string(part.condition);
     switch (query.state) {
         case StateFilter::pending:
-            sql += " AND " + state_test(connection, page, "pending") +
+            sql += " AND " + page.state_test +
                    " AND (lease_expires_at IS NULL OR lease_expires_at <= ?2)";
             break;
         case StateFilter::leased:
@@ -80,10 +72,8 @@ void read_rows(db::Connection& connection, const PageQuery& page, const PagePart
             sql += " AND state = 'pending' AND next_attempt_at > ?2 AND lease_expires_at > ?2";
             break;
         case StateFilter::restorable:
-            sql += " AND " + state_test(connection, page, "restorable");
-            break;
         case StateFilter::dead:
-            sql += " AND " + state_test(connection, page, "dead");
+            sql += " AND " + page.state_test;
             break;
         case StateFilter::all:
             break;
@@ -134,13 +124,21 @@ Result<QueuePage> browse(db::Connection& connection, const BrowseQuery& query, U
     return db::read("queue: browse", [&] {
         // One row more than the page tells whether another page follows.
         const std::size_t wanted = query.page_size + 1;
-        const char* state = nullptr;
-        if (query.state == StateFilter::pending) state = "pending";
-        if (query.state == StateFilter::restorable) state = "restorable";
-        if (query.state == StateFilter::dead) state = "dead";
+        const char* state = query.state == StateFilter::pending      ? "pending"
+                            : query.state == StateFilter::restorable ? "restorable"
+                            : query.state == StateFilter::dead       ? "dead"
+                                                                     : nullptr;
+        std::string state_test;
+        if (state) {
+            state_test = std::string("state = '") + state + "'";
+            // likely() must wrap the state test alone for SQLite's planner to leave the
+            // state indexes aside.
+            if (state_is_common(connection, state, wanted))
+                state_test = db::usually_true(connection, state_test);
+        }
         const PageQuery page_query{query, now,
                                    query.sort == QueueSort::most_attempts ? "attempts" : "id",
-                                   state && state_is_common(connection, state, wanted)};
+                                   std::move(state_test)};
         std::vector<QueueRow> rows;
         switch (query.sort) {
             case QueueSort::newest:
