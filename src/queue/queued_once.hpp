@@ -14,7 +14,8 @@ inline constexpr const char* k_queued_once =
 // restorable) in another row, so making it pending again would break the rule above.
 // One probe of that partial unique index per dead row: `file_path IN (SELECT ...)`
 // built the list of every queued key first (680 ms under the write lock at 1,000,000
-// queued rows on SQLite, 7.5 ms this way).
+// queued rows on SQLite, 7.5 ms this way: the same statements timed in Python,
+// BENCHMARKS "Fourth pass").
 inline constexpr const char* k_key_queued_elsewhere =
     "EXISTS (SELECT 1 FROM deletion_queue AS queued WHERE queued.file_path ="
     " deletion_queue.file_path AND queued.state <> 'dead')";
